@@ -1,0 +1,239 @@
+"""Defaulting: fill in what Kubernetes fills in before validation, on the wire dict, in place.
+
+One function per kind, dispatched by `apply_defaults(resource, obj)`. The rules follow
+Kubernetes' `SetDefaults_*` functions (pkg/apis/core/v1/defaults.go, pkg/apis/apps/v1) plus
+the few values the real apiserver's registry sets on create that clients rely on seeing
+(Service ipFamilies/ipFamilyPolicy, Secret stringData folded into data). Defaulting never
+overwrites a value the user gave and is idempotent. Admission-time values (default
+tolerations, service account, priority) are not set here.
+"""
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable
+from typing import Any
+
+from api.resources import ResourceInfo
+
+Obj = dict[str, Any]
+
+DEFAULT_MODE = 0o644  # 420, for configMap/secret/projected/downwardAPI volumes
+
+
+def _sub(parent: Obj, key: str) -> Obj:
+    """parent[key] as a dict, created empty when missing or null."""
+    value = parent.get(key)
+    if not isinstance(value, dict):
+        value = {}
+        parent[key] = value
+    return value
+
+
+def _items(parent: Any, key: str) -> list[Obj]:
+    if not isinstance(parent, dict):
+        return []
+    return [x for x in parent.get(key) or [] if isinstance(x, dict)]
+
+
+# ---------------------------------------------------------------- pods
+def _pull_policy(image: str) -> str:
+    """Always for `:latest` or no tag, IfNotPresent for any other tag or a digest."""
+    if "@" in image:
+        return "IfNotPresent"
+    last = image.rsplit("/", 1)[-1]
+    if ":" not in last:
+        return "Always"
+    return "Always" if last.rsplit(":", 1)[1] == "latest" else "IfNotPresent"
+
+
+def _default_handler(handler: Any) -> None:
+    if not isinstance(handler, dict):
+        return
+    http_get = handler.get("httpGet")
+    if isinstance(http_get, dict):
+        http_get.setdefault("path", "/")
+        http_get.setdefault("scheme", "HTTP")
+
+
+def _default_probe(probe: Any) -> None:
+    if not isinstance(probe, dict):
+        return
+    probe.setdefault("timeoutSeconds", 1)
+    probe.setdefault("periodSeconds", 10)
+    probe.setdefault("successThreshold", 1)
+    probe.setdefault("failureThreshold", 3)
+    _default_handler(probe)
+    grpc = probe.get("grpc")
+    if isinstance(grpc, dict):
+        grpc.setdefault("service", "")
+
+
+def _default_container(c: Obj, host_network: bool) -> None:
+    image = c.get("image")
+    if isinstance(image, str) and image and not c.get("imagePullPolicy"):
+        c["imagePullPolicy"] = _pull_policy(image)
+    c.setdefault("terminationMessagePath", "/dev/termination-log")
+    c.setdefault("terminationMessagePolicy", "File")
+    for port in _items(c, "ports"):
+        port.setdefault("protocol", "TCP")
+        if host_network and not port.get("hostPort") and port.get("containerPort"):
+            port["hostPort"] = port["containerPort"]
+    for env in _items(c, "env"):
+        field_ref = (env.get("valueFrom") or {}).get("fieldRef")
+        if isinstance(field_ref, dict):
+            field_ref.setdefault("apiVersion", "v1")
+    for name in ("livenessProbe", "readinessProbe", "startupProbe"):
+        _default_probe(c.get(name))
+    lifecycle = c.get("lifecycle")
+    if isinstance(lifecycle, dict):
+        _default_handler(lifecycle.get("postStart"))
+        _default_handler(lifecycle.get("preStop"))
+    resources = c.get("resources")
+    if isinstance(resources, dict) and isinstance(resources.get("limits"), dict):
+        requests = _sub(resources, "requests")
+        for res, qty in resources["limits"].items():
+            requests.setdefault(res, qty)
+
+
+_VOLUME_SOURCES = (
+    "emptyDir", "hostPath", "configMap", "secret", "projected", "downwardAPI",
+    "persistentVolumeClaim", "nfs", "csi", "ephemeral", "iscsi", "image",
+)
+
+
+def _default_volume(v: Obj) -> None:
+    if not any(v.get(src) is not None for src in _VOLUME_SOURCES):
+        v["emptyDir"] = {}
+    for src in ("configMap", "secret", "projected", "downwardAPI"):
+        source = v.get(src)
+        if isinstance(source, dict):
+            source.setdefault("defaultMode", DEFAULT_MODE)
+    host_path = v.get("hostPath")
+    if isinstance(host_path, dict):
+        host_path.setdefault("type", "")
+
+
+def default_pod_spec(spec: Obj) -> None:
+    """Kubernetes' SetDefaults_PodSpec and the per-container/volume defaults under it."""
+    spec.setdefault("restartPolicy", "Always")
+    spec.setdefault("terminationGracePeriodSeconds", 30)
+    spec.setdefault("dnsPolicy", "ClusterFirst")
+    spec.setdefault("schedulerName", "default-scheduler")
+    spec.setdefault("enableServiceLinks", True)
+    if spec.get("securityContext") is None:
+        spec["securityContext"] = {}
+    host_network = bool(spec.get("hostNetwork"))
+    for key in ("initContainers", "containers", "ephemeralContainers"):
+        for c in _items(spec, key):
+            _default_container(c, host_network)
+    for v in _items(spec, "volumes"):
+        _default_volume(v)
+
+
+def default_pod_template(template: Any) -> None:
+    if isinstance(template, dict) and isinstance(template.get("spec"), dict):
+        default_pod_spec(template["spec"])
+
+
+def _pod(obj: Obj) -> None:
+    if isinstance(obj.get("spec"), dict):
+        default_pod_spec(obj["spec"])
+
+
+# ---------------------------------------------------------------- workloads
+def _deployment(obj: Obj) -> None:
+    spec = _sub(obj, "spec")
+    spec.setdefault("replicas", 1)
+    strategy = _sub(spec, "strategy")
+    strategy.setdefault("type", "RollingUpdate")
+    if strategy["type"] == "RollingUpdate":
+        rolling = _sub(strategy, "rollingUpdate")
+        rolling.setdefault("maxUnavailable", "25%")
+        rolling.setdefault("maxSurge", "25%")
+    spec.setdefault("revisionHistoryLimit", 10)
+    spec.setdefault("progressDeadlineSeconds", 600)
+    default_pod_template(spec.get("template"))
+
+
+def _replica_set(obj: Obj) -> None:
+    spec = _sub(obj, "spec")
+    spec.setdefault("replicas", 1)
+    default_pod_template(spec.get("template"))
+
+
+# ---------------------------------------------------------------- services
+def _service(obj: Obj) -> None:
+    spec = _sub(obj, "spec")
+    spec.setdefault("type", "ClusterIP")
+    spec.setdefault("sessionAffinity", "None")
+    if spec["sessionAffinity"] == "ClientIP":
+        client_ip = _sub(_sub(spec, "sessionAffinityConfig"), "clientIP")
+        client_ip.setdefault("timeoutSeconds", 10800)
+    for port in _items(spec, "ports"):
+        port.setdefault("protocol", "TCP")
+        if port.get("targetPort") in (None, 0, "") and "port" in port:
+            port["targetPort"] = port["port"]
+    svc_type = spec["type"]
+    if svc_type != "ExternalName":
+        spec.setdefault("ipFamilyPolicy", "SingleStack")
+        if not spec.get("ipFamilies"):
+            spec["ipFamilies"] = ["IPv4"]
+        spec.setdefault("internalTrafficPolicy", "Cluster")
+    if svc_type in ("NodePort", "LoadBalancer"):
+        spec.setdefault("externalTrafficPolicy", "Cluster")
+    if svc_type == "LoadBalancer":
+        spec.setdefault("allocateLoadBalancerNodePorts", True)
+
+
+def _endpoints(obj: Obj) -> None:
+    for subset in _items(obj, "subsets"):
+        for port in _items(subset, "ports"):
+            port.setdefault("protocol", "TCP")
+
+
+# ---------------------------------------------------------------- cluster objects and config
+def _namespace(obj: Obj) -> None:
+    name = (obj.get("metadata") or {}).get("name")
+    if name:
+        _sub(_sub(obj, "metadata"), "labels").setdefault("kubernetes.io/metadata.name", name)
+    spec = _sub(obj, "spec")
+    if not spec.get("finalizers"):
+        spec["finalizers"] = ["kubernetes"]
+    _sub(obj, "status").setdefault("phase", "Active")
+
+
+def _node(obj: Obj) -> None:
+    status = obj.get("status")
+    if isinstance(status, dict) and status.get("capacity") and not status.get("allocatable"):
+        status["allocatable"] = dict(status["capacity"])
+
+
+def _secret(obj: Obj) -> None:
+    obj.setdefault("type", "Opaque")
+    string_data = obj.pop("stringData", None)
+    if isinstance(string_data, dict) and string_data:
+        data = _sub(obj, "data")
+        for key, value in string_data.items():
+            data[key] = base64.b64encode(str(value).encode()).decode()
+
+
+_DEFAULTERS: dict[str, Callable[[Obj], None]] = {
+    "Pod": _pod,
+    "Deployment": _deployment,
+    "ReplicaSet": _replica_set,
+    "Service": _service,
+    "Endpoints": _endpoints,
+    "Namespace": _namespace,
+    "Node": _node,
+    "Secret": _secret,
+}
+
+
+def apply_defaults(resource: ResourceInfo, obj: Obj) -> None:
+    """Fill Kubernetes' defaults into `obj` (a wire dict of `resource`'s kind), in place."""
+    defaulter = _DEFAULTERS.get(resource.kind)
+    if defaulter is not None:
+        defaulter(obj)
+
+
+__all__ = ["apply_defaults", "default_pod_spec", "default_pod_template"]

@@ -1,0 +1,304 @@
+"""Server-side printing: the columns `kubectl get` shows for each kind.
+
+Owns the column definitions and row functions per kind (Kubernetes'
+`pkg/printers/internalversion`), as pure functions of wire dicts. The apiserver serves them
+as `meta.k8s.io/v1` Tables; pykubectl prints the same rows. Columns with priority 1 appear
+only with `-o wide`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any, Callable
+
+Obj = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str = "string"
+    priority: int = 0
+    format: str = ""
+    description: str = ""
+
+    def definition(self) -> dict[str, Any]:
+        return {"name": self.name, "type": self.type, "format": self.format,
+                "description": self.description, "priority": self.priority}
+
+
+def human_duration(seconds: float) -> str:
+    """kubectl's duration.HumanDuration."""
+    s = int(seconds)
+    if s < -1:
+        return "<invalid>"
+    if s < 0:
+        return "0s"
+    if s < 120:
+        return f"{s}s"
+    m = s // 60
+    if m < 10:
+        return f"{m}m{s % 60}s" if s % 60 else f"{m}m"
+    if m < 180:
+        return f"{m}m"
+    h = s // 3600
+    if h < 8:
+        return f"{h}h{m % 60}m" if m % 60 else f"{h}h"
+    if h < 48:
+        return f"{h}h"
+    if h < 24 * 8:
+        return f"{h // 24}d{h % 24}h" if h % 24 else f"{h // 24}d"
+    if h < 24 * 365 * 2:
+        return f"{h // 24}d"
+    if h < 24 * 365 * 8:
+        return f"{h // 24 // 365}y{(h // 24) % 365}d"
+    return f"{h // 24 // 365}y"
+
+
+def parse_time(ts: str | None) -> datetime | None:
+    if not ts:
+        return None
+    try:
+        return datetime.fromisoformat(ts.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def age(obj: Obj, now: datetime | None = None) -> str:
+    t = parse_time((obj.get("metadata") or {}).get("creationTimestamp"))
+    if t is None:
+        return "<unknown>"
+    return human_duration(((now or datetime.now(timezone.utc)) - t).total_seconds())
+
+
+def _spec(o: Obj) -> Obj:
+    return o.get("spec") or {}
+
+
+def _status(o: Obj) -> Obj:
+    return o.get("status") or {}
+
+
+def _meta(o: Obj) -> Obj:
+    return o.get("metadata") or {}
+
+
+# ----------------------------------------------------------------- pods
+def pod_status_reason(pod: Obj) -> str:
+    """The STATUS column: kubectl's printPod logic in short."""
+    st = _status(pod)
+    reason = st.get("reason") or st.get("phase") or "Unknown"
+    init_statuses = st.get("initContainerStatuses") or []
+    n_init = len(_spec(pod).get("initContainers") or [])
+    initializing = False
+    for i, cs in enumerate(init_statuses):
+        state = cs.get("state") or {}
+        term, wait = state.get("terminated"), state.get("waiting")
+        if term and term.get("exitCode") == 0:
+            continue
+        initializing = True
+        if term:
+            reason = "Init:" + (term.get("reason") or f"Signal:{term.get('signal')}" if term.get("signal")
+                                else "Init:" + (term.get("reason") or f"ExitCode:{term.get('exitCode')}"))
+        elif wait and wait.get("reason") and wait["reason"] != "PodInitializing":
+            reason = "Init:" + wait["reason"]
+        else:
+            reason = f"Init:{i}/{n_init}"
+        break
+    if not initializing:
+        has_running = False
+        for cs in reversed(st.get("containerStatuses") or []):
+            state = cs.get("state") or {}
+            wait, term = state.get("waiting"), state.get("terminated")
+            if wait and wait.get("reason"):
+                reason = wait["reason"]
+            elif term and term.get("reason"):
+                reason = term["reason"]
+            elif term:
+                reason = f"Signal:{term['signal']}" if term.get("signal") else f"ExitCode:{term.get('exitCode')}"
+            elif state.get("running") and cs.get("ready"):
+                has_running = True
+        if reason == "Completed" and has_running:
+            reason = "Running" if any(c.get("type") == "Ready" and c.get("status") == "True"
+                                      for c in st.get("conditions") or []) else "NotReady"
+    if _meta(pod).get("deletionTimestamp"):
+        reason = "Unknown" if st.get("reason") == "NodeLost" else "Terminating"
+    return reason
+
+
+def _pod_row(p: Obj) -> list[Any]:
+    st = _status(p)
+    statuses = st.get("containerStatuses") or []
+    total = len(_spec(p).get("containers") or [])
+    ready = sum(1 for c in statuses if c.get("ready"))
+    restarts = sum(int(c.get("restartCount") or 0) for c in statuses)
+    last = None
+    for c in statuses:
+        t = parse_time(((c.get("lastState") or {}).get("terminated") or {}).get("finishedAt"))
+        if t and (last is None or t > last):
+            last = t
+    restarts_s = str(restarts)
+    if restarts and last:
+        restarts_s += f" ({human_duration((datetime.now(timezone.utc) - last).total_seconds())} ago)"
+    return [_meta(p).get("name"), f"{ready}/{total}", pod_status_reason(p), restarts_s, age(p),
+            st.get("podIP") or "<none>", _spec(p).get("nodeName") or "<none>",
+            st.get("nominatedNodeName") or "<none>", "<none>"]
+
+
+def _containers_images(template_spec: Obj) -> tuple[str, str]:
+    cs = template_spec.get("containers") or []
+    return ",".join(c.get("name", "") for c in cs), ",".join(c.get("image", "") for c in cs)
+
+
+def format_label_selector(sel: Obj | None) -> str:
+    if not sel:
+        return "<none>"
+    parts = [f"{k}={v}" for k, v in sorted((sel.get("matchLabels") or {}).items())]
+    for e in sel.get("matchExpressions") or []:
+        op = e.get("operator")
+        vals = ",".join(e.get("values") or [])
+        if op == "In":
+            parts.append(f"{e['key']} in ({vals})")
+        elif op == "NotIn":
+            parts.append(f"{e['key']} notin ({vals})")
+        elif op == "Exists":
+            parts.append(e["key"])
+        elif op == "DoesNotExist":
+            parts.append("!" + e["key"])
+    return ",".join(parts) or "<none>"
+
+
+def _deployment_row(d: Obj) -> list[Any]:
+    st, spec = _status(d), _spec(d)
+    names, images = _containers_images(_spec(spec.get("template") or {}))
+    return [_meta(d).get("name"), f"{st.get('readyReplicas') or 0}/{spec.get('replicas', 0)}",
+            st.get("updatedReplicas") or 0, st.get("availableReplicas") or 0, age(d),
+            names, images, format_label_selector(spec.get("selector"))]
+
+
+def _replicaset_row(r: Obj) -> list[Any]:
+    st, spec = _status(r), _spec(r)
+    names, images = _containers_images(_spec(spec.get("template") or {}))
+    return [_meta(r).get("name"), spec.get("replicas", 0), st.get("replicas") or 0,
+            st.get("readyReplicas") or 0, age(r), names, images,
+            format_label_selector(spec.get("selector"))]
+
+
+def service_external_ip(s: Obj) -> str:
+    spec = _spec(s)
+    stype = spec.get("type") or "ClusterIP"
+    ext = list(spec.get("externalIPs") or [])
+    if stype == "LoadBalancer":
+        ing = [i.get("ip") or i.get("hostname") for i in
+               (_status(s).get("loadBalancer") or {}).get("ingress") or []]
+        ext = [i for i in ing if i] + ext
+        return ",".join(ext) if ext else "<pending>"
+    if stype == "ExternalName":
+        return spec.get("externalName") or "<none>"
+    return ",".join(ext) if ext else "<none>"
+
+
+def service_ports(s: Obj) -> str:
+    out = []
+    for p in _spec(s).get("ports") or []:
+        txt = f"{p.get('port')}"
+        if p.get("nodePort"):
+            txt += f":{p['nodePort']}"
+        out.append(f"{txt}/{p.get('protocol', 'TCP')}")
+    return ",".join(out) or "<none>"
+
+
+def _service_row(s: Obj) -> list[Any]:
+    spec = _spec(s)
+    sel = spec.get("selector")
+    return [_meta(s).get("name"), spec.get("type") or "ClusterIP", spec.get("clusterIP") or "<none>",
+            service_external_ip(s), service_ports(s), age(s),
+            ",".join(f"{k}={v}" for k, v in sorted(sel.items())) if sel else "<none>"]
+
+
+def node_status_text(n: Obj) -> str:
+    conds = {c.get("type"): c.get("status") for c in _status(n).get("conditions") or []}
+    ready = conds.get("Ready")
+    text = "Ready" if ready == "True" else "NotReady" if ready == "False" else "Unknown" if ready else "Unknown"
+    if _spec(n).get("unschedulable"):
+        text += ",SchedulingDisabled"
+    return text
+
+
+def _node_row(n: Obj) -> list[Any]:
+    st = _status(n)
+    labels = _meta(n).get("labels") or {}
+    roles = sorted(k.split("/", 1)[1] for k in labels if k.startswith("node-role.kubernetes.io/"))
+    addrs = {a.get("type"): a.get("address") for a in st.get("addresses") or []}
+    info = st.get("nodeInfo") or {}
+    return [_meta(n).get("name"), node_status_text(n), ",".join(roles) or "<none>", age(n),
+            info.get("kubeletVersion", ""), addrs.get("InternalIP", "<none>"),
+            addrs.get("ExternalIP", "<none>"), info.get("osImage") or "<unknown>",
+            info.get("kernelVersion") or "<unknown>", info.get("containerRuntimeVersion") or "<unknown>"]
+
+
+def _endpoints_text(e: Obj) -> str:
+    items = []
+    for ss in e.get("subsets") or []:
+        ports = ss.get("ports") or [{}]
+        for a in ss.get("addresses") or []:
+            for p in ports:
+                items.append(f"{a.get('ip')}:{p['port']}" if p.get("port") else a.get("ip"))
+    if not items:
+        return "<none>"
+    more = len(items) - 3
+    return ",".join(items[:3]) + (f" + {more} more..." if more > 0 else "")
+
+
+def _event_row(e: Obj) -> list[Any]:
+    inv = e.get("involvedObject") or {}
+    last = parse_time(e.get("lastTimestamp") or e.get("eventTime"))
+    seen = human_duration((datetime.now(timezone.utc) - last).total_seconds()) if last else "<unknown>"
+    return [seen, e.get("type") or "", e.get("reason") or "",
+            f"{(inv.get('kind') or '').lower()}/{inv.get('name', '')}", e.get("message") or ""]
+
+
+_NAME = Column("Name", format="name", description="Name must be unique within a namespace.")
+_AGE = Column("Age", description="CreationTimestamp")
+TABLES: dict[str, tuple[list[Column], Callable[[Obj], list[Any]]]] = {
+    "Pod": ([_NAME, Column("Ready"), Column("Status"), Column("Restarts"), _AGE,
+             Column("IP", priority=1), Column("Node", priority=1),
+             Column("Nominated Node", priority=1), Column("Readiness Gates", priority=1)], _pod_row),
+    "Deployment": ([_NAME, Column("Ready"), Column("Up-to-date", "integer"),
+                    Column("Available", "integer"), _AGE, Column("Containers", priority=1),
+                    Column("Images", priority=1), Column("Selector", priority=1)], _deployment_row),
+    "ReplicaSet": ([_NAME, Column("Desired", "integer"), Column("Current", "integer"),
+                    Column("Ready", "integer"), _AGE, Column("Containers", priority=1),
+                    Column("Images", priority=1), Column("Selector", priority=1)], _replicaset_row),
+    "Service": ([_NAME, Column("Type"), Column("Cluster-IP"), Column("External-IP"),
+                 Column("Port(s)"), _AGE, Column("Selector", priority=1)], _service_row),
+    "Node": ([_NAME, Column("Status"), Column("Roles"), _AGE, Column("Version"),
+              Column("Internal-IP", priority=1), Column("External-IP", priority=1),
+              Column("OS-Image", priority=1), Column("Kernel-Version", priority=1),
+              Column("Container-Runtime", priority=1)], _node_row),
+    "Namespace": ([_NAME, Column("Status"), _AGE],
+                  lambda o: [_meta(o).get("name"), _status(o).get("phase") or "Active", age(o)]),
+    "Endpoints": ([_NAME, Column("Endpoints"), _AGE],
+                  lambda o: [_meta(o).get("name"), _endpoints_text(o), age(o)]),
+    "ConfigMap": ([_NAME, Column("Data", "integer"), _AGE],
+                  lambda o: [_meta(o).get("name"), len(o.get("data") or {}) + len(o.get("binaryData") or {}), age(o)]),
+    "Secret": ([_NAME, Column("Type"), Column("Data", "integer"), _AGE],
+               lambda o: [_meta(o).get("name"), o.get("type") or "Opaque", len(o.get("data") or {}), age(o)]),
+    "ServiceAccount": ([_NAME, Column("Secrets", "integer"), _AGE],
+                       lambda o: [_meta(o).get("name"), len(o.get("secrets") or []), age(o)]),
+    "Event": ([Column("Last Seen"), Column("Type"), Column("Reason"), Column("Object"),
+               Column("Message")], _event_row),
+    "Lease": ([_NAME, Column("Holder"), _AGE],
+              lambda o: [_meta(o).get("name"), _spec(o).get("holderIdentity") or "", age(o)]),
+}
+
+
+def columns_for(kind: str) -> list[Column]:
+    return TABLES.get(kind, ([_NAME, _AGE], None))[0]  # type: ignore[return-value]
+
+
+def row_for(obj: Obj) -> list[Any]:
+    entry = TABLES.get(obj.get("kind", ""))
+    if entry is None:
+        return [_meta(obj).get("name"), age(obj)]
+    return entry[1](obj)

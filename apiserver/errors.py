@@ -1,0 +1,133 @@
+"""API errors as Kubernetes `Status` objects.
+
+Owns `APIError` and the constructors for each reason the REST layer answers with
+(NotFound, AlreadyExists, Conflict, Invalid, BadRequest, Unauthorized, Forbidden, Gone,
+MethodNotAllowed, RequestEntityTooLarge, UnsupportedMediaType). Handlers raise them; the
+app turns them into a JSON Status body with the same code.
+
+    APIError
+      ├── 400 BadRequest          malformed body, bad selector, bad patch
+      ├── 401 Unauthorized        no or unknown bearer token
+      ├── 403 Forbidden           terminating namespace, not permitted
+      ├── 404 NotFound            object, namespace or resource type missing
+      ├── 405 MethodNotAllowed
+      ├── 409 AlreadyExists / Conflict
+      ├── 410 Gone (Expired)      resourceVersion too old
+      ├── 413 RequestEntityTooLarge
+      ├── 415 UnsupportedMediaType
+      └── 422 Invalid             field errors in details.causes
+"""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from api.resources import ResourceInfo
+
+
+class APIError(Exception):
+    def __init__(self, code: int, reason: str, message: str,
+                 details: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.code, self.reason, self.message, self.details = code, reason, message, details
+
+    def status(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"kind": "Status", "apiVersion": "v1", "metadata": {},
+                                "status": "Failure", "message": self.message,
+                                "reason": self.reason, "code": self.code}
+        if self.details:
+            body["details"] = self.details
+        return body
+
+    def body(self) -> bytes:
+        return json.dumps(self.status()).encode()
+
+
+def _details(resource: ResourceInfo | None, name: str | None, **extra: Any) -> dict[str, Any]:
+    d: dict[str, Any] = {}
+    if name:
+        d["name"] = name
+    if resource is not None:
+        if resource.group:
+            d["group"] = resource.group
+        d["kind"] = resource.plural
+    d.update(extra)
+    return d
+
+
+def not_found(resource: ResourceInfo, name: str) -> APIError:
+    return APIError(404, "NotFound", f'{resource.group_resource} "{name}" not found',
+                    _details(resource, name))
+
+
+def already_exists(resource: ResourceInfo, name: str) -> APIError:
+    return APIError(409, "AlreadyExists", f'{resource.group_resource} "{name}" already exists',
+                    _details(resource, name))
+
+
+def conflict(resource: ResourceInfo, name: str, why: str = "") -> APIError:
+    why = why or ("the object has been modified; please apply your changes to the latest "
+                  "version and try again")
+    return APIError(409, "Conflict",
+                    f'Operation cannot be fulfilled on {resource.group_resource} "{name}": {why}',
+                    _details(resource, name))
+
+
+def invalid(resource: ResourceInfo, kind: str, name: str, errors: list[Any]) -> APIError:
+    """errors: api.validation.FieldError list (type, field, message, bad_value)."""
+    causes = [{"reason": f"Field{e.type}" if not e.type.startswith("Field") else e.type,
+               "message": _field_error_text(e), "field": e.field} for e in errors]
+    text = "; ".join(_field_error_text(e) for e in errors)
+    if len(errors) > 1:
+        text = "[" + ", ".join(_field_error_text(e) for e in errors) + "]"
+    return APIError(422, "Invalid", f'{kind} "{name}" is invalid: {text}',
+                    _details(resource, name, causes=causes, kind=kind))
+
+
+def _field_error_text(e: Any) -> str:
+    kind_words = {"Required": "Required value", "Invalid": "Invalid value",
+                  "Duplicate": "Duplicate value", "NotSupported": "Unsupported value",
+                  "Forbidden": "Forbidden", "TooLong": "Too long"}
+    head = f"{e.field}: {kind_words.get(e.type, e.type)}"
+    if e.type in ("Invalid", "Duplicate", "NotSupported") and e.bad_value is not None:
+        head += f": {json.dumps(e.bad_value) if not isinstance(e.bad_value, str) else chr(34) + e.bad_value + chr(34)}"
+    return f"{head}: {e.message}" if e.message else head
+
+
+def bad_request(message: str) -> APIError:
+    return APIError(400, "BadRequest", message)
+
+
+def unauthorized() -> APIError:
+    return APIError(401, "Unauthorized", "Unauthorized")
+
+
+def forbidden(message: str, resource: ResourceInfo | None = None, name: str | None = None) -> APIError:
+    return APIError(403, "Forbidden", message, _details(resource, name) or None)
+
+
+def gone(message: str) -> APIError:
+    return APIError(410, "Expired", message)
+
+
+def method_not_allowed(message: str = "the server does not allow this method on the requested resource") -> APIError:
+    return APIError(405, "MethodNotAllowed", message)
+
+
+def too_large(limit: int) -> APIError:
+    return APIError(413, "RequestEntityTooLarge",
+                    f"the request body is too large (limit {limit} bytes)")
+
+
+def unsupported_media_type(ctype: str) -> APIError:
+    return APIError(415, "UnsupportedMediaType", f'the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/merge-patch+json, application/json-patch+json, application/strategic-merge-patch+json (got "{ctype}")')
+
+
+def namespace_not_found(ns: str) -> APIError:
+    return APIError(404, "NotFound", f'namespaces "{ns}" not found',
+                    {"name": ns, "kind": "namespaces"})
+
+
+def resource_not_found(path: str) -> APIError:
+    return APIError(404, "NotFound", f"the server could not find the requested resource ({path})",
+                    {})

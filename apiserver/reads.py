@@ -1,0 +1,202 @@
+"""List and watch, served from the watch cache.
+
+Owns: selector handling (label selectors, field selectors with the spec.nodeName index),
+limit/continue pagination, Table answers, and the chunked watch stream with bookmarks,
+timeoutSeconds, watch-list (`sendInitialEvents`) and 410 Expired for a too-old
+resourceVersion. List bytes are assembled from each object's cached serialisation.
+"""
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+from typing import Any, AsyncIterator, Callable
+
+from starlette.responses import Response, StreamingResponse
+
+from api import selectors, tables
+from api.resources import ResourceInfo
+from apiserver import errors
+from apiserver.request import json_response
+from apiserver.storage.interface import CompactedError
+from apiserver.watchcache import CachedObject, WatchCache, Watcher
+
+BOOKMARK_INTERVAL = 5.0
+_NODE_FIELDS = ("spec.nodeName",)
+
+
+class Selection:
+    """A parsed list/watch request: namespace, selectors, and the node index hint."""
+
+    def __init__(self, resource: ResourceInfo, namespace: str | None, query: dict[str, str]) -> None:
+        self.resource, self.namespace = resource, namespace
+        try:
+            self.labels = selectors.parse_label_selector(query.get("labelSelector", ""))
+            self.fields = selectors.parse_field_selector(query.get("fieldSelector", ""))
+        except ValueError as e:
+            raise errors.bad_request(str(e)) from None
+        self.node_name: str | None = None
+        rest = []
+        for f in self.fields:
+            field, op, value = f
+            if field in _NODE_FIELDS and op in ("=", "==") and resource.kind == "Pod":
+                self.node_name = value
+            else:
+                rest.append(f)
+        self.rest_fields = rest
+
+    def match(self, co: CachedObject) -> bool:
+        if not self.labels.empty and not self.labels.matches(co.labels):
+            return False
+        if self.rest_fields and not selectors.field_matches(co.obj, self.rest_fields):
+            return False
+        return True
+
+    def objects(self, cache: WatchCache) -> list[CachedObject]:
+        rc = cache.cache(self.resource)
+        return [co for co in rc.select(self.namespace, self.node_name) if self.match(co)]
+
+
+def _encode_continue(key: str, rv: int) -> str:
+    return base64.urlsafe_b64encode(json.dumps({"k": key, "rv": rv}).encode()).decode()
+
+
+def _decode_continue(token: str) -> tuple[str, int]:
+    try:
+        d = json.loads(base64.urlsafe_b64decode(token.encode()))
+        return str(d["k"]), int(d["rv"])
+    except Exception:
+        raise errors.bad_request("continue key is not valid: illegal base64 data") from None
+
+
+async def list_objects(cache: WatchCache, resource: ResourceInfo, namespace: str | None,
+                       query: dict[str, str], table: bool) -> Response:
+    if query.get("resourceVersion") not in ("0",):
+        await cache.sync()
+    sel = Selection(resource, namespace, query)
+    objs = sorted(sel.objects(cache), key=lambda o: o.key)
+    rv = cache.rv
+    cont = query.get("continue")
+    if cont:
+        start_key, _ = _decode_continue(cont)
+        objs = [o for o in objs if o.key > start_key]
+    limit = int(query.get("limit") or 0)
+    meta: dict[str, Any] = {"resourceVersion": str(rv)}
+    if limit and len(objs) > limit:
+        meta["continue"] = _encode_continue(objs[limit - 1].key, rv)
+        meta["remainingItemCount"] = len(objs) - limit
+        objs = objs[:limit]
+    if table:
+        return json_response(make_table(resource, [o.obj for o in objs], meta,
+                                        query.get("includeObject", "Metadata")))
+    head = json.dumps({"kind": resource.list_kind, "apiVersion": resource.api_version,
+                       "metadata": meta}, separators=(",", ":")).encode()
+    body = head[:-1] + b',"items":[' + b",".join(o.raw for o in objs) + b"]}"
+    return json_response(body)
+
+
+def make_table(resource: ResourceInfo, objs: list[dict[str, Any]], meta: dict[str, Any],
+               include: str = "Metadata") -> dict[str, Any]:
+    rows = []
+    for o in objs:
+        if include == "Object":
+            ref = o
+        elif include == "None":
+            ref = None
+        else:
+            ref = {"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1",
+                   "metadata": o.get("metadata", {})}
+        row: dict[str, Any] = {"cells": tables.row_for(o)}
+        if ref is not None:
+            row["object"] = ref
+        rows.append(row)
+    return {"kind": "Table", "apiVersion": "meta.k8s.io/v1", "metadata": meta,
+            "columnDefinitions": [c.definition() for c in tables.columns_for(resource.kind)],
+            "rows": rows}
+
+
+def _bookmark(resource: ResourceInfo, rv: int, initial_end: bool = False) -> bytes:
+    meta: dict[str, Any] = {"resourceVersion": str(rv)}
+    if initial_end:
+        meta["annotations"] = {"k8s.io/initial-events-end": "true"}
+    obj = {"kind": resource.kind, "apiVersion": resource.api_version, "metadata": meta}
+    return json.dumps({"type": "BOOKMARK", "object": obj}, separators=(",", ":")).encode() + b"\n"
+
+
+def _expired(message: str) -> bytes:
+    status = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+              "message": message, "reason": "Expired", "code": 410}
+    return json.dumps({"type": "ERROR", "object": status}, separators=(",", ":")).encode() + b"\n"
+
+
+async def watch_objects(cache: WatchCache, resource: ResourceInfo, namespace: str | None,
+                        query: dict[str, str], on_close: Callable[[], None] | None = None) -> Response:
+    sel = Selection(resource, namespace, query)
+    rv_param = query.get("resourceVersion", "")
+    send_initial = query.get("sendInitialEvents") == "true"
+    bookmarks = query.get("allowWatchBookmarks") in ("true", "1")
+    timeout = float(query["timeoutSeconds"]) if query.get("timeoutSeconds") else None
+    rc = cache.cache(resource)
+    watcher = Watcher(resource, namespace, sel.node_name, sel.match)
+    if send_initial or rv_param in ("", "0"):
+        if rv_param == "" or send_initial:
+            await cache.sync()
+        rc.add_watcher(watcher, None, initial=True)
+    else:
+        try:
+            since = int(rv_param)
+        except ValueError:
+            raise errors.bad_request(f'invalid resource version "{rv_param}"') from None
+        try:
+            rc.add_watcher(watcher, since, initial=False)
+        except CompactedError as e:
+            msg = f"too old resource version: {since} ({e.compacted})"
+            return StreamingResponse(_once(_expired(msg)), media_type="application/json")
+    start_rv = cache.rv
+
+    async def stream() -> AsyncIterator[bytes]:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout if timeout else None
+        try:
+            if send_initial:
+                # the initial ADDED events are queued; mark their end
+                n = watcher.queue.qsize()
+                for _ in range(n):
+                    item = watcher.queue.get_nowait()
+                    if item is None:
+                        return
+                    yield item
+                yield _bookmark(resource, start_rv, initial_end=True)
+            while True:
+                wait = BOOKMARK_INTERVAL
+                if deadline is not None:
+                    wait = min(wait, deadline - loop.time())
+                    if wait <= 0:
+                        return
+                try:
+                    item = await asyncio.wait_for(watcher.queue.get(), wait)
+                except asyncio.TimeoutError:
+                    if bookmarks:
+                        yield _bookmark(resource, cache.rv)
+                    continue
+                if item is None:
+                    return
+                chunk = [item]
+                while not watcher.queue.empty() and len(chunk) < 256:
+                    nxt = watcher.queue.get_nowait()
+                    if nxt is None:
+                        yield b"".join(chunk)
+                        return
+                    chunk.append(nxt)
+                yield b"".join(chunk)
+        finally:
+            rc.remove_watcher(watcher)
+            if on_close:
+                on_close()
+
+    return StreamingResponse(stream(), media_type="application/json",
+                             headers={"Cache-Control": "no-cache, private"})
+
+
+async def _once(data: bytes) -> AsyncIterator[bytes]:
+    yield data

@@ -1,0 +1,327 @@
+"""The generic registry: create, update, patch and delete of any resource over the store.
+
+Owns the write path every resource shares (Kubernetes' `genericregistry.Store`):
+metadata stamping (uid, creationTimestamp, generation, generateName), the status/spec
+split between the main resource and the `status` subresource, compare-and-swap on
+resourceVersion, no-op updates that write nothing, finalizers and deletionTimestamp,
+graceful deletion of pods bound to a node, and propagationPolicy finalizers.
+
+Objects are wire dicts. resourceVersion is never stored: it is the key's mod_revision,
+set on every read.
+"""
+from __future__ import annotations
+
+import copy
+import json
+import random
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any, Callable
+
+from api import defaults as api_defaults
+from api import validation
+from api.resources import ResourceInfo
+from apiserver import errors
+from apiserver.admission import Admission
+from apiserver.storage.interface import (Backend, ConflictError, KeyExistsError, KeyValue,
+                                         NotFoundError)
+
+_NAME_CHARS = "bcdfghjklmnpqrstvwxz2456789"
+_STATUS_RESET_ON_CREATE = {"Pod", "Deployment", "ReplicaSet", "Service", "Namespace"}
+_NO_SPEC_GENERATION = {"ConfigMap", "Secret", "Event", "Endpoints", "ServiceAccount", "Lease"}
+_IMMUTABLE_META = ("uid", "creationTimestamp", "deletionTimestamp",
+                   "deletionGracePeriodSeconds", "generation")
+
+
+def now() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def encode(obj: dict[str, Any]) -> bytes:
+    meta = obj.get("metadata") or {}
+    rv = meta.pop("resourceVersion", None)
+    try:
+        return json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode()
+    finally:
+        if rv is not None:
+            meta["resourceVersion"] = rv
+
+
+def decode(kv: KeyValue) -> dict[str, Any]:
+    obj = json.loads(kv.value)
+    obj.setdefault("metadata", {})["resourceVersion"] = str(kv.mod_revision)
+    return obj
+
+
+@dataclass
+class DeleteOptions:
+    propagation_policy: str | None = None
+    grace_period_seconds: int | None = None
+    precondition_uid: str | None = None
+    precondition_rv: str | None = None
+
+    @classmethod
+    def from_body(cls, body: dict[str, Any], query: dict[str, str]) -> "DeleteOptions":
+        pre = body.get("preconditions") or {}
+        policy = body.get("propagationPolicy") or query.get("propagationPolicy")
+        if policy is None and body.get("orphanDependents") is not None:
+            policy = "Orphan" if body["orphanDependents"] else "Background"
+        grace = body.get("gracePeriodSeconds", query.get("gracePeriodSeconds"))
+        if policy not in (None, "Background", "Foreground", "Orphan"):
+            raise errors.bad_request(f'invalid propagationPolicy "{policy}"')
+        return cls(policy, int(grace) if grace is not None else None,
+                   pre.get("uid"), pre.get("resourceVersion"))
+
+
+class Registry:
+    def __init__(self, backend: Backend, admission: Admission) -> None:
+        self.backend = backend
+        self.admission = admission
+
+    # ------------------------------------------------------------------ reads
+    async def get(self, resource: ResourceInfo, namespace: str | None, name: str) -> dict[str, Any]:
+        kv = await self.backend.get(resource.storage_key(namespace, name))
+        if kv is None:
+            raise errors.not_found(resource, name)
+        return decode(kv)
+
+    async def _get_kv(self, resource: ResourceInfo, namespace: str | None, name: str) -> KeyValue:
+        kv = await self.backend.get(resource.storage_key(namespace, name))
+        if kv is None:
+            raise errors.not_found(resource, name)
+        return kv
+
+    # ------------------------------------------------------------------ create
+    async def create(self, resource: ResourceInfo, namespace: str | None,
+                     obj: dict[str, Any]) -> dict[str, Any]:
+        meta = obj.setdefault("metadata", {})
+        if resource.namespaced:
+            if meta.get("namespace") and namespace and meta["namespace"] != namespace:
+                raise errors.bad_request("the namespace of the provided object does not match "
+                                         "the namespace sent on the request")
+            meta["namespace"] = namespace or meta.get("namespace") or "default"
+        else:
+            meta.pop("namespace", None)
+        if not meta.get("name") and meta.get("generateName"):
+            meta["name"] = meta["generateName"] + "".join(random.choices(_NAME_CHARS, k=5))
+        for k in ("resourceVersion", "deletionTimestamp", "deletionGracePeriodSeconds"):
+            meta.pop(k, None)
+        meta["uid"] = str(uuid.uuid4())
+        meta["creationTimestamp"] = now()
+        if resource.kind not in _NO_SPEC_GENERATION:
+            meta["generation"] = 1
+        if resource.kind in _STATUS_RESET_ON_CREATE:
+            obj.pop("status", None)
+            if resource.kind == "Pod":
+                obj["status"] = {"phase": "Pending", "qosClass": _qos_class(obj)}
+        api_defaults.apply_defaults(resource, obj)
+        errs = validation.validate_create(resource, obj)
+        if errs:
+            raise errors.invalid(resource, resource.kind, meta.get("name") or "", errs)
+        self.admission.admit_create(resource, obj)
+        try:
+            kv = await self.backend.create(resource.storage_key(meta.get("namespace"), meta["name"]),
+                                           encode(obj))
+        except KeyExistsError:
+            self.admission.release(resource, obj)
+            raise errors.already_exists(resource, meta["name"]) from None
+        except BaseException:
+            self.admission.release(resource, obj)
+            raise
+        meta["resourceVersion"] = str(kv.mod_revision)
+        return obj
+
+    # ------------------------------------------------------------------ update
+    async def update(self, resource: ResourceInfo, namespace: str | None, name: str,
+                     new: dict[str, Any], subresource: str | None = None) -> dict[str, Any]:
+        new_meta = new.get("metadata") or {}
+        if new_meta.get("name") and new_meta["name"] != name:
+            raise errors.bad_request(
+                f'the name of the object ({new_meta["name"]}) does not match the name on the URL ({name})')
+        kv = await self._get_kv(resource, namespace, name)
+        want_rv = new_meta.get("resourceVersion")
+        if want_rv and str(want_rv) != str(kv.mod_revision):
+            raise errors.conflict(resource, name)
+        return await self._write_update(resource, kv, new, subresource)
+
+    async def guaranteed_update(self, resource: ResourceInfo, namespace: str | None, name: str,
+                                mutate: Callable[[dict[str, Any]], dict[str, Any]],
+                                subresource: str | None = None, attempts: int = 8) -> dict[str, Any]:
+        """Read, mutate, CAS-write; retried on conflicts (patch, scale, binding use it).
+        `mutate` may raise APIError (e.g. a resourceVersion precondition in the patch)."""
+        for _ in range(attempts):
+            kv = await self._get_kv(resource, namespace, name)
+            new = mutate(decode(kv))
+            try:
+                return await self._write_update(resource, kv, new, subresource)
+            except errors.APIError as e:
+                if e.reason != "Conflict" or "has been modified" not in e.message:
+                    raise
+        raise errors.conflict(resource, name)
+
+    async def _write_update(self, resource: ResourceInfo, kv: KeyValue, new: dict[str, Any],
+                            subresource: str | None) -> dict[str, Any]:
+        old = decode(kv)
+        name = old["metadata"]["name"]
+        merged = self._merge_for_update(resource, old, new, subresource)
+        if subresource is None:
+            api_defaults.apply_defaults(resource, merged)
+            errs = validation.validate_update(resource, merged, old)
+            if errs:
+                raise errors.invalid(resource, resource.kind, name, errs)
+            self.admission.admit_update(resource, merged, old)
+        merged["metadata"]["resourceVersion"] = old["metadata"]["resourceVersion"]
+        if merged == old:
+            return old
+        meta = merged["metadata"]
+        if meta.get("deletionTimestamp") and not meta.get("finalizers") and \
+                not self._namespace_finalizers(resource, merged) and not self._graceful_pod(resource, merged):
+            return await self._delete_now(resource, kv, merged)
+        try:
+            nkv = await self.backend.update(kv.key, encode(merged), kv.mod_revision)
+        except ConflictError:
+            self.admission.release(resource, merged, keep=old)
+            raise errors.conflict(resource, name) from None
+        except NotFoundError:
+            raise errors.not_found(resource, name) from None
+        self.admission.release(resource, old, keep=merged)
+        meta["resourceVersion"] = str(nkv.mod_revision)
+        return merged
+
+    def _merge_for_update(self, resource: ResourceInfo, old: dict[str, Any], new: dict[str, Any],
+                          subresource: str | None) -> dict[str, Any]:
+        if subresource == "binding":   # the handler derived `new` from the stored pod
+            return copy.deepcopy(new)
+        if subresource == "status":
+            merged = copy.deepcopy(old)
+            if "status" in new:
+                merged["status"] = new["status"]
+            else:
+                merged.pop("status", None)
+            return merged
+        merged = copy.deepcopy(new)
+        meta = merged.setdefault("metadata", {})
+        ometa = old["metadata"]
+        meta["name"] = ometa["name"]
+        if resource.namespaced:
+            meta["namespace"] = ometa.get("namespace")
+        for k in _IMMUTABLE_META:
+            if k in ometa:
+                meta[k] = ometa[k]
+            else:
+                meta.pop(k, None)
+        if "status" in resource.subresources or subresource == "finalize":
+            if "status" in old:
+                merged["status"] = old["status"]
+            else:
+                merged.pop("status", None)
+        if resource.kind not in _NO_SPEC_GENERATION and "generation" in ometa:
+            if _spec_of(merged) != _spec_of(old):
+                meta["generation"] = ometa["generation"] + 1
+        return merged
+
+    # ------------------------------------------------------------------ delete
+    async def delete(self, resource: ResourceInfo, namespace: str | None, name: str,
+                     opts: DeleteOptions) -> dict[str, Any]:
+        for _ in range(8):
+            kv = await self._get_kv(resource, namespace, name)
+            obj = decode(kv)
+            meta = obj["metadata"]
+            if opts.precondition_uid and opts.precondition_uid != meta.get("uid"):
+                raise errors.conflict(resource, name,
+                                      f"Precondition failed: UID in precondition: {opts.precondition_uid}, UID in object meta: {meta.get('uid')}")
+            if opts.precondition_rv and opts.precondition_rv != meta["resourceVersion"]:
+                raise errors.conflict(resource, name,
+                                      f"Precondition failed: ResourceVersion in precondition: {opts.precondition_rv}, ResourceVersion in object meta: {meta['resourceVersion']}")
+            try:
+                return await self._delete_step(resource, kv, obj, opts)
+            except errors.APIError as e:
+                if e.reason != "Conflict" or "has been modified" not in e.message:
+                    raise
+        raise errors.conflict(resource, name)
+
+    async def _delete_step(self, resource: ResourceInfo, kv: KeyValue, obj: dict[str, Any],
+                           opts: DeleteOptions) -> dict[str, Any]:
+        meta = obj["metadata"]
+        before = copy.deepcopy(meta), copy.deepcopy(obj.get("status"))
+        hold = False
+        if resource.kind == "Namespace":
+            obj.setdefault("status", {})["phase"] = "Terminating"
+            hold = self._namespace_finalizers(resource, obj)
+        elif resource.kind == "Pod" and _pod_needs_grace(obj) and opts.grace_period_seconds != 0:
+            grace = opts.grace_period_seconds
+            if grace is None:
+                grace = (obj.get("spec") or {}).get("terminationGracePeriodSeconds", 30)
+            current = meta.get("deletionGracePeriodSeconds")
+            if current is None or grace < current:
+                meta["deletionGracePeriodSeconds"] = grace
+                meta["deletionTimestamp"] = (datetime.now(timezone.utc) + timedelta(seconds=grace)
+                                             ).strftime("%Y-%m-%dT%H:%M:%SZ")
+            hold = bool(meta["deletionGracePeriodSeconds"])
+        finalizers = list(meta.get("finalizers") or [])
+        if opts.propagation_policy == "Foreground" and "foregroundDeletion" not in finalizers:
+            finalizers.append("foregroundDeletion")
+        elif opts.propagation_policy == "Orphan" and "orphan" not in finalizers:
+            finalizers.append("orphan")
+        if finalizers:
+            meta["finalizers"] = finalizers
+        if not (hold or finalizers):
+            return await self._delete_now(resource, kv, obj)
+        if not meta.get("deletionTimestamp"):
+            meta["deletionTimestamp"] = now()
+            meta.setdefault("deletionGracePeriodSeconds", 0)
+        if (meta, obj.get("status")) == before:
+            return obj
+        try:
+            nkv = await self.backend.update(kv.key, encode(obj), kv.mod_revision)
+        except ConflictError:
+            raise errors.conflict(resource, meta["name"]) from None
+        meta["resourceVersion"] = str(nkv.mod_revision)
+        return obj
+
+    async def _delete_now(self, resource: ResourceInfo, kv: KeyValue, obj: dict[str, Any]) -> dict[str, Any]:
+        try:
+            dkv = await self.backend.delete(kv.key, kv.mod_revision)
+        except ConflictError:
+            raise errors.conflict(resource, obj["metadata"]["name"]) from None
+        except NotFoundError:
+            raise errors.not_found(resource, obj["metadata"]["name"]) from None
+        self.admission.release(resource, obj)
+        obj["metadata"]["resourceVersion"] = str(dkv.mod_revision)
+        return obj
+
+    @staticmethod
+    def _namespace_finalizers(resource: ResourceInfo, obj: dict[str, Any]) -> bool:
+        return resource.kind == "Namespace" and bool((obj.get("spec") or {}).get("finalizers"))
+
+    @staticmethod
+    def _graceful_pod(resource: ResourceInfo, obj: dict[str, Any]) -> bool:
+        """A pod marked for graceful deletion stays until its kubelet deletes it with grace 0."""
+        meta = obj["metadata"]
+        return resource.kind == "Pod" and _pod_needs_grace(obj) and \
+            bool(meta.get("deletionGracePeriodSeconds"))
+
+
+def _spec_of(obj: dict[str, Any]) -> Any:
+    if "spec" in obj:
+        return obj["spec"]
+    return {k: v for k, v in obj.items() if k not in ("metadata", "status")}
+
+
+def _pod_needs_grace(pod: dict[str, Any]) -> bool:
+    bound = bool((pod.get("spec") or {}).get("nodeName"))
+    phase = (pod.get("status") or {}).get("phase")
+    return bound and phase not in ("Succeeded", "Failed")
+
+
+def _qos_class(pod: dict[str, Any]) -> str:
+    containers = (pod.get("spec") or {}).get("containers") or []
+    reqs = [((c.get("resources") or {}).get("requests") or {}) for c in containers]
+    lims = [((c.get("resources") or {}).get("limits") or {}) for c in containers]
+    if not any(reqs) and not any(lims):
+        return "BestEffort"
+    if all(l.get("cpu") and l.get("memory") and (not r or (r.get("cpu") in (None, l.get("cpu")) and
+           r.get("memory") in (None, l.get("memory")))) for r, l in zip(reqs, lims)):
+        return "Guaranteed"
+    return "Burstable"

@@ -1,0 +1,101 @@
+"""Request plumbing shared by the REST handlers: parsing paths, bodies and Accept headers,
+and building JSON responses.
+
+Owns `parse_resource_path` (Kubernetes REST path → resource, namespace, name, subresource),
+body decoding (JSON or YAML, the 3 MiB limit), and small response helpers.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+from starlette.requests import Request
+from starlette.responses import Response
+
+from api.resources import ResourceInfo, by_plural
+from apiserver import errors
+
+MAX_BODY = 3 * 1024 * 1024
+JSON = "application/json"
+
+
+@dataclass(frozen=True)
+class Target:
+    resource: ResourceInfo
+    namespace: str | None
+    name: str | None
+    subresource: str | None
+
+
+def parse_resource_path(group: str, version: str, segments: list[str], path: str) -> Target:
+    """Segments after `/api/v1` or `/apis/<g>/<v>`."""
+    segs = [s for s in segments if s]
+    ns: str | None = None
+    if len(segs) >= 3 and segs[0] == "namespaces" and segs[2] not in ("status", "finalize"):
+        ns, segs = segs[1], segs[2:]
+    if not segs or len(segs) > 3:
+        raise errors.resource_not_found(path)
+    res = by_plural(group, segs[0])
+    if res is None or res.version != version:
+        raise errors.resource_not_found(path)
+    if ns is not None and not res.namespaced:
+        raise errors.resource_not_found(path)
+    name = segs[1] if len(segs) > 1 else None
+    sub = segs[2] if len(segs) > 2 else None
+    if sub is not None and sub not in res.subresources and not (res.kind == "Namespace" and sub == "finalize"):
+        raise errors.resource_not_found(path)
+    return Target(res, ns, name, sub)
+
+
+async def read_body(request: Request) -> bytes:
+    length = request.headers.get("content-length")
+    if length and int(length) > MAX_BODY:
+        raise errors.too_large(MAX_BODY)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY:
+            raise errors.too_large(MAX_BODY)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def parse_object(raw: bytes, content_type: str) -> Any:
+    if not raw.strip():
+        raise errors.bad_request("the request body is empty")
+    ctype = content_type.split(";")[0].strip().lower()
+    if "protobuf" in ctype:
+        raise errors.unsupported_media_type(ctype)
+    try:
+        if ctype.endswith("yaml"):
+            return yaml.safe_load(raw)
+        return json.loads(raw)
+    except (ValueError, yaml.YAMLError) as e:
+        what = "yaml" if ctype.endswith("yaml") else "json"
+        raise errors.bad_request(f"the body of the request could not be decoded as {what}: {str(e).splitlines()[0]}") from None
+
+
+def parse_object_body(raw: bytes, content_type: str) -> dict[str, Any]:
+    obj = parse_object(raw, content_type)
+    if not isinstance(obj, dict):
+        raise errors.bad_request("the body of the request must be a JSON or YAML object")
+    return obj
+
+
+def json_response(obj: Any, code: int = 200, headers: dict[str, str] | None = None) -> Response:
+    body = obj if isinstance(obj, bytes) else json.dumps(obj, separators=(",", ":")).encode()
+    return Response(body, status_code=code, media_type=JSON, headers=headers)
+
+
+def wants_table(request: Request) -> bool:
+    return "as=Table" in request.headers.get("accept", "")
+
+
+def warning_headers(warnings: list[str]) -> dict[str, str]:
+    if not warnings:
+        return {}
+    # one header value; starlette joins duplicates poorly, so comma-join as HTTP allows
+    return {"Warning": ", ".join(f'299 - "{w.replace(chr(34), chr(39))}"' for w in warnings[:20])}

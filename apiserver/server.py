@@ -1,0 +1,199 @@
+"""The apiserver process: configuration, start-up bootstrap and the HTTPS listener.
+
+Owns `APIServerConfig` and `APIServer`: opens the store, fills the watch cache, rebuilds the
+allocators, makes sure the built-in objects exist (namespaces default, kube-system,
+kube-public, kube-node-lease; the `kubernetes` Service at the first service IP and its
+Endpoints), generates TLS material and admin.kubeconfig, and serves the app with uvicorn.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+
+from api.resources import by_kind
+from apiserver import errors
+from apiserver.admission import Admission
+from apiserver.app import Authenticator, create_app
+from apiserver.handlers import Handlers
+from apiserver.registry import Registry
+from apiserver.storage import open_backend
+from apiserver.storage.interface import Backend
+from apiserver.tls import ensure_tls, write_kubeconfig
+from apiserver.watchcache import WatchCache
+
+log = logging.getLogger("apiserver")
+
+SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
+
+
+def default_data_dir() -> Path:
+    if env := os.environ.get("PYKUBE_DATA_DIR"):
+        return Path(env)
+    if os.geteuid() == 0:
+        return Path("/var/lib/pykube")
+    return Path.home() / ".local" / "share" / "pykube"
+
+
+@dataclass
+class APIServerConfig:
+    data_dir: Path = field(default_factory=default_data_dir)
+    bind_address: str = "127.0.0.1"
+    secure_port: int = 6443            # 0 picks a free port
+    datastore_endpoint: str | None = None   # default: sqlite in the data dir
+    tls_sans: list[str] = field(default_factory=list)
+    service_cidr: str = "10.96.0.0/12"
+    node_port_range: tuple[int, int] = (30000, 32767)
+    advertise_address: str | None = None
+    default_toleration_seconds: int = 300
+    extra_tokens: dict[str, str] = field(default_factory=dict)   # token -> user
+
+
+class APIServer:
+    def __init__(self, config: APIServerConfig) -> None:
+        self.config = config
+        self.backend: Backend | None = None
+        self.cache: WatchCache | None = None
+        self.port = 0
+        self._server: uvicorn.Server | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._ready = False
+        self.handlers: Handlers | None = None
+        self.authn: Authenticator | None = None
+
+    @property
+    def url(self) -> str:
+        host = self.config.bind_address
+        if host in ("0.0.0.0", "::"):
+            host = "127.0.0.1"
+        return f"https://{host}:{self.port}"
+
+    @property
+    def kubeconfig_path(self) -> Path:
+        return self.config.data_dir / "admin.kubeconfig"
+
+    @property
+    def ca_path(self) -> Path:
+        return self.config.data_dir / "server" / "tls" / "server-ca.crt"
+
+    async def start(self) -> None:
+        cfg = self.config
+        cfg.data_dir.mkdir(parents=True, exist_ok=True)
+        endpoint = cfg.datastore_endpoint or f"sqlite:///{(cfg.data_dir / 'server' / 'db' / 'state.db').resolve()}"
+        if endpoint.startswith("sqlite:"):
+            (cfg.data_dir / "server" / "db").mkdir(parents=True, exist_ok=True)
+        self.backend = open_backend(endpoint)
+        await self.backend.start()
+        self.cache = WatchCache(self.backend)
+        await self.cache.start()
+        by = self.cache.cache
+        admission = Admission(by(by_kind("v1", "Namespace")), cfg.service_cidr, cfg.node_port_range,
+                              cfg.default_toleration_seconds)
+        admission.rebuild(co.obj for co in by(by_kind("v1", "Service")).objects.values())
+        self.registry = Registry(self.backend, admission)
+        self.handlers = Handlers(self.registry, self.cache)
+        tls = ensure_tls(cfg.data_dir, cfg.tls_sans + ([cfg.advertise_address] if cfg.advertise_address else [])
+                         + ([cfg.bind_address] if cfg.bind_address not in ("0.0.0.0", "::") else []))
+        self.token = tls.admin_token
+        self.authn = Authenticator({tls.admin_token: "admin", **cfg.extra_tokens})
+        app = create_app(self.handlers, self.authn, lambda: self._ready)
+
+        sock = socket.socket(socket.AF_INET6 if ":" in cfg.bind_address else socket.AF_INET)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((cfg.bind_address, cfg.secure_port))
+        sock.listen(1024)
+        sock.setblocking(False)
+        self.port = sock.getsockname()[1]
+        ucfg = uvicorn.Config(app, ssl_certfile=str(tls.serving_cert), ssl_keyfile=str(tls.serving_key),
+                              log_level="warning", lifespan="off", access_log=False,
+                              timeout_graceful_shutdown=1, timeout_keep_alive=30)
+        self._server = uvicorn.Server(ucfg)
+        self._server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+        self._task = asyncio.create_task(self._server.serve(sockets=[sock]), name="uvicorn")
+        await self._bootstrap(admission)
+        write_kubeconfig(self.kubeconfig_path, self._kubeconfig_server(), tls.ca_cert.read_bytes(),
+                         tls.admin_token)
+        while not self._server.started:
+            if self._task.done():
+                self._task.result()
+            await asyncio.sleep(0.01)
+        self._ready = True
+        log.info("apiserver listening on %s (store %s)", self.url, endpoint.split("?")[0])
+
+    def _kubeconfig_server(self) -> str:
+        host = self.config.bind_address
+        if host in ("0.0.0.0", "::"):
+            host = self.config.advertise_address or "127.0.0.1"
+        return f"https://{host}:{self.port}"
+
+    async def _bootstrap(self, admission: Admission) -> None:
+        ns_res = by_kind("v1", "Namespace")
+        for ns in SYSTEM_NAMESPACES:
+            await self._ensure(ns_res, None, {"apiVersion": "v1", "kind": "Namespace",
+                                              "metadata": {"name": ns}})
+        svc = {"apiVersion": "v1", "kind": "Service",
+               "metadata": {"name": "kubernetes", "namespace": "default",
+                            "labels": {"component": "apiserver", "provider": "kubernetes"}},
+               "spec": {"type": "ClusterIP", "clusterIP": admission.ips.kubernetes_ip,
+                        "ports": [{"name": "https", "port": 443, "protocol": "TCP",
+                                   "targetPort": self.port}]}}
+        await self._ensure(by_kind("v1", "Service"), "default", svc)
+        addr = self.config.advertise_address or _primary_address(self.config.bind_address)
+        ep = {"apiVersion": "v1", "kind": "Endpoints",
+              "metadata": {"name": "kubernetes", "namespace": "default",
+                           "labels": {"endpointslice.kubernetes.io/skip-mirror": "true"}},
+              "subsets": [{"addresses": [{"ip": addr}],
+                           "ports": [{"name": "https", "port": self.port, "protocol": "TCP"}]}]}
+        ep_res = by_kind("v1", "Endpoints")
+        try:
+            cur = await self.registry.get(ep_res, "default", "kubernetes")
+            if cur.get("subsets") != ep["subsets"]:
+                cur["subsets"] = ep["subsets"]
+                await self.registry.update(ep_res, "default", "kubernetes", cur)
+        except errors.APIError:
+            await self._ensure(ep_res, "default", ep)
+
+    async def _ensure(self, resource: Any, namespace: str | None, obj: dict[str, Any]) -> None:
+        try:
+            await self.registry.create(resource, namespace, obj)
+        except errors.APIError as e:
+            if e.reason != "AlreadyExists":
+                raise
+
+    async def stop(self) -> None:
+        self._ready = False
+        if self.cache:
+            await self.cache.stop()
+        if self._server:
+            self._server.should_exit = True
+        if self._task:
+            try:
+                await asyncio.wait_for(self._task, 5)
+            except (asyncio.TimeoutError, asyncio.CancelledError):
+                self._task.cancel()
+        if self.backend:
+            await self.backend.close()
+
+    async def serve_forever(self) -> None:
+        await self.start()
+        try:
+            assert self._task is not None
+            await self._task
+        finally:
+            await self.stop()
+
+
+def _primary_address(bind: str) -> str:
+    if bind not in ("0.0.0.0", "::", ""):
+        return bind
+    try:
+        addr = socket.gethostbyname(socket.gethostname())
+        return addr if not addr.startswith("127.") else "127.0.0.1"
+    except OSError:
+        return "127.0.0.1"

@@ -1,0 +1,314 @@
+"""The watch cache: every object of every resource in memory, fed by one storage watch.
+
+Owns: `WatchCache` (one storage watch on `/registry/`, dispatching to a `ResourceCache` per
+resource), the per-resource object map with indexes by namespace and by `spec.nodeName`, a
+bounded history of recent events for watches that resume from a resourceVersion, and the
+`Watcher`s that receive events.
+
+Invariants:
+- Each stored write is parsed once here (JSON → dict, resourceVersion set from the store's
+  mod_revision) and serialised once; every watcher gets the same bytes.
+- `rv` is the newest store revision applied to the cache (global across resources), so a
+  list's resourceVersion is a point a watch can resume from.
+- A watch from a resourceVersion older than a resource's history window is refused (410),
+  never silently given a partial history.
+- Watcher registration and history replay happen with no await in between, so no event can
+  slip between the replay and the live stream.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable
+
+from api.resources import RESOURCES, ResourceInfo
+from apiserver.storage.interface import Backend, CompactedError, Event
+
+log = logging.getLogger("apiserver.watchcache")
+
+HISTORY_SIZE = 20_000
+WATCHER_QUEUE_LIMIT = 50_000
+
+
+def dumps(obj: Any) -> bytes:
+    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+@dataclass(slots=True)
+class CachedObject:
+    key: str
+    obj: dict[str, Any]
+    raw: bytes
+    rv: int
+    namespace: str | None
+    node_name: str | None
+
+    @property
+    def labels(self) -> dict[str, str]:
+        return self.obj.get("metadata", {}).get("labels") or {}
+
+
+def decode(key: str, value: bytes, rv: int) -> CachedObject:
+    obj = json.loads(value)
+    obj.setdefault("metadata", {})["resourceVersion"] = str(rv)
+    spec = obj.get("spec")
+    node = spec.get("nodeName") if isinstance(spec, dict) else None
+    return CachedObject(key, obj, dumps(obj), rv, obj["metadata"].get("namespace"), node)
+
+
+@dataclass(slots=True)
+class CacheEvent:
+    type: str  # "PUT" | "DELETE"
+    rv: int
+    cur: CachedObject | None    # the object after a PUT, or as deleted (rv = delete rev)
+    prev: CachedObject | None
+
+
+MatchFn = Callable[[CachedObject], bool]
+
+
+@dataclass(eq=False)
+class Watcher:
+    """One open watch. `match` applies label and field selectors beyond the indexes."""
+
+    resource: ResourceInfo
+    namespace: str | None
+    node_name: str | None
+    match: MatchFn
+    queue: asyncio.Queue[bytes | None] = field(default_factory=asyncio.Queue)
+    closed: bool = False
+
+    def offer(self, ev: CacheEvent, encoded: "_EncodedEvent") -> None:
+        if self.closed:
+            return
+        prev_ok = ev.prev is not None and self._selects(ev.prev)
+        if ev.type == "DELETE":
+            if prev_ok:
+                self._put(encoded.get("DELETED", ev.cur))
+            return
+        cur_ok = ev.cur is not None and self._selects(ev.cur)
+        if cur_ok:
+            self._put(encoded.get("MODIFIED" if prev_ok else "ADDED", ev.cur))
+        elif prev_ok:
+            self._put(encoded.get("DELETED", ev.cur))
+
+    def _selects(self, co: CachedObject) -> bool:
+        if self.namespace and co.namespace != self.namespace:
+            return False
+        if self.node_name is not None and co.node_name != self.node_name:
+            return False
+        return self.match(co)
+
+    def _put(self, data: bytes) -> None:
+        if self.queue.qsize() >= WATCHER_QUEUE_LIMIT:
+            log.warning("closing a slow %s watcher", self.resource.plural)
+            self.close()
+            return
+        self.queue.put_nowait(data)
+
+    def close(self) -> None:
+        if not self.closed:
+            self.closed = True
+            self.queue.put_nowait(None)
+
+
+class _EncodedEvent:
+    """Serialises an event once per type, shared by every watcher."""
+
+    __slots__ = ("_done",)
+
+    def __init__(self) -> None:
+        self._done: dict[str, bytes] = {}
+
+    def get(self, typ: str, co: CachedObject | None) -> bytes:
+        data = self._done.get(typ)
+        if data is None:
+            assert co is not None
+            data = b'{"type":"' + typ.encode() + b'","object":' + co.raw + b"}\n"
+            self._done[typ] = data
+        return data
+
+
+class ResourceCache:
+    def __init__(self, resource: ResourceInfo) -> None:
+        self.resource = resource
+        self.objects: dict[str, CachedObject] = {}
+        self.by_namespace: dict[str, set[str]] = {}
+        self.by_node: dict[str, set[str]] = {}
+        self.history: deque[CacheEvent] = deque()
+        self.window_start = 0       # history is complete for revisions > window_start
+        self.watchers: set[Watcher] = set()
+
+    # -- state
+    def _index(self, co: CachedObject) -> None:
+        if co.namespace:
+            self.by_namespace.setdefault(co.namespace, set()).add(co.key)
+        if co.node_name:
+            self.by_node.setdefault(co.node_name, set()).add(co.key)
+
+    def _unindex(self, co: CachedObject) -> None:
+        if co.namespace and (s := self.by_namespace.get(co.namespace)) is not None:
+            s.discard(co.key)
+        if co.node_name and (s := self.by_node.get(co.node_name)) is not None:
+            s.discard(co.key)
+
+    def load(self, co: CachedObject) -> None:
+        self.objects[co.key] = co
+        self._index(co)
+
+    def apply(self, ev: Event) -> CacheEvent:
+        key = ev.kv.key
+        prev = self.objects.get(key)
+        if ev.type == "DELETE":
+            cur = decode(key, ev.kv.value, ev.kv.mod_revision) if ev.kv.value else prev
+            if prev is not None:
+                self._unindex(prev)
+                del self.objects[key]
+            cev = CacheEvent("DELETE", ev.kv.mod_revision, cur, prev or cur)
+        else:
+            cur = decode(key, ev.kv.value, ev.kv.mod_revision)
+            if prev is not None:
+                self._unindex(prev)
+            self.objects[key] = cur
+            self._index(cur)
+            cev = CacheEvent("PUT", ev.kv.mod_revision, cur, prev)
+        self.history.append(cev)
+        if len(self.history) > HISTORY_SIZE:
+            self.window_start = self.history.popleft().rv
+        encoded = _EncodedEvent()
+        for w in list(self.watchers):
+            w.offer(cev, encoded)
+        return cev
+
+    # -- reads
+    def select(self, namespace: str | None, node_name: str | None) -> Iterable[CachedObject]:
+        if node_name is not None:
+            keys: Iterable[str] = self.by_node.get(node_name, ()) if node_name else \
+                [k for k, o in self.objects.items() if not o.node_name]
+            objs = (self.objects[k] for k in keys)
+            return [o for o in objs if not namespace or o.namespace == namespace]
+        if namespace:
+            return [self.objects[k] for k in self.by_namespace.get(namespace, ())]
+        return self.objects.values()
+
+    def add_watcher(self, w: Watcher, since_rv: int | None, initial: bool) -> None:
+        """Register `w`. since_rv None: from now; initial: synthetic ADDED for current state
+        first. Otherwise replay history after since_rv (410 when outside the window)."""
+        if since_rv is not None and since_rv < self.window_start:
+            raise CompactedError(since_rv, self.window_start)
+        if initial:
+            for co in sorted(self.select(w.namespace, w.node_name), key=lambda o: o.key):
+                if w.match(co):
+                    w.queue.put_nowait(b'{"type":"ADDED","object":' + co.raw + b"}\n")
+        elif since_rv is not None:
+            for cev in self.history:
+                if cev.rv > since_rv:
+                    w.offer(cev, _EncodedEvent())
+        self.watchers.add(w)
+
+    def remove_watcher(self, w: Watcher) -> None:
+        self.watchers.discard(w)
+        w.close()
+
+
+class WatchCache:
+    def __init__(self, backend: Backend, resources: Iterable[ResourceInfo] = RESOURCES) -> None:
+        self.backend = backend
+        self.caches: dict[ResourceInfo, ResourceCache] = {r: ResourceCache(r) for r in resources}
+        self._by_prefix: dict[str, ResourceCache] = {r.storage_prefix(): c
+                                                      for r, c in self.caches.items()}
+        self.rv = 0
+        self._waiters: list[tuple[int, asyncio.Future[None]]] = []
+        self._task: asyncio.Task[None] | None = None
+        self.ready = asyncio.Event()
+
+    def cache(self, resource: ResourceInfo) -> ResourceCache:
+        return self.caches[resource]
+
+    def _cache_for_key(self, key: str) -> ResourceCache | None:
+        # /registry/<group>/<plural>/...
+        parts = key.split("/", 4)
+        if len(parts) < 4:
+            return None
+        return self._by_prefix.get(f"/registry/{parts[2]}/{parts[3]}/")
+
+    async def start(self) -> None:
+        await self._load()
+        self._task = asyncio.create_task(self._run(), name="watchcache")
+
+    async def _load(self) -> None:
+        for c in self.caches.values():
+            c.objects.clear(); c.by_namespace.clear(); c.by_node.clear(); c.history.clear()
+        res = await self.backend.list("/registry/")
+        for kv in res.items:
+            c = self._cache_for_key(kv.key)
+            if c is not None:
+                c.load(decode(kv.key, kv.value, kv.mod_revision))
+        self.rv = res.revision
+        for c in self.caches.values():
+            c.window_start = res.revision
+        self.ready.set()
+
+    async def _run(self) -> None:
+        delay = 0.1
+        while True:
+            try:
+                async for ev in self.backend.watch("/registry/", self.rv + 1):
+                    delay = 0.1
+                    c = self._cache_for_key(ev.kv.key)
+                    if c is not None:
+                        c.apply(ev)
+                    self.rv = max(self.rv, ev.kv.mod_revision)
+                    self._wake()
+            except asyncio.CancelledError:
+                raise
+            except CompactedError:
+                log.warning("storage compacted past the cache; reloading and closing watchers")
+                for c in self.caches.values():
+                    for w in list(c.watchers):
+                        c.remove_watcher(w)
+                await self._load()
+            except Exception as e:  # a dropped store connection: resume where we were
+                log.warning("storage watch failed (%s); resuming from %d", e, self.rv)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 5.0)
+
+    def _wake(self) -> None:
+        if not self._waiters:
+            return
+        keep = []
+        for rev, fut in self._waiters:
+            if rev <= self.rv:
+                if not fut.done():
+                    fut.set_result(None)
+            else:
+                keep.append((rev, fut))
+        self._waiters = keep
+
+    async def wait_for(self, rev: int, timeout: float = 3.0) -> None:
+        """Wait until the cache has applied store revision `rev` (a consistent read)."""
+        if rev <= self.rv:
+            return
+        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiters.append((rev, fut))
+        try:
+            await asyncio.wait_for(fut, timeout)
+        except asyncio.TimeoutError:
+            log.warning("watch cache at %d did not reach %d in %.1fs", self.rv, rev, timeout)
+
+    async def sync(self) -> None:
+        await self.wait_for(await self.backend.current_revision())
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            try:
+                await self._task
+            except (asyncio.CancelledError, Exception):
+                pass
+        for c in self.caches.values():
+            for w in list(c.watchers):
+                c.remove_watcher(w)

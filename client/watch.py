@@ -1,0 +1,72 @@
+"""Watch events: the `WatchEvent` value and the pure parsing of one watch-stream line.
+
+Owns the wire form `{"type": "ADDED|MODIFIED|DELETED|BOOKMARK|ERROR", "object": {...}}`
+(one JSON document per line) and turning it into a typed event. An ERROR event becomes the
+matching `ApiError` (410 -> `Gone`, so informers relist). No I/O: `client.rest` reads the
+bytes and feeds lines here.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from api.models import K8sObject, ObjectMeta
+from client.errors import ApiError
+
+T = TypeVar("T")
+
+ADDED, MODIFIED, DELETED, BOOKMARK, ERROR = "ADDED", "MODIFIED", "DELETED", "BOOKMARK", "ERROR"
+EVENT_TYPES = frozenset((ADDED, MODIFIED, DELETED, BOOKMARK, ERROR))
+
+
+@dataclass(frozen=True)
+class WatchEvent(Generic[T]):
+    """One watch event. `object` is a Model when the watch was typed, else a dict."""
+
+    type: str
+    object: T
+
+    @property
+    def resource_version(self) -> str | None:
+        return resource_version(self.object)
+
+
+def resource_version(obj: Any) -> str | None:
+    """metadata.resourceVersion of a model or a dict."""
+    if isinstance(obj, dict):
+        return (obj.get("metadata") or {}).get("resourceVersion")
+    meta = getattr(obj, "metadata", None)
+    return getattr(meta, "resource_version", None)
+
+
+def _typed(model: type[K8sObject], data: dict[str, Any], etype: str) -> K8sObject:
+    try:
+        return model.from_dict(data)
+    except ValueError:
+        if etype != BOOKMARK:
+            raise
+        # A bookmark carries only metadata; a kind with required spec fields still gets one.
+        return model.model_construct(metadata=ObjectMeta.from_dict(data.get("metadata") or {}))
+
+
+def parse_line(line: bytes | str, model: type[K8sObject] | None = None) -> WatchEvent[Any] | None:
+    """One line of a watch stream -> an event (None for a blank line).
+
+    Raises `ApiError` (a `Gone` for 410) for an ERROR event and `ValueError` for a line that
+    is not a watch event.
+    """
+    if not line.strip():
+        return None
+    doc = json.loads(line)
+    if not isinstance(doc, dict) or doc.get("type") not in EVENT_TYPES:
+        raise ValueError(f"not a watch event: {str(line)[:200]}")
+    etype: str = doc["type"]
+    obj = doc.get("object")
+    if not isinstance(obj, dict):
+        raise ValueError(f"watch event without an object: {str(line)[:200]}")
+    if etype == ERROR:
+        raise ApiError.from_response(int(obj.get("code") or 500), obj)
+    if model is None:
+        return WatchEvent(etype, obj)
+    return WatchEvent(etype, _typed(model, obj, etype))

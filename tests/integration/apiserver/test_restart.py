@@ -1,0 +1,101 @@
+"""Killing the apiserver with SIGKILL loses no acknowledged write (sqlite and etcd)."""
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+import yaml
+
+from apiserver.storage.etcd_server import EtcdServer, free_port
+
+
+def _start(data_dir: Path, port: int, store: str | None) -> subprocess.Popen[bytes]:
+    cmd = [sys.executable, "-m", "pykube.main", "apiserver", "--data-dir", str(data_dir),
+           "--secure-port", str(port)]
+    if store:
+        cmd += ["--datastore-endpoint", store]
+    return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def _client(data_dir: Path) -> httpx.AsyncClient:
+    cfg = yaml.safe_load((data_dir / "admin.kubeconfig").read_text())
+    token = cfg["users"][0]["user"]["token"]
+    return httpx.AsyncClient(base_url=cfg["clusters"][0]["cluster"]["server"],
+                             verify=str(data_dir / "server" / "tls" / "server-ca.crt"),
+                             headers={"Authorization": f"Bearer {token}"}, timeout=10)
+
+
+async def _wait_ready(proc: subprocess.Popen[bytes], data_dir: Path, port: int) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(f"apiserver exited: {proc.stderr.read().decode()[-2000:]}")  # type: ignore[union-attr]
+        if (data_dir / "admin.kubeconfig").exists():
+            try:
+                async with _client(data_dir) as c:
+                    if (await c.get("/readyz")).status_code == 200:
+                        return
+            except httpx.HTTPError:
+                pass
+        await asyncio.sleep(0.1)
+    raise AssertionError("apiserver did not become ready")
+
+
+async def _kill_and_check(tmp_path: Path, store: str | None) -> None:
+    data_dir = tmp_path / "data"
+    port = free_port()
+    proc = _start(data_dir, port, store)
+    try:
+        await _wait_ready(proc, data_dir, port)
+        async with _client(data_dir) as c:
+            acked = []
+
+            async def write(i: int) -> None:
+                r = await c.post("/api/v1/namespaces/default/configmaps",
+                                 json={"metadata": {"name": f"cm-{i}"}, "data": {"i": str(i)}})
+                if r.status_code == 201:
+                    acked.append(i)
+            await asyncio.gather(*(write(i) for i in range(60)))
+            # an update acknowledged just before the kill
+            r = await c.patch("/api/v1/namespaces/default/configmaps/cm-0", json={"data": {"i": "changed"}},
+                              headers={"Content-Type": "application/merge-patch+json"})
+            assert r.status_code == 200
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        assert len(acked) == 60
+        proc = _start(data_dir, port, store)
+        await _wait_ready(proc, data_dir, port)
+        async with _client(data_dir) as c:
+            items = (await c.get("/api/v1/namespaces/default/configmaps")).json()["items"]
+            names = {i["metadata"]["name"] for i in items}
+            assert {f"cm-{i}" for i in acked} <= names
+            cm0 = (await c.get("/api/v1/namespaces/default/configmaps/cm-0")).json()
+            assert cm0["data"]["i"] == "changed"
+            # allocators rebuilt: the kubernetes service keeps its IP and a new one differs
+            r = await c.post("/api/v1/namespaces/default/services",
+                             json={"metadata": {"name": "s"}, "spec": {"ports": [{"port": 80}]}})
+            assert r.status_code == 201 and r.json()["spec"]["clusterIP"] != "10.96.0.1"
+    finally:
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+async def test_sigkill_loses_no_acknowledged_write_sqlite(tmp_path: Path) -> None:
+    await _kill_and_check(tmp_path, None)
+
+
+async def test_sigkill_loses_no_acknowledged_write_etcd(tmp_path: Path) -> None:
+    async with EtcdServer(tmp_path / "etcd") as etcd:
+        await _kill_and_check(tmp_path, etcd.url)

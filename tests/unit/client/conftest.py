@@ -1,0 +1,16 @@
+"""Fixtures for the client unit tests: `fake_api`, an in-memory apiserver (client_fakeapi)."""
+from __future__ import annotations
+
+import os
+import sys
+
+import pytest
+
+sys.path.insert(0, os.path.dirname(__file__))  # noqa: E402 - helpers beside the tests
+
+from client_fakeapi import FakeAPI  # noqa: E402
+
+
+@pytest.fixture
+def fake_api() -> FakeAPI:
+    return FakeAPI()
