@@ -289,14 +289,14 @@ def validate_node_update(new: Obj, old: Obj) -> list[FieldError]:
 
 
 # ---------------------------------------------------------------- config
-def _validate_data_keys(obj: Obj, fields: tuple[str, ...]) -> list[FieldError]:
+def _validate_data_keys(obj: Obj, fields: tuple[str, ...], unique: bool) -> list[FieldError]:
     errs: list[FieldError] = []
     total = 0
     seen: set[str] = set()
     for fld in fields:
         for k, v in (obj.get(fld) or {}).items():
             errs.extend(invalid(key(fld, k), k, m) for m in is_config_map_key(k))
-            if k in seen:
+            if unique and k in seen:
                 errs.append(invalid(key(fld, k), k, "duplicate of key present in data"))
             seen.add(k)
             total += len(str(v))
@@ -306,7 +306,7 @@ def _validate_data_keys(obj: Obj, fields: tuple[str, ...]) -> list[FieldError]:
 
 
 def validate_config_map(obj: Obj) -> list[FieldError]:
-    return _validate_data_keys(obj, ("data", "binaryData"))
+    return _validate_data_keys(obj, ("data", "binaryData"), unique=True)
 
 
 _SECRET_REQUIRED_KEYS = {
@@ -317,7 +317,7 @@ _SECRET_REQUIRED_KEYS = {
 
 
 def validate_secret(obj: Obj) -> list[FieldError]:
-    errs = _validate_data_keys(obj, ("data", "stringData"))
+    errs = _validate_data_keys(obj, ("data", "stringData"), unique=False)
     data = obj.get("data") or {}
     for k, v in data.items():
         try:

@@ -9,11 +9,13 @@ The allocators are rebuilt from the stored Services at start (`rebuild`).
 """
 from __future__ import annotations
 
+import json
 from typing import Any, Iterable
 
 from api.resources import ResourceInfo
 from apiserver import errors
 from apiserver.allocators import AllocationError, IPAllocator, PortAllocator
+from apiserver.storage.interface import Backend
 from apiserver.watchcache import ResourceCache
 
 NOT_READY_TAINT = "node.kubernetes.io/not-ready"
@@ -25,10 +27,11 @@ def _nodeport_types(svc: dict[str, Any]) -> bool:
 
 
 class Admission:
-    def __init__(self, namespaces: ResourceCache, service_cidr: str = "10.96.0.0/12",
+    def __init__(self, namespaces: ResourceCache, backend: Backend, service_cidr: str = "10.96.0.0/12",
                  node_port_range: tuple[int, int] = (30000, 32767),
                  default_toleration_seconds: int = 300) -> None:
         self.namespaces = namespaces
+        self.backend = backend
         self.ips = IPAllocator(service_cidr)
         self.ports = PortAllocator(*node_port_range)
         self.default_toleration_seconds = default_toleration_seconds
@@ -45,21 +48,29 @@ class Admission:
                     self.ports.mark(p["nodePort"])
 
     # ------------------------------------------------------------------ namespaces
-    def check_namespace(self, resource: ResourceInfo, namespace: str | None) -> None:
+    async def check_namespace(self, resource: ResourceInfo, namespace: str | None) -> None:
+        """Read from the watch cache; a namespace the cache has not seen yet (just created)
+        is looked up in the store."""
         if not resource.namespaced or not namespace:
             return
-        co = self.namespaces.objects.get(resource_key_namespace(namespace))
-        if co is None:
-            raise errors.namespace_not_found(namespace)
-        if co.obj.get("metadata", {}).get("deletionTimestamp") or \
-                (co.obj.get("status") or {}).get("phase") == "Terminating":
+        key = resource_key_namespace(namespace)
+        co = self.namespaces.objects.get(key)
+        if co is not None:
+            ns = co.obj
+        else:
+            kv = await self.backend.get(key)
+            if kv is None:
+                raise errors.namespace_not_found(namespace)
+            ns = json.loads(kv.value)
+        if ns.get("metadata", {}).get("deletionTimestamp") or \
+                (ns.get("status") or {}).get("phase") == "Terminating":
             raise errors.forbidden(
                 f"unable to create new content in namespace {namespace} because it is being terminated",
                 resource)
 
     # ------------------------------------------------------------------ create / update
-    def admit_create(self, resource: ResourceInfo, obj: dict[str, Any]) -> None:
-        self.check_namespace(resource, obj.get("metadata", {}).get("namespace"))
+    async def admit_create(self, resource: ResourceInfo, obj: dict[str, Any]) -> None:
+        await self.check_namespace(resource, obj.get("metadata", {}).get("namespace"))
         if resource.kind == "Pod":
             self._default_tolerations(obj)
         elif resource.kind == "Service":

@@ -130,17 +130,16 @@ def _openapi_gv(group: str, version: str) -> dict[str, Any]:
         gvk = {"group": r.group, "version": r.version, "kind": r.kind}
         ns = "/namespaces/{namespace}" if r.namespaced else ""
         path = f"/{_gv_path(group, version)}{ns}/{r.plural}/{{name}}"
-        params = [{"name": "name", "in": "path", "required": True, "schema": {"type": "string"}},
-                  {"name": "fieldValidation", "in": "query", "schema": {"type": "string"}},
-                  {"name": "fieldManager", "in": "query", "schema": {"type": "string"}},
-                  {"name": "dryRun", "in": "query", "schema": {"type": "string"}}]
+        params = [{"name": "name", "in": "path", "required": True, "schema": {"type": "string"}}]
+        op_params = [{"name": n, "in": "query", "schema": {"type": "string"}}
+                     for n in ("dryRun", "fieldManager", "fieldValidation")]
         if r.namespaced:
             params.append({"name": "namespace", "in": "path", "required": True, "schema": {"type": "string"}})
         ref = f"io.k8s.pykube.{r.group or 'core'}.{r.version}.{r.kind}"
         schemas[ref] = {"type": "object", "x-kubernetes-group-version-kind": [gvk],
                         "x-kubernetes-preserve-unknown-fields": True}
         paths[path] = {"parameters": params, "patch": {
-            "operationId": f"patch{r.kind}", "x-kubernetes-action": "patch",
+            "operationId": f"patch{r.kind}", "x-kubernetes-action": "patch", "parameters": op_params,
             "x-kubernetes-group-version-kind": gvk,
             "requestBody": {"content": {"application/merge-patch+json": {"schema": {"type": "object"}}}},
             "responses": {"200": {"description": "OK", "content": {"application/json": {

@@ -119,7 +119,7 @@ class Registry:
         errs = validation.validate_create(resource, obj)
         if errs:
             raise errors.invalid(resource, resource.kind, meta.get("name") or "", errs)
-        self.admission.admit_create(resource, obj)
+        await self.admission.admit_create(resource, obj)
         try:
             kv = await self.backend.create(resource.storage_key(meta.get("namespace"), meta["name"]),
                                            encode(obj))

@@ -53,6 +53,7 @@ class APIServerConfig:
     advertise_address: str | None = None
     default_toleration_seconds: int = 300
     extra_tokens: dict[str, str] = field(default_factory=dict)   # token -> user
+    compaction_interval: float = 300.0   # as kube-apiserver: compact what is 5 minutes old
 
 
 class APIServer:
@@ -93,7 +94,7 @@ class APIServer:
         self.cache = WatchCache(self.backend)
         await self.cache.start()
         by = self.cache.cache
-        admission = Admission(by(by_kind("v1", "Namespace")), cfg.service_cidr, cfg.node_port_range,
+        admission = Admission(by(by_kind("v1", "Namespace")), self.backend, cfg.service_cidr, cfg.node_port_range,
                               cfg.default_toleration_seconds)
         admission.rebuild(co.obj for co in by(by_kind("v1", "Service")).objects.values())
         self.registry = Registry(self.backend, admission)
@@ -123,6 +124,7 @@ class APIServer:
             if self._task.done():
                 self._task.result()
             await asyncio.sleep(0.01)
+        self._compactor = asyncio.create_task(self._compact_periodically(), name="compactor")
         self._ready = True
         log.info("apiserver listening on %s (store %s)", self.url, endpoint.split("?")[0])
 
@@ -160,14 +162,31 @@ class APIServer:
             await self._ensure(ep_res, "default", ep)
 
     async def _ensure(self, resource: Any, namespace: str | None, obj: dict[str, Any]) -> None:
+        if await self.backend.get(resource.storage_key(namespace, obj["metadata"]["name"])):  # type: ignore[union-attr]
+            return
         try:
             await self.registry.create(resource, namespace, obj)
         except errors.APIError as e:
             if e.reason != "AlreadyExists":
                 raise
 
+    async def _compact_periodically(self) -> None:
+        """Each interval, compact the store up to the revision seen one interval ago."""
+        assert self.backend is not None
+        previous = 0
+        while True:
+            await asyncio.sleep(self.config.compaction_interval)
+            try:
+                if previous > self.backend.compacted_revision:
+                    await self.backend.compact(previous)
+                previous = await self.backend.current_revision()
+            except Exception as e:   # a compaction is retried next time
+                log.warning("compaction failed: %s", e)
+
     async def stop(self) -> None:
         self._ready = False
+        if getattr(self, "_compactor", None):
+            self._compactor.cancel()
         if self.cache:
             await self.cache.stop()
         if self._server:

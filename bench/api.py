@@ -18,6 +18,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import ssl
+
 import httpx
 import yaml
 
@@ -42,7 +44,7 @@ async def _wait_ready(data_dir: Path, proc: subprocess.Popen[bytes]) -> httpx.As
         if kc.exists():
             cfg = yaml.safe_load(kc.read_text())
             c = httpx.AsyncClient(base_url=cfg["clusters"][0]["cluster"]["server"],
-                                  verify=str(data_dir / "server/tls/server-ca.crt"),
+                                  verify=ssl.create_default_context(cafile=str(data_dir / "server/tls/server-ca.crt")),
                                   headers={"Authorization": "Bearer " + cfg["users"][0]["user"]["token"]},
                                   limits=httpx.Limits(max_connections=64, max_keepalive_connections=64),
                                   timeout=30)

@@ -4,7 +4,8 @@ Owns: `raw_write_rate(backend, n, concurrency)`, the baseline the apiserver benc
 its creates/s by, and a `__main__` that prints it for memory, sqlite (a temp file) and etcd
 (a private etcd in a temp dir). Figures only; never pass/fail.
 
-    python bench/storage_raw.py [-n 5000] [--concurrency 32] [--backends memory,sqlite,etcd] [--json]
+    python bench/storage_raw.py [-n 5000] [--concurrency 32] [--backends memory,sqlite,etcd]
+                                [--json]
 """
 from __future__ import annotations
 
@@ -86,7 +87,8 @@ def main(argv: list[str] | None = None) -> None:
         print(f"{name:>7}: {rate:10.0f} creates/s  (n={args.n}, concurrency={args.concurrency},"
               f" {VALUE_SIZE} B values)")
     if args.json:
-        print(json.dumps({f"{name}_writes_per_s": round(rate, 1) for name, rate in figures.items()}))
+        print(json.dumps({f"{name}_writes_per_s": round(rate, 1)
+                          for name, rate in figures.items()}))
 
 
 if __name__ == "__main__":

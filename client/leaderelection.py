@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
+import math
 import random
 from collections.abc import Callable
 from datetime import datetime, timezone
@@ -161,7 +162,7 @@ class LeaderElector:
         new = lease.model_copy(deep=True)
         new.spec = LeaseSpec(
             holder_identity=self.identity,
-            lease_duration_seconds=max(1, round(self.lease_duration)),
+            lease_duration_seconds=max(1, math.ceil(self.lease_duration)),
             acquire_time=spec.acquire_time if holder == self.identity else micro_time(now),
             renew_time=micro_time(now),
             lease_transitions=(spec.lease_transitions or 0) + (holder != self.identity))
@@ -178,7 +179,7 @@ class LeaderElector:
     async def _create(self, now: datetime) -> bool:
         lease = Lease(metadata=ObjectMeta(name=self.name, namespace=self.namespace),
                       spec=LeaseSpec(holder_identity=self.identity,
-                                     lease_duration_seconds=max(1, round(self.lease_duration)),
+                                     lease_duration_seconds=max(1, math.ceil(self.lease_duration)),
                                      acquire_time=micro_time(now), renew_time=micro_time(now),
                                      lease_transitions=0))
         try:

@@ -5,6 +5,8 @@ import os
 from pathlib import Path
 from typing import AsyncIterator
 
+import ssl
+
 import httpx
 import pytest
 
@@ -20,7 +22,7 @@ async def apiserver(tmp_path: Path) -> AsyncIterator[object]:
 @pytest.fixture
 async def http(apiserver: object) -> AsyncIterator[httpx.AsyncClient]:
     srv = apiserver
-    async with httpx.AsyncClient(base_url=srv.url, verify=str(srv.ca_path),  # type: ignore[attr-defined]
+    async with httpx.AsyncClient(base_url=srv.url, verify=ssl.create_default_context(cafile=str(srv.ca_path)),  # type: ignore[attr-defined]
                                  headers={"Authorization": f"Bearer {srv.token}"},  # type: ignore[attr-defined]
                                  timeout=10) as c:
         yield c

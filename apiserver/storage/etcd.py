@@ -14,7 +14,7 @@ etcd's prev_kv; it is empty if that version was already compacted.
 """
 from __future__ import annotations
 
-from typing import AsyncIterator
+from typing import Any, AsyncIterator
 
 import aetcd
 import grpc
@@ -130,7 +130,8 @@ class EtcdBackend:
             self._index = (self._index + 1) % len(self.endpoints)
             await client.close()
 
-    async def _call(self, method: str, request: object, *, write: bool = False) -> object:
+    async def _call(self, method: str, request: Any, *, write: bool = False) -> Any:
+        """One KV RPC; returns the protobuf response."""
         for attempt in range(len(self.endpoints)):
             client = await self._connected()
             endpoint = self.endpoint
@@ -148,7 +149,7 @@ class EtcdBackend:
                 raise StorageError(f"etcd {endpoint} unavailable: {details}") from None
         raise AssertionError("unreachable")
 
-    def _error(self, e: grpc.aio.AioRpcError, request: object) -> StorageError:
+    def _error(self, e: grpc.aio.AioRpcError, request: Any) -> StorageError:
         details = e.details() or ""
         if "required revision has been compacted" in details:
             requested = getattr(request, "revision", 0)
@@ -160,7 +161,7 @@ class EtcdBackend:
     # -- reads ---------------------------------------------------------------------------------
     async def get(self, key: str) -> KeyValue | None:
         resp = await self._call("Range", rpc.RangeRequest(key=key.encode()))
-        return _kv(resp.kvs[0]) if resp.kvs else None  # type: ignore[attr-defined]
+        return _kv(resp.kvs[0]) if resp.kvs else None
 
     async def list(self, prefix: str, *, limit: int = 0, start_after: str = "",
                    revision: int = 0) -> ListResult:
@@ -170,27 +171,27 @@ class EtcdBackend:
             resp = await self._call("Range", req)
         except CompactedError:
             raise CompactedError(revision, await self._learn_compacted()) from None
-        items = [_kv(kv) for kv in resp.kvs]  # type: ignore[attr-defined]
-        more = bool(resp.more)  # type: ignore[attr-defined]
-        return ListResult(items=items, revision=revision or resp.header.revision,  # type: ignore[attr-defined]
-                          more=more, remaining=resp.count - len(items) if more else 0)  # type: ignore[attr-defined]
+        items = [_kv(kv) for kv in resp.kvs]
+        more = bool(resp.more)
+        return ListResult(items=items, revision=revision or resp.header.revision,
+                          more=more, remaining=resp.count - len(items) if more else 0)
 
     async def count(self, prefix: str) -> int:
         key, end = _range(prefix)
         resp = await self._call("Range", rpc.RangeRequest(key=key, range_end=end, count_only=True))
-        return int(resp.count)  # type: ignore[attr-defined]
+        return int(resp.count)
 
     async def current_revision(self) -> int:
         resp = await self._call("Range", rpc.RangeRequest(key=_PROBE_KEY, count_only=True))
-        return int(resp.header.revision)  # type: ignore[attr-defined]
+        return int(resp.header.revision)
 
     # -- writes --------------------------------------------------------------------------------
     async def _txn(self, compare: list[rpc.Compare], success: rpc.RequestOp,
-                   key: bytes) -> tuple[bool, object]:
+                   key: bytes) -> tuple[bool, Any]:
         req = rpc.TxnRequest(compare=compare, success=[success],
                              failure=[rpc.RequestOp(request_range=rpc.RangeRequest(key=key))])
         resp = await self._call("Txn", req, write=True)
-        return bool(resp.succeeded), resp  # type: ignore[attr-defined]
+        return bool(resp.succeeded), resp
 
     async def create(self, key: str, value: bytes) -> KeyValue:
         k = key.encode()
@@ -199,7 +200,7 @@ class EtcdBackend:
             rpc.RequestOp(request_put=rpc.PutRequest(key=k, value=value)), k)
         if not ok:
             raise KeyExistsError(key)
-        rev = int(resp.header.revision)  # type: ignore[attr-defined]
+        rev = int(resp.header.revision)
         return KeyValue(key, bytes(value), rev, rev)
 
     def _guard(self, k: bytes, expected: int) -> list[rpc.Compare]:
@@ -209,8 +210,8 @@ class EtcdBackend:
         return [exists, _compare(k, rpc.Compare.MOD, rpc.Compare.EQUAL, mod_revision=expected)]
 
     @staticmethod
-    def _failed(key: str, expected: int, resp: object) -> StorageError:
-        kvs = resp.responses[0].response_range.kvs  # type: ignore[attr-defined]
+    def _failed(key: str, expected: int, resp: Any) -> StorageError:
+        kvs = resp.responses[0].response_range.kvs
         if not kvs:
             return NotFoundError(key)
         return ConflictError(key, expected, kvs[0].mod_revision)
@@ -222,8 +223,8 @@ class EtcdBackend:
             rpc.RequestOp(request_put=rpc.PutRequest(key=k, value=value, prev_kv=True)), k)
         if not ok:
             raise self._failed(key, expected_revision, resp)
-        prev = resp.responses[0].response_put.prev_kv  # type: ignore[attr-defined]
-        return KeyValue(key, bytes(value), prev.create_revision, resp.header.revision)  # type: ignore[attr-defined]
+        prev = resp.responses[0].response_put.prev_kv
+        return KeyValue(key, bytes(value), prev.create_revision, resp.header.revision)
 
     async def delete(self, key: str, expected_revision: int = 0) -> KeyValue:
         k = key.encode()
@@ -232,8 +233,8 @@ class EtcdBackend:
             rpc.RequestOp(request_delete_range=rpc.DeleteRangeRequest(key=k, prev_kv=True)), k)
         if not ok:
             raise self._failed(key, expected_revision, resp)
-        prev = resp.responses[0].response_delete_range.prev_kvs[0]  # type: ignore[attr-defined]
-        return KeyValue(key, prev.value, prev.create_revision, resp.header.revision)  # type: ignore[attr-defined]
+        prev = resp.responses[0].response_delete_range.prev_kvs[0]
+        return KeyValue(key, prev.value, prev.create_revision, resp.header.revision)
 
     # -- watch ---------------------------------------------------------------------------------
     async def watch(self, prefix: str, start_revision: int) -> AsyncIterator[Event]:

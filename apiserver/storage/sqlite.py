@@ -53,9 +53,11 @@ class SqliteBackend:
         try:
             log = await asyncio.get_running_loop().run_in_executor(
                 self._executor, SqliteLog, self.path, self.lock_timeout)
-        except BaseException:
+        except BaseException as e:
             self._executor.shutdown(wait=False)
             self._executor = None
+            if isinstance(e, sqlite3.Error):
+                raise StorageError(f"cannot open sqlite database {self.path}: {e}") from e
             raise
         self._log = log
         self._rev, self._compacted = log.rev, log.compacted

@@ -1,11 +1,11 @@
 """A private containerd for one node: its configuration, process, shims and images.
 
 Owns the life of a containerd under a data dir (config, root, state, socket, runc root,
-log) as NODE-STACK.md describes: ``render_config`` is a pure function of
+log, pid file) as NODE-STACK.md describes: ``render_config`` is a pure function of
 ``ContainerdOptions``; ``Containerd.start`` writes it, starts ``containerd --config``
-and waits until the socket answers CRI Version; ``Containerd.stop`` stops it and, unless
-asked to keep pods, first removes every sandbox through CRI and afterwards kills any
-shim left for this socket (shims reparent to PID 1, so they are found by
+and waits until the socket answers CRI Version; ``Containerd.stop`` stops it and,
+unless asked to keep pods, first removes every sandbox through CRI and afterwards kills
+any shim left for this socket (shims reparent to PID 1, so they are found by
 ``-address <socket>`` on their command line in /proc, never by name) and unmounts
 whatever is still mounted under the data dir. Images come in offline through
 ``ctr images import`` (``import_image``, ``import_images_dir`` for k3s-style
@@ -75,6 +75,10 @@ class ContainerdOptions:
     @property
     def log_path(self) -> Path:
         return self.data_dir / "containerd.log"
+
+    @property
+    def pid_file(self) -> Path:
+        return self.data_dir / "containerd.pid"
 
 
 def _toml(value: object) -> str:
@@ -264,12 +268,16 @@ class Containerd:
         if await self._answers(0.5):
             raise RuntimeServiceError(f"a containerd already answers on {o.socket}")
         o.socket.unlink(missing_ok=True)
-        with open(o.log_path, "ab") as log:
+        log = await asyncio.to_thread(open, o.log_path, "ab")
+        try:
             self.process = await asyncio.create_subprocess_exec(
                 o.containerd_bin, "--config", str(o.config_path),
                 stdin=asyncio.subprocess.DEVNULL, stdout=log, stderr=log,
                 start_new_session=True,
             )
+        finally:
+            log.close()  # the child keeps its own copy of the descriptor
+        o.pid_file.write_text(f"{self.process.pid}\n")
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.returncode is not None:
@@ -320,9 +328,10 @@ class Containerd:
         p.send_signal(signal.SIGTERM)
         try:
             await asyncio.wait_for(p.wait(), timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             p.kill()
             await p.wait()
+        self.options.pid_file.unlink(missing_ok=True)
 
     async def import_image(self, tar_path: Path | str, base_name: str | None = None) -> str:
         """Import an OCI archive into CRI's namespace; returns ctr's output.

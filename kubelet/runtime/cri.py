@@ -8,7 +8,7 @@ instances (a kubelet, a test, ``pykube killall``) may talk to the same container
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import grpc
@@ -55,11 +55,11 @@ _SANDBOX_STATE_PB = {v: k for k, v in _SANDBOX_STATE.items()}
 
 
 def _time(ns: int) -> datetime | None:
-    return datetime.fromtimestamp(ns / 1e9, tz=timezone.utc) if ns else None
+    return datetime.fromtimestamp(ns / 1e9, tz=UTC) if ns else None
 
 
 def _created(ns: int) -> datetime:
-    return _time(ns) or datetime.fromtimestamp(0, tz=timezone.utc)
+    return _time(ns) or datetime.fromtimestamp(0, tz=UTC)
 
 
 def _resources_pb(r: Resources) -> Any:

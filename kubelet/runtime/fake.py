@@ -18,10 +18,10 @@ import asyncio
 import hashlib
 import ipaddress
 import uuid
-from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta, timezone
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Callable, Iterable
 
 from kubelet.runtime.fakeproc import FakeProcess, answer_exec, plan
 from kubelet.runtime.interface import (
@@ -48,10 +48,11 @@ from kubelet.runtime.interface import (
 )
 
 SIGKILL_EXIT, SIGTERM_EXIT = 137, 143
+CANNED_EXEC = ExecResult(0)
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def _new_id() -> str:
@@ -113,27 +114,30 @@ def _image_info(ref: str) -> ImageInfo:
 
 
 class IPPool:
-    """Pod IPs from a CIDR; the first host address is the gateway and never handed out."""
+    """Pod IPs from a CIDR, handed out round-robin as host-local does; the first host
+    address is the gateway and never handed out."""
 
     def __init__(self, cidr: str) -> None:
         self.network = ipaddress.ip_network(cidr)
-        self._used: set[str] = set()
-        self._gateway = str(next(self.network.hosts()))
+        base = int(self.network.network_address)
+        self._first, self._last = base + 2, base + self.network.num_addresses - 2
+        self._next = self._first
+        self._used: set[int] = set()
 
     @property
     def allocated(self) -> set[str]:
-        return set(self._used)
+        return {str(ipaddress.ip_address(i)) for i in self._used}
 
     def allocate(self) -> str:
-        for host in self.network.hosts():
-            ip = str(host)
-            if ip != self._gateway and ip not in self._used:
+        for _ in range(max(0, self._last - self._first + 1)):
+            ip, self._next = self._next, self._next + 1 if self._next < self._last else self._first
+            if ip not in self._used:
                 self._used.add(ip)
-                return ip
+                return str(ipaddress.ip_address(ip))
         raise RuntimeServiceError(f"no free IP left in {self.network}")
 
     def release(self, ip: str) -> None:
-        self._used.discard(ip)
+        self._used.discard(int(ipaddress.ip_address(ip)))
 
 
 class FakeRuntime:
@@ -145,7 +149,7 @@ class FakeRuntime:
         images: Iterable[str] = (),
         sandbox_delay: float = 0.0,
         start_delay: float = 0.0,
-        exec_result: ExecResult = ExecResult(0),
+        exec_result: ExecResult = CANNED_EXEC,
         pull_failures: Iterable[str] = (),
         planner: Callable[[list[str]], FakeProcess] = plan,
     ) -> None:

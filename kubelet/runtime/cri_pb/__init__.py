@@ -49,9 +49,8 @@ def _fresh(out: Path) -> bool:
 
 def generate(out: Path) -> None:
     """Compile the .proto into ``out`` (temp dir, then atomic renames)."""
-    from grpc_tools import protoc  # imported lazily: only needed when regenerating
-
     import grpc_tools
+    from grpc_tools import protoc  # imported lazily: only needed when regenerating
 
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=".gen-", dir=out) as tmp:
@@ -108,4 +107,4 @@ if not _fresh(_out):
 api_pb2 = _load(_out, "api_pb2")
 api_pb2_grpc = _load(_out, "api_pb2_grpc")
 
-__all__ = ["api_pb2", "api_pb2_grpc", "generate", "PROTO"]
+__all__ = ["PROTO", "api_pb2", "api_pb2_grpc", "generate"]

@@ -127,7 +127,7 @@ def _python_client_session(kubeconfig: str) -> dict[str, object]:
     seen["watch"] = events
     core.patch_namespaced_pod("p1", "team-py", {"metadata": {"labels": {"x": "y"}}})
     p = core.read_namespaced_pod("p1", "team-py")
-    seen["patched_labels"] = p.metadata.labels
+    seen["patched_labels"] = dict(p.metadata.labels)
     p.metadata.labels["z"] = "1"
     seen["replaced_labels"] = core.replace_namespaced_pod("p1", "team-py", p).metadata.labels
     svc = client.V1Service(metadata=client.V1ObjectMeta(name="s1"),

@@ -4,6 +4,8 @@ from __future__ import annotations
 import asyncio
 import json
 
+import ssl
+
 import httpx
 import pytest
 
@@ -22,7 +24,7 @@ DEPLOYS = "/apis/apps/v1/namespaces/default/deployments"
 
 
 async def test_requests_without_a_valid_token_get_401(apiserver, http):
-    async with httpx.AsyncClient(base_url=apiserver.url, verify=str(apiserver.ca_path)) as anon:
+    async with httpx.AsyncClient(base_url=apiserver.url, verify=ssl.create_default_context(cafile=str(apiserver.ca_path))) as anon:
         r = await anon.get(PODS)
         assert r.status_code == 401 and r.json()["reason"] == "Unauthorized"
         r = await anon.get(PODS, headers={"Authorization": "Bearer wrong"})

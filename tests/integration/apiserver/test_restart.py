@@ -9,6 +9,8 @@ import sys
 import time
 from pathlib import Path
 
+import ssl
+
 import httpx
 import pytest
 import yaml
@@ -28,7 +30,7 @@ def _client(data_dir: Path) -> httpx.AsyncClient:
     cfg = yaml.safe_load((data_dir / "admin.kubeconfig").read_text())
     token = cfg["users"][0]["user"]["token"]
     return httpx.AsyncClient(base_url=cfg["clusters"][0]["cluster"]["server"],
-                             verify=str(data_dir / "server" / "tls" / "server-ca.crt"),
+                             verify=ssl.create_default_context(cafile=str(data_dir / "server" / "tls" / "server-ca.crt")),
                              headers={"Authorization": f"Bearer {token}"}, timeout=10)
 
 

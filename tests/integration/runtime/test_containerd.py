@@ -1,4 +1,5 @@
-"""Containerd lifecycle (root): restart keeping pods, and no shim left after a hard stop.
+"""Containerd lifecycle (root): restart keeping pods, no shim left after a hard stop,
+and the offline nginx image serving under containerd.
 
 A kubelet agent restart must not kill pods: ``stop(keep_pods=True)`` leaves shims
 running, a new containerd on the same data dir reconnects to them. And when pods are
@@ -7,7 +8,9 @@ left behind by a crash, ``kill_shims`` finds the shims by socket and kills them.
 
 from __future__ import annotations
 
+import asyncio
 import os
+import shutil
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -17,7 +20,7 @@ import pytest_asyncio
 
 from kubelet.runtime.containerd import find_shims, kill_shims, process_argv, shim_socket
 from kubelet.runtime.interface import ContainerConfig, ContainerState, SandboxState
-from tests.support.runtime_node import BUSYBOX, CRIHarness, cri_node, missing_node_tools
+from tests.support.runtime_node import BUSYBOX, CRIHarness, build_images, cri_node, missing_node_tools
 
 pytestmark = [pytest.mark.asyncio(loop_scope="module"), pytest.mark.root]
 
@@ -79,3 +82,38 @@ async def test_orphaned_shims_are_killed(node: CRIHarness) -> None:
     await node.rt.stop_pod_sandbox(sid)
     await node.rt.remove_pod_sandbox(sid)
     assert await node.rt.list_pod_sandboxes() == []
+
+
+@pytest.mark.skipif(shutil.which("nginx") is None, reason="the host has no nginx to copy")
+async def test_offline_nginx_image_serves_and_stops_gracefully(node: CRIHarness, images_dir: Path) -> None:
+    await asyncio.to_thread(build_images, images_dir, ("nginx",))
+    await node.node.import_image(images_dir / "nginx.tar")
+    assert await node.rt.image_status("local/nginx:1.22") is not None
+    sc = node.sandbox_config("nginx")
+    sid = await node.rt.run_pod_sandbox(sc)
+    try:
+        cc = ContainerConfig(name="nginx", image="local/nginx:1.22", log_path="nginx/0.log")
+        cid = await node.rt.create_container(sid, cc, sc)
+        await node.rt.start_container(cid)
+        ip = (await node.rt.pod_sandbox_status(sid)).ip
+        body = b""
+        for _ in range(50):
+            try:
+                reader, writer = await asyncio.open_connection(ip, 80)
+            except OSError:
+                await asyncio.sleep(0.05)
+                continue
+            writer.write(b"GET / HTTP/1.0\r\n\r\n")
+            body = await reader.read()
+            writer.close()
+            break
+        assert b"200 OK" in body and b"Welcome to nginx!" in body
+        t0 = time.monotonic()
+        await node.rt.stop_container(cid, timeout=10)  # the image's SIGQUIT: graceful
+        st = await node.rt.container_status(cid)
+        assert st.exit_code == 0 and time.monotonic() - t0 < 5
+        log = Path(st.log_path).read_text()
+        assert '"GET / HTTP/1.0" 200' in log  # access log went to stdout
+    finally:
+        await node.rt.stop_pod_sandbox(sid)
+        await node.rt.remove_pod_sandbox(sid)

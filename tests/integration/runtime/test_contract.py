@@ -25,7 +25,6 @@ from kubelet.runtime.interface import (
     SandboxConfig,
     SandboxState,
 )
-
 from tests.support.runtime_node import BUSYBOX, Harness
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")

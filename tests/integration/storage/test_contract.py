@@ -125,9 +125,11 @@ async def test_list_at_old_revision(backend: Backend, prefix: str) -> None:
     await backend.create(prefix + "c", b"c1")
     old = await backend.list(prefix, revision=before)
     assert old.revision == before
-    assert [(kv.key, kv.value) for kv in old.items] == [(prefix + "a", b"a1"), (prefix + "b", b"b1")]
+    assert [(kv.key, kv.value) for kv in old.items] == [(prefix + "a", b"a1"),
+                                                         (prefix + "b", b"b1")]
     now = await backend.list(prefix)
-    assert [(kv.key, kv.value) for kv in now.items] == [(prefix + "a", b"a2"), (prefix + "c", b"c1")]
+    assert [(kv.key, kv.value) for kv in now.items] == [(prefix + "a", b"a2"),
+                                                         (prefix + "c", b"c1")]
 
 
 async def test_watch_from_now_skips_history(backend: Backend, prefix: str) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from apiserver.storage import CompactedError, open_backend
+from apiserver.storage import CompactedError, StorageError, open_backend
 from apiserver.storage.etcd import EtcdBackend, parse_endpoints
 from apiserver.storage.etcd_server import EtcdServer, free_port
 
@@ -54,7 +54,7 @@ async def test_fails_over_to_the_next_endpoint(etcd_server: EtcdServer, prefix: 
         assert await store.get(prefix + "k") == kv
     finally:
         await store.close()
-    with pytest.raises(Exception, match="no etcd endpoint answered"):
+    with pytest.raises(StorageError, match="no etcd endpoint answered"):
         await EtcdBackend([dead], timeout=2).start()
 
 

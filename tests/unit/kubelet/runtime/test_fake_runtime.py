@@ -15,9 +15,17 @@ from kubelet.runtime.interface import (
     ContainerConfig,
     ContainerState,
     ExecResult,
+    Runtime,
     RuntimeServiceError,
     SandboxConfig,
 )
+
+
+def test_both_runtimes_satisfy_the_protocol() -> None:
+    from kubelet.runtime.cri import CRIRuntime
+
+    assert isinstance(FakeRuntime(), Runtime)
+    assert isinstance(CRIRuntime("/nonexistent.sock"), Runtime)
 
 
 def test_plan_reads_a_tiny_shell() -> None:
@@ -46,6 +54,11 @@ def test_ip_pool_skips_gateway_and_reuses_released() -> None:
         pool.allocate()
     pool.release("10.9.0.2")
     assert pool.allocate() == "10.9.0.2"
+    pool = IPPool("10.9.0.0/29")  # round-robin: a released IP is not reused at once
+    a, b = pool.allocate(), pool.allocate()
+    pool.release(a)
+    assert (a, b, pool.allocate()) == ("10.9.0.2", "10.9.0.3", "10.9.0.4")
+    assert pool.allocated == {"10.9.0.3", "10.9.0.4"}
 
 
 def _sandbox(i: int) -> SandboxConfig:

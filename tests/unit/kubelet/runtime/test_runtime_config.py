@@ -6,9 +6,11 @@ import importlib.util
 import io
 import json
 import os
+import sys
 import tarfile
 import tomllib
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -73,10 +75,11 @@ def test_stub_generation_is_relative_and_atomic(tmp_path: Path) -> None:
     assert "/runtime.v1.RuntimeService/RunPodSandbox" in (tmp_path / "api_pb2_grpc.py").read_text()
 
 
-def _builder():  # deploy/ is not a package: load the script by path
+def _builder() -> ModuleType:  # deploy/ is not a package: load the script by path
     spec = importlib.util.spec_from_file_location("pykube_image_build", REPO / "deploy/images/build.py")
     assert spec and spec.loader
     mod = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = mod  # dataclasses look their module up while the class is built
     spec.loader.exec_module(mod)
     return mod
 

@@ -1,0 +1,30 @@
+"""NodeUnschedulable filter: a cordoned node (spec.unschedulable) takes only pods that
+tolerate the `node.kubernetes.io/unschedulable:NoSchedule` taint."""
+from __future__ import annotations
+
+from typing import Any
+
+from scheduler.framework import CycleState, Status, unschedulable
+from scheduler.nodeinfo import UNSCHEDULABLE_TAINT_KEY, NodeInfo, Taint
+from scheduler.plugins.taint_toleration import tolerates
+from scheduler.podinfo import PodInfo
+
+NAME = "NodeUnschedulable"
+ERR_REASON_UNSCHEDULABLE = "node(s) were unschedulable"
+_TAINT = Taint(UNSCHEDULABLE_TAINT_KEY, "", "NoSchedule")
+_FAIL = unschedulable(NAME, ERR_REASON_UNSCHEDULABLE, resolvable=False)
+
+
+class NodeUnschedulable:
+    NAME = NAME
+
+    def filter(self, state: CycleState, pod: PodInfo, node_info: NodeInfo) -> Status | None:
+        if not node_info.unschedulable:
+            return None
+        if any(tolerates(t, _TAINT) for t in pod.tolerations):
+            return None
+        return _FAIL
+
+
+def new(args: Any = None) -> NodeUnschedulable:
+    return NodeUnschedulable()
