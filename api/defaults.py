@@ -37,13 +37,13 @@ def _items(parent: Any, key: str) -> list[Obj]:
 
 # ---------------------------------------------------------------- pods
 def _pull_policy(image: str) -> str:
-    """Always for `:latest` or no tag, IfNotPresent for any other tag or a digest."""
-    if "@" in image:
-        return "IfNotPresent"
-    last = image.rsplit("/", 1)[-1]
-    if ":" not in last:
-        return "Always"
-    return "Always" if last.rsplit(":", 1)[1] == "latest" else "IfNotPresent"
+    """Always for tag `latest` or no tag and no digest, IfNotPresent otherwise."""
+    name, _, digest = image.partition("@")
+    last = name.rsplit("/", 1)[-1]
+    tag = last.rsplit(":", 1)[1] if ":" in last else ""
+    if not tag and not digest:
+        tag = "latest"
+    return "Always" if tag == "latest" else "IfNotPresent"
 
 
 def _default_handler(handler: Any) -> None:

@@ -37,10 +37,10 @@ def go_repr(value: Any) -> str:
         return str(value)
     if isinstance(value, str):
         return json.dumps(value, ensure_ascii=False)
-    if isinstance(value, dict) and all(isinstance(v, str) for v in value.values()):
+    if isinstance(value, dict) and value and all(isinstance(v, str) for v in value.values()):
         inner = ", ".join(f"{json.dumps(k)}:{json.dumps(v)}" for k, v in sorted(value.items()))
         return f"map[string]string{{{inner}}}"
-    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+    if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
         return "[]string{" + ", ".join(json.dumps(v) for v in value) + "}"
     return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
 

@@ -100,7 +100,8 @@ def _conditions_of(holder: Any) -> list[Any] | None:
         return None
     if isinstance(holder, list):
         return holder
-    return _get(holder, "conditions")
+    conditions = _get(holder, "conditions")
+    return conditions if isinstance(conditions, list) else None
 
 
 def get_condition(holder: Any, cond_type: str) -> Any | None:
@@ -126,19 +127,19 @@ def set_condition(holder: Any, condition: Any, now: datetime | None = None) -> b
     if not isinstance(conditions, MutableSequence):
         raise TypeError("conditions must be a list")
     condition = _coerce_condition(holder, condition)
-    existing_index = next((i for i, c in enumerate(conditions)
-                           if _get(c, "type") == _get(condition, "type")), None)
-    existing = conditions[existing_index] if existing_index is not None else None
+    at = next((i for i, c in enumerate(conditions)
+               if _get(c, "type") == _get(condition, "type")), None)
+    existing = conditions[at] if at is not None else None
     if existing is not None and _get(existing, "status") == _get(condition, "status"):
         _set(condition, "lastTransitionTime", _get(existing, "lastTransitionTime"))
     elif not _get(condition, "lastTransitionTime"):
         _set(condition, "lastTransitionTime", now_rfc3339(now))
-    if existing is not None:
-        if _plain(existing) == _plain(condition):
-            return False
-        conditions[existing_index] = condition
-    else:
+    if at is None:
         conditions.append(condition)
+        return True
+    if _plain(existing) == _plain(condition):
+        return False
+    conditions[at] = condition
     return True
 
 

@@ -81,7 +81,8 @@ def is_qualified_name(value: str) -> list[str]:
     elif len(name) > 63:
         errs.append("name part " + max_len_error(63))
     if not _QNAME_RE.match(name):
-        errs.append("name part " + regex_error(QNAME_MSG, QNAME_FMT, "MyName", "my.name", "123-abc"))
+        errs.append("name part "
+                    + regex_error(QNAME_MSG, QNAME_FMT, "MyName", "my.name", "123-abc"))
     return errs
 
 

@@ -114,4 +114,4 @@ def lookup(type_name: str | None, field: str) -> PatchMeta:
     return SCHEMA.get(type_name, {}).get(field, PLAIN)
 
 
-__all__ = ["PLAIN", "PatchMeta", "SCHEMA", "lookup", "root_type"]
+__all__ = ["PLAIN", "SCHEMA", "PatchMeta", "lookup", "root_type"]

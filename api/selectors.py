@@ -343,7 +343,15 @@ def field_matches(obj: Any, requirements: Iterable[FieldRequirement]) -> bool:
 
 
 __all__ = [
-    "EVERYTHING", "FieldRequirement", "NOTHING", "Requirement", "Selector", "field_matches",
-    "field_value", "parse_field_selector", "parse_label_selector", "selector_from_model",
+    "EVERYTHING",
+    "NOTHING",
+    "FieldRequirement",
+    "Requirement",
+    "Selector",
+    "field_matches",
+    "field_value",
+    "parse_field_selector",
+    "parse_label_selector",
+    "selector_from_model",
     "selector_from_set",
 ]

@@ -8,10 +8,8 @@ delete | merge` on a map or inside a list, `$retainKeys`, `$setElementOrder/<fie
 `$deleteFromPrimitiveList/<field>`. Ordering follows apimachinery: `$setElementOrder`
 first, then the order of the patch list, then the live order.
 
-Computing (`diff_maps`, in api.strategic_diff) produces the patch kubectl sends: changed fields, `null` for removed
-keys, `{key: v, $patch: delete}` for removed list items, `$deleteFromPrimitiveList` and
-`$setElementOrder` for merge lists, `$retainKeys` for retainKeys fields. `merge_patches`
-combines two such patches (the three-way merge in api.patch). Inputs are never mutated.
+Computing patches (`diff_maps`) lives in api.strategic_diff; `merge_patches` here combines
+two computed patches (the three-way merge in api.patch). Inputs are never mutated.
 Bad patches raise ValueError.
 """
 from __future__ import annotations
@@ -76,7 +74,8 @@ def _normalize_order(patch_items: list[Any], server_only: list[Any], patch_order
 
 
 def _partition(merged: list[Any], by: list[Any], key: str) -> tuple[list[Any], list[Any]]:
-    inside, outside = [], []
+    inside: list[Any] = []
+    outside: list[Any] = []
     for item in merged:
         (inside if _position(by, item, key) >= 0 else outside).append(item)
     return inside, outside

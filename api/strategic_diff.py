@@ -73,13 +73,13 @@ def diff_maps(original: dict[str, Any], modified: dict[str, Any], type_name: str
                 patch[k] = new
             continue
         meta = lookup(type_name, k)
+        child_options = replace(options, build_retain_keys=meta.retain_keys)
         if isinstance(old, dict):
-            sub = diff_maps(old, new, meta.type, replace(options, build_retain_keys=meta.retain_keys))
+            sub = diff_maps(old, new, meta.type, child_options)
             if sub:
                 patch[k] = sub
         elif isinstance(old, list) and meta.strategy == "merge":
-            _diff_merge_list(k, old, new, meta, replace(options, build_retain_keys=meta.retain_keys),
-                             patch)
+            _diff_merge_list(k, old, new, meta, child_options, patch)
         elif not options.ignore_changes and not same(old, new):
             patch[k] = new
     if not options.ignore_deletions:
@@ -172,8 +172,9 @@ def _diff_lists_of_scalars(original: list[Any], modified: list[Any],
             if str(x) not in new_strs and x not in deletions:
                 deletions.append(x)
     order: list[Any] = []
-    if options.set_element_order and ((not options.ignore_deletions and deletions) or
-                                      (not options.ignore_changes and not same(original, modified))):
+    changed = not same(original, modified)
+    if options.set_element_order and ((not options.ignore_deletions and deletions)
+                                      or (not options.ignore_changes and changed)):
         order = list(modified)
     return additions, deletions, order
 

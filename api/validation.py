@@ -16,8 +16,7 @@ from api import validation_kinds as kinds
 from api.field import FieldError, InvalidError, invalid_message
 from api.names import is_dns1035_label, is_dns1123_label, is_dns1123_subdomain
 from api.resources import ResourceInfo
-from api.validation_meta import immutable, validate_object_meta
-from api.validation_meta import NameValidator
+from api.validation_meta import NameValidator, immutable, validate_object_meta
 from api.validation_pod import validate_pod_spec, validate_pod_update
 
 Obj = dict[str, Any]

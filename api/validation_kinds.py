@@ -12,14 +12,36 @@ import binascii
 import ipaddress
 from typing import Any
 
-from api.field import (FieldError, child, duplicate, forbidden, index, invalid, key,
-                       not_supported, required, too_long)
-from api.names import (is_config_map_key, is_dns1123_label, is_dns1123_subdomain,
-                       is_qualified_name, is_valid_ip, is_valid_percent, is_valid_port_name,
-                       is_valid_port_num)
+from api.field import (
+    FieldError,
+    child,
+    duplicate,
+    forbidden,
+    index,
+    invalid,
+    key,
+    not_supported,
+    required,
+    too_long,
+)
+from api.names import (
+    is_config_map_key,
+    is_dns1123_label,
+    is_dns1123_subdomain,
+    is_qualified_name,
+    is_valid_ip,
+    is_valid_percent,
+    is_valid_port_name,
+    is_valid_port_num,
+)
 from api.selectors import selector_from_model
-from api.validation_meta import (immutable, validate_annotations, validate_finalizers,
-                                 validate_label_selector, validate_labels)
+from api.validation_meta import (
+    immutable,
+    validate_annotations,
+    validate_finalizers,
+    validate_label_selector,
+    validate_labels,
+)
 from api.validation_pod import PROTOCOLS, TAINT_EFFECTS, validate_pod_spec
 
 Obj = dict[str, Any]
@@ -29,8 +51,11 @@ MAX_CONFIG_SIZE = 1024 * 1024
 
 
 def _spec(obj: Obj) -> Obj:
-    spec = obj.get("spec")
-    return spec if isinstance(spec, dict) else {}
+    return _dict(obj.get("spec"))
+
+
+def _dict(value: Any) -> Obj:
+    return value if isinstance(value, dict) else {}
 
 
 def _non_negative(value: Any, path: str) -> list[FieldError]:
@@ -190,11 +215,12 @@ def _validate_workload(obj: Obj, with_strategy: bool) -> list[FieldError]:
                 matcher = selector_from_model(selector)
             except ValueError as exc:
                 errs.append(invalid("spec.selector", selector, str(exc)))
-    template = spec.get("template") if isinstance(spec.get("template"), dict) else {}
-    tmeta = template.get("metadata") if isinstance(template.get("metadata"), dict) else {}
+    template = _dict(spec.get("template"))
+    tmeta = _dict(template.get("metadata"))
     labels = tmeta.get("labels") or {}
     errs.extend(validate_labels(tmeta.get("labels"), "spec.template.metadata.labels"))
-    errs.extend(validate_annotations(tmeta.get("annotations"), "spec.template.metadata.annotations"))
+    errs.extend(validate_annotations(tmeta.get("annotations"),
+                                     "spec.template.metadata.annotations"))
     if matcher is not None and not matcher.matches(labels):
         errs.append(invalid("spec.template.metadata.labels", labels,
                             "`selector` does not match template `labels`"))
@@ -214,7 +240,7 @@ def _validate_workload(obj: Obj, with_strategy: bool) -> list[FieldError]:
 
 def _validate_deployment_extras(spec: Obj) -> list[FieldError]:
     errs: list[FieldError] = []
-    strategy = spec.get("strategy") if isinstance(spec.get("strategy"), dict) else {}
+    strategy = _dict(spec.get("strategy"))
     stype = strategy.get("type")
     rolling = strategy.get("rollingUpdate")
     if stype is not None and stype not in ("Recreate", "RollingUpdate"):

@@ -70,8 +70,9 @@ def validate_owner_references(refs: Any, path: str) -> list[FieldError]:
         if ref.get("controller"):
             controllers.append(f"{ref.get('kind', '')}/{ref.get('name', '')}")
     if len(controllers) > 1:
+        owners = ", ".join(controllers)
         errs.append(invalid(path, refs, "Only one reference can have Controller set to true. "
-                                        f"Found \"true\" in references for {', '.join(controllers)}"))
+                                        f'Found "true" in references for {owners}'))
     return errs
 
 

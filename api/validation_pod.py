@@ -11,10 +11,26 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from api.field import (FieldError, child, duplicate, forbidden, index, invalid, key, not_found,
-                       not_supported, required)
-from api.names import (is_dns1123_label, is_dns1123_subdomain, is_env_var_name,
-                       is_qualified_name, is_valid_port_name, is_valid_port_num)
+from api.field import (
+    FieldError,
+    child,
+    duplicate,
+    forbidden,
+    index,
+    invalid,
+    key,
+    not_found,
+    not_supported,
+    required,
+)
+from api.names import (
+    is_dns1123_label,
+    is_dns1123_subdomain,
+    is_env_var_name,
+    is_qualified_name,
+    is_valid_port_name,
+    is_valid_port_num,
+)
 from api.quantity import parse_quantity
 from api.validation_meta import validate_labels
 
@@ -50,7 +66,8 @@ def _port_ref(port: Any, path: str) -> list[FieldError]:
 
 
 # ---------------------------------------------------------------- volumes
-def _validate_volumes(volumes: list[dict[str, Any]], path: str) -> tuple[list[FieldError], set[str]]:
+def _validate_volumes(volumes: list[dict[str, Any]],
+                      path: str) -> tuple[list[FieldError], set[str]]:
     errs: list[FieldError] = []
     names: set[str] = set()
     for i, vol in enumerate(volumes):
@@ -89,7 +106,8 @@ def _validate_ports(ports: list[dict[str, Any]], path: str) -> list[FieldError]:
         if not cport:
             errs.append(required(child(p, "containerPort")))
         else:
-            errs.extend(invalid(child(p, "containerPort"), cport, m) for m in is_valid_port_num(cport))
+            errs.extend(invalid(child(p, "containerPort"), cport, m)
+                        for m in is_valid_port_num(cport))
         hport = port.get("hostPort")
         if hport:
             errs.extend(invalid(child(p, "hostPort"), hport, m) for m in is_valid_port_num(hport))
@@ -146,7 +164,8 @@ def _validate_probe(probe: Any, path: str, must_succeed_once: bool) -> list[Fiel
                 "failureThreshold"):
         errs.extend(_non_negative(probe.get(fld), child(path, fld)))
     if must_succeed_once and probe.get("successThreshold") not in (None, 1):
-        errs.append(invalid(child(path, "successThreshold"), probe["successThreshold"], "must be 1"))
+        errs.append(invalid(child(path, "successThreshold"), probe["successThreshold"],
+                            "must be 1"))
     return errs
 
 
@@ -336,7 +355,8 @@ def validate_pod_update(new_spec: Any, old_spec: Any, path: str = "spec") -> lis
         if "tolerations" in old_spec:
             masked["tolerations"] = old_spec["tolerations"]
     old_grace = old_spec.get("terminationGracePeriodSeconds")
-    if isinstance(old_grace, int) and old_grace < 0 and masked.get("terminationGracePeriodSeconds") == 1:
+    new_grace = masked.get("terminationGracePeriodSeconds")
+    if isinstance(old_grace, int) and old_grace < 0 and new_grace == 1:
         masked["terminationGracePeriodSeconds"] = old_grace
     if masked != old_spec:
         changed: list[str] = []

@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from api import field
 from api.resources import ResourceInfo
 
 
@@ -74,24 +75,11 @@ def conflict(resource: ResourceInfo, name: str, why: str = "") -> APIError:
 
 
 def invalid(resource: ResourceInfo, kind: str, name: str, errors: list[Any]) -> APIError:
-    """errors: api.validation.FieldError list (type, field, message, bad_value)."""
-    causes = [{"reason": f"Field{e.type}" if not e.type.startswith("Field") else e.type,
-               "message": _field_error_text(e), "field": e.field} for e in errors]
-    text = "; ".join(_field_error_text(e) for e in errors)
-    if len(errors) > 1:
-        text = "[" + ", ".join(_field_error_text(e) for e in errors) + "]"
-    return APIError(422, "Invalid", f'{kind} "{name}" is invalid: {text}',
-                    _details(resource, name, causes=causes, kind=kind))
-
-
-def _field_error_text(e: Any) -> str:
-    kind_words = {"Required": "Required value", "Invalid": "Invalid value",
-                  "Duplicate": "Duplicate value", "NotSupported": "Unsupported value",
-                  "Forbidden": "Forbidden", "TooLong": "Too long"}
-    head = f"{e.field}: {kind_words.get(e.type, e.type)}"
-    if e.type in ("Invalid", "Duplicate", "NotSupported") and e.bad_value is not None:
-        head += f": {json.dumps(e.bad_value) if not isinstance(e.bad_value, str) else chr(34) + e.bad_value + chr(34)}"
-    return f"{head}: {e.message}" if e.message else head
+    """errors: api.field.FieldError list. Message and causes in Kubernetes' words:
+    `Deployment.apps "web" is invalid: spec.replicas: Invalid value: -1: ...`."""
+    qualified = f"{kind}.{resource.group}" if resource.group else kind
+    return APIError(422, "Invalid", field.invalid_message(qualified, name, errors),
+                    _details(resource, name, causes=field.causes(errors), kind=kind))
 
 
 def bad_request(message: str) -> APIError:

@@ -100,8 +100,9 @@ class EventRecorder:
     async def flush(self, timeout: float | None = 10.0) -> None:
         """Wait until every queued event was written (or failed). For tests and shutdown."""
         try:
-            await asyncio.wait_for(self._queue.join(), timeout)
-        except asyncio.TimeoutError:
+            async with asyncio.timeout(timeout):
+                await self._queue.join()
+        except TimeoutError:
             log.warning("event flush timed out with %d pending", self._queue.qsize())
 
     async def close(self, timeout: float | None = 2.0) -> None:

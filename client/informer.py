@@ -117,8 +117,9 @@ class Informer:
     async def wait_synced(self, timeout: float | None = None) -> bool:
         """Wait for the first list to land in the cache; False on timeout."""
         try:
-            await asyncio.wait_for(self._synced.wait(), timeout)
-        except asyncio.TimeoutError:
+            async with asyncio.timeout(timeout):
+                await self._synced.wait()
+        except TimeoutError:
             return False
         return True
 

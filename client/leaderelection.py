@@ -107,8 +107,10 @@ class LeaderElector:
             ok = False
             if left > 0:
                 try:
-                    ok = await asyncio.wait_for(self._try_acquire_or_renew(), left)
-                except asyncio.TimeoutError:
+                    # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancel
+                    async with asyncio.timeout(left):
+                        ok = await self._try_acquire_or_renew()
+                except TimeoutError:
                     ok = False
             if ok:
                 last_ok = started          # the write happened after this instant
@@ -216,6 +218,7 @@ class LeaderElector:
         new.spec = LeaseSpec(holder_identity="", lease_duration_seconds=1, renew_time=now,
                              acquire_time=now, lease_transitions=lease.spec.lease_transitions)
         try:
-            self._lease = await asyncio.wait_for(self.client.update(new), self.retry_period)
-        except (ClientError, asyncio.TimeoutError) as e:
+            async with asyncio.timeout(self.retry_period):
+                self._lease = await self.client.update(new)
+        except (ClientError, TimeoutError) as e:
             log.warning("%s: release lease: %s", self.identity, e)

@@ -14,6 +14,8 @@ Invariants:
 - `get()` is idempotent: the same (kind, namespace) always answers the same `Informer`;
   one asked for after `start_all()` is started at once.
 - `run()` shuts its queue down when it ends (cancelled), so workers exit cleanly.
+- A reconcile that raises is retried with backoff; a `Conflict` (stale cache) is retried
+  quietly.
 """
 from __future__ import annotations
 
@@ -25,6 +27,7 @@ from typing import Any, ClassVar
 
 from api.models import K8sObject
 from api.resources import ResourceInfo
+from client.errors import Conflict
 from client.events import EventRecorder
 from client.informer import Informer
 from client.rest import Client
@@ -154,9 +157,18 @@ class Controller(ABC):
             await self.wait_synced()
             await self.started()
             log.info("%s: started with %d worker(s)", self.NAME, workers)
-            await run_workers(self.queue, self.reconcile, workers)
+            await run_workers(self.queue, self._reconcile, workers)
         finally:
             self.queue.shutdown()
+
+    async def _reconcile(self, key: Any) -> None:
+        """A write conflict only means our cache was behind: retry soon, without the
+        traceback every other failure gets."""
+        try:
+            await self.reconcile(key)
+        except Conflict as e:
+            log.debug("%s: %r: %s; retrying", self.NAME, key, e)
+            self.queue.add_rate_limited(key)
 
     async def started(self) -> None:
         """Hook run once the caches synced, before the first reconcile (e.g. rebuild

@@ -20,6 +20,9 @@ Invariants:
 - An owner is absent only when the apiserver says so: a GET answering NotFound, or an
   object of that name with another uid. A slow cache never gets a live object deleted.
   Verified-absent uids are remembered (uids are never reused).
+- The last steps of foreground and orphan deletion (dropping the finalizer, which lets
+  the owner go) are decided on dependents listed from the apiserver, not on caches that
+  may lag behind the owner's.
 - Deletes carry a uid precondition; ownerRef and finalizer edits are merge patches with
   the resourceVersion read, so a concurrent change makes them retry, never clobber.
 - An ownerReference naming a kind pykube does not serve counts as a live owner.
@@ -113,8 +116,9 @@ class GarbageCollector(Controller):
     NAME = "garbage-collector-controller"
 
     def __init__(self, *args: Any, kinds: tuple[type[K8sObject], ...] = MODELS,
-                 absent_cache_size: int = 10000, **kw: Any) -> None:
+                 absent_cache_size: int = 10000, lag_retry: float = 0.2, **kw: Any) -> None:
         super().__init__(*args, **kw)
+        self.lag_retry = lag_retry
         self._by_resource: dict[ResourceInfo, Informer] = {}
         self._absent: OrderedDict[str, None] = OrderedDict()
         self._absent_cache_size = absent_cache_size
@@ -238,6 +242,10 @@ class GarbageCollector(Controller):
         uid = owner.metadata.uid or ""
         deps = self.dependents(uid)
         if not any(blocks(d, uid) for d in deps):
+            # the caches of other kinds may lag behind this owner's: ask the apiserver
+            if any(blocks(d, uid) for d in await self.dependents_from_api(owner)):
+                self.requeue_after(ref_to(owner), self.lag_retry)
+                return
             await self._remove_finalizer(owner, FOREGROUND)
             return
         for dep in deps:
@@ -245,10 +253,25 @@ class GarbageCollector(Controller):
                 self.queue.add(ref_to(dep))       # attempt_to_delete sees us WAITING
 
     async def orphan_dependents(self, owner: K8sObject) -> None:
+        """Strip this owner's refs from its dependents (as the apiserver lists them, so
+        none is missed and would later be collected), then drop the finalizer."""
         uid = owner.metadata.uid or ""
-        for dep in self.dependents(uid):
+        for dep in await self.dependents_from_api(owner):
             await self._remove_owner_refs(dep, frozenset({uid}))
         await self._remove_finalizer(owner, ORPHAN)
+
+    async def dependents_from_api(self, owner: K8sObject) -> list[K8sObject]:
+        """Every object naming `owner` (by uid) among the kinds we watch, listed from the
+        apiserver: a namespaced owner's dependents live in its namespace."""
+        uid, ns = owner.metadata.uid, owner.metadata.namespace
+        found: list[K8sObject] = []
+        for info, inf in self._by_resource.items():
+            if ns and not info.namespaced:
+                continue
+            model = inf.kind if not isinstance(inf.kind, ResourceInfo) else model_for(inf.kind)
+            items = (await self.client.list_all(model, ns if info.namespaced else None)).items
+            found.extend(o for o in items if any(r.uid == uid for r in owner_refs(o)))
+        return found
 
     # ---------------------------------------------------------------- writes
     async def _delete(self, obj: K8sObject, policy: str | None) -> None:

@@ -17,6 +17,7 @@ Invariants:
 """
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,7 +32,11 @@ from controllers.base import Controller
 log = logging.getLogger(__name__)
 
 FINALIZER = "kubernetes"
-NAMESPACED: tuple[ResourceInfo, ...] = tuple(r for r in RESOURCES if r.namespaced)
+# workload controllers first, so they stop re-creating what is being deleted
+_FIRST = ("Deployment", "ReplicaSet")
+NAMESPACED: tuple[ResourceInfo, ...] = tuple(sorted(
+    (r for r in RESOURCES if r.namespaced),
+    key=lambda r: _FIRST.index(r.kind) if r.kind in _FIRST else len(_FIRST)))
 
 
 @dataclass
@@ -97,18 +102,20 @@ class NamespaceController(Controller):
                 continue
             rem.counts[info.group_resource] = len(items)
             for obj in items:
-                meta = obj.get("metadata") or {}
-                for f in meta.get("finalizers") or []:
+                for f in (obj.get("metadata") or {}).get("finalizers") or []:
                     rem.finalizers[f] = rem.finalizers.get(f, 0) + 1
-                if meta.get("deletionTimestamp"):
-                    continue
-                try:
-                    await self.client.delete(info, meta["name"], namespace,
-                                             propagation_policy="Background",
-                                             preconditions={"uid": meta["uid"]})
-                except (NotFound, Conflict):
-                    pass
+            await asyncio.gather(*(self._delete(info, namespace, obj["metadata"])
+                                   for obj in items
+                                   if not obj["metadata"].get("deletionTimestamp")))
         return rem
+
+    async def _delete(self, info: ResourceInfo, namespace: str, meta: dict[str, Any]) -> None:
+        try:
+            await self.client.delete(info, meta["name"], namespace,
+                                     propagation_policy="Background",
+                                     preconditions={"uid": meta["uid"]})
+        except (NotFound, Conflict):
+            pass
 
     async def finalize(self, ns: Namespace) -> None:
         body = ns.model_copy(deep=True)

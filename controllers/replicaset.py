@@ -35,6 +35,7 @@ from controllers.refmanager import adopt_patch, release_patch
 
 log = logging.getLogger(__name__)
 STATUS_UPDATE_RETRIES = 1
+CONFLICT_RETRY_SECONDS = 0.1
 
 
 class PodControl(Protocol):
@@ -184,6 +185,14 @@ class ReplicaSetController(Controller):
 
     # ---------------------------------------------------------------- reconcile
     async def reconcile(self, key: str) -> None:
+        """Sync one ReplicaSet; a 409 (our cache was stale) retries shortly and quietly."""
+        try:
+            await self._sync_replica_set(key)
+        except Conflict as e:
+            log.info("%s: %s changed under us (%s), retrying", self.NAME, key, e)
+            self.queue.add_after(key, CONFLICT_RETRY_SECONDS)
+
+    async def _sync_replica_set(self, key: str) -> None:
         rs: ReplicaSet | None = self.rs_informer.store.get(key)
         if rs is None:
             self.expectations.delete(key)

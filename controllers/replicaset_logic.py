@@ -107,7 +107,7 @@ def pods_to_delete(pods: Sequence[Pod], count: int,
         return []
     on_node = Counter(p.spec.node_name for p in (related if related is not None else pods)
                       if p.spec and p.spec.node_name)
-    ranked = [(on_node.get(p.spec.node_name if p.spec else None, 0), p) for p in pods]
+    ranked = [(on_node.get((p.spec.node_name if p.spec else None) or "", 0), p) for p in pods]
     ranked.sort(key=functools.cmp_to_key(_compare_for_deletion))
     return [p for _, p in ranked[:count]]
 

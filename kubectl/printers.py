@@ -68,6 +68,7 @@ class PrintOptions:
     label_columns: list[str] = field(default_factory=list)
     no_headers: bool = False
     sort_by: str = ""
+    watch_events: bool = False     # `get -w --output-watch-events`: an EVENT column first
 
     @property
     def format(self) -> str:
@@ -118,7 +119,9 @@ def to_yaml(doc: Any) -> str:
     import yaml
 
     class _Dumper(yaml.SafeDumper):
-        pass
+        def choose_scalar_style(self) -> str:
+            style = super().choose_scalar_style()
+            return '"' if style == "'" else style   # Go quotes with double quotes
 
     def _str(dumper: yaml.SafeDumper, data: str) -> yaml.Node:
         if "\n" in data:
@@ -227,6 +230,8 @@ class TablePrinter:
         cols.extend(_label_headers(self.opts.label_columns))
         if self.opts.show_labels:
             cols.append("LABELS")
+        if self.opts.watch_events:
+            cols.insert(0, "EVENT")
         return cols
 
     def row(self, obj: Obj) -> list[str]:
@@ -252,7 +257,7 @@ class TablePrinter:
             cells.append(format_labels(labels))
         return cells
 
-    def print(self, objs: Iterable[Obj], headers: bool = True) -> str:
+    def print(self, objs: Iterable[Obj], headers: bool = True, event: str = "ADDED") -> str:
         """Rows for `objs`, grouped by kind; a header (unless --no-headers) and a blank line
         between kinds, as kubectl does."""
         out: list[str] = []
@@ -268,7 +273,10 @@ class TablePrinter:
                 if headers and not self.opts.no_headers:
                     info = info_of(obj)
                     self._tw.write("\t".join(self.headers(kind, info is None or info.namespaced)) + "\n")
-            self._tw.write("\t".join(self.row(obj)) + "\n")
+            row = self.row(obj)
+            if self.opts.watch_events:
+                row.insert(0, event)
+            self._tw.write("\t".join(row) + "\n")
             self._printed_any = True
         out.append(self._tw.flush())
         return "".join(out)

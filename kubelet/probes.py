@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from api.models import Container, Probe
+from api.models.core import Container, Probe
 from kubelet.runtime.interface import Runtime, RuntimeServiceError
 
 log = logging.getLogger("kubelet.probes")

@@ -16,12 +16,16 @@ NAME = "NodeResourcesBalancedAllocation"
 
 
 def balanced_score(pod: PodInfo, ni: NodeInfo) -> int:
-    fractions = []
-    if ni.allocatable_cpu:
-        fractions.append(min(1.0, (ni.requested_cpu + pod.cpu) / ni.allocatable_cpu))
-    if ni.allocatable_memory:
-        fractions.append(min(1.0, (ni.requested_memory + pod.memory) / ni.allocatable_memory))
-    std = abs(fractions[0] - fractions[1]) / 2 if len(fractions) == 2 else 0.0
+    cpu_alloc, mem_alloc = ni.allocatable_cpu, ni.allocatable_memory
+    if not cpu_alloc or not mem_alloc:
+        return MAX_NODE_SCORE          # one resource or none: no spread to balance
+    cpu = (ni.requested_cpu + pod.cpu) / cpu_alloc
+    mem = (ni.requested_memory + pod.memory) / mem_alloc
+    if cpu > 1.0:
+        cpu = 1.0
+    if mem > 1.0:
+        mem = 1.0
+    std = (cpu - mem) / 2 if cpu > mem else (mem - cpu) / 2
     return int((1 - std) * MAX_NODE_SCORE)
 
 

@@ -135,7 +135,12 @@ class FakeClient:
     async def patch(self, kind: Any, name: str, patch: Any, namespace: str | None = None,
                     **kw: Any) -> Any:
         self.actions.append(("patch", f"{kind.RESOURCE.kind}/{name}", patch))
-        return None
+        obj = self.objects.get((kind.RESOURCE.kind, f"{namespace}/{name}"))
+        if obj is None:
+            return None
+        out = type(obj).from_dict(_merge(obj.to_dict(), patch))
+        self.seed(out)
+        return out
 
     async def delete(self, kind: Any, name: str, namespace: str | None = None, **kw: Any) -> Any:
         self.actions.append(("delete", f"{kind.RESOURCE.kind}/{name}", kw))
@@ -143,6 +148,19 @@ class FakeClient:
 
     def verbs(self, verb: str) -> list[Any]:
         return [a for a in self.actions if a[0] == verb]
+
+
+def _merge(doc: Any, patch: Any) -> Any:
+    """RFC 7386 JSON merge patch."""
+    if not isinstance(patch, dict):
+        return patch
+    out = dict(doc) if isinstance(doc, dict) else {}
+    for k, v in patch.items():
+        if v is None:
+            out.pop(k, None)
+        else:
+            out[k] = _merge(out.get(k), v)
+    return out
 
 
 def fake_informers(client: Any = None) -> SharedInformers:

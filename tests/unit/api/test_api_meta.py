@@ -5,9 +5,19 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from api.meta import (compute_hash, controller_ref, fnv32a, get_condition, is_pod_available,
-                      is_pod_ready, new_controller_ref, now_rfc3339, parse_rfc3339, safe_encode,
-                      set_condition)
+from api.meta import (
+    compute_hash,
+    controller_ref,
+    fnv32a,
+    get_condition,
+    is_pod_available,
+    is_pod_ready,
+    new_controller_ref,
+    now_rfc3339,
+    parse_rfc3339,
+    safe_encode,
+    set_condition,
+)
 from api.models import Deployment, Pod, ReplicaSet
 from api.models.apps import DeploymentStatus
 from api.models.core import PodCondition, PodStatus
@@ -60,7 +70,8 @@ def test_get_condition_on_models_dicts_and_lists() -> None:
     status = PodStatus(conditions=[PodCondition(type="Ready", status="True")])
     assert get_condition(status, "Ready").status == "True"
     assert get_condition(status, "Missing") is None
-    assert get_condition({"conditions": [{"type": "A", "status": "False"}]}, "A")["status"] == "False"
+    status = {"conditions": [{"type": "A", "status": "False"}]}
+    assert get_condition(status, "A")["status"] == "False"
     assert get_condition([{"type": "A"}], "A") == {"type": "A"}
     assert get_condition(None, "A") is None
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from api.models import Pod, ReplicaSet
+from api.models import ReplicaSet
 from client.errors import ApiError
 from controllers import replicaset_logic as logic
 from controllers.expectations import Expectations

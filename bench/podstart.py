@@ -1,0 +1,229 @@
+"""Pod startup latency through the kubelet, next to the raw CRI time, in the same run (root).
+
+Starts a private containerd under a temporary data dir (where the kubelet would start
+its own), with the offline busybox and pause images (deploy/images/build.py) imported,
+so the image is warm. First the raw layer: after one untimed warm-up, N times
+RunPodSandbox + CreateContainer + StartContainer called directly, one after another.
+Then `pykube apiserver` as its own process and a kubelet in this process on that same
+containerd and CNI network: one warm-up pod, then N pods, one after another, each created
+already bound to the node (no scheduler in the path), timed from the create call to
+the moment a watch on the pod reports phase Running. Both runs leave `--gap` seconds of
+quiet before each start.
+Prints p50 and p99 of both and the ratio of the p99s (Kubernetes' SLO: p99 under 5 s;
+our goal: within 1.5 times the raw CRI p99). `--json` ends with one line
+{"pods", "p50_s", "p99_s", "raw_p50_s", "raw_p99_s", "ratio_p99"}.
+Everything it made (pods, containerd, shims, mounts, bridge, cgroups) is removed at
+the end.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import math
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from api.models import Pod  # noqa: E402
+from client import kubeconfig  # noqa: E402
+from client.rest import Client  # noqa: E402
+from kubelet.config import KubeletConfig  # noqa: E402
+from kubelet.kubelet import Kubelet  # noqa: E402
+from kubelet.network import write_cni_config  # noqa: E402
+from kubelet.runtime.containerd import Containerd, ContainerdOptions  # noqa: E402
+from kubelet.runtime.interface import ContainerConfig, Runtime, SandboxConfig  # noqa: E402
+from kubelet.sync import remove_cgroups  # noqa: E402
+
+REPO = Path(__file__).resolve().parent.parent
+IMAGE = "local/busybox:1"
+
+
+def pct(values: list[float], p: float) -> float:
+    """Nearest-rank percentile."""
+    s = sorted(values)
+    return s[max(0, math.ceil(p / 100 * len(s)) - 1)]
+
+
+def free_subnet() -> str:
+    used = subprocess.run(["ip", "-4", "-o", "addr"], capture_output=True, text=True).stdout + \
+        subprocess.run(["ip", "-4", "route"], capture_output=True, text=True).stdout
+    for x in range(1, 255):
+        if f"10.87.{x}." not in used:
+            return f"10.87.{x}.0/24"
+    raise SystemExit("no free 10.87.x.0/24")
+
+
+def nat_table() -> str:
+    if shutil.which("nft") is None:
+        return ""
+    return subprocess.run(["nft", "list", "table", "ip", "nat"], capture_output=True, text=True).stdout
+
+
+def drop_empty_nat_table() -> None:
+    """The bridge plugin creates `table ip nat`; drop it again when it holds no rule."""
+    skeleton = ("table ", "chain ", "type ", "}")
+    listing = nat_table()
+    if listing and all(line.strip().startswith(skeleton) for line in listing.splitlines() if line.strip()):
+        subprocess.run(["nft", "delete", "table", "ip", "nat"], check=False)
+
+
+def pod_body(name: str, node: str) -> dict[str, object]:
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": "default"},
+            "spec": {"nodeName": node, "terminationGracePeriodSeconds": 0,
+                     "containers": [{"name": "c", "image": IMAGE, "command": ["sleep", "3600"]}]}}
+
+
+async def start_apiserver(data_dir: Path) -> tuple[subprocess.Popen[bytes], Path]:
+    cmd = [sys.executable, "-m", "pykube.main", "apiserver", "--data-dir", str(data_dir), "--secure-port", "0"]
+    proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    kc = data_dir / "admin.kubeconfig"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"apiserver exited: {proc.stderr.read().decode()[-2000:]}")  # type: ignore[union-attr]
+        if kc.exists():
+            client = Client(kubeconfig.load(kc), component="bench")
+            try:
+                await client.request("GET", "/readyz")
+                await client.close()
+                return proc, kc
+            except Exception:  # noqa: BLE001 - not up yet
+                await client.close()
+        await asyncio.sleep(0.1)
+    raise SystemExit("apiserver did not start")
+
+
+async def time_pod(client: Client, name: str, node: str) -> float:
+    """Create a bound pod; seconds until a watch sees it Running."""
+    lst = await client.list(Pod, "default", field_selector=f"metadata.name={name}")
+    stream = client.watch(Pod, "default", resource_version=lst.resource_version,
+                          field_selector=f"metadata.name={name}", timeout_seconds=120)
+    t0 = time.perf_counter()
+    await client.create(pod_body(name, node))
+    async with stream:
+        async for ev in stream:
+            if ev.object.status and ev.object.status.phase == "Running":
+                return time.perf_counter() - t0
+    raise SystemExit(f"pod {name} never went Running")
+
+
+async def raw_cri(rt: Runtime, n: int, log_root: Path, cgroup_parent: str, gap: float = 0.0) -> list[float]:
+    """RunPodSandbox + CreateContainer + StartContainer, timed, then removed."""
+    times, sandboxes = [], []
+    for i in range(n):
+        await asyncio.sleep(gap)
+        uid = str(uuid.uuid4())
+        sc = SandboxConfig(name=f"raw-{i}", namespace="bench", uid=uid, hostname=f"raw-{i}",
+                           log_directory=str(log_root / f"bench_raw-{i}_{uid}"),
+                           cgroup_parent=f"{cgroup_parent}/pod{uid}")
+        Path(sc.log_directory).mkdir(parents=True, exist_ok=True)
+        t0 = time.perf_counter()
+        sid = await rt.run_pod_sandbox(sc)
+        cid = await rt.create_container(sid, ContainerConfig(name="c", image=IMAGE, command=["sleep", "3600"],
+                                                             log_path="c/0.log"), sc)
+        await rt.start_container(cid)
+        times.append(time.perf_counter() - t0)
+        sandboxes.append((sid, sc.cgroup_parent))
+    for sid, cg in sandboxes:
+        await rt.stop_pod_sandbox(sid)
+        await rt.remove_pod_sandbox(sid)
+        remove_cgroups(cg)
+    return times
+
+
+async def run(n: int, gap: float) -> dict[str, float]:
+    tag = uuid.uuid4().hex[:6]
+    node_name, cg_root = f"bench-{tag}", f"pykube-bench-{tag}"
+    forward = Path("/proc/sys/net/ipv4/ip_forward").read_text()
+    host_dirs = {d: d.exists() for d in (Path("/run/containerd"), Path("/var/lib/cni"))}
+    had_nat = bool(nat_table())
+    with tempfile.TemporaryDirectory(prefix="pykube-podstart-") as d:
+        base = Path(d)
+        cfg = KubeletConfig(node_name=node_name, data_dir=base / "data", port=0, pod_cidr=free_subnet(),
+                            cni_bridge=f"pkb{tag}", cni_network=f"pkb-{tag}", cgroup_parent=f"/{cg_root}/kubepods")
+        subprocess.run([sys.executable, str(REPO / "deploy/images/build.py"), "--out", str(cfg.images_dir),
+                        "pause", "busybox"], check=True, capture_output=True)
+        # the containerd the kubelet would start for itself, started here so the raw run
+        # has it to itself; the kubelet finds it answering and uses it
+        containerd = Containerd(ContainerdOptions(data_dir=cfg.containerd_dir, cni_conf_dir=cfg.effective_cni_conf_dir))
+        proc = client = None
+        try:
+            await containerd.start()
+            write_cni_config(cfg.effective_cni_conf_dir, cfg.pod_cidr or "", cfg.cni_bridge, cfg.cni_network,
+                             cfg.ipam_dir)
+            await containerd.import_images_dir(cfg.images_dir)
+            rt = containerd.runtime()
+            try:
+                while not all(c.status for c in await rt.status()):
+                    await asyncio.sleep(0.1)
+                await raw_cri(rt, 1, cfg.log_dir, f"/{cg_root}/kubepods")  # warm-up, untimed
+                raw = await raw_cri(rt, n, cfg.log_dir, f"/{cg_root}/kubepods", gap)
+            finally:
+                await rt.close()
+            proc, kc = await start_apiserver(base / "apiserver")
+            client = Client(kubeconfig.load(kc), component="bench")
+            kubelet = Kubelet(cfg, client=client)
+            try:
+                await kubelet.start()
+                while not kubelet.network_ready:
+                    await asyncio.sleep(0.1)
+                await time_pod(client, "warmup", node_name)
+                lat = []
+                for i in range(n):
+                    await asyncio.sleep(gap)
+                    lat.append(await time_pod(client, f"pod-{i}", node_name))
+            finally:
+                await kubelet.stop()
+        finally:
+            await containerd.stop()  # removes every pod, kills shims, unmounts
+            if client is not None:
+                await client.close()
+            if proc is not None:
+                proc.terminate()
+                proc.wait(10)
+            if Path(f"/sys/class/net/{cfg.cni_bridge}").exists():
+                subprocess.run(["ip", "link", "del", cfg.cni_bridge], check=False)
+            Path("/proc/sys/net/ipv4/ip_forward").write_text(forward)
+            remove_cgroups(f"/{cg_root}")
+            if not had_nat:
+                drop_empty_nat_table()
+            for hd, existed in host_dirs.items():
+                if not existed and hd.exists():
+                    shutil.rmtree(hd, ignore_errors=True)
+    if os.environ.get("PODSTART_SAMPLES"):
+        print("kubelet:", " ".join(f"{x:.3f}" for x in lat), "\nraw:", " ".join(f"{x:.3f}" for x in raw))
+    p50, p99, rp50, rp99 = pct(lat, 50), pct(lat, 99), pct(raw, 50), pct(raw, 99)
+    return {"pods": n, "p50_s": round(p50, 4), "p99_s": round(p99, 4), "raw_p50_s": round(rp50, 4),
+            "raw_p99_s": round(rp99, 4), "ratio_p99": round(p99 / rp99, 3)}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--pods", type=int, default=50)
+    ap.add_argument("--gap", type=float, default=0.25,
+                    help="seconds of quiet before each start, in both runs, so one start's background work "
+                         "(shim, runc) is not billed to the next")
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args()
+    if os.geteuid() != 0:
+        raise SystemExit("podstart needs root (containerd, CNI)")
+    r = asyncio.run(run(args.pods, args.gap))
+    print(f"pod startup over {r['pods']} pods (create -> Running seen by a watch, warm image): "
+          f"p50 {r['p50_s']:.3f} s  p99 {r['p99_s']:.3f} s")
+    print(f"raw CRI (RunPodSandbox + CreateContainer + StartContainer):            "
+          f"p50 {r['raw_p50_s']:.3f} s  p99 {r['raw_p99_s']:.3f} s")
+    print(f"ratio p99 {r['ratio_p99']:.2f} (goal <= 1.5; Kubernetes SLO: p99 < 5 s)")
+    if args.json:
+        print(json.dumps(r))
+
+
+if __name__ == "__main__":
+    main()

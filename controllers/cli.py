@@ -1,0 +1,100 @@
+"""`pykube controller-manager`: the command line of the controller-manager.
+
+Owns only flag parsing (Kubernetes' flag names: --kubeconfig, --leader-elect,
+--cluster-cidr, --node-monitor-grace-period, --pod-eviction-timeout, --controllers, ...)
+and the hand-off to `controllers.manager.run_controller_manager`. `register(subparsers)`
+is what pykube/commands.py calls.
+"""
+from __future__ import annotations
+
+import argparse
+import re
+from typing import Any
+
+from controllers.manager import ALL_CONTROLLERS, ControllerManagerOptions
+
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|h|m|s)")
+_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
+
+
+def parse_bool(text: str) -> bool:
+    v = text.strip().lower()
+    if v in ("true", "t", "1", "yes", "y", "on"):
+        return True
+    if v in ("false", "f", "0", "no", "n", "off"):
+        return False
+    raise argparse.ArgumentTypeError(f"not a boolean: {text!r} (true|false)")
+
+
+def parse_duration(text: str) -> float:
+    """Seconds from `40`, `40s`, `1m30s`, `500ms`, `1h` (Go durations, or plain seconds)."""
+    v = text.strip()
+    try:
+        return float(v)
+    except ValueError:
+        pass
+    pos, total = 0, 0.0
+    for m in _DURATION.finditer(v):
+        if m.start() != pos:
+            break
+        total += float(m.group(1)) * _UNITS[m.group(2)]
+        pos = m.end()
+    if pos != len(v) or not v:
+        raise argparse.ArgumentTypeError(f"not a duration: {text!r} (e.g. 40s, 5m, 1m30s)")
+    return total
+
+
+def options_from_args(args: argparse.Namespace) -> ControllerManagerOptions:
+    return ControllerManagerOptions(
+        leader_elect=args.leader_elect, cluster_cidr=args.cluster_cidr,
+        node_cidr_mask_size=args.node_cidr_mask_size,
+        allocate_node_cidrs=args.allocate_node_cidrs,
+        node_monitor_grace_period=args.node_monitor_grace_period,
+        node_monitor_period=args.node_monitor_period,
+        pod_eviction_timeout=args.pod_eviction_timeout, controllers=args.controllers or ["*"],
+        workers=args.concurrent_syncs, lease_duration=args.leader_elect_lease_duration,
+        renew_deadline=args.leader_elect_renew_deadline,
+        retry_period=args.leader_elect_retry_period,
+        **({"identity": args.leader_elect_identity} if args.leader_elect_identity else {}))
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--kubeconfig", default=None,
+                   help="kubeconfig of the apiserver (default: $KUBECONFIG, ~/.kube/config, "
+                        "the data dir's admin.kubeconfig)")
+    p.add_argument("--leader-elect", type=parse_bool, nargs="?", const=True, default=True,
+                   metavar="true|false", help="run only while holding the Lease (default true)")
+    p.add_argument("--leader-elect-lease-duration", type=parse_duration, default=15.0)
+    p.add_argument("--leader-elect-renew-deadline", type=parse_duration, default=10.0)
+    p.add_argument("--leader-elect-retry-period", type=parse_duration, default=2.0)
+    p.add_argument("--leader-elect-identity", default=None)
+    p.add_argument("--cluster-cidr", default="10.244.0.0/16", help="pod range split across nodes")
+    p.add_argument("--node-cidr-mask-size", type=int, default=24)
+    p.add_argument("--allocate-node-cidrs", type=parse_bool, nargs="?", const=True, default=True,
+                   metavar="true|false")
+    p.add_argument("--node-monitor-grace-period", type=parse_duration, default=40.0,
+                   metavar="DURATION", help="silence before a node is Unknown (default 40s)")
+    p.add_argument("--node-monitor-period", type=parse_duration, default=5.0, metavar="DURATION")
+    p.add_argument("--pod-eviction-timeout", type=parse_duration, default=None, metavar="DURATION",
+                   help="cap on tolerationSeconds for NoExecute taints (default: none)")
+    p.add_argument("--controllers", action="append", default=None, metavar="LIST",
+                   help=f"'*', NAME or -NAME, comma separated; names: {', '.join(ALL_CONTROLLERS)}")
+    p.add_argument("--concurrent-syncs", type=int, default=5, help="workers per controller")
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("controller-manager", help="run the controller-manager")
+    add_arguments(p)
+
+    def run(args: argparse.Namespace) -> int:
+        from controllers.manager import enabled_controllers, run_controller_manager
+        from pykube.main import run_until_signal
+        if args.controllers is None:
+            args.controllers = ["*"]
+        try:
+            enabled_controllers(args.controllers)
+        except ValueError as e:
+            p.error(str(e))
+        opts = options_from_args(args)
+        return run_until_signal(lambda: run_controller_manager(args.kubeconfig, opts))
+    p.set_defaults(func=run)

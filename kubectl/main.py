@@ -1,0 +1,160 @@
+"""The `pykubectl` entry point: find the command, parse its flags, run it once, exit.
+
+Owns the command table (each command's module is imported only when that command runs,
+so `pykubectl version --client` or `completion` never load the HTTP stack), dispatch of
+two-word commands (`rollout status`, `config view`, `create namespace`), the one
+`asyncio.run` per invocation, and the mapping of failures to kubectl's one-line errors
+and exit codes (0 success, 1 any failure).
+"""
+from __future__ import annotations
+
+import asyncio
+import importlib
+import sys
+from typing import IO, Any
+
+from kubectl.cli import Parser, add_global_flags, normalize, split_command
+from kubectl.errors import CmdError, Silent, format_error
+
+# command word -> (module, one-line help)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "create": ("cmd_create", "Create a resource from a file or from stdin"),
+    "get": ("cmd_get", "Display one or many resources"),
+    "edit": ("cmd_edit", "Edit a resource on the server"),
+    "delete": ("cmd_delete", "Delete resources by file names, stdin, resources and names, or by resources and label selector"),
+    "rollout": ("cmd_rollout", "Manage the rollout of a resource"),
+    "scale": ("cmd_scale", "Set a new size for a deployment or replica set"),
+    "cluster-info": ("cmd_info", "Display cluster information"),
+    "describe": ("cmd_describe", "Show details of a specific resource or group of resources"),
+    "logs": ("cmd_logs", "Print the logs for a container in a pod"),
+    "exec": ("cmd_exec", "Execute a command in a container"),
+    "apply": ("cmd_apply", "Apply a configuration to a resource by file name or stdin"),
+    "label": ("cmd_label", "Update the labels on a resource"),
+    "annotate": ("cmd_label", "Update the annotations on a resource"),
+    "completion": ("completion", "Output shell completion code for the specified shell (bash or zsh)"),
+    "api-resources": ("cmd_info", "Print the supported API resources on the server"),
+    "config": ("cmd_config", "Modify kubeconfig files"),
+    "version": ("cmd_info", "Print the client and server version information"),
+    "wait": ("cmd_wait", "Wait for a specific condition on one or many resources"),
+}
+ALIASES = {"create ns": "create namespace", "create deploy": "create deployment",
+           "create cm": "create configmap"}
+
+
+def usage() -> str:
+    width = max(len(c) for c in COMMANDS) + 2
+    lines = ["pykubectl controls the pykube cluster manager (a kubectl clone).", "",
+             "Commands:"]
+    lines += [f"  {name.ljust(width)}{text}" for name, text in COMMANDS.items()]
+    lines += ["", "Usage:", "  pykubectl [flags] [options]", "",
+              "Use \"pykubectl <command> --help\" for more information about a given command."]
+    return "\n".join(lines) + "\n"
+
+
+def resolve_command(words: list[str]) -> tuple[str, Any, int]:
+    """(full command name, the module, how many words it used)."""
+    if not words:
+        raise CmdError("no command given", "See 'pykubectl -h' for help and examples")
+    first = words[0]
+    if first not in COMMANDS:
+        raise CmdError(f'unknown command "{first}" for "pykubectl"',
+                       "Run 'pykubectl --help' for usage.")
+    module = importlib.import_module(f"kubectl.{COMMANDS[first][0]}")
+    table: dict[str, Any] = module.COMMANDS
+    if len(words) > 1:
+        two = ALIASES.get(f"{first} {words[1]}", f"{first} {words[1]}")
+        if two in table:
+            return two, module, 2
+    if first in table:
+        return first, module, 1
+    subs = sorted(k.split(" ", 1)[1] for k in table if k.startswith(first + " "))
+    if len(words) > 1:
+        raise CmdError(f'unknown command "{words[1]}" for "pykubectl {first}"',
+                       f"Available commands: {', '.join(subs)}")
+    raise CmdError(f"pykubectl {first} needs a subcommand: {', '.join(subs)}",
+                   f"See 'pykubectl {first} -h' for help and examples")
+
+
+def build_parser(name: str, module: Any) -> Parser:
+    configure, _ = module.COMMANDS[name]
+    p = Parser(prog=f"pykubectl {name}", command=name,
+               description=(configure.__doc__ or "").strip() or None)
+    configure(p)
+    add_global_flags(p)
+    return p
+
+
+async def _run(name: str, module: Any, args: Any, stdin: IO[str], stdout: IO[str],
+               stderr: IO[str]) -> int:
+    from kubectl.context import Context
+    ctx = Context(args, stdin, stdout, stderr)
+    _, runner = module.COMMANDS[name]
+    try:
+        code = await runner(ctx, args)
+    except Silent:
+        code = 1
+    except CmdError:
+        raise
+    except Exception as e:  # noqa: BLE001 - every failure becomes kubectl's one line
+        if _is_bug(e):
+            raise
+        ctx.error(e)
+        code = 1
+    finally:
+        await ctx.close()
+    return 1 if ctx.failed and not code else (code or 0)
+
+
+def _is_bug(e: Exception) -> bool:
+    from client.errors import ClientError
+    from client.kubeconfig import KubeconfigError
+    from kubectl.errors import ServerError
+    from kubectl.manifests import ManifestError
+    from kubectl.printers import PrinterError
+    return not isinstance(e, (ClientError, KubeconfigError, ServerError, ManifestError,
+                              PrinterError, OSError, TimeoutError))
+
+
+def run(argv: list[str], stdin: IO[str] | None = None, stdout: IO[str] | None = None,
+        stderr: IO[str] | None = None) -> int:
+    """Run one command line; returns the exit code. Streams default to sys's."""
+    stdin = stdin if stdin is not None else sys.stdin
+    stdout = stdout if stdout is not None else sys.stdout
+    stderr = stderr if stderr is not None else sys.stderr
+    try:
+        if not argv or argv[0] in ("-h", "--help", "help"):
+            stdout.write(usage())
+            return 0
+        words, rest = split_command(argv)
+        name, module, used = resolve_command(words)
+        parser = build_parser(name, module)
+        flags, passthrough = normalize(words[used:] + rest, parser.bool_flags)
+        try:
+            args = parser.parse_intermixed_args(flags)
+        except SystemExit as e:  # --help
+            return int(e.code or 0)
+        args.passthrough = passthrough
+        return asyncio.run(_run(name, module, args, stdin, stdout, stderr))
+    except CmdError as e:
+        stderr.write(format_error(e) + "\n")
+        if e.usage_hint:
+            stderr.write(e.usage_hint + "\n")
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception as e:  # noqa: BLE001 - the last resort: one line, exit 1
+        from client.errors import ClientError
+        if isinstance(e, ClientError):
+            stderr.write(format_error(e) + "\n")
+            return 1
+        raise
+
+
+def main(argv: list[str] | None = None) -> int:
+    return run(list(sys.argv[1:] if argv is None else argv))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

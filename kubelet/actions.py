@@ -1,0 +1,106 @@
+"""What to do to a pod, decided from its spec and what the runtime holds: pure.
+
+Owns `compute_pod_actions`, Kubernetes' kuberuntime_manager computePodActions:
+- a missing, not-ready or IP-less sandbox means "kill the pod and create a new sandbox"
+  (attempt + 1), and then every container starts again, except (OnFailure) those that
+  already succeeded; a `Never` pod whose containers already ran gets no new sandbox;
+- a container that is not running is started when the restart policy says so
+  (`should_restart`: never after success under OnFailure, never under Never; created and
+  unknown containers always); the crash-loop backoff is applied when starting;
+- a running container is killed (and restarted unless the policy forbids) when its spec
+  hash changed or its liveness / startup probe failed;
+- when nothing runs and nothing will start, the pod is killed (its sandbox stopped).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from api.models.core import Container, Pod
+from kubelet.runtime.interface import ContainerState, ContainerStatus, SandboxState
+from kubelet.runtime_pod import ANN_HASH, RuntimePod, container_hash
+
+
+@dataclass
+class PodActions:
+    kill_pod: bool = False
+    create_sandbox: bool = False
+    sandbox_id: str = ""
+    attempt: int = 0
+    start: list[str] = field(default_factory=list)             # container names, spec order
+    kill: dict[str, str] = field(default_factory=dict)         # container id -> reason
+    stop_sandboxes: list[str] = field(default_factory=list)    # extra ready sandboxes
+
+
+def should_restart(pod: Pod, status: ContainerStatus | None) -> bool:
+    """Kubernetes' ShouldContainerBeRestarted."""
+    if pod.metadata.deletion_timestamp:
+        return False
+    if status is None:
+        return True
+    if status.state == ContainerState.RUNNING:
+        return False
+    if status.state in (ContainerState.UNKNOWN, ContainerState.CREATED):
+        return True
+    policy = (pod.spec.restart_policy if pod.spec else None) or "Always"
+    if policy == "Never":
+        return False
+    if policy == "OnFailure" and status.exit_code == 0:
+        return False
+    return True
+
+
+def _succeeded(rp: RuntimePod, c: Container) -> bool:
+    st = rp.latest(c.name)
+    return st is not None and st.state == ContainerState.EXITED and st.exit_code == 0
+
+
+def sandbox_changed(pod: Pod, rp: RuntimePod) -> tuple[bool, int, str]:
+    """(needs a new sandbox, the attempt to create, the current sandbox id)."""
+    sb = rp.sandbox
+    if sb is None:
+        return True, 0, ""
+    host_net = bool(pod.spec and pod.spec.host_network)
+    if sb.state != SandboxState.READY or (not host_net and not sb.ip):
+        return True, sb.attempt + 1, sb.id
+    return False, sb.attempt, sb.id
+
+
+def compute_pod_actions(pod: Pod, rp: RuntimePod, unhealthy: dict[str, str] | None = None) -> PodActions:
+    """`unhealthy` maps a running container's id to why its liveness/startup probe failed."""
+    assert pod.spec is not None
+    unhealthy = unhealthy or {}
+    policy = pod.spec.restart_policy or "Always"
+    create, attempt, sid = sandbox_changed(pod, rp)
+    actions = PodActions(create_sandbox=create, sandbox_id=sid, attempt=attempt)
+    actions.stop_sandboxes = [s.id for s in rp.old_sandboxes if s.state == SandboxState.READY]
+    if create:
+        actions.kill_pod = rp.sandbox is not None
+        if policy == "Never" and attempt != 0 and rp.containers:
+            actions.create_sandbox = False
+            return actions
+        actions.start = [c.name for c in pod.spec.containers
+                         if not (policy == "OnFailure" and _succeeded(rp, c))]
+        return actions
+    keep = 0
+    for c in pod.spec.containers:
+        st = rp.latest(c.name)
+        if st is None or st.state != ContainerState.RUNNING:
+            if st is not None and st.state == ContainerState.CREATED:
+                actions.kill[st.id] = "never started"
+            if should_restart(pod, st):
+                actions.start.append(c.name)
+            continue
+        reason = ""
+        if st.annotations.get(ANN_HASH) not in (None, container_hash(c)):
+            reason = f"Container {c.name} definition changed"
+        elif st.id in unhealthy:
+            reason = unhealthy[st.id]
+        if not reason:
+            keep += 1
+            continue
+        actions.kill[st.id] = reason
+        if policy != "Never":
+            actions.start.append(c.name)
+    if not actions.start and keep == 0:
+        actions.kill_pod = True
+    return actions

@@ -1,0 +1,249 @@
+"""sync_pod and kill_pod: the kubelet's actions on the runtime for one pod.
+
+Owns `PodSyncer`, the thin I/O that applies `actions.compute_pod_actions` (kuberuntime's
+SyncPod): kill the pod when its sandbox must be replaced, create the sandbox (volumes
+and log directory first), kill containers that must go, then start containers in spec
+order: crash-loop backoff, image pull policy (no pull when the image is present and the
+policy allows), environment (configMap / secret refs fetched here), mounts, CRI create
+and start. Errors never escape: each container's failure becomes a waiting reason
+(CrashLoopBackOff, ErrImagePull, ImagePullBackOff, ErrImageNeverPull,
+CreateContainerConfigError, CreateContainerError, RunContainerError) in `SyncResult`,
+with the time after which the pod worker should sync again.
+
+Also `kill_pod` (graceful: every container stopped concurrently with the grace period,
+SIGTERM then SIGKILL, then the sandbox), `remove_pod` (containers, sandboxes, log files,
+volumes, the pod's cgroups), and garbage collection of dead containers (the newest dead
+instance of each container is kept, for `logs --previous`).
+"""
+from __future__ import annotations
+
+import asyncio
+import base64
+import logging
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from api.models import ConfigMap, Pod, Secret
+from client.errors import ApiError, NotFound
+from client.rest import Client
+from kubelet.actions import compute_pod_actions
+from kubelet.backoff import Backoff, backoff_key
+from kubelet.env import EnvError, PodContext, expand_command, referenced_objects, resolve_env
+from kubelet.podconfig import NodeContext, container_config, pod_cgroup, pod_log_dir, sandbox_config
+from kubelet.runtime.interface import ContainerState, Runtime, RuntimeServiceError
+from kubelet.runtime_pod import RuntimePod, restart_count
+from kubelet.volumes import VolumeError, VolumeManager, mounts_for
+
+log = logging.getLogger("kubelet.sync")
+
+
+@dataclass
+class SyncResult:
+    waiting: dict[str, tuple[str, str]] = field(default_factory=dict)
+    requeue_after: float | None = None
+
+    def retry(self, seconds: float) -> None:
+        self.requeue_after = seconds if self.requeue_after is None else min(self.requeue_after, seconds)
+
+
+class PodSyncer:
+    def __init__(self, runtime: Runtime, client: Client, node: NodeContext, volumes: VolumeManager,
+                 node_name: str, host_ip: str, backoff: Backoff | None = None) -> None:
+        self.runtime, self.client, self.node, self.volumes = runtime, client, node, volumes
+        self.node_name, self.host_ip = node_name, host_ip
+        self.backoff = backoff or Backoff()
+        self.image_backoff = Backoff()
+        self._pull_failed: dict[str, float] = {}
+
+    # ------------------------------------------------------------------ sync
+    async def sync_pod(self, pod: Pod, rp: RuntimePod, network_ready: bool,
+                       unhealthy: dict[str, str] | None = None) -> SyncResult:
+        assert pod.spec is not None
+        result = SyncResult()
+        actions = compute_pod_actions(pod, rp, unhealthy)
+        grace = pod.spec.termination_grace_period_seconds or 30
+        for sid in actions.stop_sandboxes:
+            await self.runtime.stop_pod_sandbox(sid)
+        if actions.kill_pod:
+            await self.kill_pod(rp, grace)
+        sid, ip = actions.sandbox_id, rp.sandbox.ip if rp.sandbox else ""
+        attempt = actions.attempt
+        if actions.create_sandbox:
+            if not network_ready and not pod.spec.host_network:
+                for name in actions.start:
+                    result.waiting[name] = ("ContainerCreating", "network is not ready")
+                result.retry(1.0)
+                return result
+            try:
+                await self.volumes.setup(pod)
+                log_dir = pod_log_dir(self.node.log_root, pod)
+                await asyncio.to_thread(log_dir.mkdir, parents=True, exist_ok=True)
+                sid = await self.runtime.run_pod_sandbox(sandbox_config(pod, self.node, attempt))
+                ip = (await self.runtime.pod_sandbox_status(sid)).ip
+            except (VolumeError, RuntimeServiceError, ApiError, OSError) as e:
+                log.warning("pod %s: creating the sandbox failed: %s", pod.key, e)
+                for name in actions.start:
+                    result.waiting[name] = ("ContainerCreating", f"failed to create pod sandbox: {e}")
+                result.retry(2.0)
+                return result
+        for cid, why in actions.kill.items():
+            log.info("pod %s: killing container %s: %s", pod.key, cid[:12], why)
+            await self._stop(cid, grace)
+        for name in actions.start:
+            await self._start(pod, name, sid, attempt, ip, rp, result)
+        await self._gc_containers(rp)
+        return result
+
+    async def _start(self, pod: Pod, name: str, sid: str, attempt: int, ip: str, rp: RuntimePod,
+                     result: SyncResult) -> None:
+        assert pod.spec is not None
+        c = next(c for c in pod.spec.containers if c.name == name)
+        prev = rp.latest(name)
+        key = backoff_key(pod.metadata.uid or "", name)
+        if prev is not None and prev.state == ContainerState.EXITED and prev.finished_at is not None:
+            fin, now = prev.finished_at.timestamp(), time.time()
+            if self.backoff.in_backoff(key, fin, now):
+                delay = self.backoff.delay(key)
+                result.waiting[name] = ("CrashLoopBackOff", f"back-off {delay:g}s restarting failed container={name} "
+                                        f"pod={pod.metadata.name}_{pod.metadata.namespace}({pod.metadata.uid})")
+                result.retry(self.backoff.remaining(key, fin, now) + 0.05)
+                return
+            self.backoff.next(key, fin)
+        failure = await self._ensure_image(c.image or "", c.image_pull_policy or "IfNotPresent")
+        if failure is not None:
+            result.waiting[name] = failure
+            result.retry(self.image_backoff.delay("image/" + (c.image or "")) or 1.0)
+            return
+        try:
+            cms, secrets = await self._env_objects(pod, c)
+            env = resolve_env(pod, c, PodContext(ip, [ip] if ip else [], self.host_ip, self.node_name), cms, secrets)
+            paths, read_only = await self.volumes.setup(pod)
+            mounts = mounts_for(c, paths, read_only)
+        except (EnvError, VolumeError) as e:
+            result.waiting[name] = ("CreateContainerConfigError", str(e))
+            result.retry(2.0)
+            return
+        count = restart_count(prev) + 1 if prev is not None else 0
+        cfg = container_config(pod, c, count, expand_command(c.command, env), expand_command(c.args, env), env, mounts)
+        try:
+            cid = await self.runtime.create_container(sid, cfg, sandbox_config(pod, self.node, attempt))
+        except RuntimeServiceError as e:
+            result.waiting[name] = ("CreateContainerError", str(e))
+            result.retry(2.0)
+            return
+        try:
+            await self.runtime.start_container(cid)
+        except RuntimeServiceError as e:
+            result.waiting[name] = ("RunContainerError", str(e))
+            result.retry(2.0)
+
+    async def _ensure_image(self, image: str, policy: str) -> tuple[str, str] | None:
+        present = await self.runtime.image_status(image)
+        if policy == "Never":
+            if present is None:
+                return ("ErrImageNeverPull", f'Container image "{image}" is not present with pull policy of Never')
+            return None
+        if present is not None and policy != "Always":
+            return None
+        key = "image/" + image
+        failed_at = self._pull_failed.get(key)
+        if failed_at is not None and self.image_backoff.in_backoff(key, failed_at, time.time()):
+            return ("ImagePullBackOff", f'Back-off pulling image "{image}"')
+        try:
+            await self.runtime.pull_image(image)
+        except RuntimeServiceError as e:
+            now = time.time()
+            self._pull_failed[key] = now
+            self.image_backoff.next(key, now)
+            return ("ErrImagePull", str(e))
+        self._pull_failed.pop(key, None)
+        return None
+
+    async def _env_objects(self, pod: Pod, c: object) -> tuple[dict[str, dict[str, str]], dict[str, dict[str, str]]]:
+        ns = pod.metadata.namespace or "default"
+        cm_names, secret_names = referenced_objects(c)  # type: ignore[arg-type]
+        cms: dict[str, dict[str, str]] = {}
+        secrets: dict[str, dict[str, str]] = {}
+        for n in cm_names:
+            try:
+                cm = await self.client.get(ConfigMap, n, namespace=ns)
+                cms[n] = dict(cm.data or {})
+            except NotFound:
+                pass
+        for n in secret_names:
+            try:
+                s = await self.client.get(Secret, n, namespace=ns)
+                secrets[n] = {k: base64.b64decode(v).decode(errors="replace") for k, v in (s.data or {}).items()}
+            except NotFound:
+                pass
+        return cms, secrets
+
+    # ------------------------------------------------------------------ kill / remove
+    async def _stop(self, cid: str, grace: int) -> None:
+        try:
+            await self.runtime.stop_container(cid, timeout=grace)
+        except RuntimeServiceError as e:  # includes NotFoundError: already gone
+            log.debug("stopping %s: %s", cid[:12], e)
+
+    async def kill_pod(self, rp: RuntimePod, grace: int) -> None:
+        """Stop every running container (SIGTERM, SIGKILL after `grace`), then the sandboxes."""
+        await asyncio.gather(*(self._stop(c.id, grace) for c in rp.running))
+        for sid in rp.ready_sandbox_ids:
+            try:
+                await self.runtime.stop_pod_sandbox(sid)
+            except RuntimeServiceError as e:
+                log.warning("stopping sandbox %s: %s", sid[:12], e)
+
+    async def remove_pod(self, rp: RuntimePod, log_dir: Path | None) -> None:
+        """Remove everything left of a killed pod: containers, sandboxes, logs, volumes, cgroups."""
+        for c in rp.containers:
+            await self._remove_container(c.id, c.log_path)
+        for sid in rp.sandbox_ids:
+            try:
+                await self.runtime.remove_pod_sandbox(sid)
+            except RuntimeServiceError as e:
+                log.warning("removing sandbox %s: %s", sid[:12], e)
+        if log_dir is not None:
+            await asyncio.to_thread(shutil.rmtree, log_dir, True)
+        await self.volumes.cleanup(rp.uid)
+        await asyncio.to_thread(remove_cgroups, pod_cgroup(self.node.cgroup_parent, rp.uid))
+
+    async def _remove_container(self, cid: str, log_path: str) -> None:
+        try:
+            await self.runtime.remove_container(cid)
+        except RuntimeServiceError as e:
+            log.warning("removing container %s: %s", cid[:12], e)
+        if log_path:
+            Path(log_path).unlink(missing_ok=True)
+
+    async def _gc_containers(self, rp: RuntimePod) -> None:
+        """Keep the newest dead instance of each container; remove older dead ones."""
+        seen_dead: set[str] = set()
+        for c in rp.containers:  # newest first
+            if c.state != ContainerState.EXITED:
+                continue
+            if c.name in seen_dead:
+                await self._remove_container(c.id, c.log_path)
+            seen_dead.add(c.name)
+
+
+def remove_cgroups(cgroup: str, root: Path = Path("/sys/fs/cgroup")) -> None:
+    """Remove a pod's cgroup directory (and empty children) in every hierarchy."""
+    if not cgroup or not root.is_dir():
+        return
+    rel = cgroup.strip("/")
+    for base in [root, *(p for p in root.iterdir() if p.is_dir() and not p.is_symlink())]:
+        d = base / rel
+        if not d.is_dir():
+            continue
+        for sub in sorted((p for p in d.rglob("*") if p.is_dir()), key=lambda p: -len(p.parts)):
+            try:
+                sub.rmdir()
+            except OSError:
+                pass
+        try:
+            d.rmdir()
+        except OSError:
+            pass

@@ -1,0 +1,129 @@
+"""`pykube scheduler`: run the scheduler against an apiserver, optionally leader-elected.
+
+Owns the command line (`register(subparsers)` for the pykube launcher, and `main()` for
+`python -m scheduler.cli`) and the wiring: kubeconfig -> client -> `Scheduler`, wrapped in
+a `LeaderElector` on the Lease kube-system/kube-scheduler when `--leader-elect` is true
+(the default, as kube-scheduler). Like the controller-manager, each term builds a fresh
+`Scheduler` (informers, cache, queue) and tears it down when the lease is lost; the process
+then campaigns again.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import re
+import socket
+import sys
+import uuid
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+
+def _bool(text: str) -> bool:
+    value = text.strip().lower()
+    if value in ("true", "1", "yes", "on"):
+        return True
+    if value in ("false", "0", "no", "off"):
+        return False
+    raise argparse.ArgumentTypeError(f"invalid boolean value {text!r} (want true or false)")
+
+
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|h|m|s)")
+_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
+
+
+def _duration(text: str) -> float:
+    """Seconds from `15`, `15s`, `1m30s`, `500ms` (Go durations or plain seconds)."""
+    v = text.strip()
+    try:
+        return float(v)
+    except ValueError:
+        pass
+    pos, total = 0, 0.0
+    for m in _DURATION.finditer(v):
+        if m.start() != pos:
+            break
+        total += float(m.group(1)) * _UNITS[m.group(2)]
+        pos = m.end()
+    if pos != len(v) or not v:
+        raise argparse.ArgumentTypeError(f"not a duration: {text!r} (e.g. 15s, 1m30s)")
+    return total
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--kubeconfig", type=Path, default=None,
+                   help="kubeconfig of the apiserver (default: $KUBECONFIG, ~/.kube/config, "
+                        "the data dir's admin.kubeconfig)")
+    p.add_argument("--leader-elect", type=_bool, nargs="?", const=True, default=True,
+                   metavar="true|false", help="hold the kube-system/kube-scheduler Lease "
+                                              "before scheduling (default true)")
+    p.add_argument("--leader-elect-lease-duration", type=_duration, default=15.0)
+    p.add_argument("--leader-elect-renew-deadline", type=_duration, default=10.0)
+    p.add_argument("--leader-elect-retry-period", type=_duration, default=2.0)
+    p.add_argument("--leader-elect-resource-namespace", default="kube-system")
+    p.add_argument("--leader-elect-resource-name", default="kube-scheduler")
+    p.add_argument("--percentage-of-nodes-to-score", type=int, default=0,
+                   help="percent of nodes to find feasible before scoring (0: adaptive)")
+    p.add_argument("--scheduler-name", action="append", default=None,
+                   help="schedule pods with this schedulerName (default: default-scheduler)")
+
+
+def register(subparsers: Any) -> None:
+    """Add `scheduler` to the pykube launcher."""
+    p = subparsers.add_parser("scheduler", help="run the scheduler")
+    add_arguments(p)
+
+    def run(args: argparse.Namespace) -> int:
+        from pykube.main import run_until_signal
+        return run_until_signal(lambda: run_scheduler(args))
+    p.set_defaults(func=run)
+
+
+async def run_scheduler(args: argparse.Namespace) -> None:
+    from client import kubeconfig
+    from client.leaderelection import LeaderElector
+    from client.rest import Client
+    from scheduler.podinfo import DEFAULT_SCHEDULER
+    from scheduler.scheduler import Scheduler
+
+    config = kubeconfig.load(str(args.kubeconfig) if args.kubeconfig else None)
+    async with Client(config, component="scheduler") as client:
+        names = frozenset(args.scheduler_name or [DEFAULT_SCHEDULER])
+
+        async def one_term() -> None:
+            sched = Scheduler(client, scheduler_names=names,
+                              percentage_of_nodes_to_score=args.percentage_of_nodes_to_score)
+            await sched.run()
+
+        if not args.leader_elect:
+            await one_term()
+            return
+        identity = f"{socket.gethostname()}_{uuid.uuid4()}"
+        while True:
+            elector = LeaderElector(
+                client, args.leader_elect_resource_namespace, args.leader_elect_resource_name,
+                identity, lease_duration=args.leader_elect_lease_duration,
+                renew_deadline=args.leader_elect_renew_deadline,
+                retry_period=args.leader_elect_retry_period,
+                on_started_leading=one_term, release_on_cancel=True)
+            log.info("scheduler %s: campaigning for %s/%s", identity,
+                     args.leader_elect_resource_namespace, args.leader_elect_resource_name)
+            await elector.run()
+            log.warning("scheduler %s lost leadership; campaigning again", identity)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m scheduler.cli --kubeconfig F [--leader-elect=false]`."""
+    from pykube.main import run_until_signal, setup_logging
+    p = argparse.ArgumentParser(prog="pykube scheduler")
+    p.add_argument("-v", "--verbose", action="count", default=0)
+    add_arguments(p)
+    args = p.parse_args(argv)
+    setup_logging(args.verbose)
+    return run_until_signal(lambda: run_scheduler(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,81 @@
+"""Logs and exec through the apiserver's proxy to the kubelet API, with the real kubectl too."""
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+import ssl
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from websockets.asyncio.client import connect
+
+from client.rest import Client
+from tests.integration.kubelet.conftest import KubeletFactory, pod_body, ready, wait_pod
+
+KUBECTL = shutil.which("kubectl") or str(Path(__file__).resolve().parents[3] / ".venv/bin/kubectl")
+
+
+async def _kubectl(apiserver: Any, *args: str) -> tuple[int, str, str]:
+    proc = await asyncio.create_subprocess_exec(
+        KUBECTL, "--kubeconfig", str(apiserver.kubeconfig_path), *args,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    out, err = await asyncio.wait_for(proc.communicate(), 30)
+    return proc.returncode or 0, out.decode(), err.decode()
+
+
+async def test_logs_through_the_apiserver(client: Client, kubelets: KubeletFactory, kubelet_proxy: Any) -> None:
+    await kubelets("node-1")
+    await client.create(pod_body("talker", command=["sh", "-c", "echo one; echo two; echo three; sleep 1000"]))
+    await wait_pod(client, "talker", ready)
+    r = await client.request("GET", "/api/v1/namespaces/default/pods/talker/log")
+    assert r.text == "one\ntwo\nthree\n"
+    r = await client.request("GET", "/api/v1/namespaces/default/pods/talker/log",
+                             params={"tailLines": 1, "timestamps": "true"})
+    assert r.text.endswith(" three\n") and r.text.startswith("20")
+    with pytest.raises(Exception, match="previous terminated container"):
+        await client.request("GET", "/api/v1/namespaces/default/pods/talker/log", params={"previous": "true"})
+
+
+async def test_kubectl_logs_and_exec(apiserver: Any, client: Client, kubelets: KubeletFactory,
+                                     kubelet_proxy: Any) -> None:
+    if not Path(KUBECTL).exists():
+        pytest.skip("kubectl not installed")
+    await kubelets("node-1")
+    await client.create(pod_body("web", command=["sh", "-c", "echo hello from web; sleep 1000"]))
+    await wait_pod(client, "web", ready)
+    code, out, err = await _kubectl(apiserver, "logs", "web")
+    assert code == 0, err
+    assert out == "hello from web\n"
+    code, out, err = await _kubectl(apiserver, "exec", "web", "--", "cat", "/etc/hostname")
+    assert code == 0, err
+    assert out == "web\n"
+    code, out, err = await _kubectl(apiserver, "exec", "web", "--", "sh", "-c", "exit 3")
+    assert code == 3, (out, err)
+    assert "command terminated with exit code 3" in err
+
+
+async def test_kubelet_api_requires_a_token(client: Client, kubelets: KubeletFactory, apiserver: Any) -> None:
+    k = await kubelets("node-1")
+    await client.create(pod_body("web"))
+    await wait_pod(client, "web", ready)
+    assert k.server is not None
+    base = f"https://127.0.0.1:{k.server.port}"
+    async with httpx.AsyncClient(verify=False, trust_env=False) as h:
+        assert (await h.get(f"{base}/healthz")).text == "ok"
+        assert (await h.get(f"{base}/containerLogs/default/web/c")).status_code == 401
+        bad = await h.get(f"{base}/containerLogs/default/web/c", headers={"Authorization": "Bearer nope"})
+        assert bad.status_code == 401
+        good = await h.get(f"{base}/containerLogs/default/web/c",
+                           headers={"Authorization": f"Bearer {apiserver.token}"})
+        assert good.status_code == 200
+    tls = ssl.create_default_context()
+    tls.check_hostname, tls.verify_mode = False, ssl.CERT_NONE
+    url = f"wss://127.0.0.1:{k.server.port}/exec/default/web/c?command=hostname&stdout=1"
+    async with connect(url, ssl=tls, subprotocols=["v5.channel.k8s.io"], proxy=None,  # type: ignore[list-item]
+                       additional_headers={"Authorization": f"Bearer {apiserver.token}"}) as ws:
+        frames = [m async for m in ws]
+    assert frames[0] == b"\x01web\n"
+    assert json.loads(frames[-1][1:]) == {"metadata": {}, "status": "Success"}
