@@ -13,7 +13,7 @@ from typing import Any, Awaitable, Callable
 
 from fastapi import FastAPI
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -23,7 +23,7 @@ from apiserver.request import json_response, parse_resource_path
 
 log = logging.getLogger("apiserver")
 
-PUBLIC_PATHS = ("/healthz", "/livez", "/readyz", "/version")
+PUBLIC_PATHS = ("/healthz", "/livez", "/readyz", "/version", "/cacerts")
 
 
 class Authenticator:
@@ -97,7 +97,7 @@ class Metrics:
 
 
 def create_app(handlers: Handlers, authn: Authenticator,
-               ready: Callable[[], bool] = lambda: True) -> ASGIApp:
+               ready: Callable[[], bool] = lambda: True, ca_pem: bytes = b"") -> ASGIApp:
     app = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
     metrics = Metrics()
 
@@ -107,6 +107,9 @@ def create_app(handlers: Handlers, authn: Authenticator,
 
     @app.exception_handler(Exception)
     async def _internal(request: Request, exc: Exception) -> Response:
+        if isinstance(exc, ClientDisconnect):   # the client went away mid-request
+            log.debug("client disconnected during %s %s", request.method, request.url.path)
+            return Response(status_code=499)
         log.exception("internal error on %s %s", request.method, request.url.path)
         return json_response(errors.APIError(500, "InternalError", f"Internal error occurred: {exc}").status(), 500)
 
@@ -157,6 +160,12 @@ def create_app(handlers: Handlers, authn: Authenticator,
 
     for p in ("/healthz", "/livez", "/readyz"):
         app.add_api_route(p, _health, methods=["GET"])
+
+    @app.get("/cacerts")
+    async def _cacerts() -> Response:
+        """The cluster CA, unauthenticated, as k3s serves it: a joining agent checks its
+        hash against the one in its node token before trusting anything else."""
+        return Response(ca_pem, media_type="application/x-pem-file")
 
     @app.get("/metrics")
     async def _metrics() -> Response:

@@ -103,7 +103,7 @@ class APIServer:
                          + ([cfg.bind_address] if cfg.bind_address not in ("0.0.0.0", "::") else []))
         self.token = tls.admin_token
         self.authn = Authenticator({tls.admin_token: "admin", **cfg.extra_tokens})
-        app = create_app(self.handlers, self.authn, lambda: self._ready)
+        app = create_app(self.handlers, self.authn, lambda: self._ready, tls.ca_cert.read_bytes())
 
         sock = socket.socket(socket.AF_INET6 if ":" in cfg.bind_address else socket.AF_INET)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

@@ -101,18 +101,49 @@ async def start_apiserver(data_dir: Path) -> tuple[subprocess.Popen[bytes], Path
     raise SystemExit("apiserver did not start")
 
 
-async def time_pod(client: Client, name: str, node: str) -> float:
-    """Create a bound pod; seconds until a watch sees it Running."""
-    lst = await client.list(Pod, "default", field_selector=f"metadata.name={name}")
-    stream = client.watch(Pod, "default", resource_version=lst.resource_version,
-                          field_selector=f"metadata.name={name}", timeout_seconds=120)
-    t0 = time.perf_counter()
-    await client.create(pod_body(name, node))
-    async with stream:
-        async for ev in stream:
-            if ev.object.status and ev.object.status.phase == "Running":
-                return time.perf_counter() - t0
-    raise SystemExit(f"pod {name} never went Running")
+class RunningWatch:
+    """One watch on the namespace's pods, open before the first create, that resolves
+    a future when a pod is first seen Running."""
+
+    def __init__(self, client: Client) -> None:
+        self.client = client
+        self.waiting: dict[str, asyncio.Future[float]] = {}
+        self.task: asyncio.Task[None] | None = None
+        self.probe = ""
+
+    async def start(self) -> None:
+        lst = await self.client.list(Pod, "default")
+        self.stream = self.client.watch(Pod, "default", resource_version=lst.resource_version, timeout_seconds=3600)
+        self.task = asyncio.create_task(self._run())
+        self.probe = f"probe-{uuid.uuid4().hex[:6]}"  # the watch is open once it sees this pod
+        fut = self.waiting[self.probe] = asyncio.get_running_loop().create_future()
+        await self.client.create(pod_body(self.probe, "no-such-node"))
+        await asyncio.wait_for(fut, 30)
+
+    async def _run(self) -> None:
+        async with self.stream:
+            async for ev in self.stream:
+                name = ev.object.metadata.name or ""
+                fut = self.waiting.get(name)
+                if fut is None or fut.done():
+                    continue
+                if name == self.probe or (ev.object.status and ev.object.status.phase == "Running"):
+                    fut.set_result(time.perf_counter())
+
+    async def time_pod(self, name: str, node: str) -> float:
+        """Create a bound pod; seconds until the watch sees it Running."""
+        fut = self.waiting[name] = asyncio.get_running_loop().create_future()
+        t0 = time.perf_counter()
+        await self.client.create(pod_body(name, node))
+        return await asyncio.wait_for(fut, 120) - t0
+
+    async def stop(self) -> None:
+        if self.task is not None:
+            self.task.cancel()
+            try:
+                await self.task
+            except (asyncio.CancelledError, Exception):
+                pass
 
 
 async def raw_cri(rt: Runtime, n: int, log_root: Path, cgroup_parent: str, gap: float = 0.0) -> list[float]:
@@ -175,11 +206,14 @@ async def run(n: int, gap: float) -> dict[str, float]:
                 await kubelet.start()
                 while not kubelet.network_ready:
                     await asyncio.sleep(0.1)
-                await time_pod(client, "warmup", node_name)
+                watch = RunningWatch(client)
+                await watch.start()
+                await watch.time_pod("warmup", node_name)
                 lat = []
                 for i in range(n):
                     await asyncio.sleep(gap)
-                    lat.append(await time_pod(client, f"pod-{i}", node_name))
+                    lat.append(await watch.time_pod(f"pod-{i}", node_name))
+                await watch.stop()
             finally:
                 await kubelet.stop()
         finally:

@@ -19,7 +19,7 @@ import logging
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime, timezone
 from typing import Any
 
 from api.models import Event
@@ -32,7 +32,7 @@ NORMAL, WARNING = "Normal", "Warning"
 
 
 def rfc3339(t: datetime | None = None) -> str:
-    return (t or datetime.now(timezone.utc)).astimezone(timezone.utc).strftime(
+    return (t or datetime.now(UTC)).astimezone(UTC).strftime(
         "%Y-%m-%dT%H:%M:%SZ")
 
 
@@ -87,7 +87,7 @@ class EventRecorder:
         """Queue one event about `obj` (type "Normal" or "Warning"). Never blocks or raises."""
         try:
             item = _Pending(object_reference(obj), type, reason, message,
-                            datetime.now(timezone.utc), time.monotonic())
+                            datetime.now(UTC), time.monotonic())
             if self._task is None or self._task.done():
                 self._task = asyncio.get_running_loop().create_task(
                     self._drain(), name=f"events-{self.component}")

@@ -23,7 +23,7 @@ import logging
 import math
 import random
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime, timezone
 from typing import Any
 
 from api.models import Lease, ObjectMeta
@@ -38,8 +38,8 @@ JITTER = 1.2
 
 def micro_time(t: datetime | None = None) -> str:
     """RFC 3339 with microseconds (metav1.MicroTime), UTC."""
-    t = t or datetime.now(timezone.utc)
-    return t.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    t = t or datetime.now(UTC)
+    return t.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 class LeaderElector:
@@ -146,7 +146,7 @@ class LeaderElector:
     # ---------------------------------------------------------------- one attempt
     async def _try_acquire_or_renew(self) -> bool:
         loop = asyncio.get_running_loop()
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         try:
             lease = await self.client.get(Lease, self.name, namespace=self.namespace)
         except NotFound:

@@ -27,7 +27,7 @@ from api.resources import ResourceInfo, by_kind
 from client import kubeconfig
 from client.errors import ApiError, ConnectionFailed
 from client.kubeconfig import ClientConfig
-from client.watch import WatchEvent, parse_line
+from client.watch import WatchEvent, parse_line, split_lines
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +81,7 @@ class WatchStream(Generic[T]):
             await resp.aclose()
             raise ApiError.from_response(resp.status_code, body)
         self._response = resp
-        self._lines = _split_lines(resp.aiter_bytes())
+        self._lines = split_lines(resp.aiter_bytes())
 
     def __aiter__(self) -> WatchStream[T]:
         return self
@@ -122,17 +122,6 @@ class WatchStream(Generic[T]):
 
     async def __aexit__(self, *exc: object) -> None:
         await self.aclose()
-
-
-async def _split_lines(chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
-    buf = b""
-    async for chunk in chunks:
-        buf += chunk
-        while (i := buf.find(b"\n")) >= 0:
-            line, buf = buf[:i], buf[i + 1:]
-            yield line
-    if buf.strip():
-        yield buf
 
 
 class Client:

@@ -1,13 +1,14 @@
-"""Watch events: the `WatchEvent` value and the pure parsing of one watch-stream line.
+"""Watch events: the `WatchEvent` value and the pure parsing of a watch stream.
 
-Owns the wire form `{"type": "ADDED|MODIFIED|DELETED|BOOKMARK|ERROR", "object": {...}}`
-(one JSON document per line) and turning it into a typed event. An ERROR event becomes the
-matching `ApiError` (410 -> `Gone`, so informers relist). No I/O: `client.rest` reads the
-bytes and feeds lines here.
+Owns the wire form `{"type": "ADDED|MODIFIED|DELETED|BOOKMARK|ERROR", "object": {...}}`,
+one JSON document per line: re-cutting byte chunks into lines and turning a line into a
+typed event. An ERROR event becomes the matching `ApiError` (410 -> `Gone`, so informers
+relist). No I/O: `client.rest` reads the bytes and feeds them here.
 """
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -70,3 +71,15 @@ def parse_line(line: bytes | str, model: type[K8sObject] | None = None) -> Watch
     if model is None:
         return WatchEvent(etype, obj)
     return WatchEvent(etype, _typed(model, obj, etype))
+
+
+async def split_lines(chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    """Re-cut a stream of byte chunks at newlines (a chunk may hold many or part of one)."""
+    buf = b""
+    async for chunk in chunks:
+        buf += chunk
+        while (i := buf.find(b"\n")) >= 0:
+            line, buf = buf[:i], buf[i + 1:]
+            yield line
+    if buf.strip():
+        yield buf

@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any, NamedTuple
 
-from api.models import MODELS, K8sObject, OwnerReference, model_for
+from api.models import MODELS, K8sObject, OwnerReference
 from api.resources import ResourceInfo, UnknownResourceError, by_kind
 from client.errors import Conflict, NotFound
 from client.informer import Informer
@@ -120,6 +120,7 @@ class GarbageCollector(Controller):
         super().__init__(*args, **kw)
         self.lag_retry = lag_retry
         self._by_resource: dict[ResourceInfo, Informer] = {}
+        self._models: dict[ResourceInfo, type[K8sObject]] = {}
         self._absent: OrderedDict[str, None] = OrderedDict()
         self._absent_cache_size = absent_cache_size
         for model in kinds:
@@ -128,13 +129,19 @@ class GarbageCollector(Controller):
             inf.add_handlers(self._on_add, self._on_update, self._on_delete)
             self._watched.append(inf)
             self._by_resource[model.RESOURCE] = inf
+            self._models[model.RESOURCE] = model
 
     # ---------------------------------------------------------------- graph queries
-    def _informer_for(self, api_version: str, kind: str) -> Informer | None:
+    def _resource_for(self, api_version: str, kind: str) -> ResourceInfo | None:
         try:
-            return self._by_resource.get(by_kind(api_version, kind))
+            info = by_kind(api_version, kind)
         except UnknownResourceError:
             return None
+        return info if info in self._by_resource else None
+
+    def _informer_for(self, api_version: str, kind: str) -> Informer | None:
+        info = self._resource_for(api_version, kind)
+        return self._by_resource[info] if info is not None else None
 
     def dependents(self, uid: str) -> list[K8sObject]:
         out: list[K8sObject] = []
@@ -213,14 +220,13 @@ class GarbageCollector(Controller):
     async def owner_state(self, ref: OwnerReference, namespace: str | None) -> OwnerState:
         if ref.uid in self._absent:
             return OwnerState.ABSENT
-        inf = self._informer_for(ref.api_version, ref.kind)
-        if inf is None:
+        info = self._resource_for(ref.api_version, ref.kind)
+        if info is None:
             return OwnerState.SOLID               # a kind we do not serve: never collect
         owner: Any = self._cached_owner(ref, namespace)
         if owner is None:
-            model = model_for(inf.kind if isinstance(inf.kind, ResourceInfo)
-                              else inf.kind.RESOURCE)
-            ns = namespace if model.RESOURCE.namespaced else None
+            model = self._models[info]
+            ns = namespace if info.namespaced else None
             try:
                 owner = await self.client.get(model, ref.name, namespace=ns)
             except NotFound:
@@ -265,10 +271,9 @@ class GarbageCollector(Controller):
         apiserver: a namespaced owner's dependents live in its namespace."""
         uid, ns = owner.metadata.uid, owner.metadata.namespace
         found: list[K8sObject] = []
-        for info, inf in self._by_resource.items():
+        for info, model in self._models.items():
             if ns and not info.namespaced:
                 continue
-            model = inf.kind if not isinstance(inf.kind, ResourceInfo) else model_for(inf.kind)
             items = (await self.client.list_all(model, ns if info.namespaced else None)).items
             found.extend(o for o in items if any(r.uid == uid for r in owner_refs(o)))
         return found

@@ -175,25 +175,36 @@ class Scheduler:
     def find_nodes_that_pass_filters(self, state: CycleState, pod: PodInfo,
                                      nodes: list[NodeInfo], filters: list[Any],
                                      ) -> tuple[list[NodeInfo], dict[str, Status]]:
+        """Filter from the round-robin start until `want` nodes fit (or all were tried).
+
+        Nodes go through the filters in chunks of exactly the number still wanted, one
+        filter at a time over the chunk, so no node past the `want`-th fit is examined
+        (what kube-scheduler's sequential order would do) and the per-node interpreter
+        overhead stays small. A node's status is its first failing filter's."""
         n = len(nodes)
         want = num_feasible_nodes_to_find(self.percentage_of_nodes_to_score, n)
         start = self.next_start_node_index % n
         order = nodes[start:] + nodes[:start] if start else nodes
         feasible: list[NodeInfo] = []
         statuses: dict[str, Status] = {}
-        processed = 0
-        for ni in order:
-            processed += 1
+        pos = 0
+        while pos < n and len(feasible) < want:
+            chunk = order[pos:pos + want - len(feasible)]
+            pos += len(chunk)
             for f in filters:
-                st = f(state, pod, ni)
-                if st is not None:
-                    statuses[ni.name] = st
-                    break
-            else:
-                feasible.append(ni)
-                if len(feasible) >= want:
-                    break
-        self.next_start_node_index = (start + processed) % n
+                results = [f(state, pod, ni) for ni in chunk]
+                if results.count(None) != len(results):
+                    kept = []
+                    for ni, st in zip(chunk, results):
+                        if st is None:
+                            kept.append(ni)
+                        else:
+                            statuses[ni.name] = st
+                    chunk = kept
+                    if not chunk:
+                        break
+            feasible.extend(chunk)
+        self.next_start_node_index = (start + pos) % n
         return feasible, statuses
 
     # ---------------------------------------------------------------- outcomes

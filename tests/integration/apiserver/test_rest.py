@@ -30,6 +30,7 @@ async def test_requests_without_a_valid_token_get_401(apiserver, http):
         r = await anon.get(PODS, headers={"Authorization": "Bearer wrong"})
         assert r.status_code == 401
         assert (await anon.get("/healthz")).text == "ok"
+        assert (await anon.get("/cacerts")).text == apiserver.ca_path.read_text()
     assert (await http.get(PODS)).status_code == 200
 
 

@@ -15,7 +15,7 @@ from client.rest import Client
 from controllers.manager import ControllerManager, ControllerManagerOptions
 from tests.support.sim_nodes import sim_nodes, wait_for
 
-FAST_ELECTION = dict(lease_duration=2.0, renew_deadline=1.5, retry_period=0.2)
+FAST_ELECTION = dict(lease_duration=4.0, renew_deadline=3.0, retry_period=0.25)
 
 
 @contextlib.asynccontextmanager
@@ -72,7 +72,7 @@ async def test_silent_node_pods_are_evicted_and_recreated_elsewhere(kube: Client
                 {("node.kubernetes.io/unreachable", "NoExecute"),
                  ("node.kubernetes.io/unreachable", "NoSchedule")} <= taint_ids(node)
             return node if ok else None
-        await wait_for(unreachable, timeout=8, what="node Unknown and tainted")
+        await wait_for(unreachable, timeout=12, what="node Unknown and tainted")
 
         async def replaced() -> bool:
             pods = (await kube.list(Pod, "default")).items
@@ -82,7 +82,7 @@ async def test_silent_node_pods_are_evicted_and_recreated_elsewhere(kube: Client
             return bool(evicted) and len(live) == 2 and all(
                 p.spec and p.spec.node_name == alive and p.status and
                 p.status.phase == "Running" for p in live)
-        await wait_for(replaced, timeout=10, what="pods evicted and recreated on the live node")
+        await wait_for(replaced, timeout=15, what="pods evicted and recreated on the live node")
         gone = await kube.get(Pod, victim.name, "default")
         ready = get_condition(gone.status, "Ready")
         assert ready is not None and ready.status == "False"
@@ -98,7 +98,7 @@ async def test_silent_node_pods_are_evicted_and_recreated_elsewhere(kube: Client
         async def healthy() -> bool:
             node = await kube.get(Node, dead)
             return not any(k.startswith("node.kubernetes.io/") for k, _ in taint_ids(node))
-        await wait_for(healthy, timeout=8, what="taints removed")
+        await wait_for(healthy, timeout=12, what="taints removed")
 
 
 async def test_only_one_manager_leads(kube: Client) -> None:
@@ -109,4 +109,4 @@ async def test_only_one_manager_leads(kube: Client) -> None:
             await asyncio.sleep(1.0)
             assert a.leading.is_set() and not b.leading.is_set()
     async with manager(kube, identity="cm-c", **opts) as c:
-        await asyncio.wait_for(c.leading.wait(), 5)      # the old lease is released or expires
+        await asyncio.wait_for(c.leading.wait(), 8)      # the old lease is released or expires

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import asyncio
 
+from client_fakeapi import FakeAPI, status
+
 from api.models import ConfigMap, Event, Node, ObjectMeta
 from client.events import EventRecorder
-
-from client_fakeapi import FakeAPI, status
 
 
 async def test_creates_event_with_reference(fake_api: FakeAPI) -> None:

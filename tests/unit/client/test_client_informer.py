@@ -6,10 +6,10 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
+from client_fakeapi import FakeAPI, status
+
 from api.models import ConfigMap, ObjectMeta
 from client.informer import Informer
-
-from client_fakeapi import FakeAPI, status
 
 
 def cm(name: str, ns: str = "default", **data: str) -> ConfigMap:

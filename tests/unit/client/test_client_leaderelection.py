@@ -4,12 +4,11 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from client_fakeapi import FakeAPI, status
 
 from api.models import Lease
 from client.leaderelection import LeaderElector
 from client.rest import Client
-
-from client_fakeapi import FakeAPI, status
 
 FAST = dict(lease_duration=1, renew_deadline=0.6, retry_period=0.1)
 

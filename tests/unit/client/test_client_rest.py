@@ -7,6 +7,7 @@ from typing import Any
 
 import httpx
 import pytest
+from client_fakeapi import FakeAPI, status
 
 from api.models import ConfigMap, Deployment, ObjectMeta, Pod, Scale
 from api.resources import resolve
@@ -15,8 +16,6 @@ from client.errors import ApiError, ConnectionFailed
 from client.kubeconfig import ClientConfig
 from client.rest import Client
 from client.watch import parse_line
-
-from client_fakeapi import FakeAPI, status
 
 
 def cm(name: str, ns: str = "default", **data: str) -> ConfigMap:
