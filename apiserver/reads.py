@@ -174,8 +174,9 @@ async def watch_objects(cache: WatchCache, resource: ResourceInfo, namespace: st
                     if wait <= 0:
                         return
                 try:
-                    item = await asyncio.wait_for(watcher.queue.get(), wait)
-                except asyncio.TimeoutError:
+                    async with asyncio.timeout(wait):
+                        item = await watcher.queue.get()
+                except TimeoutError:
                     if bookmarks:
                         yield _bookmark(resource, cache.rv)
                     continue

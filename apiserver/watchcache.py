@@ -295,8 +295,9 @@ class WatchCache:
         fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._waiters.append((rev, fut))
         try:
-            await asyncio.wait_for(fut, timeout)
-        except asyncio.TimeoutError:
+            async with asyncio.timeout(timeout):
+                await fut
+        except TimeoutError:
             log.warning("watch cache at %d did not reach %d in %.1fs", self.rv, rev, timeout)
 
     async def sync(self) -> None:

@@ -1,17 +1,17 @@
 """Pod startup latency through the kubelet, next to the raw CRI time, in the same run (root).
 
 Starts a private containerd under a temporary data dir (where the kubelet would start
-its own), with the offline busybox and pause images (deploy/images/build.py) imported,
-so the image is warm. First the raw layer: after one untimed warm-up, N times
-RunPodSandbox + CreateContainer + StartContainer called directly, one after another.
-Then `pykube apiserver` as its own process and a kubelet in this process on that same
-containerd and CNI network: one warm-up pod, then N pods, one after another, each created
-already bound to the node (no scheduler in the path), timed from the create call to
-the moment a watch on the pod reports phase Running. Both runs leave `--gap` seconds of
-quiet before each start.
-Prints p50 and p99 of both and the ratio of the p99s (Kubernetes' SLO: p99 under 5 s;
-our goal: within 1.5 times the raw CRI p99). `--json` ends with one line
-{"pods", "p50_s", "p99_s", "raw_p50_s", "raw_p99_s", "ratio_p99"}.
+its own), with the offline busybox and pause images (deploy/images/build.py) imported
+by the kubelet at start, so the image is warm; `pykube apiserver` as its own process;
+and a kubelet in this process on that containerd. Then, after one untimed warm-up of
+each, N rounds of: a raw start (RunPodSandbox + CreateContainer + StartContainer called
+directly on the same containerd and CNI network, then removed, untimed) and a kubelet
+pod (created already bound to the node, no scheduler in the path, timed from the create
+call until a watch opened beforehand reports it Running). Interleaving gives both the
+same machine: the same pods alive and the same background noise. Each start follows
+`--gap` seconds of quiet. Prints p50 and p99 (nearest rank) of both and the ratio of the
+p99s (Kubernetes' SLO: p99 under 5 s; our goal: within 1.5 times the raw CRI p99).
+`--json` ends with one line {"pods", "p50_s", "p99_s", "raw_p50_s", "raw_p99_s", "ratio_p99"}.
 Everything it made (pods, containerd, shims, mounts, bridge, cgroups) is removed at
 the end.
 """
@@ -37,7 +37,6 @@ from client import kubeconfig  # noqa: E402
 from client.rest import Client  # noqa: E402
 from kubelet.config import KubeletConfig  # noqa: E402
 from kubelet.kubelet import Kubelet  # noqa: E402
-from kubelet.network import write_cni_config  # noqa: E402
 from kubelet.runtime.containerd import Containerd, ContainerdOptions  # noqa: E402
 from kubelet.runtime.interface import ContainerConfig, Runtime, SandboxConfig  # noqa: E402
 from kubelet.sync import remove_cgroups  # noqa: E402
@@ -146,83 +145,78 @@ class RunningWatch:
                 pass
 
 
-async def raw_cri(rt: Runtime, n: int, log_root: Path, cgroup_parent: str, gap: float = 0.0) -> list[float]:
-    """RunPodSandbox + CreateContainer + StartContainer, timed, then removed."""
-    times, sandboxes = [], []
-    for i in range(n):
-        await asyncio.sleep(gap)
-        uid = str(uuid.uuid4())
-        sc = SandboxConfig(name=f"raw-{i}", namespace="bench", uid=uid, hostname=f"raw-{i}",
-                           log_directory=str(log_root / f"bench_raw-{i}_{uid}"),
-                           cgroup_parent=f"{cgroup_parent}/pod{uid}")
-        Path(sc.log_directory).mkdir(parents=True, exist_ok=True)
-        t0 = time.perf_counter()
-        sid = await rt.run_pod_sandbox(sc)
-        cid = await rt.create_container(sid, ContainerConfig(name="c", image=IMAGE, command=["sleep", "3600"],
-                                                             log_path="c/0.log"), sc)
-        await rt.start_container(cid)
-        times.append(time.perf_counter() - t0)
-        sandboxes.append((sid, sc.cgroup_parent))
-    for sid, cg in sandboxes:
-        await rt.stop_pod_sandbox(sid)
-        await rt.remove_pod_sandbox(sid)
-        remove_cgroups(cg)
-    return times
+async def raw_start(rt: Runtime, name: str, log_root: Path, cgroup_parent: str) -> float:
+    """RunPodSandbox + CreateContainer + StartContainer, timed; then removed, untimed."""
+    uid = str(uuid.uuid4())
+    sc = SandboxConfig(name=name, namespace="bench", uid=uid, hostname=name,
+                       log_directory=str(log_root / f"bench_{name}_{uid}"), cgroup_parent=f"{cgroup_parent}/pod{uid}")
+    Path(sc.log_directory).mkdir(parents=True, exist_ok=True)
+    t0 = time.perf_counter()
+    sid = await rt.run_pod_sandbox(sc)
+    cid = await rt.create_container(sid, ContainerConfig(name="c", image=IMAGE, command=["sleep", "3600"],
+                                                         log_path="c/0.log"), sc)
+    await rt.start_container(cid)
+    elapsed = time.perf_counter() - t0
+    await rt.stop_pod_sandbox(sid)
+    await rt.remove_pod_sandbox(sid)
+    remove_cgroups(sc.cgroup_parent)
+    shutil.rmtree(sc.log_directory, ignore_errors=True)
+    return elapsed
+
+
+async def measure(cfg: KubeletConfig, containerd: Containerd, base: Path, n: int, gap: float
+                  ) -> tuple[list[float], list[float]]:
+    """Kubelet pods and raw CRI starts, interleaved so both see the same machine."""
+    proc, kc = await start_apiserver(base / "apiserver")
+    client = Client(kubeconfig.load(kc), component="bench")
+    kubelet = Kubelet(cfg, client=client)
+    rt = containerd.runtime()
+    lat: list[float] = []
+    raw: list[float] = []
+    try:
+        await kubelet.start()
+        while not kubelet.network_ready:
+            await asyncio.sleep(0.1)
+        watch = RunningWatch(client)
+        await watch.start()
+        await raw_start(rt, "raw-warmup", cfg.log_dir, cfg.cgroup_parent)  # untimed warm-ups
+        await watch.time_pod("warmup", cfg.node_name)
+        for i in range(n):
+            await asyncio.sleep(gap)
+            raw.append(await raw_start(rt, f"raw-{i}", cfg.log_dir, cfg.cgroup_parent))
+            await asyncio.sleep(gap)
+            lat.append(await watch.time_pod(f"pod-{i}", cfg.node_name))
+        await watch.stop()
+    finally:
+        await rt.close()
+        await kubelet.stop()
+        await client.close()
+        proc.terminate()
+        proc.wait(10)
+    return lat, raw
 
 
 async def run(n: int, gap: float) -> dict[str, float]:
     tag = uuid.uuid4().hex[:6]
-    node_name, cg_root = f"bench-{tag}", f"pykube-bench-{tag}"
+    cg_root = f"pykube-bench-{tag}"
     forward = Path("/proc/sys/net/ipv4/ip_forward").read_text()
     host_dirs = {d: d.exists() for d in (Path("/run/containerd"), Path("/var/lib/cni"))}
     had_nat = bool(nat_table())
     with tempfile.TemporaryDirectory(prefix="pykube-podstart-") as d:
         base = Path(d)
-        cfg = KubeletConfig(node_name=node_name, data_dir=base / "data", port=0, pod_cidr=free_subnet(),
-                            cni_bridge=f"pkb{tag}", cni_network=f"pkb-{tag}", cgroup_parent=f"/{cg_root}/kubepods")
+        # housekeeping would remove the raw sandboxes as orphans: not during this run
+        cfg = KubeletConfig(node_name=f"bench-{tag}", data_dir=base / "data", port=0, pod_cidr=free_subnet(),
+                            cni_bridge=f"pkb{tag}", cni_network=f"pkb-{tag}", cgroup_parent=f"/{cg_root}/kubepods",
+                            housekeeping_period=3600)
         subprocess.run([sys.executable, str(REPO / "deploy/images/build.py"), "--out", str(cfg.images_dir),
                         "pause", "busybox"], check=True, capture_output=True)
-        # the containerd the kubelet would start for itself, started here so the raw run
-        # has it to itself; the kubelet finds it answering and uses it
+        # the containerd the kubelet would start for itself; the kubelet finds it answering
         containerd = Containerd(ContainerdOptions(data_dir=cfg.containerd_dir, cni_conf_dir=cfg.effective_cni_conf_dir))
-        proc = client = None
         try:
             await containerd.start()
-            write_cni_config(cfg.effective_cni_conf_dir, cfg.pod_cidr or "", cfg.cni_bridge, cfg.cni_network,
-                             cfg.ipam_dir)
-            await containerd.import_images_dir(cfg.images_dir)
-            rt = containerd.runtime()
-            try:
-                while not all(c.status for c in await rt.status()):
-                    await asyncio.sleep(0.1)
-                await raw_cri(rt, 1, cfg.log_dir, f"/{cg_root}/kubepods")  # warm-up, untimed
-                raw = await raw_cri(rt, n, cfg.log_dir, f"/{cg_root}/kubepods", gap)
-            finally:
-                await rt.close()
-            proc, kc = await start_apiserver(base / "apiserver")
-            client = Client(kubeconfig.load(kc), component="bench")
-            kubelet = Kubelet(cfg, client=client)
-            try:
-                await kubelet.start()
-                while not kubelet.network_ready:
-                    await asyncio.sleep(0.1)
-                watch = RunningWatch(client)
-                await watch.start()
-                await watch.time_pod("warmup", node_name)
-                lat = []
-                for i in range(n):
-                    await asyncio.sleep(gap)
-                    lat.append(await watch.time_pod(f"pod-{i}", node_name))
-                await watch.stop()
-            finally:
-                await kubelet.stop()
+            lat, raw = await measure(cfg, containerd, base, n, gap)
         finally:
             await containerd.stop()  # removes every pod, kills shims, unmounts
-            if client is not None:
-                await client.close()
-            if proc is not None:
-                proc.terminate()
-                proc.wait(10)
             if Path(f"/sys/class/net/{cfg.cni_bridge}").exists():
                 subprocess.run(["ip", "link", "del", cfg.cni_bridge], check=False)
             Path("/proc/sys/net/ipv4/ip_forward").write_text(forward)

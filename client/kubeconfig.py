@@ -13,7 +13,7 @@ import base64
 import os
 import ssl
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +42,6 @@ class ClientConfig:
     namespace: str = "default"
     context_name: str | None = None
     source: str | None = None             # the file it came from
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def ssl_context(self) -> ssl.SSLContext | bool:
         """The TLS settings for httpx's `verify=`: an SSLContext (True for plain http)."""

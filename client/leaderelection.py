@@ -23,7 +23,7 @@ import logging
 import math
 import random
 from collections.abc import Callable
-from datetime import UTC, datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from api.models import Lease, ObjectMeta

@@ -107,7 +107,7 @@ class WatchStream(Generic[T]):
                 await self.aclose()
                 raise
             if event is not None:
-                return event  # type: ignore[return-value]
+                return event
 
     async def aclose(self) -> None:
         self._closed = True
@@ -264,7 +264,7 @@ class Client:
             page = await self.list(kind, namespace, label_selector=label_selector,
                                    field_selector=field_selector, limit=page_size,
                                    continue_=page.continue_)
-            first.items.extend(page.items)
+            first.items.extend(page.items)  # type: ignore[arg-type]
         return ObjectList(first.items, first.resource_version, None)
 
     # ------------------------------------------------------------ write
@@ -371,9 +371,10 @@ class Client:
         meta = _meta(pod)
         info = by_kind("v1", "Pod")
         ns = meta.get("namespace") or self.config.namespace
-        body = {"apiVersion": "v1", "kind": "Binding",
-                "metadata": {"name": meta["name"], "namespace": ns},
-                "target": {"apiVersion": "v1", "kind": "Node", "name": node_name}}
+        body: dict[str, Any] = {
+            "apiVersion": "v1", "kind": "Binding",
+            "metadata": {"name": meta["name"], "namespace": ns},
+            "target": {"apiVersion": "v1", "kind": "Node", "name": node_name}}
         if meta.get("uid"):
             body["metadata"]["uid"] = meta["uid"]
         await self.request("POST", info.path(ns, meta["name"], "binding"), json=body)

@@ -10,6 +10,7 @@ one in place (copy first: `obj.model_copy(deep=True)`).
 """
 from __future__ import annotations
 
+import builtins
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -69,7 +70,7 @@ class Store:
         self._items: dict[str, Any] = {}
         self._funcs: dict[str, IndexFunc] = {}
         self._indices: dict[str, dict[str, set[str]]] = {}   # index -> value -> keys
-        self._values: dict[str, dict[str, list[str]]] = {}   # index -> key -> values
+        self._values: dict[str, dict[str, builtins.list[str]]] = {}   # index -> key -> values
         for name, fn in (BUILTIN_INDEXES if indexes is None else indexes).items():
             self.add_index(name, fn)
 
@@ -80,17 +81,17 @@ class Store:
     def get_by_name(self, namespace: str | None, name: str) -> Any | None:
         return self._items.get(f"{namespace}/{name}" if namespace else name)
 
-    def list(self) -> list[Any]:
+    def list(self) -> builtins.list[Any]:
         return list(self._items.values())
 
-    def keys(self) -> list[str]:
+    def keys(self) -> builtins.list[str]:
         return list(self._items)
 
-    def by_index(self, name: str, value: str) -> list[Any]:
+    def by_index(self, name: str, value: str) -> builtins.list[Any]:
         keys = self._indices[name].get(value, ())
         return [self._items[k] for k in keys]
 
-    def index_keys(self, name: str, value: str) -> list[str]:
+    def index_keys(self, name: str, value: str) -> builtins.list[str]:
         return list(self._indices[name].get(value, ()))
 
     def __len__(self) -> int:

@@ -41,7 +41,7 @@ class ItemExponentialRateLimiter:
         self._failures[key] = n + 1
         if n > 60:                     # 2**60 * anything > max: avoid float overflow
             return self.max_delay
-        return min(self.base * (2 ** n), self.max_delay)
+        return float(min(self.base * 2.0 ** n, self.max_delay))
 
     def forget(self, key: Hashable) -> None:
         self._failures.pop(key, None)

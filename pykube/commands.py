@@ -1,11 +1,15 @@
-"""Subcommand registrations for the `pykube` launcher, one small function per component.
+"""Subcommand registrations for the `pykube` launcher, one per command.
 
-Each registrar adds its arguments and sets `func`, which imports the component lazily
-(so `pykube apiserver` never imports the kubelet) and runs it until a signal.
+`REGISTRARS` lists them in help order: `server`, `agent`, `killall` (pykube/), then each
+component on its own (`apiserver` here; the others' `register(subparsers)` live in their
+own folder's cli.py). Each registrar adds its arguments and sets `func`, which imports
+the component lazily and runs it until a signal. A component a build does not have yet
+is left out of the command list instead of breaking the launcher.
 """
 from __future__ import annotations
 
 import argparse
+import importlib
 from pathlib import Path
 from typing import Any, Callable
 
@@ -34,4 +38,28 @@ def _apiserver(sub: Sub) -> None:
     p.set_defaults(func=run)
 
 
-REGISTRARS: list[Callable[[Sub], None]] = [_apiserver]
+def _from(module: str) -> Callable[[Sub], None]:
+    """The `register` of `module`, imported when the parser is built."""
+    def register(sub: Sub) -> None:
+        try:
+            mod = importlib.import_module(module)
+        except ModuleNotFoundError as e:
+            if e.name and module.startswith(e.name):  # the component is not in this build
+                return
+            raise
+        mod.register(sub)
+    register.__name__ = f"register_{module}"
+    return register
+
+
+REGISTRARS: list[Callable[[Sub], None]] = [
+    _from("pykube.server"),
+    _from("pykube.agent"),
+    _from("pykube.killall"),
+    _apiserver,
+    _from("controllers.cli"),
+    _from("scheduler.cli"),
+    _from("kubelet.cli"),
+    _from("kubelet.proxy.cli"),
+    _from("kubelet.dns.cli"),
+]

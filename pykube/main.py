@@ -1,28 +1,21 @@
-"""The `pykube` launcher: one subcommand per component, plus `server` and `agent` later.
+"""The `pykube` launcher: `server`, `agent`, `killall`, and each component on its own.
 
-Owns only argument parsing, logging set-up and the hand-off to each component's own
-`run(...)`; every component lives in its own folder.
+Owns only argument parsing, logging set-up and the hand-off to each command's `func`
+(registered by pykube/commands.py); every component lives in its own folder.
 """
 from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import signal
 import sys
 from pathlib import Path
 from typing import Any, Awaitable, Callable
 
 from pykube import commands
+from pykube.logsetup import setup_logging
 
-LOG_FORMAT = "%(asctime)s %(levelname).1s %(name)s: %(message)s"
-
-
-def setup_logging(verbosity: int) -> None:
-    level = logging.DEBUG if verbosity >= 2 else logging.INFO if verbosity >= 0 else logging.WARNING
-    logging.basicConfig(level=level, format=LOG_FORMAT, stream=sys.stderr)
-    for noisy in ("httpx", "httpcore", "uvicorn.error", "grpc"):
-        logging.getLogger(noisy).setLevel(logging.WARNING if verbosity < 3 else logging.DEBUG)
+__all__ = ["main", "build_parser", "run_until_signal", "setup_logging"]
 
 
 def run_until_signal(main: Callable[[], Awaitable[Any]]) -> int:
@@ -42,10 +35,17 @@ def run_until_signal(main: Callable[[], Awaitable[Any]]) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="pykube", description="pykube: a Kubernetes-style orchestrator in Python")
-    p.add_argument("-v", "--verbose", action="count", default=0, help="more log output (-vv for debug)")
+    p.add_argument("-v", "--verbose", action="count", default=0,
+                   help="more log output: -v names loggers, -vv debug with tracebacks")
     sub = p.add_subparsers(dest="command", required=True)
     for register in commands.REGISTRARS:
         register(sub)
+    for sp in sub.choices.values():   # `pykube server -v` as well as `pykube -v server`
+        try:
+            sp.add_argument("-v", "--verbose", action="count", default=argparse.SUPPRESS,
+                            help="more log output (-vv: debug with tracebacks)")
+        except argparse.ArgumentError:
+            pass
     return p
 
 

@@ -75,7 +75,7 @@ def select_host(nodes: list[NodeInfo], scores: list[int]) -> str:
 
 class Scheduler:
     def __init__(self, client: Client, *, framework: Framework | None = None,
-                 percentage_of_nodes_to_score: int = 0, bind_concurrency: int = 4,
+                 percentage_of_nodes_to_score: int = 0, bind_concurrency: int = 16,
                  recorder: EventRecorder | None = None,
                  scheduler_names: frozenset[str] = frozenset({DEFAULT_SCHEDULER}),
                  queue: SchedulingQueue | None = None, cache: Cache | None = None) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
-from api.models import K8sObject, model_for
+from api.models import K8sObject
 from api.resources import ResourceInfo
 from client.errors import AlreadyExists, NotFound
 from client.rest import ObjectList
@@ -122,6 +122,3 @@ def seed(informers: SharedInformers, *objs: Any, namespace: str | None = None) -
     for o in objs:
         informers.get(type(o), namespace).store.put(o)
 
-
-def model_of(info: ResourceInfo) -> type[K8sObject]:
-    return model_for(info)

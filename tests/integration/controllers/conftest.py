@@ -1,5 +1,6 @@
-"""Fixtures for controller integration tests: a REST client for the in-process apiserver,
-and shared informers torn down after each test."""
+"""Fixtures for controller integration tests: `kube`, a REST client for the in-process
+apiserver (the `apiserver` fixture), and `informers`, SharedInformers stopped after each
+test."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator

@@ -1,0 +1,445 @@
+"""`describe` pages per kind: Pod, Deployment, ReplicaSet, Service, Node, Namespace,
+ConfigMap, and a generic page for the rest — the text kubectl's describers print.
+
+Each describer is a pure function of the object and the related objects the command
+fetched for it (events, owned ReplicaSets, pods, endpoints, the node's lease), returning
+the whole page. `RELATED` says which related objects each kind needs.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Callable
+
+from api.tables import format_label_selector
+from kubectl import describe_util as du
+
+Obj = dict[str, Any]
+
+
+def _meta(o: Obj) -> Obj:
+    return o.get("metadata") or {}
+
+
+def _spec(o: Obj) -> Obj:
+    return o.get("spec") or {}
+
+
+def _status(o: Obj) -> Obj:
+    return o.get("status") or {}
+
+
+def selector_text(sel: Obj | None) -> str:
+    text = format_label_selector(sel)
+    return "" if text == "<none>" else text
+
+
+# ---------------------------------------------------------------- pod
+def _qos(pod: Obj) -> str:
+    if _status(pod).get("qosClass"):
+        return str(_status(pod)["qosClass"])
+    reqs = lims = 0
+    guaranteed = True
+    for c in _spec(pod).get("containers") or []:
+        r = (c.get("resources") or {})
+        req, lim = r.get("requests") or {}, r.get("limits") or {}
+        reqs += len(req)
+        lims += len(lim)
+        for res in ("cpu", "memory"):
+            if res not in lim or (res in req and req[res] != lim[res]):
+                guaranteed = False
+    if not reqs and not lims:
+        return "BestEffort"
+    return "Guaranteed" if guaranteed else "Burstable"
+
+
+def describe_pod(pod: Obj, events: list[Obj] | None = None, now: datetime | None = None) -> str:
+    w = du.PrefixWriter()
+    meta, spec, st = _meta(pod), _spec(pod), _status(pod)
+    w.write(0, f"Name:\t{meta.get('name', '')}\n")
+    w.write(0, f"Namespace:\t{meta.get('namespace', '')}\n")
+    if spec.get("priority") is not None:
+        w.write(0, f"Priority:\t{spec['priority']}\n")
+    if spec.get("priorityClassName"):
+        w.write(0, f"Priority Class Name:\t{spec['priorityClassName']}\n")
+    if spec.get("runtimeClassName"):
+        w.write(0, f"Runtime Class Name:\t{spec['runtimeClassName']}\n")
+    if spec.get("serviceAccountName"):
+        w.write(0, f"Service Account:\t{spec['serviceAccountName']}\n")
+    node = spec.get("nodeName")
+    w.write(0, f"Node:\t{node}/{st.get('hostIP', '')}\n" if node else "Node:\t<none>\n")
+    if st.get("startTime"):
+        w.write(0, f"Start Time:\t{du.rfc1123z(st['startTime'])}\n")
+    du.labels_multiline(w, "Labels", meta.get("labels"))
+    du.annotations_multiline(w, "Annotations", meta.get("annotations"))
+    phase = st.get("phase", "")
+    if meta.get("deletionTimestamp") and phase not in ("Failed", "Succeeded"):
+        w.write(0, f"Status:\tTerminating (lasts {du.since(meta['deletionTimestamp'], now)})\n")
+        w.write(0, f"Termination Grace Period:\t{meta.get('deletionGracePeriodSeconds', 0)}s\n")
+    else:
+        w.write(0, f"Status:\t{phase}\n")
+    if st.get("reason"):
+        w.write(0, f"Reason:\t{st['reason']}\n")
+    if st.get("message"):
+        w.write(0, f"Message:\t{st['message']}\n")
+    w.write(0, f"IP:\t{st.get('podIP', '')}\n")
+    ips = st.get("podIPs") or []
+    if not ips:
+        w.write(0, "IPs:\t<none>\n")
+    else:
+        w.write(0, "IPs:\n")
+        for ip in ips:
+            w.write(1, f"IP:\t{ip.get('ip', '')}\n")
+    if du.controller_text(pod):
+        w.write(0, f"Controlled By:\t{du.controller_text(pod)}\n")
+    if st.get("nominatedNodeName"):
+        w.write(0, f"NominatedNodeName:\t{st['nominatedNodeName']}\n")
+    if spec.get("initContainers"):
+        du.containers(w, "Init Containers", spec["initContainers"], st.get("initContainerStatuses"), "")
+    du.containers(w, "Containers", spec.get("containers") or [], st.get("containerStatuses"), "")
+    if st.get("conditions"):
+        w.write(0, "Conditions:\n  Type\tStatus\n")
+        for c in st["conditions"]:
+            w.write(1, f"{c.get('type')} \t{c.get('status')} \n")
+    du.volumes(w, spec.get("volumes"), "")
+    w.write(0, f"QoS Class:\t{_qos(pod)}\n")
+    du.labels_multiline(w, "Node-Selectors", spec.get("nodeSelector"))
+    du.tolerations_multiline(w, "Tolerations", spec.get("tolerations"))
+    du.events(w, events, now)
+    return w.text()
+
+
+# ---------------------------------------------------------------- deployment / replicaset
+def revision(rs: Obj) -> int:
+    try:
+        return int((_meta(rs).get("annotations") or {}).get("deployment.kubernetes.io/revision", ""))
+    except ValueError:
+        return -1
+
+
+def template_equal_ignoring_hash(a: Obj | None, b: Obj | None) -> bool:
+    import copy
+    a, b = copy.deepcopy(a or {}), copy.deepcopy(b or {})
+    for t in (a, b):
+        labels = (t.get("metadata") or {}).get("labels")
+        if labels:
+            labels.pop("pod-template-hash", None)
+    return a == b
+
+
+def split_replicasets(d: Obj, owned: list[Obj]) -> tuple[list[Obj], list[Obj], Obj | None]:
+    """(old ReplicaSets with replicas, every old one, the new one) — deploymentutil's
+    GetAllReplicaSets over the ReplicaSets the Deployment controls."""
+    ordered = sorted(owned, key=lambda r: (_meta(r).get("creationTimestamp") or "", _meta(r).get("name", "")))
+    new = next((r for r in ordered if template_equal_ignoring_hash(_spec(r).get("template"),
+                                                                    _spec(d).get("template"))), None)
+    all_old = [r for r in ordered if r is not new]
+    required = [r for r in all_old if _spec(r).get("replicas", 0) != 0]
+    return required, all_old, new
+
+
+def _rs_list(items: list[Obj]) -> str:
+    text = ", ".join(f"{_meta(r).get('name')} ({_status(r).get('replicas', 0)}/"
+                     f"{_spec(r).get('replicas', 0)} replicas created)" for r in items)
+    return text or "<none>"
+
+
+def _conditions_table(w: du.PrefixWriter, conditions: list[Obj] | None) -> None:
+    if conditions:
+        w.write(0, "Conditions:\n  Type\tStatus\tReason\n")
+        w.write(1, "----\t------\t------\n")
+        for c in conditions:
+            w.write(1, f"{c.get('type')} \t{c.get('status')}\t{c.get('reason', '')}\n")
+
+
+def describe_deployment(d: Obj, owned: list[Obj], events: list[Obj] | None = None,
+                        now: datetime | None = None) -> str:
+    w = du.PrefixWriter()
+    meta, spec, st = _meta(d), _spec(d), _status(d)
+    w.write(0, f"Name:\t{meta.get('name', '')}\n")
+    w.write(0, f"Namespace:\t{meta.get('namespace', '')}\n")
+    w.write(0, f"CreationTimestamp:\t{du.rfc1123z(meta.get('creationTimestamp'))}\n")
+    du.labels_multiline(w, "Labels", meta.get("labels"))
+    du.annotations_multiline(w, "Annotations", meta.get("annotations"))
+    w.write(0, f"Selector:\t{selector_text(spec.get('selector'))}\n")
+    w.write(0, f"Replicas:\t{spec.get('replicas', 1)} desired | {st.get('updatedReplicas', 0)} updated | "
+               f"{st.get('replicas', 0)} total | {st.get('availableReplicas', 0)} available | "
+               f"{st.get('unavailableReplicas', 0)} unavailable\n")
+    strategy = spec.get("strategy") or {}
+    w.write(0, f"StrategyType:\t{strategy.get('type', '')}\n")
+    w.write(0, f"MinReadySeconds:\t{spec.get('minReadySeconds', 0)}\n")
+    ru = strategy.get("rollingUpdate")
+    if ru is not None:
+        w.write(0, f"RollingUpdateStrategy:\t{ru.get('maxUnavailable', '25%')} max unavailable, "
+                   f"{ru.get('maxSurge', '25%')} max surge\n")
+    du.pod_template(w, spec.get("template"))
+    _conditions_table(w, st.get("conditions"))
+    required, _, new = split_replicasets(d, owned)
+    w.write(0, f"OldReplicaSets:\t{_rs_list(required)}\n")
+    w.write(0, f"NewReplicaSet:\t{_rs_list([new] if new else [])}\n")
+    du.events(w, events, now)
+    return w.text()
+
+
+def describe_replicaset(rs: Obj, pods: list[Obj], events: list[Obj] | None = None,
+                        now: datetime | None = None) -> str:
+    w = du.PrefixWriter()
+    meta, spec, st = _meta(rs), _spec(rs), _status(rs)
+    w.write(0, f"Name:\t{meta.get('name', '')}\n")
+    w.write(0, f"Namespace:\t{meta.get('namespace', '')}\n")
+    w.write(0, f"Selector:\t{selector_text(spec.get('selector'))}\n")
+    du.labels_multiline(w, "Labels", meta.get("labels"))
+    du.annotations_multiline(w, "Annotations", meta.get("annotations"))
+    if du.controller_text(rs):
+        w.write(0, f"Controlled By:\t{du.controller_text(rs)}\n")
+    w.write(0, f"Replicas:\t{st.get('replicas', 0)} current / {spec.get('replicas', 0)} desired\n")
+    phases = [_status(p).get("phase") for p in pods]
+    w.write(0, "Pods Status:\t")
+    w.write(0, f"{phases.count('Running')} Running / {phases.count('Pending')} Waiting / "
+               f"{phases.count('Succeeded')} Succeeded / {phases.count('Failed')} Failed\n")
+    du.pod_template(w, spec.get("template"))
+    _conditions_table(w, st.get("conditions"))
+    du.events(w, events, now)
+    return w.text()
+
+
+# ---------------------------------------------------------------- service
+def _endpoints_for_port(ep: Obj | None, port_name: str | None) -> str:
+    items: list[str] = []
+    for ss in (ep or {}).get("subsets") or []:
+        for p in ss.get("ports") or []:
+            if port_name is not None and (p.get("name") or "") != port_name:
+                continue
+            for a in ss.get("addresses") or []:
+                items.append(f"{a.get('ip')}:{p.get('port')}")
+    if not items:
+        return "<none>"
+    more = len(items) - 3
+    return ",".join(items[:3]) + (f" + {more} more..." if more > 0 else "")
+
+
+def describe_service(svc: Obj, endpoints: Obj | None, events: list[Obj] | None = None,
+                     now: datetime | None = None) -> str:
+    w = du.PrefixWriter()
+    meta, spec, st = _meta(svc), _spec(svc), _status(svc)
+    w.write(0, f"Name:\t{meta.get('name', '')}\n")
+    w.write(0, f"Namespace:\t{meta.get('namespace', '')}\n")
+    du.labels_multiline(w, "Labels", meta.get("labels"))
+    du.annotations_multiline(w, "Annotations", meta.get("annotations"))
+    sel = spec.get("selector") or {}
+    w.write(0, f"Selector:\t{','.join(f'{k}={v}' for k, v in sorted(sel.items()))}\n")
+    w.write(0, f"Type:\t{spec.get('type', '')}\n")
+    if spec.get("ipFamilyPolicy"):
+        w.write(0, f"IP Family Policy:\t{spec['ipFamilyPolicy']}\n")
+    w.write(0, f"IP Families:\t{','.join(spec.get('ipFamilies') or []) or '<none>'}\n")
+    w.write(0, f"IP:\t{spec.get('clusterIP', '')}\n")
+    w.write(0, f"IPs:\t{','.join(spec.get('clusterIPs') or []) or '<none>'}\n")
+    if spec.get("externalIPs"):
+        w.write(0, f"External IPs:\t{','.join(spec['externalIPs'])}\n")
+    if spec.get("loadBalancerIP"):
+        w.write(0, f"IP:\t{spec['loadBalancerIP']}\n")
+    if spec.get("externalName"):
+        w.write(0, f"External Name:\t{spec['externalName']}\n")
+    ingress = (st.get("loadBalancer") or {}).get("ingress") or []
+    if ingress:
+        w.write(0, "LoadBalancer Ingress:\t" + ", ".join(i.get("ip") or i.get("hostname") or "" for i in ingress) + "\n")
+    for p in spec.get("ports") or []:
+        name = p.get("name") or "<unset>"
+        proto = p.get("protocol", "TCP")
+        w.write(0, f"Port:\t{name}\t{p.get('port')}/{proto}\n")
+        w.write(0, f"TargetPort:\t{p.get('targetPort', p.get('port'))}/{proto}\n")
+        if p.get("nodePort"):
+            w.write(0, f"NodePort:\t{name}\t{p['nodePort']}/{proto}\n")
+        w.write(0, f"Endpoints:\t{_endpoints_for_port(endpoints, p.get('name') or '')}\n")
+    if not spec.get("ports"):
+        w.write(0, f"Endpoints:\t{_endpoints_for_port(endpoints, None)}\n")
+    w.write(0, f"Session Affinity:\t{spec.get('sessionAffinity', '')}\n")
+    if spec.get("externalTrafficPolicy"):
+        w.write(0, f"External Traffic Policy:\t{spec['externalTrafficPolicy']}\n")
+    if spec.get("internalTrafficPolicy"):
+        w.write(0, f"Internal Traffic Policy:\t{spec['internalTrafficPolicy']}\n")
+    if spec.get("healthCheckNodePort"):
+        w.write(0, f"HealthCheck NodePort:\t{spec['healthCheckNodePort']}\n")
+    du.events(w, events, now)
+    return w.text()
+
+
+# ---------------------------------------------------------------- node
+def _quantity_sum(values: list[str]) -> Any:
+    from api.quantity import parse_quantity
+    total = sum((parse_quantity(v) for v in values), start=parse_quantity("0"))
+    return total
+
+
+def _fmt_q(value: Any, like: str = "") -> str:
+    from api.quantity import format_quantity
+    if value == 0:
+        return "0"
+    try:
+        return format_quantity(value, "BinarySI" if like.endswith("i") else None)  # type: ignore[arg-type]
+    except Exception:  # noqa: BLE001 - a display nicety only
+        return str(value)
+
+
+def _pod_resources(pod: Obj) -> dict[str, dict[str, list[str]]]:
+    out: dict[str, dict[str, list[str]]] = {"requests": {}, "limits": {}}
+    for c in _spec(pod).get("containers") or []:
+        res = c.get("resources") or {}
+        for kind in ("requests", "limits"):
+            for name, q in (res.get(kind) or {}).items():
+                out[kind].setdefault(name, []).append(str(q))
+    return out
+
+
+def describe_node(node: Obj, pods: list[Obj], lease: Obj | None, events: list[Obj] | None = None,
+                  now: datetime | None = None) -> str:
+    from api.quantity import parse_quantity
+    w = du.PrefixWriter()
+    meta, spec, st = _meta(node), _spec(node), _status(node)
+    labels = meta.get("labels") or {}
+    roles = sorted(k.split("/", 1)[1] for k in labels if k.startswith("node-role.kubernetes.io/"))
+    w.write(0, f"Name:\t{meta.get('name', '')}\n")
+    w.write(0, f"Roles:\t{','.join(roles) or '<none>'}\n")
+    du.labels_multiline(w, "Labels", labels)
+    du.annotations_multiline(w, "Annotations", meta.get("annotations"))
+    w.write(0, f"CreationTimestamp:\t{du.rfc1123z(meta.get('creationTimestamp'))}\n")
+    du.taints_multiline(w, "Taints", spec.get("taints"))
+    w.write(0, f"Unschedulable:\t{str(bool(spec.get('unschedulable'))).lower()}\n")
+    lspec = (lease or {}).get("spec") or {}
+    w.write(0, "Lease:\n")
+    w.write(1, f"HolderIdentity:\t{lspec.get('holderIdentity') or '<unset>'}\n")
+    w.write(1, f"AcquireTime:\t{du.rfc1123z(lspec.get('acquireTime'))}\n")
+    w.write(1, f"RenewTime:\t{du.rfc1123z(lspec.get('renewTime'))}\n")
+    if st.get("conditions"):
+        w.write(0, "Conditions:\n  Type\tStatus\tLastHeartbeatTime\tLastTransitionTime\tReason\tMessage\n")
+        w.write(1, "----\t------\t-----------------\t------------------\t------\t-------\n")
+        for c in st["conditions"]:
+            w.write(1, f"{c.get('type')} \t{c.get('status')} \t{du.rfc1123z(c.get('lastHeartbeatTime'))} \t"
+                       f"{du.rfc1123z(c.get('lastTransitionTime'))} \t{c.get('reason', '')} \t{c.get('message', '')}\n")
+    w.write(0, "Addresses:\n")
+    for a in st.get("addresses") or []:
+        w.write(1, f"{a.get('type')}:\t{a.get('address')}\n")
+    for key, title in (("capacity", "Capacity"), ("allocatable", "Allocatable")):
+        if st.get(key):
+            w.write(0, f"{title}:\n")
+            for name in sorted(st[key]):
+                w.write(0, f"  {name}:\t{st[key][name]}\n")
+    info = st.get("nodeInfo") or {}
+    w.write(0, "System Info:\n")
+    for label, field in (("Machine ID", "machineID"), ("System UUID", "systemUUID"), ("Boot ID", "bootID"),
+                         ("Kernel Version", "kernelVersion"), ("OS Image", "osImage"),
+                         ("Operating System", "operatingSystem"), ("Architecture", "architecture"),
+                         ("Container Runtime Version", "containerRuntimeVersion"),
+                         ("Kubelet Version", "kubeletVersion"), ("Kube-Proxy Version", "kubeProxyVersion")):
+        w.write(0, f"  {label}:\t{info.get(field, '')}\n")
+    if spec.get("podCIDR"):
+        w.write(0, f"PodCIDR:\t{spec['podCIDR']}\n")
+    if spec.get("podCIDRs"):
+        w.write(0, f"PodCIDRs:\t{','.join(spec['podCIDRs'])}\n")
+    if spec.get("providerID"):
+        w.write(0, f"ProviderID:\t{spec['providerID']}\n")
+    alloc = st.get("allocatable") or st.get("capacity") or {}
+
+    def pct(value: Any, res: str, millis: bool) -> int:
+        total = alloc.get(res)
+        if not total:
+            return 0
+        t = parse_quantity(total)
+        return int(value / t * 100) if t else 0
+
+    w.write(0, f"Non-terminated Pods:\t({len(pods)} in total)\n")
+    w.write(1, "Namespace\tName\t\tCPU Requests\tCPU Limits\tMemory Requests\tMemory Limits\tAge\n")
+    w.write(1, "---------\t----\t\t------------\t----------\t---------------\t-------------\t---\n")
+    totals: dict[str, dict[str, list[str]]] = {"requests": {}, "limits": {}}
+    for p in pods:
+        r = _pod_resources(p)
+        for kind in totals:
+            for name, qs in r[kind].items():
+                totals[kind].setdefault(name, []).extend(qs)
+        cells = []
+        for kind, res in (("requests", "cpu"), ("limits", "cpu"), ("requests", "memory"), ("limits", "memory")):
+            v = _quantity_sum(r[kind].get(res, []))
+            like = (r[kind].get(res) or [""])[0]
+            cells.append(f"{_fmt_q(v, like)} ({pct(v, res, res == 'cpu')}%)")
+        w.write(1, f"{_meta(p).get('namespace')}\t{_meta(p).get('name')}\t\t" + "\t".join(cells)
+                + f"\t{du.since(_meta(p).get('creationTimestamp'), now)}\n")
+    w.write(0, "Allocated resources:\n  (Total limits may be over 100 percent, i.e., overcommitted.)\n")
+    w.write(1, "Resource\tRequests\tLimits\n")
+    w.write(1, "--------\t--------\t------\n")
+    for res in ("cpu", "memory", "ephemeral-storage"):
+        req = _quantity_sum(totals["requests"].get(res, []))
+        lim = _quantity_sum(totals["limits"].get(res, []))
+        lreq = (totals["requests"].get(res) or [""])[0]
+        llim = (totals["limits"].get(res) or [""])[0]
+        w.write(1, f"{res}\t{_fmt_q(req, lreq)} ({pct(req, res, False)}%)\t{_fmt_q(lim, llim)} ({pct(lim, res, False)}%)\n")
+    du.events(w, events, now)
+    return w.text()
+
+
+# ---------------------------------------------------------------- namespace, configmap, generic
+def describe_namespace(ns: Obj, events: list[Obj] | None = None, now: datetime | None = None) -> str:
+    w = du.PrefixWriter()
+    meta = _meta(ns)
+    w.write(0, f"Name:\t{meta.get('name', '')}\n")
+    du.labels_multiline(w, "Labels", meta.get("labels"))
+    du.annotations_multiline(w, "Annotations", meta.get("annotations"))
+    w.write(0, f"Status:\t{_status(ns).get('phase', '')}\n")
+    return w.text()
+
+
+def describe_configmap(cm: Obj, events: list[Obj] | None = None, now: datetime | None = None) -> str:
+    w = du.PrefixWriter()
+    meta = _meta(cm)
+    w.write(0, f"Name:\t{meta.get('name', '')}\n")
+    w.write(0, f"Namespace:\t{meta.get('namespace', '')}\n")
+    du.labels_multiline(w, "Labels", meta.get("labels"))
+    du.annotations_multiline(w, "Annotations", meta.get("annotations"))
+    w.write(0, "\nData\n====\n")
+    for k in sorted(cm.get("data") or {}):
+        w.write(0, f"{k}:\n----\n")
+        w.write(0, f"{cm['data'][k]}\n\n")
+    w.write(0, "\nBinaryData\n====\n")
+    for k in sorted(cm.get("binaryData") or {}):
+        w.write(0, f"{k}: {len(cm['binaryData'][k]) * 3 // 4} bytes\n")
+    w.write(0, "\n")
+    du.events(w, events, now)
+    return w.text()
+
+
+def _generic_fields(w: du.PrefixWriter, value: Any, level: int) -> None:
+    if isinstance(value, dict):
+        for k in sorted(value):
+            v = value[k]
+            if isinstance(v, (dict, list)):
+                w.write(level, f"{k[:1].upper()}{k[1:]}:\n")
+                _generic_fields(w, v, level + 1)
+            else:
+                w.write(level, f"{k[:1].upper()}{k[1:]}:\t{v}\n")
+    elif isinstance(value, list):
+        for item in value:
+            if isinstance(item, (dict, list)):
+                _generic_fields(w, item, level)
+            else:
+                w.write(level, f"{item}\n")
+
+
+def describe_generic(obj: Obj, events: list[Obj] | None = None, now: datetime | None = None) -> str:
+    w = du.PrefixWriter()
+    meta = _meta(obj)
+    w.write(0, f"Name:\t{meta.get('name', '')}\n")
+    if meta.get("namespace"):
+        w.write(0, f"Namespace:\t{meta['namespace']}\n")
+    du.labels_multiline(w, "Labels", meta.get("labels"))
+    du.annotations_multiline(w, "Annotations", meta.get("annotations"))
+    w.write(0, f"API Version:\t{obj.get('apiVersion', '')}\n")
+    w.write(0, f"Kind:\t{obj.get('kind', '')}\n")
+    rest = {k: v for k, v in obj.items() if k not in ("apiVersion", "kind", "metadata")}
+    _generic_fields(w, rest, 0)
+    du.events(w, events, now)
+    return w.text()
+
+
+DESCRIBERS: dict[str, Callable[..., str]] = {
+    "Pod": describe_pod, "Deployment": describe_deployment, "ReplicaSet": describe_replicaset,
+    "Service": describe_service, "Node": describe_node, "Namespace": describe_namespace,
+    "ConfigMap": describe_configmap,
+}

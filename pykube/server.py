@@ -1,0 +1,140 @@
+"""`pykube server`: the control plane in one process, plus a local agent.
+
+Owns the server's flags (k3s' names where they exist) and the start-up order, each part a
+supervised component (pykube/supervisor.py): apiserver; controller-manager; scheduler;
+cluster DNS; then, unless `--disable-agent`, this machine's kubelet and kube-proxy, which
+join through the same node token a remote agent uses.
+
+Files in the data dir: `admin.kubeconfig` and `server/...` (the apiserver's),
+`server/node-token` (K10<CA hash>::node:<secret>, for `pykube agent --token`),
+`agent/kubelet.kubeconfig` (the local agent's), `run/server.pid` and `run/server.json`
+(for killall).
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+from pathlib import Path
+from typing import Any
+
+from pykube import components, runstate
+from pykube.kubeconfigs import write_token_kubeconfig
+from pykube.node import (DEFAULT_CLUSTER_CIDR, DEFAULT_SERVICE_CIDR, add_node_arguments,
+                         dns_ip, host_state, kubelet_config, start_node)
+from pykube.supervisor import StartError, Supervisor
+from pykube.token import TokenError, ensure_node_token, parse, secret_from_flag, token_path
+
+log = logging.getLogger("pykube.server")
+
+OPTIONAL = ("controller-manager", "scheduler", "dns")
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    add_node_arguments(p, "local agent (kubelet, kube-proxy)")
+    p.add_argument("--kubeconfig", help=argparse.SUPPRESS)  # the local agent's is generated
+    p.add_argument("-d", "--data-dir", type=Path, default=None,
+                   help="state, certificates, pods (default /var/lib/pykube as root, "
+                        "~/.local/share/pykube otherwise, or $PYKUBE_DATA_DIR)")
+    p.add_argument("--bind-address", default="0.0.0.0", help="apiserver listen address")
+    p.add_argument("--secure-port", "--https-listen-port", dest="secure_port", type=int, default=6443,
+                   help="apiserver HTTPS port (0 picks a free one)")
+    p.add_argument("--advertise-address", default=None, help="address other nodes reach the apiserver on")
+    p.add_argument("--datastore-endpoint", default=None,
+                   help="sqlite:///path (default: sqlite in the data dir), etcd://h1:2379,h2:2379, memory://")
+    p.add_argument("--tls-san", action="append", default=[],
+                   help="extra host name or IP in the serving certificate (repeatable)")
+    p.add_argument("--cluster-cidr", default=DEFAULT_CLUSTER_CIDR, help="pod range, a /24 per node")
+    p.add_argument("--service-cidr", "--service-cluster-ip-range", dest="service_cidr",
+                   default=DEFAULT_SERVICE_CIDR, help="ClusterIP range")
+    p.add_argument("--token", default=None,
+                   help="the node secret agents join with (default: generated once, kept in "
+                        "<data dir>/server/node-token)")
+    p.add_argument("--disable-agent", action="store_true", help="run no kubelet/kube-proxy here")
+    p.add_argument("--disable", action="append", default=[], choices=OPTIONAL,
+                   help="do not run this control-plane component (repeatable)")
+    p.add_argument("--leader-elect", choices=("true", "false"), default="true",
+                   help="controller-manager and scheduler hold Leases (for several servers)")
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("server", help="control plane (apiserver, controller-manager, scheduler, dns) "
+                                      "plus a local agent", conflict_handler="resolve")
+    add_arguments(p)
+
+    def run(args: argparse.Namespace) -> int:
+        from pykube.main import run_until_signal
+        box: list[int] = [0]
+
+        async def main() -> None:
+            box[0] = await serve(args)
+        run_until_signal(main)
+        return box[0]
+    p.set_defaults(func=run)
+
+
+def _node_secret(data_dir: Path, flag: str | None) -> str | None:
+    if flag:
+        return secret_from_flag(flag)
+    try:
+        return parse(token_path(data_dir).read_text()).secret
+    except (OSError, TokenError):
+        return None
+
+
+async def serve(args: argparse.Namespace) -> int:
+    """Run until cancelled; returns an exit code when start-up fails."""
+    from apiserver.server import APIServerConfig, default_data_dir
+    from controllers.manager import ControllerManagerOptions
+    from pykube.token import new_secret
+
+    data_dir: Path = (args.data_dir or default_data_dir()).resolve()
+    try:
+        secret = _node_secret(data_dir, args.token) or new_secret()
+        runstate.claim_pid_file(data_dir, "server")
+    except (TokenError, runstate.AlreadyRunning) as e:
+        log.error("%s", e)
+        return 1
+    cfg = APIServerConfig(data_dir=data_dir, bind_address=args.bind_address, secure_port=args.secure_port,
+                          datastore_endpoint=args.datastore_endpoint, tls_sans=list(args.tls_san),
+                          service_cidr=args.service_cidr, advertise_address=args.advertise_address,
+                          extra_tokens={secret: "node"})
+    admin = data_dir / "admin.kubeconfig"
+    agent_kubeconfig = data_dir / "agent" / "kubelet.kubeconfig"
+    leader = args.leader_elect == "true"
+    node_name = args.node_name
+
+    async def on_apiserver(srv: Any) -> None:
+        token = ensure_node_token(data_dir, srv.ca_path.read_bytes(), secret)
+        cfg.secure_port = srv.port  # a restart (after a crash) keeps the port, even when 0 was asked
+        write_token_kubeconfig(agent_kubeconfig, f"https://127.0.0.1:{srv.port}",
+                               srv.ca_path.read_bytes(), token.bearer)
+
+    kcfg = None if args.disable_agent else kubelet_config(args, data_dir, [dns_ip(args.service_cidr)])
+    host_state("server", data_dir, kcfg, args.cluster_cidr, args.service_cidr).write()
+    sup = Supervisor()
+    identity = components.stable_identity(data_dir, node_name)
+    try:
+        await sup.start(components.apiserver(cfg, on_apiserver))
+        if "controller-manager" not in args.disable:
+            opts = ControllerManagerOptions(leader_elect=leader, cluster_cidr=args.cluster_cidr,
+                                            identity=identity)
+            await sup.start(components.controller_manager(admin, opts))
+        if "scheduler" not in args.disable:
+            await sup.start(components.scheduler(admin, identity, leader))
+        if "dns" not in args.disable:
+            dns = components.dns(admin, args.service_cidr, args.cluster_domain)
+            if dns is None:
+                log.warning("cluster DNS is not available in this build")
+            else:
+                await sup.start(dns)
+        if kcfg is not None:
+            await start_node(sup, args, kcfg, agent_kubeconfig, args.cluster_cidr)
+        log.info("pykube server ready: kubeconfig %s, node token %s", admin, token_path(data_dir))
+        await sup.wait()
+        return 0
+    except StartError as e:
+        log.error("%s", e)
+        return 1
+    finally:
+        await sup.stop()
+        runstate.release_pid_file(data_dir, "server")
