@@ -2,6 +2,14 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
+# make up / make down settings (see deploy/install.sh): the data dir, the apiserver port,
+# extra `pykube server` flags, systemd|background|auto, and PURGE=1 to delete the data dir.
+DATA_DIR ?= $(or $(PYKUBE_DATA_DIR),/var/lib/pykube)
+PORT ?= 6443
+SERVER_ARGS ?=
+MODE ?= auto
+UNIT ?= pykube-server
+PURGE ?=
 
 .PHONY: venv test unit integration e2e up down bench clean
 
@@ -24,6 +32,15 @@ integration: venv
 
 e2e: venv
 	$(PY) -m pytest -q tests/e2e
+
+# A cluster on this machine, with the nginx app served through a LoadBalancer address.
+up:
+	DATA_DIR="$(DATA_DIR)" PORT="$(PORT)" SERVER_ARGS="$(SERVER_ARGS)" MODE="$(MODE)" \
+	  UNIT="$(UNIT)" VENV="$(VENV)" deploy/install.sh server --quickstart
+
+# Stop it and remove every container, rule, bridge, route and mount it made.
+down:
+	DATA_DIR="$(DATA_DIR)" UNIT="$(UNIT)" VENV="$(VENV)" PURGE="$(PURGE)" deploy/uninstall.sh
 
 bench: venv
 	$(PY) bench/api.py

@@ -98,7 +98,12 @@ def _field_errors(model: type[BaseModel], exc: ValidationError) -> list[FieldErr
 
 
 def unknown_fields(given: Any, kept: Any, path: str = "") -> list[str]:
-    """Paths present (and not null) in `given` but missing from `kept`."""
+    """Paths present (and not null) in `given` but missing from `kept`.
+
+    Equal subtrees are skipped whole (a C-speed comparison): equal dicts have the same keys
+    all the way down, so only the branches that differ are walked key by key."""
+    if given == kept:
+        return []
     out: list[str] = []
     if isinstance(given, dict) and isinstance(kept, dict):
         for k, v in given.items():

@@ -9,11 +9,10 @@ The allocators are rebuilt from the stored Services at start (`rebuild`).
 """
 from __future__ import annotations
 
-import json
 from typing import Any, Iterable
 
 from api.resources import ResourceInfo
-from apiserver import errors
+from apiserver import errors, wire
 from apiserver.allocators import AllocationError, IPAllocator, PortAllocator
 from apiserver.storage.interface import Backend
 from apiserver.watchcache import ResourceCache
@@ -61,7 +60,7 @@ class Admission:
             kv = await self.backend.get(key)
             if kv is None:
                 raise errors.namespace_not_found(namespace)
-            ns = json.loads(kv.value)
+            ns = wire.loads(kv.value)
         if ns.get("metadata", {}).get("deletionTimestamp") or \
                 (ns.get("status") or {}).get("phase") == "Terminating":
             raise errors.forbidden(

@@ -1,103 +1,32 @@
-"""The apiserver's HTTP application: routes, authentication, errors and metrics.
+"""The apiserver's HTTP application: the FastAPI shell behind the gateway.
 
-Owns the FastAPI app: discovery and OpenAPI routes, the two catch-all resource routes
-(`/api/v1/...`, `/apis/<group>/<version>/...`) handed to `Handlers.dispatch`, health
-endpoints, `/metrics`, bearer-token authentication (401 for anything but health and
-version without a valid token), and the mapping of exceptions to Status bodies.
+Owns `create_app`: the FastAPI app with discovery and OpenAPI routes, health endpoints,
+`/version`, `/cacerts`, `/metrics` and the mapping of exceptions to Status bodies, wrapped
+in the `Gateway` (gateway.py) that authenticates every request and serves the resource
+paths (`/api/v1/...`, `/apis/<group>/<version>/...`) itself, straight to `Handlers.dispatch`.
 """
 from __future__ import annotations
 
 import logging
-import time
-from typing import Any, Awaitable, Callable
+from typing import Awaitable, Callable
 
 from fastapi import FastAPI
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
-from starlette.types import ASGIApp, Receive, Scope, Send
 
 from apiserver import discovery, errors
+from apiserver.gateway import Authenticator, Gateway, Metrics
 from apiserver.handlers import Handlers
-from apiserver.request import json_response, parse_resource_path
+from apiserver.request import json_response
 
 log = logging.getLogger("apiserver")
 
-PUBLIC_PATHS = ("/healthz", "/livez", "/readyz", "/version", "/cacerts")
-
-
-class Authenticator:
-    """Bearer tokens → user names. Issue-time tokens live in the data dir."""
-
-    def __init__(self, tokens: dict[str, str]) -> None:
-        self.tokens = dict(tokens)
-
-    def user_for(self, header: str | None) -> str | None:
-        if not header or not header.startswith("Bearer "):
-            return None
-        return self.tokens.get(header[7:].strip())
-
-
-class AuthMiddleware:
-    def __init__(self, app: ASGIApp, authn: Authenticator, metrics: "Metrics") -> None:
-        self.app, self.authn, self.metrics = app, authn, metrics
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        path: str = scope["path"]
-        start = time.perf_counter()
-        code_box = [0]
-
-        async def send_wrapper(message: dict[str, Any]) -> None:
-            if message["type"] == "http.response.start":
-                code_box[0] = message["status"]
-            await send(message)
-
-        if not path.startswith(PUBLIC_PATHS):
-            auth = None
-            for k, v in scope["headers"]:
-                if k == b"authorization":
-                    auth = v.decode("latin-1")
-                    break
-            user = self.authn.user_for(auth)
-            if user is None:
-                err = errors.unauthorized()
-                await json_response(err.status(), 401)(scope, receive, send_wrapper)
-                self.metrics.observe(scope["method"], path, 401, start)
-                return
-            scope.setdefault("state", {})["user"] = user
-        try:
-            await self.app(scope, receive, send_wrapper)
-        finally:
-            self.metrics.observe(scope["method"], path, code_box[0], start)
-
-
-class Metrics:
-    def __init__(self) -> None:
-        self.registry = CollectorRegistry()
-        self.requests = Counter("apiserver_request_total", "Requests by verb, resource and code",
-                                ["verb", "resource", "code"], registry=self.registry)
-        self.latency = Histogram("apiserver_request_duration_seconds", "Request latency",
-                                 ["verb", "resource"], registry=self.registry,
-                                 buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 60))
-
-    def observe(self, method: str, path: str, code: int, start: float) -> None:
-        parts = [p for p in path.split("/") if p]
-        resource = ""
-        if parts and parts[0] in ("api", "apis"):
-            rest = parts[2:] if parts[0] == "api" else parts[3:]
-            if len(rest) >= 3 and rest[0] == "namespaces":
-                rest = rest[2:]
-            resource = rest[0] if rest else ""
-        self.requests.labels(method, resource, str(code)).inc()
-        if code and code != 200 or method != "GET" or "watch" not in path:
-            self.latency.labels(method, resource).observe(time.perf_counter() - start)
+__all__ = ["Authenticator", "Gateway", "create_app"]
 
 
 def create_app(handlers: Handlers, authn: Authenticator,
-               ready: Callable[[], bool] = lambda: True, ca_pem: bytes = b"") -> ASGIApp:
+               ready: Callable[[], bool] = lambda: True, ca_pem: bytes = b"") -> Gateway:
     app = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
     metrics = Metrics()
 
@@ -141,14 +70,6 @@ def create_app(handlers: Handlers, authn: Authenticator,
             raise errors.resource_not_found(f"/apis/{group}/{version}")
         return json_response(discovery.resource_list(group, version))
 
-    @app.api_route("/api/v1/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
-    async def _core(request: Request, rest: str) -> Response:
-        return await handlers.dispatch(request, parse_resource_path("", "v1", rest.split("/"), request.url.path))
-
-    @app.api_route("/apis/{group}/{version}/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
-    async def _grouped(request: Request, group: str, version: str, rest: str) -> Response:
-        return await handlers.dispatch(request, parse_resource_path(group, version, rest.split("/"), request.url.path))
-
     @app.get("/version")
     async def _version() -> Response:
         return json_response(discovery.version_info())
@@ -182,4 +103,4 @@ def create_app(handlers: Handlers, authn: Authenticator,
             raise errors.resource_not_found(f"/openapi/v3/{gv}")
         return json_response(doc)
 
-    return AuthMiddleware(app, authn, metrics)
+    return Gateway(app, handlers, authn, metrics)

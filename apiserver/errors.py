@@ -19,10 +19,10 @@ app turns them into a JSON Status body with the same code.
 """
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from api import field
+from apiserver.wire import dumps
 from api.resources import ResourceInfo
 
 
@@ -41,7 +41,7 @@ class APIError(Exception):
         return body
 
     def body(self) -> bytes:
-        return json.dumps(self.status()).encode()
+        return dumps(self.status())
 
 
 def _details(resource: ResourceInfo | None, name: str | None, **extra: Any) -> dict[str, Any]:

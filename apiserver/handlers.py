@@ -7,7 +7,6 @@ in `registry.py`, the read side in `reads.py`.
 """
 from __future__ import annotations
 
-import copy
 from typing import Any, Callable
 
 from starlette.requests import Request
@@ -251,15 +250,8 @@ class Handlers:
             return pod
         # binding changes spec.nodeName, which plain updates may not; write through the
         # status path so validation of pod-spec immutability does not apply
-        await self.registry.guaranteed_update(t.resource, t.namespace, t.name,
-                                              _bind_merge(assign), "binding")
+        await self.registry.guaranteed_update(t.resource, t.namespace, t.name, assign, "binding")
         return json_response(_success(201), 201)
-
-
-def _bind_merge(assign: Callable[[dict[str, Any]], dict[str, Any]]) -> Callable[[dict[str, Any]], dict[str, Any]]:
-    def mutate(cur: dict[str, Any]) -> dict[str, Any]:
-        return assign(copy.deepcopy(cur))
-    return mutate
 
 
 def _to_scale(obj: dict[str, Any]) -> dict[str, Any]:

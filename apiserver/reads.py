@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import json
 from typing import Any, AsyncIterator, Callable
 
 from starlette.responses import Response, StreamingResponse
@@ -17,6 +16,7 @@ from starlette.responses import Response, StreamingResponse
 from api import selectors, tables
 from api.resources import ResourceInfo
 from apiserver import errors
+from apiserver.wire import dumps, loads
 from apiserver.request import json_response
 from apiserver.storage.interface import CompactedError
 from apiserver.watchcache import CachedObject, WatchCache, Watcher
@@ -58,12 +58,12 @@ class Selection:
 
 
 def _encode_continue(key: str, rv: int) -> str:
-    return base64.urlsafe_b64encode(json.dumps({"k": key, "rv": rv}).encode()).decode()
+    return base64.urlsafe_b64encode(dumps({"k": key, "rv": rv})).decode()
 
 
 def _decode_continue(token: str) -> tuple[str, int]:
     try:
-        d = json.loads(base64.urlsafe_b64decode(token.encode()))
+        d = loads(base64.urlsafe_b64decode(token.encode()))
         return str(d["k"]), int(d["rv"])
     except Exception:
         raise errors.bad_request("continue key is not valid: illegal base64 data") from None
@@ -89,8 +89,7 @@ async def list_objects(cache: WatchCache, resource: ResourceInfo, namespace: str
     if table:
         return json_response(make_table(resource, [o.obj for o in objs], meta,
                                         query.get("includeObject", "Metadata")))
-    head = json.dumps({"kind": resource.list_kind, "apiVersion": resource.api_version,
-                       "metadata": meta}, separators=(",", ":")).encode()
+    head = dumps({"kind": resource.list_kind, "apiVersion": resource.api_version, "metadata": meta})
     body = head[:-1] + b',"items":[' + b",".join(o.raw for o in objs) + b"]}"
     return json_response(body)
 
@@ -120,13 +119,13 @@ def _bookmark(resource: ResourceInfo, rv: int, initial_end: bool = False) -> byt
     if initial_end:
         meta["annotations"] = {"k8s.io/initial-events-end": "true"}
     obj = {"kind": resource.kind, "apiVersion": resource.api_version, "metadata": meta}
-    return json.dumps({"type": "BOOKMARK", "object": obj}, separators=(",", ":")).encode() + b"\n"
+    return dumps({"type": "BOOKMARK", "object": obj}) + b"\n"
 
 
 def _expired(message: str) -> bytes:
     status = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
               "message": message, "reason": "Expired", "code": 410}
-    return json.dumps({"type": "ERROR", "object": status}, separators=(",", ":")).encode() + b"\n"
+    return dumps({"type": "ERROR", "object": status}) + b"\n"
 
 
 async def watch_objects(cache: WatchCache, resource: ResourceInfo, namespace: str | None,

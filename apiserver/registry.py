@@ -11,9 +11,8 @@ set on every read.
 """
 from __future__ import annotations
 
-import copy
-import json
 import random
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -22,7 +21,7 @@ from typing import Any, Callable
 from api import defaults as api_defaults
 from api import validation
 from api.resources import ResourceInfo
-from apiserver import errors
+from apiserver import errors, wire
 from apiserver.admission import Admission
 from apiserver.storage.interface import (Backend, ConflictError, KeyExistsError, KeyValue,
                                          NotFoundError)
@@ -34,22 +33,30 @@ _IMMUTABLE_META = ("uid", "creationTimestamp", "deletionTimestamp",
                    "deletionGracePeriodSeconds", "generation")
 
 
+_now_cache: tuple[int, str] = (0, "")
+
+
 def now() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """The current UTC time as RFC 3339 with second precision (formatted once a second)."""
+    global _now_cache
+    sec = int(time.time())
+    if _now_cache[0] != sec:
+        _now_cache = (sec, datetime.fromtimestamp(sec, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"))
+    return _now_cache[1]
 
 
 def encode(obj: dict[str, Any]) -> bytes:
     meta = obj.get("metadata") or {}
     rv = meta.pop("resourceVersion", None)
     try:
-        return json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode()
+        return wire.dumps(obj)
     finally:
         if rv is not None:
             meta["resourceVersion"] = rv
 
 
 def decode(kv: KeyValue) -> dict[str, Any]:
-    obj = json.loads(kv.value)
+    obj = wire.loads(kv.value)
     obj.setdefault("metadata", {})["resourceVersion"] = str(kv.mod_revision)
     return obj
 
@@ -192,15 +199,15 @@ class Registry:
     def _merge_for_update(self, resource: ResourceInfo, old: dict[str, Any], new: dict[str, Any],
                           subresource: str | None) -> dict[str, Any]:
         if subresource == "binding":   # the handler derived `new` from the stored pod
-            return copy.deepcopy(new)
+            return wire.clone(new)
         if subresource == "status":
-            merged = copy.deepcopy(old)
+            merged = wire.clone(old)
             if "status" in new:
                 merged["status"] = new["status"]
             else:
                 merged.pop("status", None)
             return merged
-        merged = copy.deepcopy(new)
+        merged = wire.clone(new)
         meta = merged.setdefault("metadata", {})
         ometa = old["metadata"]
         meta["name"] = ometa["name"]
@@ -244,7 +251,7 @@ class Registry:
     async def _delete_step(self, resource: ResourceInfo, kv: KeyValue, obj: dict[str, Any],
                            opts: DeleteOptions) -> dict[str, Any]:
         meta = obj["metadata"]
-        before = copy.deepcopy(meta), copy.deepcopy(obj.get("status"))
+        before = wire.clone(meta), wire.clone(obj.get("status"))
         hold = False
         if resource.kind == "Namespace":
             obj.setdefault("status", {})["phase"] = "Terminating"

@@ -6,7 +6,6 @@ body decoding (JSON or YAML, the 3 MiB limit), and small response helpers.
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from api.resources import ResourceInfo, by_plural
-from apiserver import errors
+from apiserver import errors, wire
 
 MAX_BODY = 3 * 1024 * 1024
 JSON = "application/json"
@@ -72,7 +71,7 @@ def parse_object(raw: bytes, content_type: str) -> Any:
     try:
         if ctype.endswith("yaml"):
             return yaml.safe_load(raw)
-        return json.loads(raw)
+        return wire.loads(raw)
     except (ValueError, yaml.YAMLError) as e:
         what = "yaml" if ctype.endswith("yaml") else "json"
         raise errors.bad_request(f"the body of the request could not be decoded as {what}: {str(e).splitlines()[0]}") from None
@@ -86,7 +85,7 @@ def parse_object_body(raw: bytes, content_type: str) -> dict[str, Any]:
 
 
 def json_response(obj: Any, code: int = 200, headers: dict[str, str] | None = None) -> Response:
-    body = obj if isinstance(obj, bytes) else json.dumps(obj, separators=(",", ":")).encode()
+    body = obj if isinstance(obj, bytes) else wire.dumps(obj)
     return Response(body, status_code=code, media_type=JSON, headers=headers)
 
 

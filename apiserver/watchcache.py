@@ -18,7 +18,6 @@ Invariants:
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections import deque
 from dataclasses import dataclass, field
@@ -26,15 +25,12 @@ from typing import Any, Callable, Iterable
 
 from api.resources import RESOURCES, ResourceInfo
 from apiserver.storage.interface import Backend, CompactedError, Event
+from apiserver.wire import dumps, loads
 
 log = logging.getLogger("apiserver.watchcache")
 
 HISTORY_SIZE = 20_000
 WATCHER_QUEUE_LIMIT = 50_000
-
-
-def dumps(obj: Any) -> bytes:
-    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 @dataclass(slots=True)
@@ -52,7 +48,7 @@ class CachedObject:
 
 
 def decode(key: str, value: bytes, rv: int) -> CachedObject:
-    obj = json.loads(value)
+    obj = loads(value)
     obj.setdefault("metadata", {})["resourceVersion"] = str(rv)
     spec = obj.get("spec")
     node = spec.get("nodeName") if isinstance(spec, dict) else None

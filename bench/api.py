@@ -1,7 +1,9 @@
 """Apiserver write benchmark: pod creates per second and latency with 32 concurrent clients.
 
 For each datastore (sqlite, then etcd started here), starts `pykube apiserver` as its own
-process, creates N pods from 32 concurrent client tasks, and prints creates/s, p50 and p99
+process, creates N pods over 32 concurrent keep-alive connections from a separate load
+process (bench/loadgen.py: raw HTTP/1.1, so the client's own cost stays small beside the
+server's; `--client-procs` spreads them over more processes), and prints creates/s, p50 and p99
 latency, next to the raw backend write rate measured in this same run (bench/storage_raw.py)
 and the ratio between the two. `--json` prints one JSON object as the last line:
 {"sqlite": {"creates_per_s", "p50_ms", "p99_ms", "raw_writes_per_s", "ratio"}, "etcd": {...}}
@@ -17,22 +19,19 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import ssl
 
 import httpx
 import yaml
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 
 from apiserver.storage import open_backend  # noqa: E402
 from apiserver.storage.etcd_server import EtcdServer, free_port  # noqa: E402
 from bench.storage_raw import raw_write_rate  # noqa: E402
-
-POD = {"apiVersion": "v1", "kind": "Pod",
-       "metadata": {"labels": {"app": "bench"}},
-       "spec": {"containers": [{"name": "c", "image": "nginx:1.14.2", "ports": [{"containerPort": 80}],
-                                "env": [{"name": f"E{i}", "value": "x" * 20} for i in range(8)]}]}}
 
 
 async def _wait_ready(data_dir: Path, proc: subprocess.Popen[bytes]) -> httpx.AsyncClient:
@@ -58,7 +57,31 @@ async def _wait_ready(data_dir: Path, proc: subprocess.Popen[bytes]) -> httpx.As
     raise SystemExit("apiserver did not start")
 
 
-async def run_api(store: str | None, n: int, concurrency: int) -> dict[str, float]:
+async def _load(server: str, token: str, ca: str, n: int, concurrency: int, procs: int) -> dict[str, Any]:
+    """Run the creates from `procs` separate load processes (bench/loadgen.py) at once."""
+    procs = max(1, min(procs, concurrency, n))
+    share, conc = [n // procs] * procs, [concurrency // procs] * procs
+    for i in range(n % procs):
+        share[i] += 1
+    for i in range(concurrency % procs):
+        conc[i] += 1
+    cmds, first = [], 0
+    for k in range(procs):
+        cmds.append([sys.executable, "-m", "bench.loadgen", "--server", server, "--token", token, "--ca", ca,
+                     "--pods", str(share[k]), "--first", str(first), "--concurrency", str(conc[k])])
+        first += share[k]
+    children = [await asyncio.create_subprocess_exec(*c, cwd=str(ROOT), stdout=subprocess.PIPE,
+                                                     stderr=subprocess.PIPE) for c in cmds]
+    outs = [await c.communicate() for c in children]
+    for c, (_, err) in zip(children, outs):
+        if c.returncode != 0:
+            raise SystemExit(f"load generator failed: {err.decode()[-2000:]}")
+    results = [json.loads(out) for out, _ in outs]
+    return {"elapsed": max(r["end"] for r in results) - min(r["start"] for r in results),
+            "latencies": [x for r in results for x in r["latencies"]]}
+
+
+async def run_api(store: str | None, n: int, concurrency: int, procs: int = 1) -> dict[str, float]:
     with tempfile.TemporaryDirectory(prefix="pykube-bench-") as d:
         data_dir = Path(d)
         cmd = [sys.executable, "-m", "pykube.main", "apiserver", "--data-dir", str(data_dir),
@@ -68,25 +91,9 @@ async def run_api(store: str | None, n: int, concurrency: int) -> dict[str, floa
         proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         try:
             client = await _wait_ready(data_dir, proc)
-            lat: list[float] = []
-            counter = iter(range(n))
-
-            async def worker(w: int) -> None:
-                for i in counter:
-                    body = json.loads(json.dumps(POD))
-                    body["metadata"]["name"] = f"bench-{i}"
-                    t0 = time.perf_counter()
-                    r = await client.post("/api/v1/namespaces/default/pods", json=body)
-                    lat.append(time.perf_counter() - t0)
-                    if r.status_code != 201:
-                        raise SystemExit(f"create failed: {r.status_code} {r.text[:300]}")
-            # warm up connections
-            await asyncio.gather(*(client.get("/api/v1/namespaces/default/pods", params={"limit": "1"})
-                                   for _ in range(concurrency)))
-            t0 = time.perf_counter()
-            await asyncio.gather(*(worker(w) for w in range(concurrency)))
-            elapsed = time.perf_counter() - t0
+            server, token = str(client.base_url).rstrip("/"), client.headers["Authorization"][7:]
             await client.aclose()
+            res = await _load(server, token, str(data_dir / "server/tls/server-ca.crt"), n, concurrency, procs)
         finally:
             proc.terminate()
             try:
@@ -94,7 +101,7 @@ async def run_api(store: str | None, n: int, concurrency: int) -> dict[str, floa
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
-    lat.sort()
+    lat, elapsed = sorted(res["latencies"]), res["elapsed"]
     return {"creates_per_s": round(n / elapsed, 1),
             "p50_ms": round(statistics.median(lat) * 1000, 2),
             "p99_ms": round(lat[min(len(lat) - 1, int(len(lat) * 0.99))] * 1000, 2)}
@@ -109,19 +116,20 @@ async def run_raw(url: str, n: int, concurrency: int) -> float:
         await backend.close()
 
 
-async def main_async(n: int, concurrency: int, stores: list[str]) -> dict[str, dict[str, float]]:
+async def main_async(n: int, concurrency: int, stores: list[str],
+                     procs: int = 1) -> dict[str, dict[str, float]]:
     out: dict[str, dict[str, float]] = {}
     if "sqlite" in stores:
         with tempfile.TemporaryDirectory(prefix="pykube-raw-") as d:
             raw = await run_raw(f"sqlite:///{d}/raw.db", n, concurrency)
-        api = await run_api(None, n, concurrency)
+        api = await run_api(None, n, concurrency, procs)
         out["sqlite"] = {**api, "raw_writes_per_s": round(raw, 1), "ratio": round(api["creates_per_s"] / raw, 3)}
     if "etcd" in stores:
         with tempfile.TemporaryDirectory(prefix="pykube-etcd-") as d:
             async with EtcdServer(Path(d) / "raw") as etcd:
                 raw = await run_raw(etcd.url, n, concurrency)
             async with EtcdServer(Path(d) / "api") as etcd:
-                api = await run_api(etcd.url, n, concurrency)
+                api = await run_api(etcd.url, n, concurrency, procs)
         out["etcd"] = {**api, "raw_writes_per_s": round(raw, 1), "ratio": round(api["creates_per_s"] / raw, 3)}
     return out
 
@@ -131,9 +139,11 @@ def main() -> None:
     ap.add_argument("--pods", type=int, default=2000)
     ap.add_argument("--concurrency", type=int, default=32)
     ap.add_argument("--stores", default="sqlite,etcd")
+    ap.add_argument("--client-procs", type=int, default=1,
+                    help="load generator processes sharing the concurrent connections")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
-    res = asyncio.run(main_async(args.pods, args.concurrency, args.stores.split(",")))
+    res = asyncio.run(main_async(args.pods, args.concurrency, args.stores.split(","), args.client_procs))
     for store, f in res.items():
         print(f"{store:7s} apiserver {f['creates_per_s']:8.1f} creates/s  p50 {f['p50_ms']:7.2f} ms  "
               f"p99 {f['p99_ms']:7.2f} ms | raw store {f['raw_writes_per_s']:8.1f} writes/s | ratio {f['ratio']:.2f}")

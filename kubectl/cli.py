@@ -25,7 +25,14 @@ class Parser(argparse.ArgumentParser):
         kw.setdefault("add_help", True)
         super().__init__(*a, **kw)
         self.command = command
-        self.bool_flags: set[str] = set()
+        self.bool_flags: dict[str, bool] = {}   # long name -> has a --no-NAME form
+        self.stdout: Any = None                 # where --help goes (default sys.stdout)
+
+    def _print_message(self, message: str, file: Any = None) -> None:
+        import sys
+        if message:
+            target = self.stdout if self.stdout is not None and file in (None, sys.stdout) else file
+            (target or sys.stdout).write(message)
 
     def error(self, message: str) -> NoReturn:
         m = re.match(r"unrecognized arguments: (.+)", message)
@@ -44,9 +51,10 @@ class Parser(argparse.ArgumentParser):
     def add_bool(self, *names: str, default: bool = False, help: str = "") -> None:
         """A pflag-style boolean: `--x`, `--x=true`, `--x=false` (and `--no-x`)."""
         long = [n for n in names if n.startswith("--")]
-        self.add_argument(*names, action=argparse.BooleanOptionalAction if long else "store_true",
+        negatable = bool(long) and not any(n.startswith("--no-") for n in long)
+        self.add_argument(*names, action=argparse.BooleanOptionalAction if negatable else "store_true",
                           default=default, help=help)
-        self.bool_flags.update(long)
+        self.bool_flags.update({n: negatable for n in long})
 
 
 def _needs_argument(first: str, rest: str | None) -> str:
@@ -73,7 +81,7 @@ def add_global_flags(p: argparse.ArgumentParser) -> None:
     g.add_argument("-v", "--v", dest="verbosity", default="0", help="log level (accepted, unused)")
 
 
-def normalize(argv: list[str], bool_flags: set[str]) -> tuple[list[str], list[str]]:
+def normalize(argv: list[str], bool_flags: dict[str, bool]) -> tuple[list[str], list[str]]:
     """Split at `--` and rewrite pflag spellings argparse does not know.
     Returns (flags and arguments, everything after `--`)."""
     rest: list[str] = []
@@ -94,7 +102,8 @@ def normalize(argv: list[str], bool_flags: set[str]) -> tuple[list[str], list[st
                 if v in ("true", "t", "1"):
                     out.append(name)
                 elif v in ("false", "f", "0"):
-                    out.append("--no-" + name[2:])
+                    if bool_flags[name]:
+                        out.append("--no-" + name[2:])
                 else:
                     raise CmdError(f'invalid argument "{value}" for "{name}" flag: '
                                    f'strconv.ParseBool: parsing "{value}": invalid syntax')

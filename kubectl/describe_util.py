@@ -148,8 +148,8 @@ def _ports(ports: list[Obj], field: str) -> str:
 
 def _probe(p: Obj) -> str:
     attrs = (f"delay={p.get('initialDelaySeconds', 0)}s timeout={p.get('timeoutSeconds', 1)}s "
-             f"period={p.get('periodSeconds', 10)}s #success={p.get('successThreshold', 1)} "
-             f"#failure={p.get('failureThreshold', 3)}")
+             f"period={p.get('periodSeconds', 10)}s successThreshold={p.get('successThreshold', 1)} "
+             f"failureThreshold={p.get('failureThreshold', 3)}")
     if p.get("exec"):
         return f"exec [{' '.join(p['exec'].get('command') or [])}] {attrs}"
     if p.get("httpGet"):

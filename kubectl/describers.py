@@ -173,9 +173,10 @@ def describe_deployment(d: Obj, owned: list[Obj], events: list[Obj] | None = Non
                    f"{ru.get('maxSurge', '25%')} max surge\n")
     du.pod_template(w, spec.get("template"))
     _conditions_table(w, st.get("conditions"))
-    required, _, new = split_replicasets(d, owned)
-    w.write(0, f"OldReplicaSets:\t{_rs_list(required)}\n")
-    w.write(0, f"NewReplicaSet:\t{_rs_list([new] if new else [])}\n")
+    _, all_old, new = split_replicasets(d, owned)
+    if all_old or new:
+        w.write(0, f"OldReplicaSets:\t{_rs_list(all_old)}\n")
+        w.write(0, f"NewReplicaSet:\t{_rs_list([new] if new else [])}\n")
     du.events(w, events, now)
     return w.text()
 
@@ -226,7 +227,7 @@ def describe_service(svc: Obj, endpoints: Obj | None, events: list[Obj] | None =
     du.labels_multiline(w, "Labels", meta.get("labels"))
     du.annotations_multiline(w, "Annotations", meta.get("annotations"))
     sel = spec.get("selector") or {}
-    w.write(0, f"Selector:\t{','.join(f'{k}={v}' for k, v in sorted(sel.items()))}\n")
+    w.write(0, f"Selector:\t{','.join(f'{k}={v}' for k, v in sorted(sel.items())) or '<none>'}\n")
     w.write(0, f"Type:\t{spec.get('type', '')}\n")
     if spec.get("ipFamilyPolicy"):
         w.write(0, f"IP Family Policy:\t{spec['ipFamilyPolicy']}\n")
@@ -304,11 +305,14 @@ def describe_node(node: Obj, pods: list[Obj], lease: Obj | None, events: list[Ob
     w.write(0, f"CreationTimestamp:\t{du.rfc1123z(meta.get('creationTimestamp'))}\n")
     du.taints_multiline(w, "Taints", spec.get("taints"))
     w.write(0, f"Unschedulable:\t{str(bool(spec.get('unschedulable'))).lower()}\n")
-    lspec = (lease or {}).get("spec") or {}
-    w.write(0, "Lease:\n")
-    w.write(1, f"HolderIdentity:\t{lspec.get('holderIdentity') or '<unset>'}\n")
-    w.write(1, f"AcquireTime:\t{du.rfc1123z(lspec.get('acquireTime'))}\n")
-    w.write(1, f"RenewTime:\t{du.rfc1123z(lspec.get('renewTime'))}\n")
+    if lease is not None and lease.get("kind") == "Status":
+        w.write(0, f"Lease:\tFailed to get lease: {lease.get('message', '')}\n")
+    else:
+        lspec = (lease or {}).get("spec") or {}
+        w.write(0, "Lease:\n")
+        w.write(1, f"HolderIdentity:\t{lspec.get('holderIdentity') or '<unset>'}\n")
+        w.write(1, f"AcquireTime:\t{du.rfc1123z(lspec.get('acquireTime'))}\n")
+        w.write(1, f"RenewTime:\t{du.rfc1123z(lspec.get('renewTime'))}\n")
     if st.get("conditions"):
         w.write(0, "Conditions:\n  Type\tStatus\tLastHeartbeatTime\tLastTransitionTime\tReason\tMessage\n")
         w.write(1, "----\t------\t-----------------\t------------------\t------\t-------\n")
@@ -329,7 +333,7 @@ def describe_node(node: Obj, pods: list[Obj], lease: Obj | None, events: list[Ob
                          ("Kernel Version", "kernelVersion"), ("OS Image", "osImage"),
                          ("Operating System", "operatingSystem"), ("Architecture", "architecture"),
                          ("Container Runtime Version", "containerRuntimeVersion"),
-                         ("Kubelet Version", "kubeletVersion"), ("Kube-Proxy Version", "kubeProxyVersion")):
+                         ("Kubelet Version", "kubeletVersion")):
         w.write(0, f"  {label}:\t{info.get(field, '')}\n")
     if spec.get("podCIDR"):
         w.write(0, f"PodCIDR:\t{spec['podCIDR']}\n")

@@ -67,12 +67,28 @@ def resolve_command(words: list[str]) -> tuple[str, Any, int]:
             return two, module, 2
     if first in table:
         return first, module, 1
-    subs = sorted(k.split(" ", 1)[1] for k in table if k.startswith(first + " "))
     if len(words) > 1:
-        raise CmdError(f'unknown command "{words[1]}" for "pykubectl {first}"',
-                       f"Available commands: {', '.join(subs)}")
-    raise CmdError(f"pykubectl {first} needs a subcommand: {', '.join(subs)}",
-                   f"See 'pykubectl {first} -h' for help and examples")
+        raise CmdError(f'unknown command "{words[1]}"',
+                       f"See 'pykubectl {first} -h' for help and examples")
+    raise GroupHelp(first, group_usage(first, module))
+
+
+class GroupHelp(Exception):
+    """A command group named without a subcommand: print its help, exit 1 (as kubectl)."""
+
+    def __init__(self, group: str, text: str) -> None:
+        super().__init__(group)
+        self.text = text
+
+
+def group_usage(group: str, module: Any) -> str:
+    lines = [f"{COMMANDS[group][1]}.", "", "Available Commands:"]
+    for key, (configure, _) in module.COMMANDS.items():
+        if key.startswith(group + " "):
+            doc = (configure.__doc__ or "").strip().rstrip(".")
+            lines.append(f"  {key.split(' ', 1)[1]:<14}{doc}")
+    lines += ["", f"Usage:\n  pykubectl {group} SUBCOMMAND [options]", ""]
+    return "\n".join(lines) + "\n"
 
 
 def build_parser(name: str, module: Any) -> Parser:
@@ -122,12 +138,16 @@ def run(argv: list[str], stdin: IO[str] | None = None, stdout: IO[str] | None = 
     stdout = stdout if stdout is not None else sys.stdout
     stderr = stderr if stderr is not None else sys.stderr
     try:
+        if argv and argv[0] == "__complete":
+            from kubectl.completion import complete_main
+            return complete_main(argv[1:], stdout, stderr)
         if not argv or argv[0] in ("-h", "--help", "help"):
             stdout.write(usage())
             return 0
         words, rest = split_command(argv)
         name, module, used = resolve_command(words)
         parser = build_parser(name, module)
+        parser.stdout = stdout
         flags, passthrough = normalize(words[used:] + rest, parser.bool_flags)
         try:
             args = parser.parse_intermixed_args(flags)
@@ -135,6 +155,9 @@ def run(argv: list[str], stdin: IO[str] | None = None, stdout: IO[str] | None = 
             return int(e.code or 0)
         args.passthrough = passthrough
         return asyncio.run(_run(name, module, args, stdin, stdout, stderr))
+    except GroupHelp as e:
+        stdout.write(e.text)
+        return 1
     except CmdError as e:
         stderr.write(format_error(e) + "\n")
         if e.usage_hint:

@@ -10,10 +10,13 @@ after a crash takes its Leases back at once instead of waiting for them to expir
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import logging
+import signal
 import socket
-from collections.abc import Awaitable, Callable
+import threading
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +30,22 @@ def stable_identity(data_dir: Path, node_name: str | None = None) -> str:
     return f"{node_name or socket.gethostname().lower()}_{digest}"
 
 
+@contextlib.contextmanager
+def _keep_signal_handlers() -> Iterator[None]:
+    """uvicorn (0.29+) takes SIGINT/SIGTERM for itself while it serves, stops the listener
+    first and re-raises the signal afterwards; the supervisor must see them instead (it
+    stops the apiserver last), so put the process's handlers back once it has started."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    saved = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in saved.items():
+            signal.signal(sig, handler)
+
+
 async def _forever() -> None:
     await asyncio.Event().wait()
 
@@ -37,7 +56,8 @@ def apiserver(config: Any, on_started: Callable[[Any], Awaitable[None]] | None =
         from apiserver.server import APIServer
         srv = APIServer(config)
         try:
-            await srv.start()
+            with _keep_signal_handlers():
+                await srv.start()
             if on_started is not None:
                 await on_started(srv)
             ready()
@@ -119,3 +139,11 @@ def dns(kubeconfig: Path, service_cidr: str, cluster_domain: str) -> Component |
     except ImportError:
         return None
     return None
+
+
+async def proxy_cleanup(state: Any) -> None:
+    """Remove what kube-proxy made (its iptables chains), when this build has one."""
+    try:
+        from kubelet.proxy import cli as proxy_cli  # noqa: F401
+    except ImportError:
+        return

@@ -16,7 +16,9 @@ from pykube.supervisor import COMPONENT
 _PREFIXES = (  # logger name prefix -> component, most specific first
     ("kubelet.proxy", "kube-proxy"), ("kubelet.dns", "dns"), ("kubelet", "kubelet"),
     ("apiserver", "apiserver"), ("uvicorn", "apiserver"), ("controllers", "controller-manager"),
-    ("scheduler", "scheduler"), ("supervisor", "supervisor"), ("pykube", "pykube"),
+    ("scheduler", "scheduler"), ("supervisor", "supervisor"), ("pykube.server", "server"),
+    ("pykube.agent", "agent"), ("pykube.join", "agent"), ("pykube.killall", "killall"),
+    ("pykube", "pykube"),
 )
 
 

@@ -145,9 +145,8 @@ class Framework:
         return cls([registry[name](args.get(name)) for name in enabled], score_weights)
 
     # ---------------------------------------------------------------- per cycle
-    def run_pre_filters(self, state: CycleState, pod: PodInfo) -> tuple[list[Callable[..., Any]],
-                                                                           Status | None]:
-        """Run PreFilter; answer the bound `filter` methods still to run, or a failure."""
+    def run_pre_filters(self, state: CycleState, pod: PodInfo) -> tuple[list[Any], Status | None]:
+        """Run PreFilter; answer the filter plugins still to run, or a failure."""
         for p in self.pre_filters:
             st = p.pre_filter(state, pod)
             if st is None:
@@ -156,7 +155,7 @@ class Framework:
                 state.skip_filter.add(p.NAME)
             else:
                 return [], Status(st.code, st.reasons, st.plugin or p.NAME)
-        return [p.filter for p in self.filters if p.NAME not in state.skip_filter], None
+        return [p for p in self.filters if p.NAME not in state.skip_filter], None
 
     def run_pre_scores(self, state: CycleState, pod: PodInfo,
                        nodes: list[NodeInfo]) -> list[tuple[Any, int]]:

@@ -74,6 +74,9 @@ def select_host(nodes: list[NodeInfo], scores: list[int]) -> str:
 
 
 class Scheduler:
+    """One scheduler term: its informers, cache, queue and the loop. `bind_concurrency`
+    bounds the bindings in flight (the cycle waits when all are busy)."""
+
     def __init__(self, client: Client, *, framework: Framework | None = None,
                  percentage_of_nodes_to_score: int = 0, bind_concurrency: int = 16,
                  recorder: EventRecorder | None = None,
@@ -87,6 +90,7 @@ class Scheduler:
         self.handlers = EventHandlers(self.cache, self.queue, scheduler_names)
         self.recorder = recorder or EventRecorder(client, "default-scheduler")
         self._bind_slots = asyncio.Semaphore(bind_concurrency)
+        self._status_slots = asyncio.Semaphore(max(1, bind_concurrency // 2))
         self._tasks: set[asyncio.Task[Any]] = set()
         self.next_start_node_index = 0
         self.scheduled = 0
@@ -118,8 +122,9 @@ class Scheduler:
             await asyncio.gather(*background, return_exceptions=True)
             await nodes.stop()
             await pods.stop()
-            if self._tasks:
-                await asyncio.gather(*self._tasks, return_exceptions=True)
+            for t in list(self._tasks):      # the next term (or scheduler) re-reads the world
+                t.cancel()
+            await asyncio.gather(*self._tasks, return_exceptions=True)
             await self.recorder.close()
 
     async def _cleanup_assumed(self, period: float = 1.0) -> None:
@@ -160,11 +165,12 @@ class Scheduler:
         if not nodes:
             raise FitError(NO_NODES_AVAILABLE, set())
         state = CycleState()
-        filters, st = self.framework.run_pre_filters(state, pod)
+        plugins, st = self.framework.run_pre_filters(state, pod)
         if st is not None:
             raise FitError(fit_error_message(len(nodes), (), pre_filter_msg=st.message),
                            {st.plugin} if st.is_unschedulable else set())
-        feasible, statuses = self.find_nodes_that_pass_filters(state, pod, nodes, filters)
+        feasible, statuses = self.find_nodes_that_pass_filters(
+            state, pod, nodes, [p.filter for p in plugins])
         if not feasible:
             raise FitError(fit_error_message(len(nodes), statuses.values()),
                            {s.plugin for s in statuses.values()})
@@ -250,12 +256,16 @@ class Scheduler:
         task.add_done_callback(self._tasks.discard)
 
     async def _update_condition(self, pod: PodInfo, condition: dict[str, Any]) -> None:
-        conditions = [c for c in ((pod.obj.get("status") or {}).get("conditions") or [])
-                      if c.get("type") != "PodScheduled"]
-        conditions.append({**condition, "lastTransitionTime": now_rfc3339()})
+        """Strategic merge patch of the one condition (merge key `type`), as
+        kube-scheduler sends; skipped if the pod got a node while this waited."""
+        patch = {"status": {"conditions": [{**condition, "lastProbeTime": None,
+                                             "lastTransitionTime": now_rfc3339()}]}}
         try:
-            await self.client.patch(PODS, pod.name, {"status": {"conditions": conditions}},
-                                    namespace=pod.namespace, subresource="status")
+            async with self._status_slots:
+                if self.cache.pod_node(pod.key) is not None:
+                    return
+                await self.client.patch(PODS, pod.name, patch, namespace=pod.namespace,
+                                        patch_type="strategic", subresource="status")
         except (ApiError, ClientError, OSError) as e:
             log.warning("updating PodScheduled of %s: %s", pod.key, e)
 

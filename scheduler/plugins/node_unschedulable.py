@@ -15,15 +15,17 @@ _TAINT = Taint(UNSCHEDULABLE_TAINT_KEY, "", "NoSchedule")
 _FAIL = unschedulable(NAME, ERR_REASON_UNSCHEDULABLE, resolvable=False)
 
 
+def node_unschedulable(state: CycleState, pod: PodInfo, node_info: NodeInfo) -> Status | None:
+    if not node_info.unschedulable:
+        return None
+    if any(tolerates(t, _TAINT) for t in pod.tolerations):
+        return None
+    return _FAIL
+
+
 class NodeUnschedulable:
     NAME = NAME
-
-    def filter(self, state: CycleState, pod: PodInfo, node_info: NodeInfo) -> Status | None:
-        if not node_info.unschedulable:
-            return None
-        if any(tolerates(t, _TAINT) for t in pod.tolerations):
-            return None
-        return _FAIL
+    filter = staticmethod(node_unschedulable)
 
 
 def new(args: Any = None) -> NodeUnschedulable:

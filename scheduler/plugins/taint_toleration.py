@@ -37,17 +37,20 @@ def untolerated(taints: tuple[Taint, ...], tolerations: tuple[Toleration, ...]) 
     return None
 
 
+def taints_tolerated(state: CycleState, pod: PodInfo, node_info: NodeInfo) -> Status | None:
+    """The Filter: fails on the first NoSchedule/NoExecute taint the pod does not tolerate."""
+    if not node_info.taints:
+        return None
+    taint = untolerated(node_info.taints, pod.tolerations)
+    if taint is None:
+        return None
+    return unschedulable(NAME, f"node(s) had untolerated taint {{{taint.key}: {taint.value}}}",
+                         resolvable=False)
+
+
 class TaintToleration:
     NAME = NAME
-
-    def filter(self, state: CycleState, pod: PodInfo, node_info: NodeInfo) -> Status | None:
-        if not node_info.taints:
-            return None
-        taint = untolerated(node_info.taints, pod.tolerations)
-        if taint is None:
-            return None
-        return unschedulable(NAME, f"node(s) had untolerated taint {{{taint.key}: {taint.value}}}",
-                             resolvable=False)
+    filter = staticmethod(taints_tolerated)
 
     def pre_score(self, state: CycleState, pod: PodInfo, nodes: list[NodeInfo]) -> Status | None:
         # only tolerations that can match PreferNoSchedule taints matter for scoring

@@ -138,6 +138,8 @@ async def test_too_big_pod_is_unschedulable_until_a_bigger_node_joins(
         return None
     event = await eventually(failed_event)
     assert event["type"] == "Warning"
+    assert event["involvedObject"]["kind"] == "Pod"
+    assert event["source"]["component"] == "default-scheduler"
     assert event["message"] == "0/3 nodes are available: 3 Insufficient cpu."
     assert await node_of(client, "huge") is None
 

@@ -38,7 +38,8 @@ def test_filtering_stops_at_the_feasible_count_and_rotates() -> None:
     fw = s.framework
     from scheduler.framework import CycleState
     state = CycleState()
-    filters, _ = fw.run_pre_filters(state, p)
+    plugins, _ = fw.run_pre_filters(state, p)
+    filters = [pl.filter for pl in plugins]
     feasible, statuses = s.find_nodes_that_pass_filters(state, p, nodes, filters)
     assert len(feasible) == 420 and not statuses
     assert s.next_start_node_index == 420
@@ -111,3 +112,24 @@ def test_event_handlers_route_pods_and_move_parked_ones() -> None:
         {"NodeResourcesFit"}
     h.on_pod_delete(pod("running", node_name="small"))
     assert s.cache.node("small").requested_cpu == 0            # type: ignore[union-attr]
+
+
+def test_select_host_picks_the_best_and_spreads_ties() -> None:
+    from sched_fixtures import ninfo
+
+    from scheduler.scheduler import select_host
+    nodes = [ninfo("a"), ninfo("b"), ninfo("c")]
+    assert select_host(nodes, [1, 5, 3]) == "b"
+    picks = {select_host(nodes, [7, 7, 1]) for _ in range(200)}
+    assert picks == {"a", "b"}
+
+
+def test_condition_unchanged_ignores_timestamps() -> None:
+    from scheduler.scheduler import _condition_unchanged
+    obj = pod("a")
+    cond = {"type": "PodScheduled", "status": "False", "reason": "Unschedulable",
+            "message": "0/1 nodes are available: 1 Insufficient cpu."}
+    assert not _condition_unchanged(obj, cond)
+    obj["status"]["conditions"] = [{**cond, "lastTransitionTime": "2024-01-01T00:00:00Z"}]
+    assert _condition_unchanged(obj, cond)
+    assert not _condition_unchanged(obj, {**cond, "message": "0/2 nodes are available: x."})

@@ -41,7 +41,7 @@ def test_default_profile_order_and_prefilter_skips() -> None:
     fw = default_framework()
     filters, st = fw.run_pre_filters(CycleState(), pinfo(cpu="1"))
     assert st is None
-    names = [f.__self__.NAME for f in filters]
+    names = [p.NAME for p in filters]
     assert names == ["NodeUnschedulable", "TaintToleration", "NodeResourcesFit"]
 
 

@@ -1,0 +1,1 @@
+"""Cluster DNS: `records` (pure answers), `server` (UDP+TCP), `registration` (kube-dns), `cli`."""

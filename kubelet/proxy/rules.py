@@ -1,0 +1,400 @@
+"""kube-proxy's iptables rules as a pure function of services and endpoints.
+
+Owns the rule set kube-proxy (iptables mode) writes, and its rendering as
+`iptables-restore --noflush` input. No I/O: `iptables.py` applies what this returns.
+
+- Inputs are the internal `ServicePortInfo` (one per service port; ClusterIP, NodePort,
+  LoadBalancer ingress IPs, external IPs, ClientIP affinity) and ready `Endpoint`s.
+- Chain names are Kubernetes': `KUBE-SVC-`, `KUBE-EXT-` + the first 16 characters of
+  base32(sha256("ns/name:port" + "tcp")), `KUBE-SEP-` the same over name + protocol +
+  "ip:port" (so `default/kubernetes:https` is `KUBE-SVC-NPX46M4PTMTKRN6Y`, as in any cluster).
+- nat: KUBE-SERVICES (cluster IP, load-balancer and external IP jumps, KUBE-NODEPORTS last),
+  KUBE-NODEPORTS, KUBE-SVC-* (masquerade of sources outside the cluster CIDR, then
+  `statistic --mode random --probability 1/(n-i)`, `recent` for ClientIP affinity),
+  KUBE-EXT-* (mark, then the service chain), KUBE-SEP-* (hairpin mark, DNAT),
+  KUBE-MARK-MASQ and KUBE-POSTROUTING (MASQUERADE of marked packets).
+  filter: REJECT in KUBE-SERVICES / KUBE-EXTERNAL-SERVICES for ports without ready
+  endpoints, KUBE-FORWARD accepting marked and established traffic.
+- `RuleBuilder` memoises each service port's fragment, so a sync after one Endpoints
+  change rebuilds one fragment. `render_restore` writes only the chains that differ from
+  what was applied (all of them on a full sync), declares-and-deletes stale chains, and
+  inserts missing jumps from the built-in chains. `cleanup_restore` undoes all of it.
+- Only kube-proxy's own chains (`is_own_chain`) are ever flushed or deleted.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import ipaddress
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+FILTER, NAT = "filter", "nat"
+TABLES = (FILTER, NAT)
+KUBE_SERVICES = "KUBE-SERVICES"
+KUBE_EXTERNAL_SERVICES = "KUBE-EXTERNAL-SERVICES"
+KUBE_NODEPORTS = "KUBE-NODEPORTS"
+KUBE_POSTROUTING = "KUBE-POSTROUTING"
+KUBE_MARK_MASQ = "KUBE-MARK-MASQ"
+KUBE_FORWARD = "KUBE-FORWARD"
+OWN_FIXED = frozenset({KUBE_SERVICES, KUBE_EXTERNAL_SERVICES, KUBE_NODEPORTS, KUBE_POSTROUTING,
+                       KUBE_MARK_MASQ, KUBE_FORWARD, "KUBE-PROXY-FIREWALL", "KUBE-PROXY-CANARY"})
+PER_SERVICE_PREFIXES = ("KUBE-SVC-", "KUBE-SEP-", "KUBE-EXT-", "KUBE-FW-", "KUBE-SVL-")
+DEFAULT_AFFINITY_SECONDS = 10800
+
+# (table, built-in chain, rule spec) kube-proxy keeps at the top of the built-in chains
+JUMPS: tuple[tuple[str, str, str], ...] = (
+    (FILTER, "INPUT", '-m conntrack --ctstate NEW -m comment --comment "kubernetes externally-visible '
+                      'service portals" -j KUBE-EXTERNAL-SERVICES'),
+    (FILTER, "FORWARD", '-m conntrack --ctstate NEW -m comment --comment "kubernetes service portals" '
+                        '-j KUBE-SERVICES'),
+    (FILTER, "FORWARD", '-m conntrack --ctstate NEW -m comment --comment "kubernetes externally-visible '
+                        'service portals" -j KUBE-EXTERNAL-SERVICES'),
+    (FILTER, "FORWARD", '-m comment --comment "kubernetes forwarding rules" -j KUBE-FORWARD'),
+    (FILTER, "OUTPUT", '-m conntrack --ctstate NEW -m comment --comment "kubernetes service portals" '
+                       '-j KUBE-SERVICES'),
+    (NAT, "PREROUTING", '-m comment --comment "kubernetes service portals" -j KUBE-SERVICES'),
+    (NAT, "OUTPUT", '-m comment --comment "kubernetes service portals" -j KUBE-SERVICES'),
+    (NAT, "POSTROUTING", '-m comment --comment "kubernetes postrouting rules" -j KUBE-POSTROUTING'),
+)
+
+Lines = tuple[str, ...]
+Ruleset = dict[str, dict[str, Lines]]  # table -> chain -> full "-A CHAIN ..." lines, in order
+
+
+def is_own_chain(name: str) -> bool:
+    return name in OWN_FIXED or name.startswith(PER_SERVICE_PREFIXES)
+
+
+@dataclass(frozen=True)
+class ServicePortInfo:
+    """One port of one Service, as kube-proxy needs it."""
+
+    namespace: str
+    name: str
+    port_name: str
+    protocol: str  # TCP, UDP, SCTP
+    port: int
+    cluster_ip: str
+    node_port: int = 0
+    load_balancer_ips: tuple[str, ...] = ()
+    external_ips: tuple[str, ...] = ()
+    affinity_seconds: int = 0  # ClientIP affinity timeout; 0 = none
+
+    @property
+    def name_string(self) -> str:
+        """`ns/name:port`, or `ns/name` for an unnamed port (Kubernetes' ServicePortName)."""
+        base = f"{self.namespace}/{self.name}"
+        return f"{base}:{self.port_name}" if self.port_name else base
+
+    @property
+    def proto(self) -> str:
+        return self.protocol.lower()
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.name_string, self.proto)
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    ip: str
+    port: int
+
+    @property
+    def addr(self) -> str:
+        return f"{self.ip}:{self.port}"
+
+
+@dataclass(frozen=True)
+class RulesConfig:
+    cluster_cidr: str | None = "10.244.0.0/16"
+    masquerade_all: bool = False
+    masquerade_bit: int = 14
+
+    @property
+    def mark(self) -> str:
+        return f"{1 << self.masquerade_bit:#x}"
+
+
+# ---------------------------------------------------------------- names
+def _hash16(text: str) -> str:
+    return base64.b32encode(hashlib.sha256(text.encode()).digest()).decode()[:16]
+
+
+def service_chain(sp: ServicePortInfo) -> str:
+    return "KUBE-SVC-" + _hash16(sp.name_string + sp.proto)
+
+
+def external_chain(sp: ServicePortInfo) -> str:
+    return "KUBE-EXT-" + _hash16(sp.name_string + sp.proto)
+
+
+def endpoint_chain(sp: ServicePortInfo, ep: Endpoint) -> str:
+    return "KUBE-SEP-" + _hash16(sp.name_string + sp.proto + ep.addr)
+
+
+def _q(comment: str) -> str:
+    """A comment argument as iptables-restore reads it (quoted when it has spaces)."""
+    return f'"{comment}"' if (" " in comment or not comment) else comment
+
+
+def probability(n: int) -> str:
+    return f"{1.0 / n:0.10f}"
+
+
+def sort_endpoints(eps: Iterable[Endpoint]) -> tuple[Endpoint, ...]:
+    return tuple(sorted(set(eps), key=lambda e: (ipaddress.ip_address(e.ip).packed, e.port)))
+
+
+# ---------------------------------------------------------------- per service port
+@dataclass(frozen=True)
+class Fragment:
+    """What one service port contributes: chains of its own, lines in shared chains."""
+
+    own: tuple[tuple[str, str, Lines], ...]          # (table, chain, lines)
+    shared: tuple[tuple[str, str, Lines], ...]       # (table, shared chain, lines appended)
+
+
+def build_fragment(sp: ServicePortInfo, eps: tuple[Endpoint, ...], cfg: RulesConfig) -> Fragment:
+    name, p = sp.name_string, sp.proto
+    match = f"-m {p} -p {p}"
+    has_external = bool(sp.node_port or sp.load_balancer_ips or sp.external_ips)
+    if not eps:
+        reject: list[str] = [f'-A {KUBE_SERVICES} -m comment --comment {_q(name + " has no endpoints")} '
+                             f"{match} -d {sp.cluster_ip}/32 --dport {sp.port} -j REJECT"]
+        ext_reject = []
+        for ip in (*sp.external_ips, *sp.load_balancer_ips):
+            ext_reject.append(f'-A {KUBE_EXTERNAL_SERVICES} -m comment --comment {_q(name + " has no endpoints")} '
+                              f"{match} -d {ip}/32 --dport {sp.port} -j REJECT")
+        if sp.node_port:
+            ext_reject.append(f'-A {KUBE_EXTERNAL_SERVICES} -m comment --comment {_q(name + " has no endpoints")} '
+                              f"-m addrtype --dst-type LOCAL {match} --dport {sp.node_port} -j REJECT")
+        shared = [(FILTER, KUBE_SERVICES, tuple(reject))]
+        if ext_reject:
+            shared.append((FILTER, KUBE_EXTERNAL_SERVICES, tuple(ext_reject)))
+        return Fragment(own=(), shared=tuple(shared))
+
+    svc, ext = service_chain(sp), external_chain(sp)
+    target = ext if has_external else svc
+    services = [f'-A {KUBE_SERVICES} -m comment --comment {_q(name + " cluster IP")} '
+                f"{match} -d {sp.cluster_ip}/32 --dport {sp.port} -j {svc}"]
+    for ip in sp.external_ips:
+        services.append(f'-A {KUBE_SERVICES} -m comment --comment {_q(name + " external IP")} '
+                        f"{match} -d {ip}/32 --dport {sp.port} -j {target}")
+    for ip in sp.load_balancer_ips:
+        services.append(f'-A {KUBE_SERVICES} -m comment --comment {_q(name + " loadbalancer IP")} '
+                        f"{match} -d {ip}/32 --dport {sp.port} -j {target}")
+    shared: list[tuple[str, str, Lines]] = [(NAT, KUBE_SERVICES, tuple(services))]
+    if sp.node_port:
+        shared.append((NAT, KUBE_NODEPORTS, (f"-A {KUBE_NODEPORTS} -m comment --comment {_q(name)} "
+                                             f"{match} --dport {sp.node_port} -j {target}",)))
+
+    own: list[tuple[str, str, Lines]] = []
+    svc_lines: list[str] = []
+    comment = f'-m comment --comment {_q(name + " cluster IP")}'
+    if cfg.masquerade_all:
+        svc_lines.append(f"-A {svc} {comment} {match} -d {sp.cluster_ip}/32 --dport {sp.port} -j {KUBE_MARK_MASQ}")
+    elif cfg.cluster_cidr:
+        svc_lines.append(f"-A {svc} {comment} {match} -d {sp.cluster_ip}/32 --dport {sp.port} "
+                         f"! -s {cfg.cluster_cidr} -j {KUBE_MARK_MASQ}")
+    sep_names = [endpoint_chain(sp, ep) for ep in eps]
+    if sp.affinity_seconds:
+        for ep, sep in zip(eps, sep_names):
+            svc_lines.append(f'-A {svc} -m comment --comment {_q(f"{name} -> {ep.addr}")} -m recent '
+                             f"--name {sep} --rcheck --seconds {sp.affinity_seconds} --reap -j {sep}")
+    n = len(eps)
+    for i, (ep, sep) in enumerate(zip(eps, sep_names)):
+        stat = f"-m statistic --mode random --probability {probability(n - i)} " if i < n - 1 else ""
+        svc_lines.append(f'-A {svc} -m comment --comment {_q(f"{name} -> {ep.addr}")} {stat}-j {sep}')
+    own.append((NAT, svc, tuple(svc_lines)))
+    if has_external:
+        ext_comment = _q(f"masquerade traffic for {name} external destinations")
+        own.append((NAT, ext, (f"-A {ext} -m comment --comment {ext_comment} -j {KUBE_MARK_MASQ}",
+                               f"-A {ext} -j {svc}")))
+    affinity = f"-m recent --name {{sep}} --set " if sp.affinity_seconds else ""
+    for ep, sep in zip(eps, sep_names):
+        own.append((NAT, sep, (
+            f"-A {sep} -m comment --comment {_q(name)} -s {ep.ip}/32 -j {KUBE_MARK_MASQ}",
+            f"-A {sep} -m comment --comment {_q(name)} {match} {affinity.format(sep=sep)}"
+            f"-j DNAT --to-destination {ep.addr}",
+        )))
+    return Fragment(own=tuple(own), shared=tuple(shared))
+
+
+def static_chains(cfg: RulesConfig) -> Ruleset:
+    """The chains that do not depend on services (headers of the shared ones included)."""
+    mark = f"{cfg.mark}/{cfg.mark}"
+    return {
+        FILTER: {
+            KUBE_SERVICES: (),
+            KUBE_EXTERNAL_SERVICES: (),
+            KUBE_FORWARD: (
+                f"-A {KUBE_FORWARD} -m conntrack --ctstate INVALID -j DROP",
+                f'-A {KUBE_FORWARD} -m comment --comment "kubernetes forwarding rules" '
+                f"-m mark --mark {mark} -j ACCEPT",
+                f'-A {KUBE_FORWARD} -m comment --comment "kubernetes forwarding conntrack rule" '
+                f"-m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT",
+            ),
+        },
+        NAT: {
+            KUBE_SERVICES: (),
+            KUBE_NODEPORTS: (),
+            KUBE_POSTROUTING: (
+                f"-A {KUBE_POSTROUTING} -m mark ! --mark {mark} -j RETURN",
+                f"-A {KUBE_POSTROUTING} -j MARK --xor-mark {cfg.mark}",
+                f'-A {KUBE_POSTROUTING} -m comment --comment "kubernetes service traffic requiring SNAT" '
+                f"-j MASQUERADE --random-fully",
+            ),
+            KUBE_MARK_MASQ: (f"-A {KUBE_MARK_MASQ} -j MARK --or-mark {cfg.mark}",),
+        },
+    }
+
+
+NODEPORTS_LAST = (f'-A {KUBE_SERVICES} -m comment --comment "kubernetes service nodeports; NOTE: this '
+                  f'must be the last rule in this chain" -m addrtype --dst-type LOCAL -j {KUBE_NODEPORTS}')
+
+
+def assemble(fragments: Iterable[Fragment], cfg: RulesConfig) -> Ruleset:
+    """Static chains + every fragment, shared chains in the order the fragments come."""
+    out = static_chains(cfg)
+    shared: dict[tuple[str, str], list[str]] = {}
+    for frag in fragments:
+        for table, chain, lines in frag.own:
+            out[table][chain] = lines
+        for table, chain, lines in frag.shared:
+            shared.setdefault((table, chain), []).extend(lines)
+    shared.setdefault((NAT, KUBE_SERVICES), []).append(NODEPORTS_LAST)
+    for (table, chain), lines in shared.items():
+        out[table][chain] = tuple(lines)
+    return out
+
+
+def build_ruleset(services: Mapping[tuple[str, str], ServicePortInfo],
+                  endpoints: Mapping[tuple[str, str], Iterable[Endpoint]],
+                  cfg: RulesConfig) -> Ruleset:
+    """The whole rule set, without memoisation (tests, bench's raw reference)."""
+    return RuleBuilder(cfg).build(services, endpoints)
+
+
+@dataclass
+class RuleBuilder:
+    """`build_ruleset` with one cached fragment per service port."""
+
+    cfg: RulesConfig
+    _cache: dict[tuple[str, str], tuple[ServicePortInfo, tuple[Endpoint, ...], Fragment]] = \
+        field(default_factory=dict)
+
+    def build(self, services: Mapping[tuple[str, str], ServicePortInfo],
+              endpoints: Mapping[tuple[str, str], Iterable[Endpoint]]) -> Ruleset:
+        fragments = []
+        cache: dict[tuple[str, str], tuple[ServicePortInfo, tuple[Endpoint, ...], Fragment]] = {}
+        for key in sorted(services):
+            sp = services[key]
+            eps = sort_endpoints(endpoints.get(key, ()))
+            hit = self._cache.get(key)
+            if hit is not None and hit[0] == sp and hit[1] == eps:
+                frag = hit[2]
+            else:
+                frag = build_fragment(sp, eps, self.cfg)
+            cache[key] = (sp, eps, frag)
+            fragments.append(frag)
+        self._cache = cache
+        return assemble(fragments, self.cfg)
+
+
+# ---------------------------------------------------------------- rendering
+def count_rules(rs: Ruleset) -> dict[str, int]:
+    return {t: sum(len(lines) for lines in chains.values()) for t, chains in rs.items()}
+
+
+def render_restore(desired: Ruleset, applied: Ruleset | None = None,
+                   stale: Mapping[str, Iterable[str]] | None = None,
+                   jumps: Iterable[tuple[str, str, str]] = ()) -> str:
+    """iptables-restore --noflush input moving the kernel from `applied` (None: unknown,
+    write everything) to `desired`; `stale` names chains seen in the kernel to delete when
+    no longer desired; `jumps` are built-in chain rules to insert. "" when nothing to do."""
+    out: list[str] = []
+    jumps = list(jumps)
+    for table in TABLES:
+        want = desired.get(table, {})
+        have = None if applied is None else applied.get(table, {})
+        if have is None:
+            write = list(want)
+        else:
+            write = [c for c, lines in want.items() if have.get(c) != lines]
+        gone = set(stale.get(table, ()) if stale else ()) | (set(have) if have is not None else set())
+        delete = sorted(c for c in gone if c not in want and is_own_chain(c))
+        inserts = [f"-I {chain} {spec}" for t, chain, spec in jumps if t == table]
+        if not (write or delete or inserts):
+            continue
+        out.append(f"*{table}")
+        out.extend(f":{c} - [0:0]" for c in (*write, *delete))
+        out.extend(inserts)
+        for c in write:
+            out.extend(want[c])
+        out.extend(f"-X {c}" for c in delete)
+        out.append("COMMIT")
+    return "\n".join(out) + "\n" if out else ""
+
+
+# ---------------------------------------------------------------- reading iptables-save
+def parse_save(text: str) -> dict[str, tuple[set[str], list[str]]]:
+    """table -> (chains declared, "-A ..." rule lines) from iptables-save output."""
+    tables: dict[str, tuple[set[str], list[str]]] = {}
+    current: tuple[set[str], list[str]] | None = None
+    for line in text.splitlines():
+        if line.startswith("*"):
+            current = tables.setdefault(line[1:].strip(), (set(), []))
+        elif current is None or line.startswith("#"):
+            continue
+        elif line.startswith(":"):
+            current[0].add(line[1:].split(" ", 1)[0])
+        elif line.startswith("-A "):
+            current[1].append(line)
+    return tables
+
+
+def _jump_target(rule: str) -> str | None:
+    words = rule.split()
+    for i, w in enumerate(words[:-1]):
+        if w in ("-j", "--jump", "-g", "--goto"):
+            return words[i + 1]
+    return None
+
+
+def missing_jumps(saved: Mapping[str, tuple[set[str], list[str]]]) -> list[tuple[str, str, str]]:
+    """The JUMPS not present (a rule in that built-in chain jumping to that target)."""
+    missing = []
+    for table, chain, spec in JUMPS:
+        target = spec.rsplit(" ", 1)[1]
+        rules = saved.get(table, (set(), []))[1]
+        if not any(r.startswith(f"-A {chain} ") and _jump_target(r) == target for r in rules):
+            missing.append((table, chain, spec))
+    return missing
+
+
+def stale_chains(saved: Mapping[str, tuple[set[str], list[str]]], desired: Ruleset) -> dict[str, set[str]]:
+    """Per-service chains present in the kernel but not desired."""
+    return {t: {c for c in saved.get(t, (set(), []))[0]
+                if c.startswith(PER_SERVICE_PREFIXES) and c not in desired.get(t, {})}
+            for t in TABLES}
+
+
+def cleanup_restore(saved: Mapping[str, tuple[set[str], list[str]]]) -> str:
+    """Input removing every kube-proxy chain and every rule elsewhere that jumps to one."""
+    out: list[str] = []
+    for table in TABLES:
+        chains, rules = saved.get(table, (set(), []))
+        own = sorted(c for c in chains if is_own_chain(c))
+        if not own:
+            continue
+        ours = set(own)
+        unhook = [("-D" + r[2:]) for r in rules
+                  if r.split()[1] not in ours and _jump_target(r) in ours]
+        out.append(f"*{table}")
+        out.extend(f":{c} - [0:0]" for c in own)
+        out.extend(unhook)
+        out.extend(f"-X {c}" for c in own)
+        out.append("COMMIT")
+    return "\n".join(out) + "\n" if out else ""
