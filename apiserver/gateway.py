@@ -6,6 +6,7 @@ Owns `Gateway`, which every HTTP request meets first:
   handed straight to `Handlers.dispatch`, with `APIError`s turned into Status bodies: these
   are nearly every request a cluster makes, and FastAPI's routing, dependency and middleware
   layers cost more than the handler itself;
+- the self-subject reviews of `kubectl auth` (reviews.py);
 - everything else (discovery, OpenAPI, health, metrics, the exec WebSocket) goes on to the
   FastAPI app built by `app.py`, kept as `self.app`;
 - request counts and latencies per verb and resource (`Metrics`).
@@ -14,14 +15,14 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any
+from typing import Any, Awaitable
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from apiserver import errors
+from apiserver import errors, reviews
 from apiserver.handlers import Handlers
 from apiserver.request import Target, json_response, parse_resource_path
 
@@ -124,6 +125,12 @@ class Gateway:
                     await json_response(errors.unauthorized().status(), 401)(scope, receive, send_wrapper)
                     return
                 scope.setdefault("state", {})["user"] = user
+            if reviews.handles(path):
+                resource = path.rsplit("/", 1)[-1]
+                response = await self._guard(scope, reviews.review(Request(scope, receive),
+                                                                   scope.get("state", {}).get("user", "")))
+                await response(scope, receive, send_wrapper)
+                return
             try:
                 target = _target(path)
             except errors.APIError as e:
@@ -140,9 +147,12 @@ class Gateway:
             self.metrics.observe(scope["method"], resource, code_box[0], start, _is_watch(scope))
 
     async def _dispatch(self, scope: Scope, receive: Receive, target: Target) -> Response:
-        request = Request(scope, receive)
+        return await self._guard(scope, self.handlers.dispatch(Request(scope, receive), target))
+
+    async def _guard(self, scope: Scope, handler: Awaitable[Response]) -> Response:
+        """The handler's response, or the Status its error maps to."""
         try:
-            return await self.handlers.dispatch(request, target)
+            return await handler
         except errors.APIError as e:
             return json_response(e.status(), e.code)
         except ClientDisconnect:   # the client went away mid-request

@@ -70,7 +70,8 @@ def _decode_continue(token: str) -> tuple[str, int]:
 
 
 async def list_objects(cache: WatchCache, resource: ResourceInfo, namespace: str | None,
-                       query: dict[str, str], table: bool) -> Response:
+                       query: dict[str, str], table: str | None = None) -> Response:
+    """A list (or, with `table` set to the includeObject mode, a Table) from the cache."""
     if query.get("resourceVersion") not in ("0",):
         await cache.sync()
     sel = Selection(resource, namespace, query)
@@ -87,15 +88,16 @@ async def list_objects(cache: WatchCache, resource: ResourceInfo, namespace: str
         meta["remainingItemCount"] = len(objs) - limit
         objs = objs[:limit]
     if table:
-        return json_response(make_table(resource, [o.obj for o in objs], meta,
-                                        query.get("includeObject", "Metadata")))
+        return json_response(make_table(resource, [o.obj for o in objs], meta, table))
     head = dumps({"kind": resource.list_kind, "apiVersion": resource.api_version, "metadata": meta})
     body = head[:-1] + b',"items":[' + b",".join(o.raw for o in objs) + b"]}"
     return json_response(body)
 
 
 def make_table(resource: ResourceInfo, objs: list[dict[str, Any]], meta: dict[str, Any],
-               include: str = "Metadata") -> dict[str, Any]:
+               include: str = "Metadata", headers: bool = True) -> dict[str, Any]:
+    """A meta.k8s.io/v1 Table; `headers=False` leaves out the column definitions, as the
+    events after the first of a Table watch do."""
     rows = []
     for o in objs:
         if include == "Object":
@@ -109,9 +111,9 @@ def make_table(resource: ResourceInfo, objs: list[dict[str, Any]], meta: dict[st
         if ref is not None:
             row["object"] = ref
         rows.append(row)
+    columns = [c.definition() for c in tables.columns_for(resource.kind)] if headers else []
     return {"kind": "Table", "apiVersion": "meta.k8s.io/v1", "metadata": meta,
-            "columnDefinitions": [c.definition() for c in tables.columns_for(resource.kind)],
-            "rows": rows}
+            "columnDefinitions": columns, "rows": rows}
 
 
 def _bookmark(resource: ResourceInfo, rv: int, initial_end: bool = False) -> bytes:
@@ -128,9 +130,35 @@ def _expired(message: str) -> bytes:
     return dumps({"type": "ERROR", "object": status}) + b"\n"
 
 
+class TableEvents:
+    """Turns watch event lines into Table events (`kubectl get -w`): each object becomes a
+    one-row Table; only the first event carries the column definitions."""
+
+    def __init__(self, resource: ResourceInfo, include: str) -> None:
+        self.resource, self.include, self.first = resource, include, True
+
+    def __call__(self, line: bytes) -> bytes:
+        ev = loads(line)
+        typ, obj = ev.get("type"), ev.get("object") or {}
+        if typ == "ERROR":
+            return line
+        meta = {"resourceVersion": (obj.get("metadata") or {}).get("resourceVersion", "")}
+        table = make_table(self.resource, [] if typ == "BOOKMARK" else [obj], meta, self.include,
+                           headers=self.first)
+        self.first = False
+        return dumps({"type": typ, "object": table}) + b"\n"
+
+
+def _same(line: bytes) -> bytes:
+    return line
+
+
 async def watch_objects(cache: WatchCache, resource: ResourceInfo, namespace: str | None,
-                        query: dict[str, str], on_close: Callable[[], None] | None = None) -> Response:
+                        query: dict[str, str], on_close: Callable[[], None] | None = None,
+                        table: str | None = None) -> Response:
+    """A chunked watch stream; `table` (an includeObject mode) sends Table events."""
     sel = Selection(resource, namespace, query)
+    render: Callable[[bytes], bytes] = TableEvents(resource, table) if table else _same
     rv_param = query.get("resourceVersion", "")
     send_initial = query.get("sendInitialEvents") == "true"
     bookmarks = query.get("allowWatchBookmarks") in ("true", "1")
@@ -164,8 +192,8 @@ async def watch_objects(cache: WatchCache, resource: ResourceInfo, namespace: st
                     item = watcher.queue.get_nowait()
                     if item is None:
                         return
-                    yield item
-                yield _bookmark(resource, start_rv, initial_end=True)
+                    yield render(item)
+                yield render(_bookmark(resource, start_rv, initial_end=True))
             while True:
                 wait = BOOKMARK_INTERVAL
                 if deadline is not None:
@@ -177,17 +205,17 @@ async def watch_objects(cache: WatchCache, resource: ResourceInfo, namespace: st
                         item = await watcher.queue.get()
                 except TimeoutError:
                     if bookmarks:
-                        yield _bookmark(resource, cache.rv)
+                        yield render(_bookmark(resource, cache.rv))
                     continue
                 if item is None:
                     return
-                chunk = [item]
+                chunk = [render(item)]
                 while not watcher.queue.empty() and len(chunk) < 256:
                     nxt = watcher.queue.get_nowait()
                     if nxt is None:
                         yield b"".join(chunk)
                         return
-                    chunk.append(nxt)
+                    chunk.append(render(nxt))
                 yield b"".join(chunk)
         finally:
             rc.remove_watcher(watcher)

@@ -67,6 +67,7 @@ class DeleteOptions:
     grace_period_seconds: int | None = None
     precondition_uid: str | None = None
     precondition_rv: str | None = None
+    dry_run: bool = False
 
     @classmethod
     def from_body(cls, body: dict[str, Any], query: dict[str, str]) -> "DeleteOptions":
@@ -77,8 +78,21 @@ class DeleteOptions:
         grace = body.get("gracePeriodSeconds", query.get("gracePeriodSeconds"))
         if policy not in (None, "Background", "Foreground", "Orphan"):
             raise errors.bad_request(f'invalid propagationPolicy "{policy}"')
+        dry = body.get("dryRun") or []
+        if not isinstance(dry, list):
+            raise errors.bad_request("dryRun must be a list")
         return cls(policy, int(grace) if grace is not None else None,
-                   pre.get("uid"), pre.get("resourceVersion"))
+                   pre.get("uid"), pre.get("resourceVersion"),
+                   dry_run=is_dry_run(query.get("dryRun")) or any(is_dry_run(d) for d in dry))
+
+
+def is_dry_run(value: str | None) -> bool:
+    """The `dryRun` parameter: "All" (do everything but persist) or absent."""
+    if value in (None, ""):
+        return False
+    if value != "All":
+        raise errors.bad_request(f'Invalid dryRun value "{value}": supported values: "All"')
+    return True
 
 
 class Registry:
@@ -101,7 +115,9 @@ class Registry:
 
     # ------------------------------------------------------------------ create
     async def create(self, resource: ResourceInfo, namespace: str | None,
-                     obj: dict[str, Any]) -> dict[str, Any]:
+                     obj: dict[str, Any], dry_run: bool = False) -> dict[str, Any]:
+        """Stamp, default, validate, admit and store `obj`. dry_run: all of it but the write
+        (the object comes back without a resourceVersion, as from kube-apiserver)."""
         meta = obj.setdefault("metadata", {})
         if resource.namespaced:
             if meta.get("namespace") and namespace and meta["namespace"] != namespace:
@@ -127,9 +143,14 @@ class Registry:
         if errs:
             raise errors.invalid(resource, resource.kind, meta.get("name") or "", errs)
         await self.admission.admit_create(resource, obj)
+        key = resource.storage_key(meta.get("namespace"), meta["name"])
+        if dry_run:
+            self.admission.release(resource, obj)
+            if await self.backend.get(key) is not None:
+                raise errors.already_exists(resource, meta["name"])
+            return obj
         try:
-            kv = await self.backend.create(resource.storage_key(meta.get("namespace"), meta["name"]),
-                                           encode(obj))
+            kv = await self.backend.create(key, encode(obj))
         except KeyExistsError:
             self.admission.release(resource, obj)
             raise errors.already_exists(resource, meta["name"]) from None
@@ -141,7 +162,8 @@ class Registry:
 
     # ------------------------------------------------------------------ update
     async def update(self, resource: ResourceInfo, namespace: str | None, name: str,
-                     new: dict[str, Any], subresource: str | None = None) -> dict[str, Any]:
+                     new: dict[str, Any], subresource: str | None = None,
+                     dry_run: bool = False) -> dict[str, Any]:
         new_meta = new.get("metadata") or {}
         if new_meta.get("name") and new_meta["name"] != name:
             raise errors.bad_request(
@@ -150,25 +172,26 @@ class Registry:
         want_rv = new_meta.get("resourceVersion")
         if want_rv and str(want_rv) != str(kv.mod_revision):
             raise errors.conflict(resource, name)
-        return await self._write_update(resource, kv, new, subresource)
+        return await self._write_update(resource, kv, new, subresource, dry_run)
 
     async def guaranteed_update(self, resource: ResourceInfo, namespace: str | None, name: str,
                                 mutate: Callable[[dict[str, Any]], dict[str, Any]],
-                                subresource: str | None = None, attempts: int = 8) -> dict[str, Any]:
+                                subresource: str | None = None, attempts: int = 8,
+                                dry_run: bool = False) -> dict[str, Any]:
         """Read, mutate, CAS-write; retried on conflicts (patch, scale, binding use it).
         `mutate` may raise APIError (e.g. a resourceVersion precondition in the patch)."""
         for _ in range(attempts):
             kv = await self._get_kv(resource, namespace, name)
             new = mutate(decode(kv))
             try:
-                return await self._write_update(resource, kv, new, subresource)
+                return await self._write_update(resource, kv, new, subresource, dry_run)
             except errors.APIError as e:
                 if e.reason != "Conflict" or "has been modified" not in e.message:
                     raise
         raise errors.conflict(resource, name)
 
     async def _write_update(self, resource: ResourceInfo, kv: KeyValue, new: dict[str, Any],
-                            subresource: str | None) -> dict[str, Any]:
+                            subresource: str | None, dry_run: bool = False) -> dict[str, Any]:
         old = decode(kv)
         name = old["metadata"]["name"]
         merged = self._merge_for_update(resource, old, new, subresource)
@@ -181,6 +204,9 @@ class Registry:
         merged["metadata"]["resourceVersion"] = old["metadata"]["resourceVersion"]
         if merged == old:
             return old
+        if dry_run:
+            self.admission.release(resource, merged, keep=old)
+            return merged
         meta = merged["metadata"]
         if meta.get("deletionTimestamp") and not meta.get("finalizers") and \
                 not self._namespace_finalizers(resource, merged) and not self._graceful_pod(resource, merged):
@@ -274,11 +300,11 @@ class Registry:
         if finalizers:
             meta["finalizers"] = finalizers
         if not (hold or finalizers):
-            return await self._delete_now(resource, kv, obj)
+            return obj if opts.dry_run else await self._delete_now(resource, kv, obj)
         if not meta.get("deletionTimestamp"):
             meta["deletionTimestamp"] = now()
             meta.setdefault("deletionGracePeriodSeconds", 0)
-        if (meta, obj.get("status")) == before:
+        if opts.dry_run or (meta, obj.get("status")) == before:
             return obj
         try:
             nkv = await self.backend.update(kv.key, encode(obj), kv.mod_revision)

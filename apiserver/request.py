@@ -2,7 +2,8 @@
 and building JSON responses.
 
 Owns `parse_resource_path` (Kubernetes REST path → resource, namespace, name, subresource),
-body decoding (JSON or YAML, the 3 MiB limit), and small response helpers.
+body decoding (JSON, YAML, or Kubernetes protobuf via `protobuf.py`; the 3 MiB limit), the
+Table negotiation of `Accept`, and small response helpers.
 """
 from __future__ import annotations
 
@@ -14,10 +15,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from api.resources import ResourceInfo, by_plural
-from apiserver import errors, wire
+from apiserver import errors, protobuf, wire
 
 MAX_BODY = 3 * 1024 * 1024
 JSON = "application/json"
+PATCH_TYPES = {"application/merge-patch+json": "merge", "application/json-patch+json": "json",
+               "application/strategic-merge-patch+json": "strategic"}
 
 
 @dataclass(frozen=True)
@@ -62,10 +65,19 @@ async def read_body(request: Request) -> bytes:
     return b"".join(chunks)
 
 
-def parse_object(raw: bytes, content_type: str) -> Any:
+def parse_object(raw: bytes, content_type: str, warnings: list[str] | None = None,
+                 default_kind: str | None = None) -> Any:
+    """A JSON, YAML or Kubernetes-protobuf body as Python data. Protobuf fields this server
+    does not read are named in `warnings`; `default_kind` is the message of a protobuf
+    envelope that names no kind."""
     if not raw.strip():
         raise errors.bad_request("the request body is empty")
     ctype = content_type.split(";")[0].strip().lower()
+    if ctype == protobuf.CONTENT_TYPE:
+        try:
+            return protobuf.decode(raw, default_kind, warnings)
+        except protobuf.ProtobufError as e:
+            raise errors.bad_request(f"the body of the request could not be decoded as protobuf: {e}") from None
     if "protobuf" in ctype:
         raise errors.unsupported_media_type(ctype)
     try:
@@ -77,8 +89,9 @@ def parse_object(raw: bytes, content_type: str) -> Any:
         raise errors.bad_request(f"the body of the request could not be decoded as {what}: {str(e).splitlines()[0]}") from None
 
 
-def parse_object_body(raw: bytes, content_type: str) -> dict[str, Any]:
-    obj = parse_object(raw, content_type)
+def parse_object_body(raw: bytes, content_type: str, warnings: list[str] | None = None,
+                      default_kind: str | None = None) -> dict[str, Any]:
+    obj = parse_object(raw, content_type, warnings, default_kind)
     if not isinstance(obj, dict):
         raise errors.bad_request("the body of the request must be a JSON or YAML object")
     return obj
@@ -89,8 +102,15 @@ def json_response(obj: Any, code: int = 200, headers: dict[str, str] | None = No
     return Response(body, status_code=code, media_type=JSON, headers=headers)
 
 
-def wants_table(request: Request) -> bool:
-    return "as=Table" in request.headers.get("accept", "")
+def table_include(request: Request, query: dict[str, str]) -> str | None:
+    """None unless the client asked for a Table (`Accept: ...;as=Table`); else what each
+    row carries: "Metadata" (the default), "Object" or "None" (`includeObject`)."""
+    if "as=Table" not in request.headers.get("accept", ""):
+        return None
+    include = query.get("includeObject") or "Metadata"
+    if include not in ("Metadata", "Object", "None"):
+        raise errors.bad_request(f'includeObject: unsupported value "{include}"')
+    return include
 
 
 def warning_headers(warnings: list[str]) -> dict[str, str]:

@@ -14,7 +14,7 @@ say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 if [ -d /run/systemd/system ]; then
   for unit in ${UNIT:-pykube-server} pykube-agent; do
     file=/etc/systemd/system/$unit.service
-    [ -f "$file" ] && grep -q -- "--data-dir $DATA_DIR\\b" "$file" || continue
+    [ -f "$file" ] && grep -qE -- "--data-dir $DATA_DIR( |\$)" "$file" || continue
     say "stopping and removing $unit"
     systemctl disable --now "$unit" >/dev/null 2>&1 || true
     rm -f "$file"

@@ -15,7 +15,7 @@ from typing import Any
 from kubectl import objects, printers
 from kubectl.cli import Parser
 from kubectl.context import Context
-from kubectl.errors import CmdError, wrap
+from kubectl.errors import CmdError, is_bug, wrap
 
 MISSING_ANNOTATION = (
     "resource {res}/{name} is missing the kubectl.kubernetes.io/last-applied-configuration "
@@ -54,9 +54,8 @@ async def run(ctx: Context, args: argparse.Namespace) -> int:
     for m in loaded:
         try:
             await apply_one(ctx, m, args)
-        except (CmdError, Exception) as e:  # noqa: BLE001 - report and go on, as kubectl
-            from kubectl.main import _is_bug
-            if not isinstance(e, CmdError) and _is_bug(e):
+        except Exception as e:  # noqa: BLE001 - report and go on, as kubectl
+            if is_bug(e):
                 raise
             ctx.error(e)
     return 0
@@ -69,6 +68,8 @@ async def apply_one(ctx: Context, m: Any, args: argparse.Namespace) -> None:
     client = await ctx.client()
     name = obj["metadata"].get("name", "")
     ns = obj["metadata"].get("namespace")
+    if not name:
+        raise CmdError(f'from {m.source}: cannot use generate name with apply')
     modified = objects.with_last_applied(obj)
     suffix = {"client": " (dry run)", "server": " (server dry run)"}.get(args.dry_run, "")
     dry = args.dry_run != "none"

@@ -7,13 +7,12 @@ from __future__ import annotations
 
 import argparse
 import random
-import string
 from typing import Any
 
 from kubectl import objects, printers
 from kubectl.cli import Parser
 from kubectl.context import Context
-from kubectl.errors import CmdError, wrap
+from kubectl.errors import CmdError, is_bug, wrap
 
 Obj = dict[str, Any]
 
@@ -162,13 +161,12 @@ async def run_file(ctx: Context, args: argparse.Namespace) -> int:
     loaded = manifests.load(args.filename, args.recursive, ctx.stdin)
     if not loaded:
         raise CmdError("no objects passed to create")
-    from kubectl.main import _is_bug
     for m in loaded:
         try:
             _, obj = objects.prepared(ctx, m)
             await _send(ctx, args, obj, m.source)
         except Exception as e:  # noqa: BLE001 - report and go on, as kubectl
-            if not isinstance(e, CmdError) and _is_bug(e):
+            if is_bug(e):
                 raise
             ctx.error(e)
     return 0

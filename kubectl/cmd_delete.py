@@ -13,7 +13,7 @@ from typing import Any
 from kubectl import printers, targets
 from kubectl.cli import Parser, parse_duration
 from kubectl.context import Context
-from kubectl.errors import CmdError, wrap
+from kubectl.errors import CmdError, is_bug, wrap
 
 NO_RESOURCES = ("You must provide one or more resources by argument or filename.\n"
                 "Example resource specifications include:\n"
@@ -119,8 +119,7 @@ async def run(ctx: Context, args: argparse.Namespace) -> int:
                 ctx.error(wrap(e, f'error when deleting "{source}": ') if source else e)
             continue
         except Exception as e:
-            from kubectl.main import _is_bug
-            if _is_bug(e):
+            if is_bug(e):
                 raise
             ctx.error(wrap(e, f'error when deleting "{source}": ') if source else e)
             continue

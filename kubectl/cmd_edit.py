@@ -152,3 +152,6 @@ def _with_error(edited_text: str, message: str) -> str:
     body = strip_comments(edited_text)
     lines = "".join(f"# {line}\n" for line in message.splitlines())
     return HEADER + lines + "#\n" + body
+
+
+COMMANDS = {"edit": (configure, run)}

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlencode
 
@@ -115,12 +117,42 @@ async def run(ctx: Context, args: argparse.Namespace) -> int:
         ctx.err(note + "\n")
     path = resolve("pods").path(meta.get("namespace"), meta.get("name"), "exec")
     query = exec_query(command, containers[0], args.stdin, args.tty)
-    code, message = await session(ctx, f"{path}?{query}", args.stdin, args.tty)
+    with raw_terminal(ctx.stdin if args.tty and args.stdin else None):
+        code, message = await session(ctx, f"{path}?{query}", args.stdin, args.tty)
     if code:
         if message and not args.quiet:
             ctx.err(message + "\n")
         return code
     return 0
+
+
+@contextlib.contextmanager
+def raw_terminal(stream: Any) -> Iterator[None]:
+    """Put a real terminal in raw mode for `-it` (keys go to the container), and back."""
+    fd = _tty_fd(stream)
+    if fd is None:
+        yield
+        return
+    import termios
+    import tty as ttymod
+    saved = termios.tcgetattr(fd)
+    ttymod.setraw(fd)
+    try:
+        yield
+    finally:
+        termios.tcsetattr(fd, termios.TCSADRAIN, saved)
+
+
+def _tty_fd(stream: Any) -> int | None:
+    try:
+        fd = stream.fileno() if stream is not None else None
+    except (AttributeError, OSError, ValueError):
+        return None
+    return fd if fd is not None and os.isatty(fd) else None
+
+
+def resize_frame(columns: int, lines: int) -> bytes:
+    return frame(RESIZE, json.dumps({"Width": columns, "Height": lines}).encode())
 
 
 async def session(ctx: Context, path_and_query: str, want_stdin: bool, tty: bool) -> tuple[int, str]:
@@ -143,6 +175,9 @@ async def session(ctx: Context, path_and_query: str, want_stdin: bool, tty: bool
         raise ConnectionFailed(f"exec: {e}") from None
     result: tuple[int, str] = (0, "")
     async with ws:
+        if tty and _tty_fd(ctx.stdout) is not None:
+            size = os.get_terminal_size(_tty_fd(ctx.stdout))  # type: ignore[arg-type]
+            await ws.send(resize_frame(size.columns, size.lines))
         feeder = asyncio.create_task(_feed_stdin(ctx, ws, want_stdin))
         try:
             async for message in ws:

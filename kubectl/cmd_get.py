@@ -46,7 +46,9 @@ def add_output_flags(p: Parser) -> None:
 def print_options(args: argparse.Namespace, targets_: list[targets.Target],
                   objs: list[dict[str, Any]], raw_args: list[str]) -> printers.PrintOptions:
     kinds = {o.get("kind") for o in objs}
-    requested = len(targets_) > 1 or any(a.split(",").__len__() > 1 or a == "all" for a in raw_args[:1])
+    first = raw_args[0] if raw_args else ""
+    # kubectl prefixes names with their kind when several types were asked for or shown
+    requested = len(targets_) > 1 or "," in first or first == "all"
     return printers.PrintOptions(
         output=args.output, all_namespaces=args.all_namespaces,
         show_kind=bool(args.show_kind or requested or len(kinds) > 1),
@@ -56,6 +58,7 @@ def print_options(args: argparse.Namespace, targets_: list[targets.Target],
 
 async def run(ctx: Context, args: argparse.Namespace) -> int:
     try:
+        args.output = printers.inline_files(args.output)
         printers.check_output(args.output)
     except printers.PrinterError as e:
         raise CmdError(str(e)) from None
@@ -69,10 +72,10 @@ async def run(ctx: Context, args: argparse.Namespace) -> int:
                            "Use \"pykubectl explain <resource>\" for a detailed description of that "
                            "resource (e.g. pykubectl explain pods).\nSee 'pykubectl get -h' for help and examples")
         tgts = targets.parse_args(args.args)
-    single = len(tgts) == 1 and len(tgts[0].names) == 1 and not args.filename or \
-        bool(args.filename) and len(tgts) == 1
+    # one object named by the user prints as itself in yaml/json/jsonpath, not as a List
+    single = len(tgts) == 1 if args.filename else len(tgts) == 1 and len(tgts[0].names) == 1
     if args.watch or args.watch_only:
-        return await _watch(ctx, args, tgts, single)
+        return await _watch(ctx, args, tgts)
     got = await targets.fetch(ctx, tgts, all_namespaces=args.all_namespaces,
                               label_selector=args.selector, field_selector=args.field_selector)
     from client.errors import NotFound
@@ -90,8 +93,7 @@ async def run(ctx: Context, args: argparse.Namespace) -> int:
 
 
 # ---------------------------------------------------------------- watch
-async def _watch(ctx: Context, args: argparse.Namespace, tgts: list[targets.Target],
-                 single: bool) -> int:
+async def _watch(ctx: Context, args: argparse.Namespace, tgts: list[targets.Target]) -> int:
     if len(tgts) != 1 or len(tgts[0].names) > 1:
         raise CmdError("you may only specify a single resource type")
     t = tgts[0]
@@ -108,9 +110,10 @@ async def _watch(ctx: Context, args: argparse.Namespace, tgts: list[targets.Targ
     fmt = opts.format
     if not args.watch_only:
         if lst.items:
-            ctx.out(_watch_render(table, lst.items, opts, None, args.output_watch_events))
+            ctx.out(_watch_render(table, lst.items, opts, None))
         elif fmt in ("", "wide"):
             ctx.err(targets.no_resources_message(ctx, args.all_namespaces, tgts))
+    from client.errors import Gone
     rv = lst.resource_version
     deadline = ctx.request_timeout
     loop = asyncio.get_running_loop()
@@ -123,16 +126,19 @@ async def _watch(ctx: Context, args: argparse.Namespace, tgts: list[targets.Targ
             stream = client.watch(t.info, ns, resource_version=rv,
                                   label_selector=args.selector or None,
                                   field_selector=field_sel or None, timeout_seconds=remaining)
-            async with stream:
-                async for ev in stream:
-                    if ev.type == "BOOKMARK":
+            try:
+                async with stream:
+                    async for ev in stream:
                         rv = ev.resource_version or rv
-                        continue
-                    obj = ev.object
-                    obj.setdefault("apiVersion", t.info.api_version)
-                    obj.setdefault("kind", t.info.kind)
-                    rv = ev.resource_version or rv
-                    ctx.out(_watch_render(table, [obj], opts, ev.type, args.output_watch_events))
+                        if ev.type == "BOOKMARK":
+                            continue
+                        obj = ev.object
+                        obj.setdefault("apiVersion", t.info.api_version)
+                        obj.setdefault("kind", t.info.kind)
+                        ctx.out(_watch_render(table, [obj], opts, ev.type))
+            except Gone:       # too far behind: start again from the present
+                rv = (await client.list(t.info, ns, label_selector=args.selector or None,
+                                        field_selector=field_sel or None, limit=1)).resource_version
             if end is not None and loop.time() >= end:
                 return
     try:
@@ -146,7 +152,7 @@ async def _watch(ctx: Context, args: argparse.Namespace, tgts: list[targets.Targ
 
 
 def _watch_render(table: printers.TablePrinter, objs: list[dict[str, Any]],
-                  opts: printers.PrintOptions, event: str | None, show_events: bool) -> str:
+                  opts: printers.PrintOptions, event: str | None) -> str:
     fmt = opts.format
     if fmt in ("", "wide"):
         return table.print(objs, event=event or "ADDED")

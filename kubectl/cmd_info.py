@@ -93,7 +93,8 @@ def _proxy_name(svc: dict[str, Any]) -> str:
 def configure_api_resources(p: Parser) -> None:
     """Print the supported API resources on the server."""
     p.add_argument("-o", "--output", default="", help="wide|name")
-    p.add_argument("--namespaced", default=None, choices=["true", "false"], help="only (non-)namespaced resources")
+    p.add_argument("--namespaced", nargs="?", const="true", default=None, choices=["true", "false"],
+                   help="only (non-)namespaced resources")
     p.add_argument("--api-group", default=None, help="only resources in this API group")
     p.add_bool("--no-headers", help="do not print headers")
     p.add_argument("--verbs", action="append", default=[], help="only resources supporting these verbs")

@@ -12,7 +12,7 @@ from typing import Any
 from kubectl import printers, targets
 from kubectl.cli import Parser
 from kubectl.context import Context
-from kubectl.errors import CmdError
+from kubectl.errors import CmdError, is_bug
 
 
 def _configure(p: Parser, what: str) -> None:
@@ -127,8 +127,7 @@ async def _run(ctx: Context, args: argparse.Namespace, what: str) -> int:
             try:
                 result = await client.patch(info, meta["name"], patch, namespace=meta.get("namespace"))
             except Exception as e:
-                from kubectl.main import _is_bug
-                if _is_bug(e):
+                if is_bug(e):
                     raise
                 ctx.error(e)
                 continue

@@ -16,7 +16,7 @@ from typing import Any
 from kubectl import printers, rollout_logic, targets
 from kubectl.cli import Parser, parse_duration
 from kubectl.context import Context
-from kubectl.errors import CmdError
+from kubectl.errors import CmdError, is_bug
 
 Obj = dict[str, Any]
 
@@ -136,22 +136,34 @@ async def _follow(ctx: Context, d: Obj, watch: bool, want_revision: int) -> None
     ctx.out(msg)
     if done or not watch:
         return
+    from client.errors import Gone
     rv = meta.get("resourceVersion")
     while True:
         stream = client.watch(info, ns, resource_version=rv, field_selector=f"metadata.name={name}",
                               timeout_seconds=300)
-        async with stream:
-            async for ev in stream:
-                rv = ev.resource_version or rv
-                if ev.type == "BOOKMARK":
-                    continue
-                if ev.type == "DELETED":
-                    raise CmdError("object has been deleted")
-                _check_revision(ev.object, want_revision)
-                msg, done = rollout_logic.deployment_status(ev.object)
-                ctx.out(msg)
-                if done:
-                    return
+        try:
+            async with stream:
+                async for ev in stream:
+                    rv = ev.resource_version or rv
+                    if ev.type == "BOOKMARK":
+                        continue
+                    if ev.type == "DELETED":
+                        raise CmdError("object has been deleted")
+                    if _report(ctx, ev.object, want_revision):
+                        return
+        except Gone:       # too far behind: read it afresh and watch on from there
+            current = await client.get(info, name, namespace=ns)
+            rv = (current.get("metadata") or {}).get("resourceVersion")
+            if _report(ctx, current, want_revision):
+                return
+
+
+def _report(ctx: Context, d: Obj, want_revision: int) -> bool:
+    """Print the Deployment's status line; True once the rollout is complete."""
+    _check_revision(d, want_revision)
+    msg, done = rollout_logic.deployment_status(d)
+    ctx.out(msg)
+    return done
 
 
 # ---------------------------------------------------------------- history / undo
@@ -228,8 +240,7 @@ async def _patch_each(ctx: Context, args: argparse.Namespace, verb: str) -> int:
             await client.patch(resolve("deployments"), meta.get("name", ""), patch,
                                namespace=meta.get("namespace"), patch_type="strategic")
         except Exception as e:
-            from kubectl.main import _is_bug
-            if _is_bug(e):
+            if is_bug(e):
                 raise
             ctx.error(e)
             continue

@@ -9,7 +9,7 @@ import argparse
 from kubectl import printers, targets
 from kubectl.cli import Parser
 from kubectl.context import Context
-from kubectl.errors import CmdError
+from kubectl.errors import CmdError, is_bug
 
 
 def configure(p: Parser) -> None:
@@ -60,8 +60,7 @@ async def run(ctx: Context, args: argparse.Namespace) -> int:
             await client.patch(info, meta["name"], {"spec": {"replicas": args.replicas}},
                                namespace=meta.get("namespace"), subresource="scale")
         except Exception as e:
-            from kubectl.main import _is_bug
-            if _is_bug(e):
+            if is_bug(e):
                 raise
             ctx.error(e)
             continue

@@ -8,6 +8,7 @@ the running count of errors so partial failures still exit 1.
 from __future__ import annotations
 
 import argparse
+import re
 from typing import IO, TYPE_CHECKING, Any
 
 from kubectl.errors import format_error
@@ -36,7 +37,10 @@ class Context:
         self.stderr.flush()
 
     def warn(self, text: str) -> None:
-        self.err(f"Warning: {text}\n")
+        # client.rest hands over one header value; several warnings can share it
+        # (`299 - "a", 299 - "b"`), so split them again here
+        for part in re.split(r'",\s*\d{3} \S+ "', text):
+            self.err(f"Warning: {part}\n")
 
     def error(self, exc: BaseException) -> None:
         """Print one failure and remember to exit 1; the command goes on."""
@@ -66,7 +70,11 @@ class Context:
         ns = getattr(self.args, "namespace", None)
         if ns:
             return str(ns)
-        return self.config.namespace or "default"
+        from client.kubeconfig import KubeconfigError
+        try:
+            return self.config.namespace or "default"
+        except KubeconfigError:
+            return "default"      # client-side work (--dry-run=client) needs no cluster
 
     @property
     def request_timeout(self) -> float | None:

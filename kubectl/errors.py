@@ -40,6 +40,17 @@ def wrap(exc: Exception, prefix: str) -> Exception:
     return exc
 
 
+def is_bug(e: BaseException) -> bool:
+    """True for exceptions no user input explains (they keep their traceback under
+    PYKUBECTL_DEBUG); False for the failures commands report and go on from."""
+    from client.errors import ClientError
+    from client.kubeconfig import KubeconfigError
+    from kubectl.manifests import ManifestError
+    from kubectl.printers import PrinterError
+    return not isinstance(e, (CmdError, ClientError, KubeconfigError, ServerError, ManifestError,
+                              PrinterError, OSError, TimeoutError))
+
+
 def format_error(exc: BaseException) -> str:
     """The line kubectl prints for `exc` (without the trailing newline)."""
     from client.errors import ApiError, ConnectionFailed

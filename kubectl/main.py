@@ -4,17 +4,19 @@ Owns the command table (each command's module is imported only when that command
 so `pykubectl version --client` or `completion` never load the HTTP stack), dispatch of
 two-word commands (`rollout status`, `config view`, `create namespace`), the one
 `asyncio.run` per invocation, and the mapping of failures to kubectl's one-line errors
-and exit codes (0 success, 1 any failure).
+and exit codes (0 success, 1 any failure; `exec` passes the remote command's code on).
+An unexpected exception is one `error:` line too, unless `PYKUBECTL_DEBUG` is set.
 """
 from __future__ import annotations
 
 import asyncio
 import importlib
+import os
 import sys
 from typing import IO, Any
 
 from kubectl.cli import Parser, add_global_flags, normalize, split_command
-from kubectl.errors import CmdError, Silent, format_error
+from kubectl.errors import CmdError, Silent, format_error, is_bug
 
 # command word -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -86,7 +88,7 @@ def group_usage(group: str, module: Any) -> str:
     for key, (configure, _) in module.COMMANDS.items():
         if key.startswith(group + " "):
             doc = (configure.__doc__ or "").strip().rstrip(".")
-            lines.append(f"  {key.split(' ', 1)[1]:<14}{doc}")
+            lines.append(f"  {key.split(' ', 1)[1]:<16}  {doc}")
     lines += ["", f"Usage:\n  pykubectl {group} SUBCOMMAND [options]", ""]
     return "\n".join(lines) + "\n"
 
@@ -112,23 +114,13 @@ async def _run(name: str, module: Any, args: Any, stdin: IO[str], stdout: IO[str
     except CmdError:
         raise
     except Exception as e:  # noqa: BLE001 - every failure becomes kubectl's one line
-        if _is_bug(e):
+        if is_bug(e):
             raise
         ctx.error(e)
         code = 1
     finally:
         await ctx.close()
     return 1 if ctx.failed and not code else (code or 0)
-
-
-def _is_bug(e: Exception) -> bool:
-    from client.errors import ClientError
-    from client.kubeconfig import KubeconfigError
-    from kubectl.errors import ServerError
-    from kubectl.manifests import ManifestError
-    from kubectl.printers import PrinterError
-    return not isinstance(e, (ClientError, KubeconfigError, ServerError, ManifestError,
-                              PrinterError, OSError, TimeoutError))
 
 
 def run(argv: list[str], stdin: IO[str] | None = None, stdout: IO[str] | None = None,
@@ -157,7 +149,7 @@ def run(argv: list[str], stdin: IO[str] | None = None, stdout: IO[str] | None = 
         return asyncio.run(_run(name, module, args, stdin, stdout, stderr))
     except GroupHelp as e:
         stdout.write(e.text)
-        return 1
+        return 0 if ("-h" in argv or "--help" in argv) else 1
     except CmdError as e:
         stderr.write(format_error(e) + "\n")
         if e.usage_hint:
@@ -169,10 +161,10 @@ def run(argv: list[str], stdin: IO[str] | None = None, stdout: IO[str] | None = 
         return 0
     except Exception as e:  # noqa: BLE001 - the last resort: one line, exit 1
         from client.errors import ClientError
-        if isinstance(e, ClientError):
-            stderr.write(format_error(e) + "\n")
-            return 1
-        raise
+        if not isinstance(e, ClientError) and os.environ.get("PYKUBECTL_DEBUG"):
+            raise
+        stderr.write(format_error(e) + "\n")
+        return 1
 
 
 def main(argv: list[str] | None = None) -> int:

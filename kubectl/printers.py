@@ -79,6 +79,26 @@ class PrintOptions:
         return self.output.split("=", 1)[1] if "=" in self.output else ""
 
 
+def inline_files(output: str) -> str:
+    """`jsonpath-file=F` / `custom-columns-file=F` -> the inline form with F's contents.
+    A custom-columns file holds a line of headers and a line of expressions."""
+    fmt, _, path = output.partition("=")
+    if fmt not in ("jsonpath-file", "custom-columns-file"):
+        return output
+    try:
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+    except OSError as e:
+        raise PrinterError(f"error reading template {path}, open {path}: "
+                           f"{(e.strerror or str(e)).lower()}") from None
+    if fmt == "jsonpath-file":
+        return "jsonpath=" + text
+    lines = [line.split() for line in text.splitlines() if line.strip()]
+    if len(lines) != 2 or len(lines[0]) != len(lines[1]):
+        raise PrinterError(f"expected two lines (headers and expressions) of equal length in {path}")
+    return "custom-columns=" + ",".join(f"{h}:{e}" for h, e in zip(lines[0], lines[1]))
+
+
 def check_output(output: str) -> None:
     """Reject an `-o` value kubectl would not accept (or we do not implement)."""
     fmt = output.split("=", 1)[0]
@@ -94,6 +114,9 @@ def check_output(output: str) -> None:
         else:
             parse_custom_columns(output.split("=", 1)[1])
         return
+    if fmt in ("go-template", "go-template-file", "template", "templatefile", "jsonpath-as-json"):
+        raise PrinterError(f"the {fmt} output format is not supported by pykubectl; "
+                           "use -o jsonpath=... or -o custom-columns=...")
     raise PrinterError(f'unable to match a printer suitable for the output format "{output}", '
                        f"allowed formats are: {ALLOWED_FORMATS}")
 

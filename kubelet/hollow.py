@@ -3,8 +3,9 @@
 Owns `HollowNodes`: N `Kubelet`s named `<prefix><i>`, each with the fake runtime (pods
 go Running and Ready after `start_delay`, IPs from the node's pod CIDR), its own small
 data dir, its API on a free port, and one shared REST client (one connection pool and
-TLS context for all of them). Pod CIDRs are handed out from `cidr_base` (one /24 per
-node) unless `cidr_base` is None, in which case the node IPAM controller must set them.
+TLS context for all of them). Pod CIDRs are handed out from `cidr_base` (a /24 per
+node, smaller when more nodes than /24s) unless `cidr_base` is None, in which case the
+node IPAM controller must set them.
 Runs as `python -m kubelet.hollow --kubeconfig F --count 100`.
 """
 from __future__ import annotations
@@ -13,6 +14,7 @@ import argparse
 import asyncio
 import ipaddress
 import logging
+import math
 import sys
 import tempfile
 from pathlib import Path
@@ -25,16 +27,14 @@ from kubelet.kubelet import Kubelet
 log = logging.getLogger("kubelet.hollow")
 
 
-def pod_cidrs(base: str, count: int, prefix_len: int = 24) -> list[str]:
+def pod_cidrs(base: str, count: int) -> list[str]:
+    """`count` pod CIDRs out of `base`: /24s when they fit, else the largest that do."""
     net = ipaddress.ip_network(base)
-    subnets = net.subnets(new_prefix=prefix_len)
-    out = []
-    for _ in range(count):
-        try:
-            out.append(str(next(subnets)))
-        except StopIteration:
-            raise ValueError(f"{base} has fewer than {count} /{prefix_len} subnets") from None
-    return out
+    prefix = max(24, net.prefixlen + max(0, math.ceil(math.log2(max(count, 1)))))
+    if prefix > 30:
+        raise ValueError(f"{base} cannot be split into {count} pod CIDRs")
+    subnets = net.subnets(new_prefix=prefix)
+    return [str(next(subnets)) for _ in range(count)]
 
 
 class HollowNodes:

@@ -287,7 +287,8 @@ class Kubelet:
         if rp.sandbox is not None or rp.containers:
             await self.syncer.kill_pod(rp, 2)
             rp = await get_runtime_pod(self.runtime, uid)
-            await self.syncer.remove_pod(rp, None)
+            log_dirs = list(self.config.log_dir.glob(f"*_{uid}")) if self.config.log_dir.is_dir() else []
+            await self.syncer.remove_pod(rp, log_dirs[0] if log_dirs else None)
             log.info("removed pod %s, gone from the apiserver", uid)
         self.probes.remove_pod(uid)
         self.status.forget(uid)

@@ -28,7 +28,7 @@ from typing import Any
 from api.meta import now_rfc3339
 from api.models import Lease, Node
 from api.models.coordination import LeaseSpec
-from client.errors import AlreadyExists, Conflict, NotFound
+from client.errors import AlreadyExists, Conflict, ConnectionFailed, NotFound, ServerError, TooManyRequests
 from client.rest import Client
 
 log = logging.getLogger("kubelet.node")
@@ -166,7 +166,19 @@ class NodeStatusManager:
                   **self.labels}
         return {"name": self.info.node_name, "labels": labels}
 
-    async def register(self) -> Node:
+    async def register(self, retry_cap: float = 7.0) -> Node:
+        """Register the Node, retrying (0.2 s doubling to `retry_cap`) while the apiserver
+        is unreachable or failing, as a kubelet started before its apiserver must."""
+        delay = 0.2
+        while True:
+            try:
+                return await self._register()
+            except (ConnectionFailed, ServerError, TooManyRequests) as e:
+                log.warning("registering node %s failed (%s); retrying in %.1fs", self.info.node_name, e, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, retry_cap)
+
+    async def _register(self) -> Node:
         conds = node_conditions(await self.problems(), None, now_rfc3339())
         body: dict[str, Any] = {"apiVersion": "v1", "kind": "Node", "metadata": self._metadata(),
                                 "spec": {}, "status": node_status(self.info, conds)}

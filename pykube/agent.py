@@ -16,7 +16,8 @@ from typing import Any
 
 from pykube import runstate
 from pykube.join import JoinError, join
-from pykube.node import DEFAULT_CLUSTER_CIDR, DEFAULT_SERVICE_CIDR, add_node_arguments, dns_ip, host_state, kubelet_config, start_node
+from pykube.node import (DEFAULT_CLUSTER_CIDR, DEFAULT_SERVICE_CIDR, add_node_arguments, check_proxy_args,
+                         dns_ip, host_state, kubelet_config, runs_proxy, start_node)
 from pykube.supervisor import StartError, Supervisor
 from pykube.token import NodeToken, TokenError, parse
 
@@ -85,6 +86,7 @@ async def serve(args: argparse.Namespace) -> int:
     from kubelet.config import default_data_dir
     data_dir: Path = (args.data_dir or default_data_dir()).resolve()
     kubeconfig = data_dir / "agent" / "kubelet.kubeconfig"
+    check_proxy_args(args)
     try:
         token = read_token(args)
         runstate.claim_pid_file(data_dir, "agent")
@@ -99,7 +101,8 @@ async def serve(args: argparse.Namespace) -> int:
             log.error("%s", e)
             return 1
         cfg = kubelet_config(args, data_dir, [await cluster_dns(kubeconfig)])
-        host_state("agent", data_dir, cfg, args.cluster_cidr, extra={"server": args.server}).write()
+        host_state("agent", data_dir, cfg, args.cluster_cidr,
+                   extra={"server": args.server, "kube_proxy": runs_proxy(args, cfg)}).write()
         await start_node(sup, args, cfg, kubeconfig, args.cluster_cidr)
         log.info("pykube agent %s ready, joined %s", cfg.node_name, args.server)
         await sup.wait()

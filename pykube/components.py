@@ -123,27 +123,133 @@ def kubelet(config: Any, kubeconfig: Path) -> Component:
     return Component("kubelet", run, start_timeout=300.0)
 
 
-def proxy(kubeconfig: Path, kubelet_config: Any, cluster_cidr: str) -> Component | None:
-    """kube-proxy for this node, or None when this build has none."""
-    try:
-        from kubelet.proxy import cli as proxy_cli  # noqa: F401
-    except ImportError:
-        return None
-    return None
+def proxy_options(kubeconfig: Path, node_name: str, cluster_cidr: str, extra_args: list[str]) -> Any:
+    """kube-proxy's options: ours, then `--kube-proxy-arg KEY=VALUE` through its own parser."""
+    import argparse
+
+    from kubelet.proxy import cli as proxy_cli
+    p = argparse.ArgumentParser(prog="kube-proxy-arg", add_help=False)
+    proxy_cli.add_arguments(p)
+    argv = ["--kubeconfig", str(kubeconfig), "--hostname-override", node_name, "--cluster-cidr", cluster_cidr]
+    argv += [a if a.startswith("-") else f"--{a}" for a in extra_args]
+    return proxy_cli.options_from_args(p.parse_args(argv))
 
 
-def dns(kubeconfig: Path, service_cidr: str, cluster_domain: str) -> Component | None:
-    """The cluster DNS server, or None when this build has none."""
+def proxy(kubeconfig: Path, node_name: str, cluster_cidr: str, extra_args: list[str]) -> Component | None:
+    """kube-proxy (Service rules) and the host-gw pod routes, or None when this build has none."""
     try:
-        from kubelet.dns import server as dns_server  # noqa: F401
+        from kubelet.proxy import cli as proxy_cli
     except ImportError:
         return None
-    return None
+    options = proxy_options(kubeconfig, node_name, cluster_cidr, extra_args)
+
+    async def run(ready: Ready) -> None:
+        ready()
+        await proxy_cli.run_proxy(options)
+        raise RuntimeError("kube-proxy returned")
+    return Component("kube-proxy", run)
 
 
 async def proxy_cleanup(state: Any) -> None:
-    """Remove what kube-proxy made (its iptables chains), when this build has one."""
+    """Remove kube-proxy's chains, jumps, pod routes and NAT exemption (as
+    `pykube proxy --cleanup`), only when this data dir ran a kube-proxy."""
+    if not state.extra.get("kube_proxy"):
+        return
     try:
-        from kubelet.proxy import cli as proxy_cli  # noqa: F401
+        from kubelet.proxy import cli as proxy_cli
     except ImportError:
         return
+    await proxy_cli.cleanup(proxy_cli.ProxyOptions(cluster_cidr=state.cluster_cidr or None,
+                                                   hostname_override=state.node_name or None))
+
+
+def dns(kubeconfig: Path, cluster_ip: str, cluster_domain: str, port: int = 53,
+        advertise_address: str | None = None) -> Component | None:
+    """The cluster DNS server (Service kube-system/kube-dns at `cluster_ip`, answered on the
+    node's address), or None when this build has none. When `port` is taken (a host resolver), a free port is used: pods
+    reach DNS through the Service, whose Endpoints name the real port."""
+    try:
+        from kubelet.dns import cli as dns_cli
+    except ImportError:
+        return None
+
+    async def run(ready: Ready) -> None:
+        options = dns_cli.DNSOptions(kubeconfig=str(kubeconfig), port=port, cluster_ip=cluster_ip,
+                                     cluster_domain=cluster_domain, advertise_address=advertise_address)
+        # Listen on the advertised address only: a UDP server bound to 0.0.0.0 answers a pod
+        # from the bridge's address, which the pod's conntrack entry (DNAT from the Service
+        # IP to the node address) does not match, so the pod never sees the answer.
+        options.bind = options.advertise_address = dns_cli.advertise_address(options)
+        if port and not _udp_port_free(options.bind, port):
+            log.warning("dns: port %d is in use on this host; serving on a free port instead", port)
+            options.port = 0
+        started = asyncio.Event()
+        task = asyncio.create_task(dns_cli.run_dns(options, started=started), name="dns")
+        try:
+            waiter = asyncio.create_task(started.wait())
+            await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
+            waiter.cancel()
+            if task.done():
+                task.result()
+                raise RuntimeError("dns returned")
+            ready()
+            await task
+            raise RuntimeError("dns returned")
+        finally:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+    return Component("dns", run)
+
+
+def _udp_port_free(host: str, port: int) -> bool:
+    for kind in (socket.SOCK_DGRAM, socket.SOCK_STREAM):
+        with socket.socket(socket.AF_INET, kind) as s:
+            if kind == socket.SOCK_STREAM:
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                s.bind((host, port))
+            except OSError:
+                return False
+    return True
+
+
+def servicelb(kubeconfig: Path, identity: str, leader_elect: bool = True) -> Component | None:
+    """k3s' ServiceLB (LoadBalancer Services get the nodes' addresses), run beside the
+    controller-manager under its own Lease, unless the controller-manager has it already."""
+    try:
+        from controllers.manager import ALL_CONTROLLERS
+        from kubelet.proxy.servicelb import ServiceLBController
+    except ImportError:
+        return None
+    if "servicelb" in ALL_CONTROLLERS:
+        return None
+
+    async def run(ready: Ready) -> None:
+        from client import kubeconfig as kc
+        from client.events import EventRecorder
+        from client.leaderelection import LeaderElector
+        from client.rest import Client
+        from controllers.base import SharedInformers
+
+        async with Client(kc.load(str(kubeconfig)), component="servicelb") as client:
+            async def one_term() -> None:
+                informers = SharedInformers(client)
+                recorder = EventRecorder(client, "service-lb-controller")
+                ctl = ServiceLBController(client, informers, recorder)
+                task = asyncio.create_task(ctl.run(2))
+                try:
+                    await informers.start_all()
+                    await task
+                finally:
+                    task.cancel()
+                    await asyncio.gather(task, return_exceptions=True)
+                    await informers.stop_all()
+                    await recorder.close(timeout=1.0)
+            ready()
+            if not leader_elect:
+                await one_term()
+                raise RuntimeError("servicelb returned")
+            while True:
+                await LeaderElector(client, "kube-system", "pykube-servicelb", identity,
+                                    on_started_leading=one_term, release_on_cancel=True).run()
+    return Component("servicelb", run)

@@ -1,10 +1,11 @@
 """Logging for every pykube process: one line per event, prefixed with its component.
 
 Owns the format `2026-01-02 03:04:05.678 INFO  scheduler: message` (with `-v`, the
-logger name too: `scheduler[scheduler.queue]`), the component prefix (from the logger's
-package: apiserver, controller-manager, scheduler, kubelet, kube-proxy, dns; for shared
-code such as `client.*`, the supervised component the line was logged from, see
-`pykube.supervisor.COMPONENT`), and exceptions folded into the same line unless `-vv`.
+logger name too: `scheduler[scheduler.queue]`), the component prefix (the supervised
+component the line was logged from, see `pykube.supervisor.COMPONENT`, so shared code such
+as `client.*` is attributed right; outside one, the logger's package: apiserver,
+controller-manager, scheduler, kubelet, kube-proxy, dns), and exceptions folded into the
+same line unless `-vv`.
 """
 from __future__ import annotations
 
@@ -14,15 +15,18 @@ import sys
 from pykube.supervisor import COMPONENT
 
 _PREFIXES = (  # logger name prefix -> component, most specific first
-    ("kubelet.proxy", "kube-proxy"), ("kubelet.dns", "dns"), ("kubelet", "kubelet"),
+    ("kubelet.proxy.servicelb", "servicelb"), ("kubelet.proxy", "kube-proxy"), ("kube-proxy", "kube-proxy"), ("kubelet.dns", "dns"), ("kubelet", "kubelet"),
     ("apiserver", "apiserver"), ("uvicorn", "apiserver"), ("controllers", "controller-manager"),
     ("scheduler", "scheduler"), ("supervisor", "supervisor"), ("pykube.server", "server"),
-    ("pykube.agent", "agent"), ("pykube.join", "agent"), ("pykube.killall", "killall"),
+    ("pykube.agent", "agent"), ("pykube.join", "agent"), ("pykube.node", "agent"), ("pykube.killall", "killall"),
     ("pykube", "pykube"),
 )
 
 
 def component_of(logger_name: str, context_component: str = "") -> str:
+    """The supervised component the line was logged from, else the logger's package."""
+    if context_component and logger_name != "supervisor":
+        return context_component
     for prefix, comp in _PREFIXES:
         if logger_name == prefix or logger_name.startswith(prefix + "."):
             return comp

@@ -37,6 +37,9 @@ def add_node_arguments(p: argparse.ArgumentParser, title: str) -> None:
     add_arguments(group)  # type: ignore[arg-type]  # an argument group takes add_argument too
     group.add_argument("--disable-proxy", action="store_true",
                        help="do not run kube-proxy on this node")
+    group.add_argument("--kube-proxy-arg", action="append", default=[], metavar="FLAG=VALUE",
+                       help="a `pykube proxy` flag for this node's kube-proxy, e.g. "
+                            "healthz-bind-address=0.0.0.0:10266 (repeatable)")
 
 
 def kubelet_config(args: argparse.Namespace, data_dir: Path, cluster_dns: list[str]) -> Any:
@@ -46,6 +49,17 @@ def kubelet_config(args: argparse.Namespace, data_dir: Path, cluster_dns: list[s
     if not cfg.cluster_dns:
         cfg.cluster_dns = list(cluster_dns)
     return cfg
+
+
+def check_proxy_args(args: argparse.Namespace) -> None:
+    """Fail early (usage error) on a bad `--kube-proxy-arg`, before anything starts."""
+    if args.kube_proxy_arg:
+        components.proxy_options(Path("/dev/null"), "check", DEFAULT_CLUSTER_CIDR, list(args.kube_proxy_arg))
+
+
+def runs_proxy(args: argparse.Namespace, cfg: Any | None) -> bool:
+    """A node runs kube-proxy unless told not to or hollow (fake runtime: no pod network)."""
+    return cfg is not None and cfg.runtime != "fake" and not getattr(args, "disable_proxy", False)
 
 
 def host_state(role: str, data_dir: Path, cfg: Any | None, cluster_cidr: str = "",
@@ -73,7 +87,7 @@ async def start_node(sup: Supervisor, args: argparse.Namespace, cfg: Any, kubeco
     if getattr(args, "disable_proxy", False):
         log.info("kube-proxy disabled")
         return
-    proxy = components.proxy(kubeconfig, cfg, cluster_cidr)
+    proxy = components.proxy(kubeconfig, cfg.node_name, cluster_cidr, list(args.kube_proxy_arg))
     if proxy is None:
         log.warning("kube-proxy is not available in this build; Services will not be reachable")
         return

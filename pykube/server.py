@@ -20,13 +20,13 @@ from typing import Any
 from pykube import components, runstate
 from pykube.kubeconfigs import write_token_kubeconfig
 from pykube.node import (DEFAULT_CLUSTER_CIDR, DEFAULT_SERVICE_CIDR, add_node_arguments,
-                         dns_ip, host_state, kubelet_config, start_node)
+                         check_proxy_args, dns_ip, host_state, kubelet_config, runs_proxy, start_node)
 from pykube.supervisor import StartError, Supervisor
 from pykube.token import TokenError, ensure_node_token, parse, secret_from_flag, token_path
 
 log = logging.getLogger("pykube.server")
 
-OPTIONAL = ("controller-manager", "scheduler", "dns")
+OPTIONAL = ("controller-manager", "scheduler", "dns", "servicelb")
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -52,6 +52,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--disable-agent", action="store_true", help="run no kubelet/kube-proxy here")
     p.add_argument("--disable", action="append", default=[], choices=OPTIONAL,
                    help="do not run this control-plane component (repeatable)")
+    p.add_argument("--dns-port", type=int, default=53,
+                   help="port the cluster DNS listens on (a free one when taken; pods use the kube-dns Service)")
     p.add_argument("--leader-elect", choices=("true", "false"), default="true",
                    help="controller-manager and scheduler hold Leases (for several servers)")
 
@@ -88,6 +90,7 @@ async def serve(args: argparse.Namespace) -> int:
     from pykube.token import new_secret
 
     data_dir: Path = (args.data_dir or default_data_dir()).resolve()
+    check_proxy_args(args)
     try:
         secret = _node_secret(data_dir, args.token) or new_secret()
         runstate.claim_pid_file(data_dir, "server")
@@ -109,8 +112,10 @@ async def serve(args: argparse.Namespace) -> int:
         write_token_kubeconfig(agent_kubeconfig, f"https://127.0.0.1:{srv.port}",
                                srv.ca_path.read_bytes(), token.bearer)
 
-    kcfg = None if args.disable_agent else kubelet_config(args, data_dir, [dns_ip(args.service_cidr)])
-    host_state("server", data_dir, kcfg, args.cluster_cidr, args.service_cidr).write()
+    dns_servers = [] if "dns" in args.disable else [dns_ip(args.service_cidr)]
+    kcfg = None if args.disable_agent else kubelet_config(args, data_dir, dns_servers)
+    host_state("server", data_dir, kcfg, args.cluster_cidr, args.service_cidr,
+               extra={"kube_proxy": runs_proxy(args, kcfg)}).write()
     sup = Supervisor()
     identity = components.stable_identity(data_dir, node_name)
     try:
@@ -119,10 +124,14 @@ async def serve(args: argparse.Namespace) -> int:
             opts = ControllerManagerOptions(leader_elect=leader, cluster_cidr=args.cluster_cidr,
                                             identity=identity)
             await sup.start(components.controller_manager(admin, opts))
+            lb = None if "servicelb" in args.disable else components.servicelb(admin, identity, leader)
+            if lb is not None:
+                await sup.start(lb)
         if "scheduler" not in args.disable:
             await sup.start(components.scheduler(admin, identity, leader))
         if "dns" not in args.disable:
-            dns = components.dns(admin, args.service_cidr, args.cluster_domain)
+            dns = components.dns(admin, dns_ip(args.service_cidr), args.cluster_domain, args.dns_port,
+                                 args.node_ip)
             if dns is None:
                 log.warning("cluster DNS is not available in this build")
             else:

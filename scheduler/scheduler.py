@@ -78,7 +78,7 @@ class Scheduler:
     bounds the bindings in flight (the cycle waits when all are busy)."""
 
     def __init__(self, client: Client, *, framework: Framework | None = None,
-                 percentage_of_nodes_to_score: int = 0, bind_concurrency: int = 16,
+                 percentage_of_nodes_to_score: int = 0, bind_concurrency: int = 8,
                  recorder: EventRecorder | None = None,
                  scheduler_names: frozenset[str] = frozenset({DEFAULT_SCHEDULER}),
                  queue: SchedulingQueue | None = None, cache: Cache | None = None) -> None:

@@ -62,7 +62,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--metrics-bind-address", default="127.0.0.1:10249", help="host:port of /metrics ('' off)")
     p.add_argument("--min-sync-period", type=duration, default=1.0,
                    help="minimum interval between rule syncs under churn (e.g. 1s)")
-    p.add_argument("--sync-period", type=duration, default=30.0, help="interval between full syncs (e.g. 30s)")
+    p.add_argument("--sync-period", type=duration, default=30.0,
+                   help="a sync at least this often (e.g. 30s); full resyncs run hourly, as kube-proxy")
     p.add_argument("--masquerade-all", action="store_true", help="SNAT all traffic sent via Service cluster IPs")
     p.add_argument("--disable-pod-routes", action="store_true",
                    help="do not manage host-gw routes to other nodes' pod CIDRs")

@@ -4,7 +4,7 @@ Owns `Runner` (every command through `asyncio.create_subprocess_exec`, optionall
 a prefix such as `nsenter --net=/run/netns/X`, so a node in its own network namespace
 is driven from outside it) and `IPTables`: `restore(text)` is one `iptables-restore
 --noflush` call, `save()` reads the tables it needs back, `cleanup()` removes every
-kube-proxy chain and jump (`rules.cleanup_restore`), `delete_conntrack` drops UDP flows
+kube-proxy chain and jump (`existing.cleanup_restore`), `delete_conntrack` drops UDP flows
 (best effort: "no flow matched" is not an error). Nothing here decides what to write.
 """
 from __future__ import annotations
@@ -14,7 +14,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from kubelet.proxy import rules
+from kubelet.proxy import existing, rules
 
 log = logging.getLogger(__name__)
 
@@ -62,16 +62,16 @@ class IPTables:
             await self.runner.run(f"{self.iptables}-restore", "-w", "5", "--noflush", stdin=text)
 
     async def save(self) -> dict[str, tuple[set[str], list[str]]]:
-        """The filter and nat tables as `rules.parse_save` gives them."""
+        """The filter and nat tables as `existing.parse_save` gives them."""
         parts = []
         for table in rules.TABLES:
             _, out, _ = await self.runner.run(f"{self.iptables}-save", "-t", table)
             parts.append(out)
-        return rules.parse_save("\n".join(parts))
+        return existing.parse_save("\n".join(parts))
 
     async def cleanup(self) -> bool:
         """Remove every kube-proxy chain and the jumps to them; True if anything was there."""
-        text = rules.cleanup_restore(await self.save())
+        text = existing.cleanup_restore(await self.save())
         await self.restore(text)
         return bool(text)
 

@@ -10,10 +10,12 @@ Invariants:
 - Syncs are coalesced by a token bucket (kube-proxy's BoundedFrequencyRunner: a burst of
   2, then one per `min_sync_period`), so the first change after a quiet spell is applied
   at once and churn costs at most one sync per period.
-- A partial sync writes only the chains that differ from what the last sync applied.
-  A full sync (the first one, every `sync_period`, and after any failure) rewrites every
-  chain, reads the kernel with iptables-save to delete stale per-service chains and
-  re-inserts missing jumps. Chains not kube-proxy's own are never touched.
+- A partial sync writes only the chains that differ from what the last sync applied
+  (nothing at all when nothing changed); one runs at least every `sync_period`. A full
+  sync (the first one, after any failure, and every `full_sync_period`, an hour as in
+  kube-proxy) rewrites every chain, reads the kernel with iptables-save to delete stale
+  per-service chains and re-inserts missing jumps. Chains not kube-proxy's own are never
+  touched.
 - UDP flows a change made stale are dropped from conntrack; sysctls are never written
   (conntrack ones are read-only inside a network namespace).
 - `/healthz` answers 200 once a sync has applied every change older than `2 *
@@ -37,7 +39,7 @@ from api.models import Endpoints, Service
 from client.informer import Informer
 from client.rest import Client
 from client.store import object_key
-from kubelet.proxy import rules
+from kubelet.proxy import existing, rules
 from kubelet.proxy.health import HTTPEndpoint, Response
 from kubelet.proxy.iptables import IPTables
 from kubelet.proxy.state import (EndpointsByPort, endpoints_for, ready_endpoints, service_ports,
@@ -53,7 +55,8 @@ class ProxierConfig:
     cluster_cidr: str | None = "10.244.0.0/16"
     masquerade_all: bool = False
     min_sync_period: float = 1.0
-    sync_period: float = 30.0
+    sync_period: float = 30.0          # a sync at least this often (partial: cheap)
+    full_sync_period: float = 3600.0   # a full sync at least this often (kube-proxy's FullSyncPeriod)
     burst_syncs: int = 2
     healthz_bind_address: str | None = "0.0.0.0:10256"
     metrics_bind_address: str | None = "127.0.0.1:10249"
@@ -113,6 +116,7 @@ class Proxier:
         self.applied: rules.Ruleset | None = None   # what the kernel holds after our last sync
         self.last_restore = ""                       # the last text applied (bench, debugging)
         self.last_sync_full = False
+        self.last_sync_seconds = 0.0
         self.syncs = 0
         self.last_synced_at = 0.0                    # wall clock of the last good sync
         self.healthz: HTTPEndpoint | None = None
@@ -124,6 +128,7 @@ class Proxier:
         self._pending_since: float | None = None
         self._synced = asyncio.Condition()
         self._last_full = 0.0
+        self._last_sync = 0.0
         self._informers: list[Informer] = []
 
     # ---------------------------------------------------------------- changes in
@@ -179,8 +184,8 @@ class Proxier:
             desired, udp = self.desired()
             if full:
                 saved = await self.iptables.save()
-                text = rules.render_restore(desired, None, rules.stale_chains(saved, desired),
-                                            rules.missing_jumps(saved))
+                text = rules.render_restore(desired, None, existing.stale_chains(saved, desired),
+                                            existing.missing_jumps(saved))
             else:
                 text = rules.render_restore(desired, self.applied)
             await self.iptables.restore(text)
@@ -198,7 +203,9 @@ class Proxier:
             await self.iptables.delete_conntrack(flows)
         done = time.monotonic()
         self.syncs += 1
+        self.last_sync_seconds = done - t0
         self.last_synced_at = time.time()
+        self._last_sync = done
         if full:
             self._last_full = done
         m = self.metrics
@@ -281,7 +288,7 @@ class Proxier:
         retry = 0.5
         self._dirty.set()
         while True:
-            due = self._last_full + cfg.sync_period - time.monotonic()
+            due = self._last_sync + cfg.sync_period - time.monotonic()
             if due > 0 and not self._dirty.is_set():
                 try:
                     await asyncio.wait_for(self._dirty.wait(), due)
@@ -290,7 +297,7 @@ class Proxier:
             delay = limiter.delay()
             if delay > 0:
                 await asyncio.sleep(delay)
-            full = self.applied is None or time.monotonic() >= self._last_full + cfg.sync_period
+            full = self.applied is None or time.monotonic() >= self._last_full + cfg.full_sync_period
             try:
                 await self.sync(full)
                 retry = 0.5

@@ -18,7 +18,7 @@ Owns the rule set kube-proxy (iptables mode) writes, and its rendering as
 - `RuleBuilder` memoises each service port's fragment, so a sync after one Endpoints
   change rebuilds one fragment. `render_restore` writes only the chains that differ from
   what was applied (all of them on a full sync), declares-and-deletes stale chains, and
-  inserts missing jumps from the built-in chains. `cleanup_restore` undoes all of it.
+  inserts missing jumps from the built-in chains (`existing.py` reads the kernel's side).
 - Only kube-proxy's own chains (`is_own_chain`) are ever flushed or deleted.
 """
 from __future__ import annotations
@@ -277,30 +277,62 @@ def build_ruleset(services: Mapping[tuple[str, str], ServicePortInfo],
     return RuleBuilder(cfg).build(services, endpoints)
 
 
+_SHARED = ((FILTER, KUBE_SERVICES), (FILTER, KUBE_EXTERNAL_SERVICES), (NAT, KUBE_SERVICES), (NAT, KUBE_NODEPORTS))
+_Entry = tuple[ServicePortInfo, tuple[Endpoint, ...], Fragment]
+
+
 @dataclass
 class RuleBuilder:
-    """`build_ruleset` with one cached fragment per service port."""
+    """`build_ruleset`, incrementally: one cached fragment per service port, and each
+    build starts from the last result, replacing only the chains of ports whose service or
+    endpoints changed (shared chains are re-joined only when a port's share of them
+    changed). Results are never mutated afterwards: a caller may keep one as "applied"."""
 
     cfg: RulesConfig
-    _cache: dict[tuple[str, str], tuple[ServicePortInfo, tuple[Endpoint, ...], Fragment]] = \
-        field(default_factory=dict)
+    _cache: dict[tuple[str, str], _Entry] = field(default_factory=dict)
+    _last: Ruleset | None = None
 
     def build(self, services: Mapping[tuple[str, str], ServicePortInfo],
               endpoints: Mapping[tuple[str, str], Iterable[Endpoint]]) -> Ruleset:
-        fragments = []
-        cache: dict[tuple[str, str], tuple[ServicePortInfo, tuple[Endpoint, ...], Fragment]] = {}
-        for key in sorted(services):
-            sp = services[key]
-            eps = sort_endpoints(endpoints.get(key, ()))
+        cache: dict[tuple[str, str], _Entry] = {}
+        gone: list[Fragment] = []
+        new: list[Fragment] = []
+        reshare = self._last is None or len(services) != len(self._cache)
+        for key, sp in services.items():
+            raw = endpoints.get(key, ())
+            eps = raw if isinstance(raw, tuple) else tuple(raw)
             hit = self._cache.get(key)
-            if hit is not None and hit[0] == sp and hit[1] == eps:
-                frag = hit[2]
-            else:
-                frag = build_fragment(sp, eps, self.cfg)
+            if hit is not None and hit[0] == sp and (hit[1] is eps or hit[1] == eps):
+                cache[key] = hit
+                continue
+            frag = build_fragment(sp, sort_endpoints(eps), self.cfg)
             cache[key] = (sp, eps, frag)
-            fragments.append(frag)
+            new.append(frag)
+            if hit is None:
+                reshare = True
+            else:
+                gone.append(hit[2])
+                reshare = reshare or hit[2].shared != frag.shared
+        gone += [hit[2] for key, hit in self._cache.items() if key not in services]
         self._cache = cache
-        return assemble(fragments, self.cfg)
+        if self._last is None:
+            self._last = assemble((cache[k][2] for k in sorted(cache)), self.cfg)
+            return self._last
+        if not (gone or new):
+            return self._last
+        out = {t: dict(chains) for t, chains in self._last.items()}
+        for frag in gone:
+            for table, chain, _ in frag.own:
+                out[table].pop(chain, None)
+        for frag in new:
+            for table, chain, lines in frag.own:
+                out[table][chain] = lines
+        if reshare:
+            joined = assemble((cache[k][2] for k in sorted(cache)), self.cfg)
+            for table, chain in _SHARED:
+                out[table][chain] = joined[table][chain]
+        self._last = out
+        return out
 
 
 # ---------------------------------------------------------------- rendering
@@ -322,7 +354,7 @@ def render_restore(desired: Ruleset, applied: Ruleset | None = None,
         if have is None:
             write = list(want)
         else:
-            write = [c for c, lines in want.items() if have.get(c) != lines]
+            write = [c for c, lines in want.items() if have.get(c) is not lines and have.get(c) != lines]
         gone = set(stale.get(table, ()) if stale else ()) | (set(have) if have is not None else set())
         delete = sorted(c for c in gone if c not in want and is_own_chain(c))
         inserts = [f"-I {chain} {spec}" for t, chain, spec in jumps if t == table]
@@ -334,67 +366,5 @@ def render_restore(desired: Ruleset, applied: Ruleset | None = None,
         for c in write:
             out.extend(want[c])
         out.extend(f"-X {c}" for c in delete)
-        out.append("COMMIT")
-    return "\n".join(out) + "\n" if out else ""
-
-
-# ---------------------------------------------------------------- reading iptables-save
-def parse_save(text: str) -> dict[str, tuple[set[str], list[str]]]:
-    """table -> (chains declared, "-A ..." rule lines) from iptables-save output."""
-    tables: dict[str, tuple[set[str], list[str]]] = {}
-    current: tuple[set[str], list[str]] | None = None
-    for line in text.splitlines():
-        if line.startswith("*"):
-            current = tables.setdefault(line[1:].strip(), (set(), []))
-        elif current is None or line.startswith("#"):
-            continue
-        elif line.startswith(":"):
-            current[0].add(line[1:].split(" ", 1)[0])
-        elif line.startswith("-A "):
-            current[1].append(line)
-    return tables
-
-
-def _jump_target(rule: str) -> str | None:
-    words = rule.split()
-    for i, w in enumerate(words[:-1]):
-        if w in ("-j", "--jump", "-g", "--goto"):
-            return words[i + 1]
-    return None
-
-
-def missing_jumps(saved: Mapping[str, tuple[set[str], list[str]]]) -> list[tuple[str, str, str]]:
-    """The JUMPS not present (a rule in that built-in chain jumping to that target)."""
-    missing = []
-    for table, chain, spec in JUMPS:
-        target = spec.rsplit(" ", 1)[1]
-        rules = saved.get(table, (set(), []))[1]
-        if not any(r.startswith(f"-A {chain} ") and _jump_target(r) == target for r in rules):
-            missing.append((table, chain, spec))
-    return missing
-
-
-def stale_chains(saved: Mapping[str, tuple[set[str], list[str]]], desired: Ruleset) -> dict[str, set[str]]:
-    """Per-service chains present in the kernel but not desired."""
-    return {t: {c for c in saved.get(t, (set(), []))[0]
-                if c.startswith(PER_SERVICE_PREFIXES) and c not in desired.get(t, {})}
-            for t in TABLES}
-
-
-def cleanup_restore(saved: Mapping[str, tuple[set[str], list[str]]]) -> str:
-    """Input removing every kube-proxy chain and every rule elsewhere that jumps to one."""
-    out: list[str] = []
-    for table in TABLES:
-        chains, rules = saved.get(table, (set(), []))
-        own = sorted(c for c in chains if is_own_chain(c))
-        if not own:
-            continue
-        ours = set(own)
-        unhook = [("-D" + r[2:]) for r in rules
-                  if r.split()[1] not in ours and _jump_target(r) in ours]
-        out.append(f"*{table}")
-        out.extend(f":{c} - [0:0]" for c in own)
-        out.extend(unhook)
-        out.extend(f"-X {c}" for c in own)
         out.append("COMMIT")
     return "\n".join(out) + "\n" if out else ""

@@ -7,6 +7,7 @@ every taint), and Equal compares values while Exists ignores them.
 """
 from __future__ import annotations
 
+from operator import attrgetter
 from typing import Any
 
 from scheduler.framework import CycleState, Status, default_normalize, skip, unschedulable
@@ -14,6 +15,7 @@ from scheduler.nodeinfo import NodeInfo, Taint
 from scheduler.podinfo import PodInfo, Toleration
 
 NAME = "TaintToleration"
+_PREFER_TAINTS = attrgetter("prefer_taints")
 _SKIP = skip(NAME)
 
 
@@ -56,7 +58,7 @@ class TaintToleration:
         # only tolerations that can match PreferNoSchedule taints matter for scoring
         state.write(NAME, tuple(t for t in pod.tolerations
                                 if t.effect in ("", "PreferNoSchedule")))
-        return None if any(ni.prefer_taints for ni in nodes) else _SKIP
+        return None if any(map(_PREFER_TAINTS, nodes)) else _SKIP
 
     def score(self, state: CycleState, pod: PodInfo, node_info: NodeInfo) -> int:
         """The count of intolerable PreferNoSchedule taints (normalized: fewer is better)."""

@@ -161,7 +161,10 @@ def test_token_file_and_pid_lock(server: Server, tmp_path: Path) -> None:
     first = spawn(["agent", "-s", server.url, "--token-file", str(tmp_path / "tok"), "-d", str(tmp_path / "n"),
                    "--runtime", "fake", "--port", "0", "--node-name", "from-file"], tmp_path / "a.log")
     try:
-        wait_ready(server, ["from-file"], [first])
+        deadline = time.monotonic() + 30
+        while "agent from-file ready" not in first.text():
+            assert first.proc.poll() is None and time.monotonic() < deadline, first.text()[-2000:]
+            time.sleep(0.1)
         code, err = run_agent(server, server.token, tmp_path, "n")   # same data dir
         assert code == 1 and "already runs" in err
     finally:

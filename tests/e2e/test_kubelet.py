@@ -43,8 +43,7 @@ REPO = Path(__file__).resolve().parents[2]
 KUBECTL = shutil.which("kubectl") or str(REPO / ".venv/bin/kubectl")
 PYKUBECTL = str(Path(sys.executable).parent / "pykubectl")
 IMAGE = "local/busybox:1"
-HTTPD = ("mkdir -p /www && echo hello-pykube > /www/index.html && echo httpd starting && "
-         "exec httpd -f -v -p 8080 -h /www")
+HTTPD = "echo httpd starting on $POD_IP && exec httpd -f -v -p 8080 -h /www"
 
 
 @dataclass
@@ -107,9 +106,10 @@ async def _wait(check: Callable[[], Any], timeout: float, what: str, node: Kubel
     raise AssertionError(f"timed out waiting for {what}\n" + (node.log_tail() if node else ""))
 
 
-def _pod(name: str, script: str, grace: int = 2, **container: Any) -> dict[str, Any]:
+def _pod(name: str, script: str, grace: int = 2, volumes: list[dict[str, Any]] | None = None,
+         **container: Any) -> dict[str, Any]:
     return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": "default"},
-            "spec": {"nodeName": "e2e-node", "terminationGracePeriodSeconds": grace,
+            "spec": {"nodeName": "e2e-node", "terminationGracePeriodSeconds": grace, "volumes": volumes or [],
                      "containers": [{"name": "c", "image": IMAGE, "command": ["sh", "-c", script], **container}]}}
 
 
@@ -142,16 +142,28 @@ async def _pykubectl_has(e: E2E, verb: str) -> bool:
 
 
 async def test_httpd_pod_serves_logs_and_execs(e2e: E2E) -> None:
-    await e2e.client.create(_pod("web", HTTPD, readinessProbe={"httpGet": {"path": "/", "port": 8080},
-                                                              "periodSeconds": 1}))
+    await e2e.client.create({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "web-content",
+                             "namespace": "default"}, "data": {"index.html": "hello-pykube\n"}})
+    await e2e.client.create(_pod(
+        "web", HTTPD, volumes=[{"name": "www", "configMap": {"name": "web-content"}}],
+        volumeMounts=[{"name": "www", "mountPath": "/www"}],
+        env=[{"name": "POD_IP", "valueFrom": {"fieldRef": {"fieldPath": "status.podIP"}}}],
+        resources={"limits": {"memory": "64Mi", "cpu": "200m"}},
+        readinessProbe={"httpGet": {"path": "/", "port": 8080}, "periodSeconds": 1}))
     p = await _wait(lambda: _ready_pod(e2e, "web"), 30, "web Ready", e2e.node)
     ip = p.status.pod_ip
     assert ipaddress.ip_address(ip) in ipaddress.ip_network(e2e.node.subnet)
     assert _cs(p)["imageID"] and _cs(p)["containerID"].startswith("containerd://")
     async with httpx.AsyncClient(trust_env=False, timeout=5) as h:
-        assert (await h.get(f"http://{ip}:8080/")).text == "hello-pykube\n"
+        assert (await h.get(f"http://{ip}:8080/")).text == "hello-pykube\n"  # served from the configMap volume
+    pod_cg = f"{e2e.node.cg_root}/kubepods/pod{p.metadata.uid}"
+    v1 = Path("/sys/fs/cgroup/memory").is_dir()
+    files = Path("/sys/fs/cgroup/memory" if v1 else "/sys/fs/cgroup").glob(
+        f"{pod_cg}/*/{'memory.limit_in_bytes' if v1 else 'memory.max'}")
+    limits = [f.read_text().strip() for f in files]
+    assert str(64 * 1024 * 1024) in limits, limits  # resources as cgroup limits, under the pod's parent
     logs = await _kubectl(e2e, "logs", "web")
-    assert logs.returncode == 0 and "httpd starting" in logs.stdout, logs.stderr
+    assert logs.returncode == 0 and f"httpd starting on {ip}" in logs.stdout, logs.stderr
     hostname = await _kubectl(e2e, "exec", "web", "--", "cat", "/etc/hostname")
     assert hostname.returncode == 0 and hostname.stdout == "web\n", hostname.stderr
     failing = await _kubectl(e2e, "exec", "web", "--", "sh", "-c", "exit 4")

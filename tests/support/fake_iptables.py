@@ -11,7 +11,7 @@ from __future__ import annotations
 import copy
 import shlex
 
-from kubelet.proxy import rules
+from kubelet.proxy import existing
 from kubelet.proxy.iptables import CommandError
 
 BUILTIN = {"filter": ("INPUT", "FORWARD", "OUTPUT"),
@@ -38,10 +38,10 @@ class FakeIPTables:
 
     async def save(self) -> dict[str, tuple[set[str], list[str]]]:
         self.saves += 1
-        return rules.parse_save(self.save_text())
+        return existing.parse_save(self.save_text())
 
     async def cleanup(self) -> bool:
-        text = rules.cleanup_restore(rules.parse_save(self.save_text()))
+        text = existing.cleanup_restore(existing.parse_save(self.save_text()))
         await self.restore(text)
         return bool(text)
 

@@ -148,3 +148,12 @@ def test_last_applied_annotation_bytes() -> None:
         json.loads(value)
     # the annotation itself never nests
     assert last_applied_value(with_last_applied(obj)) == value
+
+
+def test_client_side_dry_run_needs_no_cluster(tmp_path: object, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KUBECONFIG", "/nonexistent/config")
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("PYKUBE_DATA_DIR", str(tmp_path))
+    code, out, err = run("create", "deployment", "web", "--image=nginx", "--dry-run=client", "-o", "yaml")
+    assert (code, err) == (0, "")
+    assert out.startswith("apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  labels:\n    app: web\n  name: web\n")

@@ -142,3 +142,18 @@ def test_watch_rows_keep_header_widths() -> None:
     first = table.print([pod("a-long-pod-name")])
     later = table.print([pod("b")])
     assert first.splitlines()[0].index("READY") == later.index("1/1")
+
+
+def test_template_files(tmp_path: Any) -> None:
+    cols = tmp_path / "cols.txt"
+    cols.write_text("NAME   NODE\nmetadata.name   .spec.nodeName\n")
+    spec = printers.inline_files(f"custom-columns-file={cols}")
+    assert spec == "custom-columns=NAME:metadata.name,NODE:.spec.nodeName"
+    assert render([pod("a")], PrintOptions(output=spec)) == "NAME   NODE\na      n1\n"
+    tpl = tmp_path / "t.txt"
+    tpl.write_text("{.metadata.name}")
+    assert printers.inline_files(f"jsonpath-file={tpl}") == "jsonpath={.metadata.name}"
+    with pytest.raises(PrinterError) as e:
+        printers.inline_files("jsonpath-file=/nonexistent")
+    assert str(e.value) == ("error reading template /nonexistent, open /nonexistent: "
+                            "no such file or directory")

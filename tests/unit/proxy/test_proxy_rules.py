@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 from kubelet.proxy import rules
+from kubelet.proxy.existing import cleanup_restore, missing_jumps, parse_save, stale_chains
 from kubelet.proxy.rules import (JUMPS, Endpoint, RuleBuilder, RulesConfig, ServicePortInfo,
-                                 build_ruleset, cleanup_restore, endpoint_chain, external_chain,
-                                 missing_jumps, parse_save, render_restore, service_chain,
-                                 stale_chains)
+                                 build_ruleset, endpoint_chain, external_chain, render_restore,
+                                 service_chain)
 
 CFG = RulesConfig(cluster_cidr="10.244.0.0/16")
 

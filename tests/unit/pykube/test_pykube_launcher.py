@@ -50,6 +50,8 @@ def test_component_prefix() -> None:
     assert component_of("controllers.deployment") == "controller-manager"
     assert component_of("client.informer", "scheduler") == "scheduler"
     assert component_of("pykube.join") == "agent"
+    assert component_of("controllers.base", "servicelb") == "servicelb"   # the running component wins
+    assert component_of("supervisor", "kubelet") == "supervisor"
 
 
 def test_one_line_per_event_even_with_an_exception() -> None:

@@ -1,0 +1,145 @@
+"""Subresource handlers: status, scale, binding, eviction, a namespace's finalize, log and exec.
+
+Owns what each subresource means over the generic registry:
+- `status`: GET, and PUT/PATCH that change only `.status`;
+- `scale`: an `autoscaling/v1` Scale view of `spec.replicas` (GET, PUT, merge/JSON PATCH);
+- `binding`: the scheduler's POST that sets a pod's `spec.nodeName` (409 if already bound);
+- `eviction`: a pod delete carrying the Eviction's deleteOptions;
+- `finalize`: a namespace's `spec.finalizers`;
+- `log` / `exec`: handed to the kubelet proxy.
+Every write honours `dryRun=All`.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from api import patch as api_patch
+from api.tables import format_label_selector
+from apiserver import errors
+from apiserver.registry import DeleteOptions, is_dry_run, now
+from apiserver.request import PATCH_TYPES, Target, json_response, parse_object, parse_object_body, read_body
+
+if TYPE_CHECKING:
+    from apiserver.handlers import Handlers
+
+
+async def handle(h: "Handlers", request: Request, t: Target, q: dict[str, str]) -> Response:
+    sub, method = t.subresource, request.method
+    assert t.name is not None
+    if sub == "status":
+        if method == "GET":
+            return json_response(await h.registry.get(t.resource, t.namespace, t.name))
+        if method == "PUT":
+            return await h.update(request, t, q, "status")
+        if method == "PATCH":
+            return await h.patch(request, t, q, "status")
+    elif sub == "scale":
+        return await scale(h, request, t, q)
+    elif sub == "binding" and method == "POST":
+        return await bind(h, request, t, q)
+    elif sub == "eviction" and method == "POST":
+        return await evict(h, request, t, q)
+    elif sub == "finalize" and method == "PUT":
+        body = parse_object_body(await read_body(request), request.headers.get("content-type", ""))
+        fins = (body.get("spec") or {}).get("finalizers") or []
+
+        def set_fins(cur: dict[str, Any]) -> dict[str, Any]:
+            cur.setdefault("spec", {})["finalizers"] = fins
+            return cur
+        return json_response(await h.registry.guaranteed_update(
+            t.resource, None, t.name, set_fins, "finalize", dry_run=is_dry_run(q.get("dryRun"))))
+    elif sub in ("log", "exec") and h.kubelet_proxy is not None:
+        return await h.kubelet_proxy(request, t)
+    raise errors.method_not_allowed()
+
+
+async def scale(h: "Handlers", request: Request, t: Target, q: dict[str, str]) -> Response:
+    assert t.name is not None
+    if request.method == "GET":
+        return json_response(to_scale(await h.registry.get(t.resource, t.namespace, t.name)))
+    if request.method not in ("PUT", "PATCH"):
+        raise errors.method_not_allowed()
+    dry_run = is_dry_run(q.get("dryRun"))
+    raw = await read_body(request)
+    ctype = request.headers.get("content-type", "")
+
+    def mutate(cur: dict[str, Any]) -> dict[str, Any]:
+        current = to_scale(cur)
+        if request.method == "PUT":
+            new_scale = parse_object_body(raw, ctype)
+            want_rv = (new_scale.get("metadata") or {}).get("resourceVersion")
+            if want_rv and want_rv != cur["metadata"]["resourceVersion"]:
+                raise errors.conflict(t.resource, t.name or "")
+        else:
+            p = parse_object(raw, "application/json")
+            pt = PATCH_TYPES.get(ctype.split(";")[0].strip())
+            if pt is None:
+                raise errors.unsupported_media_type(ctype)
+            new_scale = (api_patch.json_patch(current, p) if pt == "json"
+                         else api_patch.json_merge_patch(current, p))
+        replicas = (new_scale.get("spec") or {}).get("replicas")
+        if not isinstance(replicas, int) or replicas < 0:
+            raise errors.APIError(422, "Invalid", f'Scale.autoscaling "{t.name}" is invalid: '
+                                  f"spec.replicas: Invalid value: {replicas}: must be greater than or equal to 0")
+        cur.setdefault("spec", {})["replicas"] = replicas
+        return cur
+    out = await h.registry.guaranteed_update(t.resource, t.namespace, t.name, mutate, dry_run=dry_run)
+    return json_response(to_scale(out))
+
+
+async def bind(h: "Handlers", request: Request, t: Target, q: dict[str, str]) -> Response:
+    body = parse_object_body(await read_body(request), request.headers.get("content-type", ""))
+    node = (body.get("target") or {}).get("name")
+    if not node:
+        raise errors.APIError(422, "Invalid", "Binding is invalid: target.name: Required value")
+    assert t.name is not None
+
+    def assign(pod: dict[str, Any]) -> dict[str, Any]:
+        spec = pod.setdefault("spec", {})
+        if pod["metadata"].get("deletionTimestamp"):
+            raise errors.conflict(t.resource, t.name or "", "pod is being deleted, cannot be assigned to a host")
+        if spec.get("nodeName"):
+            raise errors.conflict(t.resource, t.name or "",
+                                  f"pod {t.name} is already assigned to node \"{spec['nodeName']}\"")
+        spec["nodeName"] = node
+        status = pod.setdefault("status", {})
+        conds = [c for c in status.get("conditions") or [] if c.get("type") != "PodScheduled"]
+        conds.append({"type": "PodScheduled", "status": "True", "lastTransitionTime": now()})
+        status["conditions"] = conds
+        return pod
+    # binding changes spec.nodeName, which plain updates may not; the "binding" path of the
+    # registry skips pod-spec immutability
+    await h.registry.guaranteed_update(t.resource, t.namespace, t.name, assign, "binding",
+                                       dry_run=is_dry_run(q.get("dryRun")))
+    return json_response(success(201), 201)
+
+
+async def evict(h: "Handlers", request: Request, t: Target, q: dict[str, str]) -> Response:
+    """policy/v1 Eviction: delete the pod with the Eviction's deleteOptions (no disruption
+    budgets in pykube, so an eviction is never refused for one)."""
+    raw = await read_body(request)
+    body = parse_object_body(raw, request.headers.get("content-type", "")) if raw.strip() else {}
+    opts = DeleteOptions.from_body(body.get("deleteOptions") or {}, q)
+    assert t.name is not None
+    await h.registry.delete(t.resource, t.namespace, t.name, opts)
+    return json_response(success(201), 201)
+
+
+def to_scale(obj: dict[str, Any]) -> dict[str, Any]:
+    meta = obj["metadata"]
+    sel = (obj.get("spec") or {}).get("selector") or {}
+    selector = format_label_selector(sel) if sel else ""
+    return {"kind": "Scale", "apiVersion": "autoscaling/v1",
+            "metadata": {"name": meta["name"], "namespace": meta.get("namespace"), "uid": meta.get("uid"),
+                         "resourceVersion": meta["resourceVersion"],
+                         "creationTimestamp": meta.get("creationTimestamp")},
+            "spec": {"replicas": (obj.get("spec") or {}).get("replicas", 0)},
+            "status": {"replicas": (obj.get("status") or {}).get("replicas", 0),
+                       "selector": selector if selector != "<none>" else ""}}
+
+
+def success(code: int) -> dict[str, Any]:
+    return {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": code}
