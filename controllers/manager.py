@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 
 LEASE_NAMESPACE, LEASE_NAME = "kube-system", "kube-controller-manager"
 ALL_CONTROLLERS = ("endpoint", "namespace", "garbagecollector", "nodelifecycle", "nodeipam",
-                   "replicaset", "deployment")
+                   "replicaset", "deployment", "servicelb")
 
 
 @dataclass
@@ -109,6 +109,12 @@ def _deployment(c: Client, i: SharedInformers, r: EventRecorder,
     return DeploymentController(c, i, r)
 
 
+def _servicelb(c: Client, i: SharedInformers, r: EventRecorder,
+               o: ControllerManagerOptions) -> Controller:
+    from controllers.servicelb import ServiceLBController
+    return ServiceLBController(c, i, r)
+
+
 # name -> (factory, event source component, as Kubernetes names them)
 FACTORIES: dict[str, tuple[Factory, str]] = {
     "endpoint": (_endpoint, "endpoint-controller"),
@@ -118,6 +124,7 @@ FACTORIES: dict[str, tuple[Factory, str]] = {
     "nodeipam": (_nodeipam, "node-ipam-controller"),
     "replicaset": (_replicaset, "replicaset-controller"),
     "deployment": (_deployment, "deployment-controller"),
+    "servicelb": (_servicelb, "service-lb-controller"),
 }
 
 

@@ -44,7 +44,7 @@ class KubeletConfig:
     capacity_memory: str | None = None
     labels: dict[str, str] = field(default_factory=dict)
     relist_period: float = 1.0                 # PLEG
-    resync_period: float = 10.0                # each pod worker
+    resync_period: float = 60.0                # each pod worker (Kubernetes' --sync-frequency)
     lease_interval: float = 10.0
     status_report_interval: float = 300.0
     housekeeping_period: float = 10.0

@@ -14,6 +14,7 @@ Owns:
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import os
 import platform
@@ -118,8 +119,15 @@ def _os_image() -> str:
     return "Linux"
 
 
-def node_status(info: NodeInfo, conditions: list[dict[str, Any]]) -> dict[str, Any]:
+@functools.cache
+def _host_info() -> tuple[tuple[str, str], ...]:
     arch = {"x86_64": "amd64", "aarch64": "arm64"}.get(platform.machine(), platform.machine())
+    return (("machineID", _read("/etc/machine-id")), ("bootID", _read("/proc/sys/kernel/random/boot_id")),
+            ("kernelVersion", platform.release()), ("osImage", _os_image()), ("architecture", arch))
+
+
+def node_status(info: NodeInfo, conditions: list[dict[str, Any]]) -> dict[str, Any]:
+    host = dict(_host_info())
     return {
         "capacity": dict(info.capacity),
         "allocatable": dict(info.capacity),
@@ -128,10 +136,10 @@ def node_status(info: NodeInfo, conditions: list[dict[str, Any]]) -> dict[str, A
                       {"type": "Hostname", "address": info.node_name}],
         "daemonEndpoints": {"kubeletEndpoint": {"Port": info.port}},
         "nodeInfo": {
-            "machineID": _read("/etc/machine-id"), "systemUUID": "", "bootID": _read("/proc/sys/kernel/random/boot_id"),
-            "kernelVersion": platform.release(), "osImage": _os_image(),
+            "machineID": host["machineID"], "systemUUID": "", "bootID": host["bootID"],
+            "kernelVersion": host["kernelVersion"], "osImage": host["osImage"],
             "containerRuntimeVersion": info.runtime_version, "kubeletVersion": KUBELET_VERSION,
-            "kubeProxyVersion": "", "operatingSystem": "linux", "architecture": arch,
+            "kubeProxyVersion": "", "operatingSystem": "linux", "architecture": host["architecture"],
         },
     }
 

@@ -33,7 +33,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("-d", "--data-dir", type=Path, default=None,
                    help="this node's state (default /var/lib/pykube as root, or $PYKUBE_DATA_DIR)")
     p.add_argument("--cluster-cidr", default=DEFAULT_CLUSTER_CIDR,
-                   help="the cluster's pod range (recorded for killall's route cleanup)")
+                   help="the cluster's pod range, as given to the server (kube-proxy's masquerade "
+                        "and pod routes; killall's route cleanup)")
     p.add_argument("--join-timeout", type=float, default=300.0,
                    help="seconds to keep trying to reach the server")
 

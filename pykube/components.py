@@ -166,8 +166,9 @@ async def proxy_cleanup(state: Any) -> None:
 def dns(kubeconfig: Path, cluster_ip: str, cluster_domain: str, port: int = 53,
         advertise_address: str | None = None) -> Component | None:
     """The cluster DNS server (Service kube-system/kube-dns at `cluster_ip`, answered on the
-    node's address), or None when this build has none. When `port` is taken (a host resolver), a free port is used: pods
-    reach DNS through the Service, whose Endpoints name the real port."""
+    node's address), or None when this build has none. When `port` is taken (a host
+    resolver), a free port is used: pods reach DNS through the Service, whose Endpoints
+    name the real port."""
     try:
         from kubelet.dns import cli as dns_cli
     except ImportError:
@@ -180,7 +181,7 @@ def dns(kubeconfig: Path, cluster_ip: str, cluster_domain: str, port: int = 53,
         # from the bridge's address, which the pod's conntrack entry (DNAT from the Service
         # IP to the node address) does not match, so the pod never sees the answer.
         options.bind = options.advertise_address = dns_cli.advertise_address(options)
-        if port and not _udp_port_free(options.bind, port):
+        if port and not _port_free(options.bind, port):
             log.warning("dns: port %d is in use on this host; serving on a free port instead", port)
             options.port = 0
         started = asyncio.Event()
@@ -201,7 +202,8 @@ def dns(kubeconfig: Path, cluster_ip: str, cluster_domain: str, port: int = 53,
     return Component("dns", run)
 
 
-def _udp_port_free(host: str, port: int) -> bool:
+def _port_free(host: str, port: int) -> bool:
+    """Nothing listens on `host`:`port`, UDP or TCP."""
     for kind in (socket.SOCK_DGRAM, socket.SOCK_STREAM):
         with socket.socket(socket.AF_INET, kind) as s:
             if kind == socket.SOCK_STREAM:
@@ -211,45 +213,3 @@ def _udp_port_free(host: str, port: int) -> bool:
             except OSError:
                 return False
     return True
-
-
-def servicelb(kubeconfig: Path, identity: str, leader_elect: bool = True) -> Component | None:
-    """k3s' ServiceLB (LoadBalancer Services get the nodes' addresses), run beside the
-    controller-manager under its own Lease, unless the controller-manager has it already."""
-    try:
-        from controllers.manager import ALL_CONTROLLERS
-        from kubelet.proxy.servicelb import ServiceLBController
-    except ImportError:
-        return None
-    if "servicelb" in ALL_CONTROLLERS:
-        return None
-
-    async def run(ready: Ready) -> None:
-        from client import kubeconfig as kc
-        from client.events import EventRecorder
-        from client.leaderelection import LeaderElector
-        from client.rest import Client
-        from controllers.base import SharedInformers
-
-        async with Client(kc.load(str(kubeconfig)), component="servicelb") as client:
-            async def one_term() -> None:
-                informers = SharedInformers(client)
-                recorder = EventRecorder(client, "service-lb-controller")
-                ctl = ServiceLBController(client, informers, recorder)
-                task = asyncio.create_task(ctl.run(2))
-                try:
-                    await informers.start_all()
-                    await task
-                finally:
-                    task.cancel()
-                    await asyncio.gather(task, return_exceptions=True)
-                    await informers.stop_all()
-                    await recorder.close(timeout=1.0)
-            ready()
-            if not leader_elect:
-                await one_term()
-                raise RuntimeError("servicelb returned")
-            while True:
-                await LeaderElector(client, "kube-system", "pykube-servicelb", identity,
-                                    on_started_leading=one_term, release_on_cancel=True).run()
-    return Component("servicelb", run)

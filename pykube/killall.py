@@ -42,7 +42,8 @@ def default_data_dir() -> Path:
 def register(sub: Any) -> None:
     p = sub.add_parser("killall", help="stop the server/agent of a data dir and remove its "
                                        "containers, bridge, routes, rules and mounts")
-    p.add_argument("-d", "--data-dir", type=Path, default=None)
+    p.add_argument("-d", "--data-dir", type=Path, default=None,
+                   help="the server's or agent's data dir (default /var/lib/pykube as root, or $PYKUBE_DATA_DIR)")
     p.add_argument("--purge", action="store_true", help="also delete the data dir")
     p.add_argument("--timeout", type=float, default=20.0, help="seconds before SIGKILL")
 

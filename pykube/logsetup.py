@@ -15,7 +15,7 @@ import sys
 from pykube.supervisor import COMPONENT
 
 _PREFIXES = (  # logger name prefix -> component, most specific first
-    ("kubelet.proxy.servicelb", "servicelb"), ("kubelet.proxy", "kube-proxy"), ("kube-proxy", "kube-proxy"), ("kubelet.dns", "dns"), ("kubelet", "kubelet"),
+    ("controllers.servicelb", "servicelb"), ("kubelet.proxy", "kube-proxy"), ("kube-proxy", "kube-proxy"), ("kubelet.dns", "dns"), ("kubelet", "kubelet"),
     ("apiserver", "apiserver"), ("uvicorn", "apiserver"), ("controllers", "controller-manager"),
     ("scheduler", "scheduler"), ("supervisor", "supervisor"), ("pykube.server", "server"),
     ("pykube.agent", "agent"), ("pykube.join", "agent"), ("pykube.node", "agent"), ("pykube.killall", "killall"),

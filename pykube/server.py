@@ -123,10 +123,9 @@ async def serve(args: argparse.Namespace) -> int:
         if "controller-manager" not in args.disable:
             opts = ControllerManagerOptions(leader_elect=leader, cluster_cidr=args.cluster_cidr,
                                             identity=identity)
+            if "servicelb" in args.disable:
+                opts.controllers = ["*", "-servicelb"]
             await sup.start(components.controller_manager(admin, opts))
-            lb = None if "servicelb" in args.disable else components.servicelb(admin, identity, leader)
-            if lb is not None:
-                await sup.start(lb)
         if "scheduler" not in args.disable:
             await sup.start(components.scheduler(admin, identity, leader))
         if "dns" not in args.disable:

@@ -224,7 +224,7 @@ class Scheduler:
             self.cache.forget_pod(pod.key)
             self.queue.done(pod.key)
             self.queue.move_all_to_active_or_backoff(POD_DELETE_PLUGINS)
-        except (ClientError, OSError) as e:
+        except Exception as e:  # noqa: BLE001 - any failure: forget, back off, retry
             log.warning("binding %s to %s failed: %s", pod.key, node_name, e)
             self.cache.forget_pod(pod.key)
             q.unschedulable_plugins = set()

@@ -91,7 +91,7 @@ async def run_dns(options: DNSOptions, client: Any = None, started: asyncio.Even
                 try:
                     await ensure_registered(client, address, port, options.cluster_ip)
                 except Exception as e:  # noqa: BLE001 - retried next round
-                    log.warning("dns: registering kube-dns failed: %s", e)
+                    log.warning("registering kube-dns failed: %s", e)
             await asyncio.sleep(options.register_period)
     finally:
         await server.stop()

@@ -52,7 +52,7 @@ async def ensure_registered(client: Client, address: str, port: int,
     try:
         svc = await client.get(Service, NAME, namespace=NAMESPACE)
         if svc.spec is not None and svc.spec.cluster_ip != cluster_ip:
-            log.warning("dns: %s/%s has ClusterIP %s, not %s; pods configured for %s will not reach it",
+            log.warning("%s/%s has ClusterIP %s, not %s; pods configured for %s will not reach it",
                         NAMESPACE, NAME, svc.spec.cluster_ip, cluster_ip, cluster_ip)
         if svc.spec is not None and (_ports_differ(svc, port) or svc.spec.selector):
             svc.spec.ports = service_ports(port)
@@ -61,7 +61,7 @@ async def ensure_registered(client: Client, address: str, port: int,
     except NotFound:
         try:
             await client.create(dns_service(cluster_ip, port))
-            log.info("dns: created Service %s/%s at %s", NAMESPACE, NAME, cluster_ip)
+            log.info("created Service %s/%s at %s", NAMESPACE, NAME, cluster_ip)
         except AlreadyExists:
             pass
     subsets = dns_subsets(address, port)
@@ -71,12 +71,12 @@ async def ensure_registered(client: Client, address: str, port: int,
             ep.subsets = subsets
             ep.metadata.labels = dict(LABELS)
             await client.update(ep)
-            log.info("dns: Endpoints %s/%s -> %s:%d", NAMESPACE, NAME, address, port)
+            log.info("Endpoints %s/%s -> %s:%d", NAMESPACE, NAME, address, port)
     except NotFound:
         try:
             await client.create(Endpoints(metadata=ObjectMeta(name=NAME, namespace=NAMESPACE, labels=dict(LABELS)),
                                           subsets=subsets))
-            log.info("dns: Endpoints %s/%s -> %s:%d", NAMESPACE, NAME, address, port)
+            log.info("Endpoints %s/%s -> %s:%d", NAMESPACE, NAME, address, port)
         except AlreadyExists:
             pass
     except Conflict:

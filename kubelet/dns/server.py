@@ -137,7 +137,7 @@ class DNSServer:
                     raise
                 continue
             self._udp, self.port = transport, chosen  # type: ignore[assignment]
-            log.info("dns: serving on %s:%d (udp+tcp)", host, chosen)
+            log.info("serving on %s:%d (udp+tcp)", host, chosen)
             return chosen
         raise OSError("no port free for both UDP and TCP")
 
@@ -203,7 +203,7 @@ class DNSServer:
                     return await asyncio.wait_for(self._forward_tcp(data, host, port), self.forward_timeout)
                 return await self._forward_udp(data, host, port)
             except (OSError, TimeoutError, asyncio.IncompleteReadError) as e:
-                log.debug("dns: upstream %s:%d failed: %s", host, port, e)
+                log.debug("upstream %s:%d failed: %s", host, port, e)
         return None
 
     async def _forward_udp(self, data: bytes, host: str, port: int) -> bytes:

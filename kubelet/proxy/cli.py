@@ -85,7 +85,7 @@ async def cleanup(options: ProxyOptions) -> None:
     runner = Runner(list(options.exec_prefix))
     removed = await IPTables(runner).cleanup()
     await RouteManager(None, options.node_name, options.cluster_cidr, runner).cleanup()
-    log.info("kube-proxy cleanup: %s", "rules removed" if removed else "nothing to remove")
+    log.info("cleanup: %s", "rules removed" if removed else "nothing to remove")
 
 
 async def run_proxy(options: ProxyOptions, client: Any = None) -> None:

@@ -216,7 +216,8 @@ class Proxier:
             m.rules.labels(table).set(n)
         if pending is not None:
             m.programming.observe(done - pending)
-        log.debug("%s sync: %d lines in %.3fs", "full" if full else "partial", text.count("\n"), done - t0)
+        (log.info if full else log.debug)("%s sync: %d restore lines in %.3fs", "full" if full else "partial",
+                                          text.count("\n"), done - t0)
         async with self._synced:
             self._synced.notify_all()
 
@@ -273,7 +274,7 @@ class Proxier:
                 await inf.start()
             for inf in self._informers:
                 await inf.wait_synced()
-            log.info("kube-proxy: caches synced (%d services), syncing rules", len(self._ports))
+            log.info("caches synced (%d services), syncing rules", len(self._ports))
             await self.sync_loop()
         finally:
             for inf in self._informers:
@@ -304,7 +305,7 @@ class Proxier:
             except asyncio.CancelledError:
                 raise
             except Exception as e:  # noqa: BLE001 - the next (full) sync retries
-                log.error("kube-proxy: sync failed (%s); retrying in %.1fs", e, retry)
+                log.error("sync failed (%s); retrying in %.1fs", e, retry)
                 await asyncio.sleep(retry)
                 retry = min(retry * 2, 30.0)
                 self._dirty.set()

@@ -10,12 +10,15 @@ trackers do:
 - `sessionAffinity: ClientIP` carries `sessionAffinityConfig.clientIP.timeoutSeconds`
   (default 10800).
 - Only `addresses` (ready) of an Endpoints subset count; `notReadyAddresses` never do.
+- This proxier programs IPv4 (`iptables`): IPv6 cluster, load-balancer, external and
+  endpoint addresses are left out, so one dual-stack object can never break a restore.
 - `stale_udp_flows` lists the conntrack entries to drop after a UDP service changes
   (kube-proxy's conntrack cleanup): a service that gains endpoints from none, and an
   endpoint that went away.
 """
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -24,6 +27,13 @@ from kubelet.proxy.rules import DEFAULT_AFFINITY_SECONDS, Endpoint, ServicePortI
 
 PortKey = tuple[str, str]          # (ServicePortName string, lower-case protocol)
 EndpointsByPort = dict[tuple[str, str], tuple[Endpoint, ...]]  # (port name, protocol) -> ready
+
+
+def is_ipv4(text: str | None) -> bool:
+    try:
+        return ipaddress.ip_address(text or "").version == 4
+    except ValueError:
+        return False
 
 
 def _affinity_seconds(svc: Service) -> int:
@@ -40,20 +50,20 @@ def service_ports(svc: Service) -> list[ServicePortInfo]:
     if spec is None or spec.type == "ExternalName":
         return []
     cip = spec.cluster_ip
-    if not cip or cip == "None":
-        return []
+    if not is_ipv4(cip):
+        return []            # headless ("None"), not yet allocated, or IPv6
     stype = spec.type or "ClusterIP"
     lb_ips: tuple[str, ...] = ()
     if stype == "LoadBalancer" and svc.status and svc.status.load_balancer:
-        lb_ips = tuple(i.ip for i in svc.status.load_balancer.ingress or [] if i.ip)
-    external = tuple(spec.external_ips or [])
+        lb_ips = tuple(i.ip for i in svc.status.load_balancer.ingress or [] if is_ipv4(i.ip))
+    external = tuple(ip for ip in spec.external_ips or [] if is_ipv4(ip))
     affinity = _affinity_seconds(svc)
     out = []
     for p in spec.ports or []:
         out.append(ServicePortInfo(
             namespace=svc.metadata.namespace or "default", name=svc.metadata.name or "",
             port_name=p.name or "", protocol=(p.protocol or "TCP").upper(), port=p.port,
-            cluster_ip=cip,
+            cluster_ip=str(cip),
             node_port=(p.node_port or 0) if stype in ("NodePort", "LoadBalancer") else 0,
             load_balancer_ips=lb_ips, external_ips=external, affinity_seconds=affinity))
     return out
@@ -62,7 +72,7 @@ def service_ports(svc: Service) -> list[ServicePortInfo]:
 def ready_endpoints(ep: Endpoints) -> EndpointsByPort:
     out: dict[tuple[str, str], list[Endpoint]] = {}
     for subset in ep.subsets or []:
-        addrs = subset.addresses or []
+        addrs = [a for a in subset.addresses or [] if is_ipv4(a.ip)]
         for port in subset.ports or []:
             bucket = out.setdefault((port.name or "", (port.protocol or "TCP").lower()), [])
             bucket.extend(Endpoint(a.ip, port.port) for a in addrs)

@@ -33,7 +33,7 @@ from kubelet.podconfig import NodeContext, dns_config
 from kubelet.proxy.iptables import IPTables, Runner
 from kubelet.proxy.proxier import Proxier, ProxierConfig
 from kubelet.proxy.routes import EXEMPT_COMMENT, ROUTE_PROTO, RouteManager
-from kubelet.proxy.servicelb import ServiceLBController
+from controllers.servicelb import ServiceLBController
 from tests.support.netns_node import NetnsLab, NetnsNode, PodHandle
 
 REPO = Path(__file__).resolve().parents[2]

@@ -60,8 +60,10 @@ async def test_replicaset_converges_replaces_and_scales_down(kube: Client,
 
             victim = watch.pods()[0]
             await kube.delete(Pod, victim.name, "default")
-            await eventually(lambda: ready_pods(watch, 3), what="replacement")
-            assert victim.metadata.uid not in {p.metadata.uid for p in watch.pods()}
+            async def replaced() -> bool:
+                gone = victim.metadata.uid not in {p.metadata.uid for p in watch.pods()}
+                return gone and await ready_pods(watch, 3)
+            await eventually(replaced, what="replacement")
 
             await kube.patch(ReplicaSet, "web", {"spec": {"replicas": 1}}, "default")
             await eventually(lambda: ready_pods(watch, 1), what="scale down to 1")

@@ -22,7 +22,7 @@ from kubelet.dns import registration
 from kubelet.dns.cli import DNSOptions, run_dns
 from kubelet.proxy.proxier import Proxier, ProxierConfig
 from kubelet.proxy.rules import Endpoint, ServicePortInfo, endpoint_chain, service_chain
-from kubelet.proxy.servicelb import ServiceLBController
+from controllers.servicelb import ServiceLBController
 from tests.support.dns_client import udp_query
 from tests.support.fake_iptables import FakeIPTables
 

@@ -8,7 +8,7 @@ import pytest
 
 from api.models import Node, Service
 from kubelet.proxy import cli
-from kubelet.proxy.servicelb import ENABLE_LB_LABEL, current_ingress, lb_ingress, with_ingress
+from controllers.servicelb import ENABLE_LB_LABEL, current_ingress, lb_ingress, with_ingress
 
 
 def node(name: str, ip: str, ready: bool = True, labels: dict[str, str] | None = None,

@@ -27,6 +27,7 @@ def test_headless_external_name_and_unallocated_get_nothing() -> None:
     assert service_ports(svc({"clusterIP": "None", "ports": [{"port": 80}]})) == []
     assert service_ports(svc({"type": "ExternalName", "externalName": "x.example"})) == []
     assert service_ports(svc({"ports": [{"port": 80}]})) == []
+    assert service_ports(svc({"clusterIP": "fd00::10", "ports": [{"port": 80}]})) == []
 
 
 def test_nodeport_load_balancer_affinity() -> None:
@@ -48,7 +49,7 @@ def test_only_ready_addresses_count() -> None:
     ep = Endpoints.from_dict({"metadata": {"name": "web", "namespace": "default"}, "subsets": [
         {"addresses": [{"ip": "10.244.1.5"}], "notReadyAddresses": [{"ip": "10.244.1.6"}],
          "ports": [{"name": "http", "port": 8080}]},
-        {"addresses": [{"ip": "10.244.2.5"}], "ports": [{"name": "http", "port": 8080}]}]})
+        {"addresses": [{"ip": "10.244.2.5"}, {"ip": "fd00::5"}], "ports": [{"name": "http", "port": 8080}]}]})
     by_port = ready_endpoints(ep)
     assert by_port == {("http", "tcp"): (Endpoint("10.244.1.5", 8080), Endpoint("10.244.2.5", 8080))}
     s = svc({"clusterIP": "10.96.0.5", "ports": [{"name": "http", "port": 80}]})

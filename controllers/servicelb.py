@@ -96,4 +96,4 @@ class ServiceLBController(Controller):
             await self.client.update_status(with_ingress(svc, want))
         except NotFound:
             return
-        log.info("servicelb: %s ingress %s", key, ",".join(want) or "<none>")
+        log.info("%s ingress %s", key, ",".join(want) or "<none>")
