@@ -84,7 +84,7 @@ class PortAllocator:
                 raise AllocationError(
                     f"provided port is not in the valid range. The range of valid ports is {self.low}-{self.high}")
             if want in self.used:
-                raise AllocationError(f"provided port is already allocated")
+                raise AllocationError("provided port is already allocated")
             self.used.add(want)
             return want
         free = self.high - self.low + 1 - len(self.used)

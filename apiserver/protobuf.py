@@ -88,8 +88,8 @@ def _scalars(typ: str, wt: int, v: Value) -> list[Any]:
         assert isinstance(v, bytes)
         out, i = [], 0
         while i < len(v):
-            x, i = _varint(v, i)
-            out.append(bool(x) if typ == "bool" else _signed(x))
+            item, i = _varint(v, i)
+            out.append(bool(item) if typ == "bool" else _signed(item))
         return out
     if typ == "int":
         if not isinstance(v, int):

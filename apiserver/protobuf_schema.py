@@ -14,7 +14,7 @@ Messages or fields not listed are dropped with a warning naming them.
 from __future__ import annotations
 
 REPEATED, PTR, INLINE = 1, 2, 4
-R, P, I = REPEATED, PTR, INLINE
+R, P, INL = REPEATED, PTR, INLINE
 
 Field = tuple[str, str, int]
 
@@ -100,16 +100,16 @@ _CORE: dict[str, dict[int, Field]] = {
     "ObjectFieldSelector": {1: ("apiVersion", "string", 0), 2: ("fieldPath", "string", 0)},
     "ResourceFieldSelector": {1: ("containerName", "string", 0), 2: ("resource", "string", 0),
                               3: ("divisor", "quantity", 0)},
-    "KeySelector": {1: ("localObjectReference", "LocalObjectReference", I), 2: ("key", "string", 0),
+    "KeySelector": {1: ("localObjectReference", "LocalObjectReference", INL), 2: ("key", "string", 0),
                     3: ("optional", "bool", P)},
     "EnvFromSource": {1: ("prefix", "string", 0), 2: ("configMapRef", "EnvSource", P),
                       3: ("secretRef", "EnvSource", P)},
-    "EnvSource": {1: ("localObjectReference", "LocalObjectReference", I), 2: ("optional", "bool", P)},
+    "EnvSource": {1: ("localObjectReference", "LocalObjectReference", INL), 2: ("optional", "bool", P)},
     "ResourceRequirements": {1: ("limits", "map:quantity", 0), 2: ("requests", "map:quantity", 0)},
     "VolumeMount": {1: ("name", "string", 0), 2: ("readOnly", "bool", 0), 3: ("mountPath", "string", 0),
                     4: ("subPath", "string", 0), 5: ("mountPropagation", "string", P),
                     6: ("subPathExpr", "string", 0)},
-    "Volume": {1: ("name", "string", 0), 2: ("volumeSource", "VolumeSource", I)},
+    "Volume": {1: ("name", "string", 0), 2: ("volumeSource", "VolumeSource", INL)},
     "VolumeSource": {1: ("hostPath", "HostPathVolumeSource", P), 2: ("emptyDir", "EmptyDirVolumeSource", P),
                      6: ("secret", "SecretVolumeSource", P),
                      10: ("persistentVolumeClaim", "PersistentVolumeClaimVolumeSource", P),
@@ -118,14 +118,14 @@ _CORE: dict[str, dict[int, Field]] = {
     "EmptyDirVolumeSource": {1: ("medium", "string", 0), 2: ("sizeLimit", "quantity", P)},
     "SecretVolumeSource": {1: ("secretName", "string", 0), 2: ("items", "KeyToPath", R),
                            3: ("defaultMode", "int", P), 4: ("optional", "bool", P)},
-    "ConfigMapVolumeSource": {1: ("localObjectReference", "LocalObjectReference", I),
+    "ConfigMapVolumeSource": {1: ("localObjectReference", "LocalObjectReference", INL),
                               2: ("items", "KeyToPath", R), 3: ("defaultMode", "int", P),
                               4: ("optional", "bool", P)},
     "KeyToPath": {1: ("key", "string", 0), 2: ("path", "string", 0), 3: ("mode", "int", P)},
     "PersistentVolumeClaimVolumeSource": {1: ("claimName", "string", 0), 2: ("readOnly", "bool", 0)},
     "Toleration": {1: ("key", "string", 0), 2: ("operator", "string", 0), 3: ("value", "string", 0),
                    4: ("effect", "string", 0), 5: ("tolerationSeconds", "int", P)},
-    "Probe": {1: ("handler", "ProbeHandler", I), 2: ("initialDelaySeconds", "int", 0),
+    "Probe": {1: ("handler", "ProbeHandler", INL), 2: ("initialDelaySeconds", "int", 0),
               3: ("timeoutSeconds", "int", 0), 4: ("periodSeconds", "int", 0),
               5: ("successThreshold", "int", 0), 6: ("failureThreshold", "int", 0),
               7: ("terminationGracePeriodSeconds", "int", P)},

@@ -354,7 +354,7 @@ def _qos_class(pod: dict[str, Any]) -> str:
     lims = [((c.get("resources") or {}).get("limits") or {}) for c in containers]
     if not any(reqs) and not any(lims):
         return "BestEffort"
-    if all(l.get("cpu") and l.get("memory") and (not r or (r.get("cpu") in (None, l.get("cpu")) and
-           r.get("memory") in (None, l.get("memory")))) for r, l in zip(reqs, lims)):
+    if all(lim.get("cpu") and lim.get("memory") and (not r or (r.get("cpu") in (None, lim.get("cpu")) and
+           r.get("memory") in (None, lim.get("memory")))) for r, lim in zip(reqs, lims)):
         return "Guaranteed"
     return "Burstable"

@@ -3,7 +3,10 @@
 Owns `APIServerConfig` and `APIServer`: opens the store, fills the watch cache, rebuilds the
 allocators, makes sure the built-in objects exist (namespaces default, kube-system,
 kube-public, kube-node-lease; the `kubernetes` Service at the first service IP and its
-Endpoints), generates TLS material and admin.kubeconfig, and serves the app with uvicorn.
+Endpoints), generates TLS material and admin.kubeconfig, wires the kubelet proxy (pod logs
+and exec), and serves the app with uvicorn (httptools, no access log, signals left to the
+caller). `tune_gc` makes the cyclic collector run rarely in a process that holds a cache
+of every object.
 """
 from __future__ import annotations
 

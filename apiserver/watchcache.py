@@ -237,12 +237,15 @@ class WatchCache:
 
     async def _load(self) -> None:
         for c in self.caches.values():
-            c.objects.clear(); c.by_namespace.clear(); c.by_node.clear(); c.history.clear()
+            c.objects.clear()
+            c.by_namespace.clear()
+            c.by_node.clear()
+            c.history.clear()
         res = await self.backend.list("/registry/")
         for kv in res.items:
-            c = self._cache_for_key(kv.key)
-            if c is not None:
-                c.load(decode(kv.key, kv.value, kv.mod_revision))
+            rc = self._cache_for_key(kv.key)
+            if rc is not None:
+                rc.load(decode(kv.key, kv.value, kv.mod_revision))
         self.rv = res.revision
         for c in self.caches.values():
             c.window_start = res.revision

@@ -111,6 +111,7 @@ async def run_raw(url: str, n: int, concurrency: int) -> float:
     backend = open_backend(url)
     await backend.start()
     try:
+        await raw_write_rate(backend, min(200, n), concurrency)      # warm up, as the API run does
         return await raw_write_rate(backend, n, concurrency)
     finally:
         await backend.close()

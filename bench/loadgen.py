@@ -4,7 +4,7 @@ Owns `create_pods(...)`: `concurrency` keep-alive connections, each sending
 `POST /api/v1/namespaces/<ns>/pods` one after another, with request bytes built from a
 pre-encoded body and responses read by Content-Length (or chunked), so the client spends
 well under a tenth of a millisecond per request and the figures measure the server, not
-the client. Run as a module it is one load process (`bench/api.py` starts one or more):
+the client. Two untimed creates per connection warm the server up first. Run as a module it is one load process (`bench/api.py` starts one or more):
 
     python -m bench.loadgen --server https://127.0.0.1:6443 --token T --ca ca.crt \
         --pods 2000 --first 0 --concurrency 32
@@ -73,23 +73,29 @@ async def create_pods(server: str, token: str, ca_file: str, n: int, first: int 
     u = urlsplit(server)
     ctx = ssl.create_default_context(cafile=ca_file) if u.scheme == "https" else None
     port = u.port or (443 if ctx else 80)
-    requests = _requests(u.netloc, token, namespace, (f"bench-{i}" for i in range(first, first + n)))
     conns = [await asyncio.open_connection(u.hostname, port, ssl=ctx)
              for _ in range(max(1, min(concurrency, n)))]
     latencies: list[float] = []
 
-    async def worker(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    async def worker(reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
+                     requests: Iterator[bytes], timed: bool) -> None:
         for req in requests:
             t0 = time.perf_counter()
             writer.write(req)
             status, body = await _read_response(reader)
-            latencies.append(time.perf_counter() - t0)
+            if timed:
+                latencies.append(time.perf_counter() - t0)
             if status != 201:
                 raise LoadError(f"create failed: {status} {body[:300].decode(errors='replace')}")
 
+    # warm up (untimed): a couple of creates per connection, so the first timed requests
+    # do not pay for the server's lazy start-up work
+    warm = _requests(u.netloc, token, namespace, (f"warm-{first}-{i}" for i in range(2 * len(conns))))
+    await asyncio.gather(*(worker(r, w, warm, False) for r, w in conns))
+    requests = _requests(u.netloc, token, namespace, (f"bench-{i}" for i in range(first, first + n)))
     start = time.monotonic()
     try:
-        await asyncio.gather(*(worker(r, w) for r, w in conns))
+        await asyncio.gather(*(worker(r, w, requests, True) for r, w in conns))
     finally:
         end = time.monotonic()
         for _, w in conns:

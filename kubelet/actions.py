@@ -3,13 +3,16 @@
 Owns `compute_pod_actions`, Kubernetes' kuberuntime_manager computePodActions:
 - a missing, not-ready or IP-less sandbox means "kill the pod and create a new sandbox"
   (attempt + 1), and then every container starts again, except (OnFailure) those that
-  already succeeded; a `Never` pod whose containers already ran gets no new sandbox;
+  already succeeded; a `Never` pod whose containers already ran, or a pod with nothing
+  left to start, gets no new sandbox;
 - a container that is not running is started when the restart policy says so
   (`should_restart`: never after success under OnFailure, never under Never; created and
   unknown containers always); the crash-loop backoff is applied when starting;
 - a running container is killed (and restarted unless the policy forbids) when its spec
   hash changed or its liveness / startup probe failed;
-- when nothing runs and nothing will start, the pod is killed (its sandbox stopped).
+- when nothing runs and nothing will start, the pod is killed (its sandbox stopped);
+- init containers run first, one at a time, each to success (`init_progress`); a failed
+  one is restarted (with backoff) unless the policy is Never, which fails the pod.
 """
 from __future__ import annotations
 
@@ -65,6 +68,26 @@ def sandbox_changed(pod: Pod, rp: RuntimePod) -> tuple[bool, int, str]:
     return False, sb.attempt, sb.id
 
 
+def init_progress(pod: Pod, rp: RuntimePod) -> tuple[bool, str | None, ContainerStatus | None]:
+    """(init done, the init container to start next, its last run when that failed).
+
+    Init containers run one at a time, in order, each to success. Once any app container
+    has run, initialisation happened in the past (its records may be gone)."""
+    assert pod.spec is not None
+    if any(rp.latest(c.name) is not None for c in pod.spec.containers):
+        return True, None, None
+    for c in pod.spec.init_containers or []:
+        st = rp.latest(c.name)
+        if st is None:
+            return False, c.name, None
+        if st.state == ContainerState.RUNNING:
+            return False, None, None
+        if st.state == ContainerState.EXITED and st.exit_code == 0:
+            continue
+        return False, c.name, st if st.state == ContainerState.EXITED else None
+    return True, None, None
+
+
 def compute_pod_actions(pod: Pod, rp: RuntimePod, unhealthy: dict[str, str] | None = None) -> PodActions:
     """`unhealthy` maps a running container's id to why its liveness/startup probe failed."""
     assert pod.spec is not None
@@ -78,9 +101,25 @@ def compute_pod_actions(pod: Pod, rp: RuntimePod, unhealthy: dict[str, str] | No
         if policy == "Never" and attempt != 0 and rp.containers:
             actions.create_sandbox = False
             return actions
+        if pod.spec.init_containers:
+            actions.start = [pod.spec.init_containers[0].name]
+            return actions
         actions.start = [c.name for c in pod.spec.containers
                          if not (policy == "OnFailure" and _succeeded(rp, c))]
+        if not actions.start:
+            actions.create_sandbox = False  # nothing would run in it
         return actions
+    if pod.spec.init_containers:
+        done, nxt, failed = init_progress(pod, rp)
+        if not done:
+            if failed is not None and policy == "Never":
+                actions.kill_pod = True  # an init container failed: so did the pod
+            elif nxt is not None:
+                st = rp.latest(nxt)
+                if st is not None and st.state == ContainerState.CREATED:
+                    actions.kill[st.id] = "never started"
+                actions.start = [nxt]
+            return actions
     keep = 0
     for c in pod.spec.containers:
         st = rp.latest(c.name)

@@ -2,8 +2,7 @@
 
 Owns `HollowNodes`: N `Kubelet`s named `<prefix><i>`, each with the fake runtime (pods
 go Running and Ready after `start_delay`, IPs from the node's pod CIDR), its own small
-data dir, its API on a free port, and one shared REST client (one connection pool and
-TLS context for all of them). Pod CIDRs are handed out from `cidr_base` (a /24 per
+data dir, its API on a free port and its own REST client. Pod CIDRs are handed out from `cidr_base` (a /24 per
 node, smaller when more nodes than /24s) unless `cidr_base` is None, in which case the
 node IPAM controller must set them.
 Runs as `python -m kubelet.hollow --kubeconfig F --count 100`.
@@ -20,6 +19,7 @@ import tempfile
 from pathlib import Path
 
 from client import kubeconfig
+from client.kubeconfig import ClientConfig
 from client.rest import Client
 from kubelet.config import KubeletConfig
 from kubelet.kubelet import Kubelet
@@ -38,17 +38,20 @@ def pod_cidrs(base: str, count: int) -> list[str]:
 
 
 class HollowNodes:
-    def __init__(self, client: Client, count: int, data_dir: Path, prefix: str = "hollow-node-",
+    """`count` hollow kubelets; each gets its own REST client for `client_config` (a
+    shared one would scan hundreds of pooled connections on every request)."""
+
+    def __init__(self, client_config: ClientConfig, count: int, data_dir: Path, prefix: str = "hollow-node-",
                  start_delay: float = 0.0, cidr_base: str | None = "10.244.0.0/16",
                  serve_api: bool = True, **config: object) -> None:
         cidrs = pod_cidrs(cidr_base, count) if cidr_base else [None] * count
-        self.client = client
+        self.clients = [Client(client_config, component="hollow-kubelet") for _ in range(count)]
         self.kubelets = [
             Kubelet(KubeletConfig(node_name=f"{prefix}{i}", data_dir=data_dir / f"{prefix}{i}", runtime="fake",
                                   port=0, pod_cidr=cidrs[i], fake_start_delay=start_delay,
                                   serve_api=serve_api, capacity_cpu="4", capacity_memory="16Gi",
                                   **config),  # type: ignore[arg-type]
-                    client=client)
+                    client=self.clients[i])
             for i in range(count)
         ]
 
@@ -58,6 +61,7 @@ class HollowNodes:
 
     async def stop(self) -> None:
         await asyncio.gather(*(k.stop() for k in self.kubelets), return_exceptions=True)
+        await asyncio.gather(*(c.close() for c in self.clients), return_exceptions=True)
 
     async def __aenter__(self) -> HollowNodes:
         await self.start()
@@ -68,9 +72,9 @@ class HollowNodes:
 
 
 async def _main(args: argparse.Namespace) -> None:
-    client = Client(kubeconfig.load(args.kubeconfig), component="hollow-kubelet")
+    config = kubeconfig.load(args.kubeconfig)
     with tempfile.TemporaryDirectory(prefix="pykube-hollow-") as tmp:
-        nodes = HollowNodes(client, args.count, Path(args.data_dir or tmp), args.prefix, args.start_delay,
+        nodes = HollowNodes(config, args.count, Path(args.data_dir or tmp), args.prefix, args.start_delay,
                             None if args.no_pod_cidr else args.cidr_base)
         try:
             await nodes.start()
@@ -78,7 +82,6 @@ async def _main(args: argparse.Namespace) -> None:
             await asyncio.Event().wait()
         finally:
             await nodes.stop()
-            await client.close()
 
 
 def main(argv: list[str] | None = None) -> int:

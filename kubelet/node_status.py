@@ -218,7 +218,12 @@ class NodeStatusManager:
 
     async def update_status(self, node: Node | None = None, force: bool = False) -> bool:
         if node is None:
-            node = await self.client.get(Node, self.info.node_name)
+            try:
+                node = await self.client.get(Node, self.info.node_name)
+            except NotFound:  # deleted behind our back: register again, as a kubelet does
+                log.warning("node %s is gone; registering it again", self.info.node_name)
+                await self._register()
+                return True
         await self._note_pod_cidr(node)
         prev = node.status.to_dict().get("conditions") if node.status else None
         status = node_status(self.info, node_conditions(await self.problems(), prev, now_rfc3339()))

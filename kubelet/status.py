@@ -7,14 +7,14 @@ Owns:
   podIP(s), hostIP(s), startTime, and one containerStatus per spec container (state
   waiting / running / terminated with reason and exit code, lastState, restartCount,
   ready, started, image, imageID, containerID), in the wire (camelCase) form.
-- `StatusManager`: remembers what it wrote per pod uid and sends a merge patch of
-  pods/status only when the generated status differs from both that and the pod's
-  current status (so an unchanged pod costs no write).
+- `StatusManager`: sends a merge patch of pods/status only when the generated status
+  differs from the pod's current one (and is not the write it just made), so an
+  unchanged pod costs no write.
 """
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -143,17 +143,43 @@ def _condition(old: dict[str, dict[str, Any]], ctype: str, ok: bool, now: str,
     return c
 
 
+def _init_statuses(pod: Pod, rp: RuntimePod, ctx: StatusContext) -> tuple[list[dict[str, Any]], bool, bool]:
+    """(initContainerStatuses, all init containers done, one failed)."""
+    assert pod.spec is not None
+    inits = pod.spec.init_containers or []
+    out = []
+    for c in inits:
+        instances = rp.by_name(c.name)
+        waiting = ctx.waiting if instances else {c.name: ("PodInitializing", ""), **ctx.waiting}
+        cs = container_status(c.name, c.image or "", False, False, instances, replace(ctx, waiting=waiting))
+        term = (cs.get("state") or {}).get("terminated")
+        cs["ready"] = bool(term) and term.get("exitCode") == 0
+        out.append(cs)
+    app_ran = any(rp.latest(c.name) is not None for c in pod.spec.containers)
+    initialized = app_ran or all(cs["ready"] for cs in out)
+    failed = any(((cs.get("state") or {}).get("terminated") or (cs.get("lastState") or {}).get("terminated") or {})
+                 .get("exitCode", 0) != 0 for cs in out)
+    return out, initialized, failed
+
+
 def generate_pod_status(pod: Pod, rp: RuntimePod, ctx: StatusContext) -> Status:
     """The status the kubelet reports for `pod` given what the runtime holds for it."""
     spec = pod.spec
     assert spec is not None
     old = pod.status.to_dict() if pod.status else {}
     now = now_rfc3339(ctx.now)
+    init_statuses, initialized, init_failed = _init_statuses(pod, rp, ctx)
+    if not initialized:  # app containers wait for the init containers
+        ctx = replace(ctx, waiting={**{c.name: ("PodInitializing", "") for c in spec.containers}, **ctx.waiting})
     statuses = []
     for c in spec.containers:
         statuses.append(container_status(c.name, c.image or "", c.readiness_probe is not None,
                                          c.startup_probe is not None, rp.by_name(c.name), ctx))
-    phase = pod_phase(spec.restart_policy or "Always", statuses)
+    policy = spec.restart_policy or "Always"
+    if initialized:
+        phase = pod_phase(policy, statuses)
+    else:
+        phase = "Failed" if init_failed and policy == "Never" else "Pending"
     if pod.status and pod.status.phase in ("Succeeded", "Failed"):
         phase = pod.status.phase  # terminal phases never change
     terminal = phase in ("Succeeded", "Failed")
@@ -169,7 +195,10 @@ def generate_pod_status(pod: Pod, rp: RuntimePod, ctx: StatusContext) -> Status:
     sandbox_ok = sb is not None and sb.state == SandboxState.READY and (bool(sb.ip) or bool(spec.host_network))
     conditions = [
         _condition(old_conds, "PodReadyToStartContainers", sandbox_ok, now),
-        _condition(old_conds, "Initialized", True, now),
+        _condition(old_conds, "Initialized", initialized, now,
+                   "" if initialized else "ContainersNotInitialized",
+                   "" if initialized else "containers with incomplete status: "
+                   f"[{' '.join(s['name'] for s in init_statuses if not s['ready'])}]"),
         _condition(old_conds, "Ready", ready, now, reason, msg),
         _condition(old_conds, "ContainersReady", ready, now, reason, msg),
         old_conds.get("PodScheduled") or _condition(old_conds, "PodScheduled", True, now),
@@ -191,6 +220,8 @@ def generate_pod_status(pod: Pod, rp: RuntimePod, ctx: StatusContext) -> Status:
         status["podIP"] = ips[0]
         status["podIPs"] = [{"ip": ip} for ip in ips]
     status["startTime"] = old.get("startTime") or now
+    if init_statuses:
+        status["initContainerStatuses"] = init_statuses
     status["containerStatuses"] = statuses
     if old.get("qosClass"):
         status["qosClass"] = old["qosClass"]
@@ -203,33 +234,50 @@ def normalize(status: Status) -> Status:
 
 
 class StatusManager:
-    """Writes pods/status with a merge patch, only when the status changed."""
+    """Writes pods/status with a merge patch, only when the status changed.
+
+    The pod as the informer has it is the truth: a status someone else wrote (the node
+    lifecycle controller marking pods NotReady) is overwritten at the next sync. Our own
+    write is remembered with its resourceVersion, so while the informer has not caught
+    up with it the same status is not sent twice."""
 
     def __init__(self, client: Client) -> None:
         self.client = client
-        self._written: dict[str, Status] = {}
+        self._written: dict[str, tuple[Status, int]] = {}
         self.writes = 0
 
     def forget(self, uid: str) -> None:
         self._written.pop(uid, None)
 
     def last(self, uid: str) -> Status | None:
-        return self._written.get(uid)
+        w = self._written.get(uid)
+        return w[0] if w else None
 
     async def set(self, pod: Pod, status: Status) -> bool:
         """Write `status` unless the pod already has it; True when a write happened."""
         uid = pod.metadata.uid or ""
         current = normalize(pod.status.to_dict()) if pod.status else {}
-        if status == current or status == self._written.get(uid):
+        if status == current:
             return False
-        base = self._written.get(uid) or current
+        written = self._written.get(uid)
+        seen_rv = _rv(pod.metadata.resource_version)
+        if written is not None and written[0] == status and seen_rv <= written[1]:
+            return False  # the informer has not seen our write yet
+        base = written[0] if written is not None and seen_rv <= written[1] else current
         patch: dict[str, Any] = {k: None for k in base if k not in status}
         patch.update(status)
         try:
-            await self.client.patch(Pod, pod.metadata.name or "", {"status": patch},
-                                    namespace=pod.metadata.namespace, subresource="status")
+            out = await self.client.patch(Pod, pod.metadata.name or "", {"status": patch},
+                                          namespace=pod.metadata.namespace, subresource="status")
         except NotFound:
             return False
-        self._written[uid] = status
+        self._written[uid] = (status, _rv(getattr(getattr(out, "metadata", None), "resource_version", None)))
         self.writes += 1
         return True
+
+
+def _rv(value: str | None) -> int:
+    try:
+        return int(value or 0)
+    except ValueError:
+        return 0

@@ -99,7 +99,7 @@ class PodSyncer:
     async def _start(self, pod: Pod, name: str, sid: str, attempt: int, ip: str, rp: RuntimePod,
                      result: SyncResult) -> None:
         assert pod.spec is not None
-        c = next(c for c in pod.spec.containers if c.name == name)
+        c = next(c for c in [*(pod.spec.init_containers or []), *pod.spec.containers] if c.name == name)
         prev = rp.latest(name)
         key = backoff_key(pod.metadata.uid or "", name)
         if prev is not None and prev.state == ContainerState.EXITED and prev.finished_at is not None:

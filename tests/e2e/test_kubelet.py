@@ -66,9 +66,12 @@ def images(tmp_path_factory: pytest.TempPathFactory) -> Path:
 async def e2e(tmp_path_factory: pytest.TempPathFactory, images: Path) -> AsyncIterator[E2E]:
     base = tmp_path_factory.mktemp("kubelet-e2e")
     async with running_apiserver(base / "apiserver") as srv:
-        proxy = KubeletProxy(srv.registry.get, srv.token)
-        srv.handlers.kubelet_proxy = proxy  # type: ignore[union-attr]
-        install_exec_websocket(srv._server.config.app.app, proxy, srv.authn.user_for)  # type: ignore[union-attr]
+        proxy = getattr(srv, "kubelet_proxy", None)
+        own_proxy = proxy is None
+        if proxy is None:  # an apiserver that does not wire its kubelet proxy itself
+            proxy = KubeletProxy(srv.registry.get, srv.token)
+            srv.handlers.kubelet_proxy = proxy  # type: ignore[union-attr]
+            install_exec_websocket(srv._server.config.app.app, proxy, srv.authn.user_for)  # type: ignore[union-attr]
         client = Client(kubeconfig.load(srv.kubeconfig_path), component="e2e")
         node = KubeletNode(base, srv.kubeconfig_path)
         node.images_dir.mkdir(parents=True)
@@ -82,7 +85,8 @@ async def e2e(tmp_path_factory: pytest.TempPathFactory, images: Path) -> AsyncIt
         finally:
             problems = await node.cleanup()
             await client.close()
-            await proxy.close()
+            if own_proxy:
+                await proxy.close()
             if problems:
                 print(node.log_tail())
     assert not problems, "cleanup left things behind:\n" + "\n".join(problems)

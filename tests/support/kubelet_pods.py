@@ -33,9 +33,10 @@ def sandbox(state: SandboxState = SandboxState.READY, ip: str = "10.244.0.5", at
 
 def cstatus(p: Pod, name: str = "c", state: ContainerState = ContainerState.RUNNING, exit_code: int = 0,
             restarts: int = 0, started: datetime | None = T0, finished: datetime | None = None,
-            hash_of: Any = None, cid: str | None = None) -> ContainerStatus:
+            hash_of: Any = None, cid: str | None = None, spec_list: str = "app") -> ContainerStatus:
     assert p.spec is not None
-    spec_c = next(c for c in p.spec.containers if c.name == name)
+    spec_c = next(c for c in (p.spec.init_containers or [] if spec_list == "init" else p.spec.containers)
+                  if c.name == name)
     if state == ContainerState.EXITED and finished is None:
         finished = (started or T0) + timedelta(seconds=5)
     return ContainerStatus(

@@ -1,9 +1,8 @@
 """Fixtures for kubelet integration tests: the in-process apiserver, a client, hollow kubelets.
 
 `kubelets` starts fake-runtime kubelets with short periods (PLEG 0.1 s, lease 0.5 s) and
-stops them after the test. `kubelet_proxy` wires the apiserver's pods/log and pods/exec
-to the kubelets the way the apiserver will (Handlers.kubelet_proxy and the exec
-WebSocket route), for the tests that go through the apiserver.
+stops them after the test. `kubelet_proxy` is the apiserver's proxy of pods/log and
+pods/exec to the kubelets (wired by the fixture when the apiserver does not do it).
 """
 from __future__ import annotations
 
@@ -55,10 +54,14 @@ async def kubelets(client: Client, tmp_path: Path) -> AsyncIterator[KubeletFacto
 
 @pytest.fixture
 async def kubelet_proxy(apiserver: Any) -> AsyncIterator[KubeletProxy]:
+    """The apiserver's proxy to kubelets; wired here when this apiserver does not wire it."""
+    existing = getattr(apiserver, "kubelet_proxy", None)
+    if existing is not None:
+        yield existing
+        return
     proxy = KubeletProxy(apiserver.registry.get, apiserver.token)
     apiserver.handlers.kubelet_proxy = proxy
-    fastapi_app = apiserver._server.config.app.app  # AuthMiddleware wraps the FastAPI app
-    install_exec_websocket(fastapi_app, proxy, apiserver.authn.user_for)
+    install_exec_websocket(apiserver._server.config.app.app, proxy, apiserver.authn.user_for)
     yield proxy
     await proxy.close()
 

@@ -79,3 +79,16 @@ async def test_kubelet_api_requires_a_token(client: Client, kubelets: KubeletFac
         frames = [m async for m in ws]
     assert frames[0] == b"\x01web\n"
     assert json.loads(frames[-1][1:]) == {"metadata": {}, "status": "Success"}
+
+
+async def test_follow_ends_when_the_container_exits(client: Client, kubelets: KubeletFactory,
+                                                   kubelet_proxy: Any) -> None:
+    await kubelets("node-1")
+    await client.create(pod_body("brief", command=["sh", "-c", "echo first; echo second; sleep 1"],
+                                 restartPolicy="Never"))
+    await wait_pod(client, "brief", lambda p: p.status is not None and p.status.phase == "Running")
+    chunks = []
+    async with client.stream("GET", "/api/v1/namespaces/default/pods/brief/log", params={"follow": "true"}) as r:
+        async for chunk in r.aiter_text():
+            chunks.append(chunk)
+    assert "".join(chunks) == "first\nsecond\n"

@@ -18,7 +18,7 @@ def test_pod_cidrs() -> None:
 
 async def test_hollow_nodes_run_pods(client: Client, tmp_path: Path) -> None:
     count = 25
-    nodes = HollowNodes(client, count, tmp_path, start_delay=0.05, cidr_base="10.251.0.0/16",
+    nodes = HollowNodes(client.config, count, tmp_path, start_delay=0.05, cidr_base="10.251.0.0/16",
                         relist_period=0.5, lease_interval=5)
     await nodes.start()
     try:

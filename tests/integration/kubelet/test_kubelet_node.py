@@ -70,3 +70,17 @@ async def test_status_is_not_rewritten_when_unchanged(client: Client, kubelets: 
     rv = (await client.get(Node, "node-1")).metadata.resource_version
     await asyncio.sleep(1.2)  # two lease renewals, each followed by a status check
     assert (await client.get(Node, "node-1")).metadata.resource_version == rv
+
+
+async def test_deleted_node_registers_again(client: Client, kubelets: KubeletFactory) -> None:
+    await kubelets("node-1")
+    await client.delete(Node, "node-1")
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        try:
+            node = await client.get(Node, "node-1")
+            assert _cond(node, "Ready")["status"] == "True"
+            return
+        except Exception:  # noqa: BLE001 - not back yet
+            await asyncio.sleep(0.1)
+    raise AssertionError("the node was not registered again")

@@ -165,3 +165,29 @@ async def test_restarted_kubelet_adopts_its_pods(client: Client, kubelets: Kubel
     p = await client.get(Pod, "a", namespace="default")
     assert ready(p) and _cs(p)["restartCount"] == 0
     assert k2.status.writes == 0 or ready(p)
+
+
+async def test_init_containers_then_app(client: Client, kubelets: KubeletFactory) -> None:
+    await kubelets("node-1")
+    init = [{"name": "init", "image": "local/busybox:1", "command": ["sh", "-c", "sleep 0.3; exit 0"]}]
+    await client.create(pod_body("inited", initContainers=init))
+    bad = [{"name": "init", "image": "local/busybox:1", "command": ["sh", "-c", "exit 5"]}]
+    await client.create(pod_body("badinit", initContainers=bad, restartPolicy="Never"))
+    p = await wait_pod(client, "inited", ready)
+    assert p.status is not None and p.status.init_container_statuses
+    assert p.status.init_container_statuses[0].to_dict()["state"]["terminated"]["exitCode"] == 0
+    p = await wait_pod(client, "badinit", lambda p: p.status is not None and p.status.phase == "Failed")
+    assert _cs(p)["state"]["waiting"]["reason"] == "PodInitializing"
+
+
+async def test_status_written_by_someone_else_is_corrected(client: Client, kubelets: KubeletFactory) -> None:
+    await kubelets("node-1", resync_period=0.3)
+    await client.create(pod_body("web"))
+    p = await wait_pod(client, "web", ready)
+    assert p.status is not None
+    conds = [c.to_dict() for c in p.status.conditions or []]
+    for c in conds:  # what the node lifecycle controller does to pods of an unreachable node
+        if c["type"] == "Ready":
+            c["status"] = "False"
+    await client.patch(Pod, "web", {"status": {"conditions": conds}}, namespace="default", subresource="status")
+    await wait_pod(client, "web", ready, timeout=5)

@@ -84,7 +84,8 @@ def test_grace_period_zero_survives_in_delete_options() -> None:
 
 
 def test_inline_and_packed_fields() -> None:
-    container = field(1, "c") + field(2, "img") + field(7, field(1, "K") + field(3, field(3, field(1, field(1, "cm")) + field(2, "key"))))
+    key_ref = field(3, field(1, field(1, "cm")) + field(2, "key"))     # configMapKeyRef, name inlined
+    container = field(1, "c") + field(2, "img") + field(7, field(1, "K") + field(3, key_ref))
     spec = field(2, container) + field(1, field(1, "v") + field(2, field(19, field(1, field(1, "cfg")))))
     pod = field(1, meta("p")) + field(2, spec)
     obj = protobuf.decode(envelope("v1", "Pod", pod))

@@ -110,3 +110,33 @@ def test_latest_instance_decides() -> None:
                                     cstatus(p, state=ContainerState.RUNNING, restarts=1)])
     a = compute_pod_actions(p, rp)
     assert a.start == [] and a.kill == {}
+
+
+INIT = [{"name": "i1", "image": "busybox:1"}, {"name": "i2", "image": "busybox:1"}]
+
+
+def test_init_containers_run_first_one_at_a_time() -> None:
+    p = pod(initContainers=INIT)
+    a = compute_pod_actions(p, runtime_pod(p))
+    assert a.create_sandbox and a.start == ["i1"]
+    a = compute_pod_actions(p, runtime_pod(p, sandbox(), [cstatus(p, "i1", spec_list="init")]))
+    assert a.start == [] and not a.kill_pod  # i1 still running
+    done1 = cstatus(p, "i1", ContainerState.EXITED, spec_list="init")
+    assert compute_pod_actions(p, runtime_pod(p, sandbox(), [done1])).start == ["i2"]
+    done2 = cstatus(p, "i2", ContainerState.EXITED, spec_list="init")
+    assert compute_pod_actions(p, runtime_pod(p, sandbox(), [done1, done2])).start == ["c"]
+
+
+def test_failed_init_container_restarts_or_fails_the_pod() -> None:
+    for policy, start, kill in (("Always", ["i1"], False), ("Never", [], True)):
+        p = pod(initContainers=INIT, restart_policy=policy)
+        bad = cstatus(p, "i1", ContainerState.EXITED, exit_code=2, spec_list="init")
+        a = compute_pod_actions(p, runtime_pod(p, sandbox(), [bad]))
+        assert a.start == start and a.kill_pod is kill
+
+
+def test_no_new_sandbox_when_nothing_would_start() -> None:
+    p = pod(restart_policy="OnFailure")
+    rp = runtime_pod(p, sandbox(SandboxState.NOTREADY, ip=""), [cstatus(p, state=ContainerState.EXITED)])
+    a = compute_pod_actions(p, rp)
+    assert not a.create_sandbox and a.start == []

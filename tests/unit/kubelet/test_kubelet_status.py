@@ -152,3 +152,21 @@ def test_pod_scheduled_condition_is_kept_from_the_scheduler() -> None:
     p = pod(status={"phase": "Pending", "conditions": [sched], "qosClass": "BestEffort"})
     s = generate_pod_status(p, runtime_pod(p), ctx())
     assert cond(s, "PodScheduled") == sched and s["qosClass"] == "BestEffort"
+
+
+def test_init_containers_status() -> None:
+    p = pod(initContainers=[{"name": "init", "image": "busybox:1"}])
+    s = generate_pod_status(p, runtime_pod(p, sandbox(), [cstatus(p, "init", spec_list="init")]), ctx())
+    assert s["phase"] == "Pending"
+    assert cond(s, "Initialized")["status"] == "False"
+    assert cond(s, "Initialized")["reason"] == "ContainersNotInitialized"
+    assert "running" in s["initContainerStatuses"][0]["state"]
+    assert s["containerStatuses"][0]["state"] == {"waiting": {"reason": "PodInitializing"}}
+    done = cstatus(p, "init", ContainerState.EXITED, spec_list="init")
+    s = generate_pod_status(p, runtime_pod(p, sandbox(), [done, cstatus(p)]), ctx())
+    assert s["phase"] == "Running" and cond(s, "Initialized")["status"] == "True"
+    assert s["initContainerStatuses"][0]["ready"] is True
+    assert s["initContainerStatuses"][0]["state"]["terminated"]["reason"] == "Completed"
+    never = pod(initContainers=[{"name": "init", "image": "busybox:1"}], restart_policy="Never")
+    bad = cstatus(never, "init", ContainerState.EXITED, exit_code=1, spec_list="init")
+    assert generate_pod_status(never, runtime_pod(never, sandbox(), [bad]), ctx())["phase"] == "Failed"
