@@ -74,6 +74,7 @@ def _default_container(c: Obj, host_network: bool) -> None:
         c["imagePullPolicy"] = _pull_policy(image)
     c.setdefault("terminationMessagePath", "/dev/termination-log")
     c.setdefault("terminationMessagePolicy", "File")
+    c.setdefault("resources", {})   # as Kubernetes stores it: rollbacks then hash equal
     for port in _items(c, "ports"):
         port.setdefault("protocol", "TCP")
         if host_network and not port.get("hostPort") and port.get("containerPort"):

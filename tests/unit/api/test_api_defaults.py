@@ -241,3 +241,24 @@ def test_kinds_without_defaults_are_untouched(api_version: str, kind: str) -> No
     before = copy.deepcopy(obj)
     apply_defaults(by_kind(api_version, kind), obj)
     assert obj == before
+
+
+def test_container_resources_default_to_empty_so_rollback_templates_hash_equal() -> None:
+    """`kubectl rollout undo` sends the old template with `resources: {}`; after defaulting
+    it must equal the stored one, or the Deployment makes a new ReplicaSet instead of
+    scaling the old one back up."""
+    from api.meta import compute_hash
+    from api.resources import by_kind
+
+    def deploy(container: dict) -> dict:
+        return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "d"},
+                "spec": {"selector": {"matchLabels": {"a": "b"}},
+                         "template": {"metadata": {"labels": {"a": "b"}},
+                                      "spec": {"containers": [container]}}}}
+    plain = deploy({"name": "c", "image": "nginx:1.22"})
+    undo = deploy({"name": "c", "image": "nginx:1.22", "resources": {}})
+    res = by_kind("apps/v1", "Deployment")
+    apply_defaults(res, plain)
+    apply_defaults(res, undo)
+    assert plain["spec"]["template"]["spec"]["containers"][0]["resources"] == {}
+    assert compute_hash(plain["spec"]["template"]) == compute_hash(undo["spec"]["template"])
