@@ -1,4 +1,8 @@
-"""Shared fixtures: an in-process apiserver (memory store) and an httpx client for it."""
+"""Shared fixtures: an in-process apiserver (memory store) and an httpx client for it.
+
+Also the rule that, as root or in CI, a skipped test is a failed one: there every tool the
+tests need is installed by .ci/run, so a skip can only hide something broken.
+"""
 from __future__ import annotations
 
 import os
@@ -26,6 +30,17 @@ async def http(apiserver: object) -> AsyncIterator[httpx.AsyncClient]:
                                  headers={"Authorization": f"Bearer {srv.token}"},  # type: ignore[attr-defined]
                                  timeout=10) as c:
         yield c
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  # type: ignore[no-untyped-def]
+    outcome = yield
+    report = outcome.get_result()
+    strict = os.geteuid() == 0 or os.environ.get("CI") == "true"
+    if strict and report.skipped and not hasattr(report, "wasxfail"):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        report.outcome = "failed"
+        report.longrepr = f"skipped where nothing may be skipped (root or CI): {reason}"
 
 
 def needs_root() -> pytest.MarkDecorator:

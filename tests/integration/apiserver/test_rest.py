@@ -323,3 +323,68 @@ async def test_cluster_ips_and_node_ports_never_collide(http):
     s["spec"]["clusterIP"] = "10.96.77.77"
     r = await http.put("/api/v1/namespaces/default/services/s99", json=s)
     assert r.status_code == 422
+
+
+async def test_field_selectors_served_from_the_node_and_namespace_indexes(http):
+    await http.post("/api/v1/namespaces", json={"metadata": {"name": "other"}})
+    for i, node in enumerate(["n1", "n1", "n2", None]):
+        await http.post(PODS, json={**POD, "metadata": {"name": f"f{i}"}})
+        if node:
+            await http.post(f"{PODS}/f{i}/binding", json={"target": {"name": node}})
+    await http.post("/api/v1/namespaces/other/pods", json={**POD, "metadata": {"name": "elsewhere"}})
+    await http.post("/api/v1/namespaces/other/pods/elsewhere/binding", json={"target": {"name": "n1"}})
+
+    async def names(path: str, sel: str) -> list[str]:
+        r = await http.get(path, params={"fieldSelector": sel})
+        assert r.status_code == 200, r.text
+        return sorted(p["metadata"]["name"] for p in r.json()["items"])
+    assert await names("/api/v1/pods", "spec.nodeName=n1") == ["elsewhere", "f0", "f1"]
+    assert await names(PODS, "spec.nodeName=n1") == ["f0", "f1"]
+    assert await names(PODS, "spec.nodeName=") == ["f3"]
+    assert await names("/api/v1/pods", "metadata.namespace=other") == ["elsewhere"]
+    pod = (await http.get(f"{PODS}/f2")).json()
+    pod["status"]["phase"] = "Running"
+    await http.put(f"{PODS}/f2/status", json=pod)
+    assert await names(PODS, "status.phase=Running") == ["f2"]
+    assert await names(PODS, "status.phase!=Running,spec.nodeName=n1") == ["f0", "f1"]
+    # a kubelet's watch sees only its own pods, including one bound after it started
+    async with http.stream("GET", "/api/v1/pods", params={
+            "watch": "1", "fieldSelector": "spec.nodeName=n2",
+            "resourceVersion": pod["metadata"]["resourceVersion"]}) as resp:
+        await http.post(PODS, json={**POD, "metadata": {"name": "late"}})
+        await http.post(f"{PODS}/late/binding", json={"target": {"name": "n2"}})
+        events = await asyncio.wait_for(_read_events(resp, 2), 5)
+    assert [(e["type"], e["object"]["metadata"]["name"]) for e in events] == \
+        [("MODIFIED", "f2"), ("ADDED", "late")]
+
+
+async def test_watch_bookmarks_and_timeout(http, monkeypatch):
+    from apiserver import reads
+    monkeypatch.setattr(reads, "BOOKMARK_INTERVAL", 0.2)
+    rv = (await http.get(PODS)).json()["metadata"]["resourceVersion"]
+    t0 = asyncio.get_running_loop().time()
+    async with http.stream("GET", PODS, params={"watch": "1", "resourceVersion": rv,
+                                                "allowWatchBookmarks": "true",
+                                                "timeoutSeconds": "1"}) as resp:
+        lines = [json.loads(line) async for line in resp.aiter_lines() if line.strip()]
+    elapsed = asyncio.get_running_loop().time() - t0
+    assert 0.9 <= elapsed < 4, elapsed          # the server ended the stream at timeoutSeconds
+    assert lines and all(e["type"] == "BOOKMARK" for e in lines)
+    assert int(lines[-1]["object"]["metadata"]["resourceVersion"]) >= int(rv)
+
+
+async def test_serving_certificate_names(tmp_path):
+    from cryptography import x509
+
+    from apiserver.tls import cert_sans, ensure_tls
+    files = ensure_tls(tmp_path, ["lab.example", "192.0.2.10"])
+    sans = cert_sans(files.serving_cert.read_bytes())
+    assert {"localhost", "127.0.0.1", "kubernetes.default.svc", "lab.example", "192.0.2.10"} <= sans
+    ca = x509.load_pem_x509_certificate(files.ca_cert.read_bytes())
+    leaf = x509.load_pem_x509_certificate(files.serving_cert.read_bytes())
+    assert leaf.issuer == ca.subject
+    # same names: reused; a new --tls-san: re-issued by the same CA, the token kept
+    assert ensure_tls(tmp_path, ["lab.example"]).serving_cert.read_bytes() == files.serving_cert.read_bytes()
+    again = ensure_tls(tmp_path, ["new.example"])
+    assert "new.example" in cert_sans(again.serving_cert.read_bytes())
+    assert again.ca_cert.read_bytes() == files.ca_cert.read_bytes() and again.admin_token == files.admin_token

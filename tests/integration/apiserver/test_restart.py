@@ -65,6 +65,11 @@ async def _kill_and_check(tmp_path: Path, store: str | None) -> None:
                 if r.status_code == 201:
                     acked.append(i)
             await asyncio.gather(*(write(i) for i in range(60)))
+            r = await c.post("/api/v1/namespaces/default/services", json={
+                "metadata": {"name": "fixed"},
+                "spec": {"type": "NodePort", "clusterIP": "10.96.200.200",
+                         "ports": [{"port": 80, "nodePort": 30555}]}})
+            assert r.status_code == 201, r.text
             # an update acknowledged just before the kill
             r = await c.patch("/api/v1/namespaces/default/configmaps/cm-0", json={"data": {"i": "changed"}},
                               headers={"Content-Type": "application/merge-patch+json"})
@@ -80,10 +85,16 @@ async def _kill_and_check(tmp_path: Path, store: str | None) -> None:
             assert {f"cm-{i}" for i in acked} <= names
             cm0 = (await c.get("/api/v1/namespaces/default/configmaps/cm-0")).json()
             assert cm0["data"]["i"] == "changed"
-            # allocators rebuilt: the kubernetes service keeps its IP and a new one differs
+            # the allocators were rebuilt from the store: what was taken stays taken
+            for spec in ({"clusterIP": "10.96.200.200", "ports": [{"port": 80}]},
+                         {"type": "NodePort", "ports": [{"port": 80, "nodePort": 30555}]}):
+                r = await c.post("/api/v1/namespaces/default/services",
+                                 json={"metadata": {"name": "again"}, "spec": spec})
+                assert r.status_code == 422 and "already allocated" in r.json()["message"], r.text
             r = await c.post("/api/v1/namespaces/default/services",
                              json={"metadata": {"name": "s"}, "spec": {"ports": [{"port": 80}]}})
-            assert r.status_code == 201 and r.json()["spec"]["clusterIP"] != "10.96.0.1"
+            assert r.status_code == 201
+            assert r.json()["spec"]["clusterIP"] not in ("10.96.0.1", "10.96.200.200")
     finally:
         if proc.poll() is None:
             proc.terminate()

@@ -104,7 +104,7 @@ async def test_container_serves_on_pod_ip(harness: Harness, pods: list[str]) -> 
     assert st.finished_at is None and st.labels[LABEL_CONTAINER_NAME] == "httpd"
     assert st.image.endswith("local/busybox:1") and st.image_ref
     if not harness.real:
-        pytest.skip("hollow node: no network to reach")
+        return  # the status contract above holds for both; only a real node has a network
     ip = (await harness.rt.pod_sandbox_status(sid)).ip
     reply = await http_get(ip, 8080, "/hostname")
     assert reply.startswith(b"HTTP/1.") and b" 200 " in reply.split(b"\r\n", 1)[0]
