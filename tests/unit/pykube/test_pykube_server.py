@@ -55,10 +55,31 @@ async def test_server_runs_restarts_a_crashed_component_and_stops(
         assert kubeconfig["users"][0]["user"]["token"] == token.bearer
         state = runstate.HostState.read(data_dir, "server")
         assert state is not None and state.node_name == "n1" and not state.extra["kube_proxy"]
+        # cluster DNS runs and registered kube-dns at 10.96.0.10; the local node went Ready
+        from api.models import Endpoints, Node, Service
+        from client import kubeconfig as kc
+        from client.errors import NotFound
+        from client.rest import Client
+        async with Client(kc.load(str(data_dir / "admin.kubeconfig"))) as c:
+            deadline = asyncio.get_running_loop().time() + 20
+            while True:
+                try:
+                    svc = await c.get(Service, "kube-dns", namespace="kube-system")
+                    ep = await c.get(Endpoints, "kube-dns", namespace="kube-system")
+                    node = await c.get(Node, "n1")
+                    ready = [x.status for x in (node.status.conditions or []) if x.type == "Ready"]
+                    if ep.subsets and ready == ["True"]:
+                        break
+                except NotFound:
+                    pass
+                assert asyncio.get_running_loop().time() < deadline, "kube-dns or node n1 not ready"
+                await asyncio.sleep(0.2)
+            assert svc.spec.cluster_ip == "10.96.0.10"
+            assert {p.port for p in svc.spec.ports} == {53}
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
-    for name in ("kubelet", "scheduler", "controller-manager", "apiserver"):
+    for name in ("kubelet", "scheduler", "controller-manager", "dns", "apiserver"):
         assert f"{name} stopped" in caplog.text
     assert not runstate.pid_file(data_dir, "server").exists()
 
