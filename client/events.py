@@ -6,7 +6,8 @@ cluster-scoped objects), carrying involvedObject, source, first/lastTimestamp an
 
 Invariants:
 - `record` never blocks and never raises: it puts the event on a bounded queue that one
-  background task drains (a full queue drops the event with a log line).
+  background task drains (a full queue drops the event; drops are counted in `dropped` and
+  logged at most once per 10 s).
 - A repeat of the same (object, type, reason, message) within `aggregate_window` (10 min)
   patches the existing Event's count and lastTimestamp instead of creating a new one; if
   that Event is gone, a new one is created.
@@ -80,6 +81,8 @@ class EventRecorder:
         self.aggregate_window = aggregate_window
         self.cache_size = cache_size
         self._queue: asyncio.Queue[_Pending] = asyncio.Queue(max_pending)
+        self.dropped = 0
+        self._last_drop_log = -1e9
         self._seen: OrderedDict[tuple[Any, ...], _Seen] = OrderedDict()
         self._task: asyncio.Task[None] | None = None
 
@@ -93,7 +96,12 @@ class EventRecorder:
                     self._drain(), name=f"events-{self.component}")
             self._queue.put_nowait(item)
         except asyncio.QueueFull:
-            log.warning("event queue full, dropping %s %s: %s", type, reason, message)
+            self.dropped += 1
+            now = time.monotonic()
+            if now - self._last_drop_log >= 10.0:   # one line per 10 s, not one per event
+                log.warning("event queue full: dropped %d event(s) so far, latest %s %s: %s",
+                            self.dropped, type, reason, message)
+                self._last_drop_log = now
         except Exception:  # noqa: BLE001 - recording must never hurt the caller
             log.exception("could not record event %s %s", type, reason)
 
