@@ -85,3 +85,19 @@ def test_pid_file_refuses_a_second_process(tmp_path: Path) -> None:
     runstate.claim_pid_file(tmp_path, "server")
     runstate.release_pid_file(tmp_path, "server")
     assert not path.exists()
+
+
+def test_apiserver_defaults_match_the_design(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`pykube apiserver` with no flags: 127.0.0.1:6443, the data dir of DESIGN.md, and
+    sqlite inside it (no --datastore-endpoint)."""
+    from pathlib import Path
+
+    from apiserver.server import default_data_dir
+    from pykube.main import build_parser
+    args = build_parser().parse_args(["apiserver"])
+    assert (args.bind_address, args.secure_port, args.datastore_endpoint) == ("127.0.0.1", 6443, None)
+    monkeypatch.delenv("PYKUBE_DATA_DIR", raising=False)
+    monkeypatch.setattr("os.geteuid", lambda: 0)
+    assert default_data_dir() == Path("/var/lib/pykube")
+    monkeypatch.setattr("os.geteuid", lambda: 1000)
+    assert default_data_dir() == Path.home() / ".local" / "share" / "pykube"
