@@ -34,7 +34,7 @@ from kubelet.backoff import Backoff
 from kubelet.config import KubeletConfig
 from kubelet.network import write_cni_config
 from kubelet.node_status import NodeInfo, NodeStatusManager, default_node_ip, host_capacity
-from kubelet.pod_workers import DONE, PodWorkers
+from kubelet.pod_workers import DONE, PodWorkers, cancel_and_wait
 from kubelet.podconfig import NodeContext, pod_log_dir
 from kubelet.probes import LIVENESS, STARTUP, FakeProber, ProbeManager, Prober, ProbeTarget
 from kubelet.runtime.containerd import Containerd, ContainerdOptions
@@ -112,13 +112,7 @@ class Kubelet:
 
     async def stop(self) -> None:
         """Stop the agent; pods keep running (a restarted kubelet adopts them)."""
-        for t in self._tasks:
-            t.cancel()
-        for t in self._tasks:
-            try:
-                await t
-            except (asyncio.CancelledError, Exception):
-                pass
+        await cancel_and_wait(self._tasks)
         self._tasks.clear()
         if self.informer is not None:
             await self.informer.stop()
@@ -153,7 +147,8 @@ class Kubelet:
         opts = ContainerdOptions(data_dir=cfg.containerd_dir, cni_conf_dir=cfg.effective_cni_conf_dir)
         rt = CRIRuntime(f"unix://{opts.socket}")
         try:
-            await asyncio.wait_for(rt.version(), 3)
+            async with asyncio.timeout(3):
+                await rt.version()
         except (RuntimeServiceError, TimeoutError):
             if os.geteuid() != 0:
                 raise RuntimeServiceError(f"no containerd answers on {opts.socket} and only root may start one")

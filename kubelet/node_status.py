@@ -272,7 +272,8 @@ class NodeStatusManager:
         next_lease = time.monotonic() + self.lease_interval
         while True:
             try:
-                await asyncio.wait_for(self._wake.wait(), max(0.0, next_lease - time.monotonic()))
+                async with asyncio.timeout(max(0.0, next_lease - time.monotonic())):
+                    await self._wake.wait()
             except TimeoutError:
                 pass
             self._wake.clear()

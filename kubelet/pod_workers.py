@@ -14,6 +14,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 log = logging.getLogger("kubelet.workers")
 
@@ -62,8 +63,11 @@ class PodWorkers:
         try:
             while True:
                 if timeout is not None and timeout > 0:
+                    # asyncio.timeout, not wait_for: in 3.11 wait_for can swallow a
+                    # cancellation that races with the event, and the worker never ends
                     try:
-                        await asyncio.wait_for(w.wake.wait(), timeout)
+                        async with asyncio.timeout(timeout):
+                            await w.wake.wait()
                     except TimeoutError:
                         pass
                 elif timeout is None:
@@ -90,12 +94,20 @@ class PodWorkers:
     async def close(self) -> None:
         """Stop every worker (their pods keep running: the runtime owns them)."""
         self._closed = True
-        tasks = [w.task for w in self.workers.values() if w.task is not None]
-        for t in tasks:
-            t.cancel()
-        for t in tasks:
-            try:
-                await t
-            except (asyncio.CancelledError, Exception):
-                pass
+        await cancel_and_wait([w.task for w in self.workers.values() if w.task is not None])
         self.workers.clear()
+
+
+async def cancel_and_wait(tasks: list[asyncio.Task[Any]], rounds: int = 5, patience: float = 2.0) -> None:
+    """Cancel tasks and wait for them to end, cancelling again any that swallowed it."""
+    for t in tasks:
+        t.cancel()
+    pending = {t for t in tasks if not t.done()}
+    for _ in range(rounds):
+        if not pending:
+            return
+        _, pending = await asyncio.wait(pending, timeout=patience)
+        for t in pending:
+            t.cancel()
+    if pending:
+        log.warning("%d tasks would not stop: %s", len(pending), [t.get_name() for t in pending])

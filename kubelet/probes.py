@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from api.models.core import Container, Probe
+from kubelet.pod_workers import cancel_and_wait
 from kubelet.runtime.interface import Runtime, RuntimeServiceError
 
 log = logging.getLogger("kubelet.probes")
@@ -97,12 +98,13 @@ class Prober:
                 h = probe.http_get
                 port = resolve_port(h.port, container)
                 headers = {x.name: x.value for x in h.http_headers or []}
-                return await asyncio.wait_for(
-                    self.http(h.host or pod_ip, port, h.path or "/", (h.scheme or "HTTP").upper(), headers),
-                    timeout)
+                async with asyncio.timeout(timeout):
+                    return await self.http(h.host or pod_ip, port, h.path or "/", (h.scheme or "HTTP").upper(),
+                                           headers)
             if probe.tcp_socket is not None:
                 port = resolve_port(probe.tcp_socket.port, container)
-                return await asyncio.wait_for(self.tcp(probe.tcp_socket.host or pod_ip, port), timeout)
+                async with asyncio.timeout(timeout):
+                    return await self.tcp(probe.tcp_socket.host or pod_ip, port)
         except (TimeoutError, asyncio.TimeoutError):
             return False, f"probe timed out after {timeout:g}s"
         except (OSError, ValueError, RuntimeServiceError) as e:
@@ -206,11 +208,7 @@ class ProbeManager:
         tasks = [w.task for w in self.workers.values() if w.task]
         for key in list(self.workers):
             self._stop(key)
-        for t in tasks:
-            try:
-                await t
-            except (asyncio.CancelledError, Exception):
-                pass
+        await cancel_and_wait(tasks)
 
     def _stop(self, key: tuple[str, str, str]) -> None:
         w = self.workers.pop(key)

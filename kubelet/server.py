@@ -21,6 +21,7 @@ question (a poor man's TokenReview + SubjectAccessReview; answers cached 30 s).
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 import json
 import logging
 import socket
@@ -63,7 +64,6 @@ def ensure_serving_cert(pki: Path, node_name: str, ips: list[str]) -> tuple[Path
     crt, key = pki / "kubelet.crt", pki / "kubelet.key"
     if crt.exists() and key.exists():
         return crt, key
-    import ipaddress
     pki.mkdir(parents=True, exist_ok=True)
     k = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, f"{node_name}@{int(time.time())}")])

@@ -134,8 +134,7 @@ def _condition(old: dict[str, dict[str, Any]], ctype: str, ok: bool, now: str,
     status = "True" if ok else "False"
     prev = old.get(ctype)
     since = prev.get("lastTransitionTime") if prev and prev.get("status") == status else None
-    c: dict[str, Any] = {"type": ctype, "status": status, "lastProbeTime": None,
-                         "lastTransitionTime": since or now}
+    c: dict[str, Any] = {"type": ctype, "status": status, "lastTransitionTime": since or now}
     if reason:
         c["reason"] = reason
     if message:
@@ -203,8 +202,6 @@ def generate_pod_status(pod: Pod, rp: RuntimePod, ctx: StatusContext) -> Status:
         _condition(old_conds, "ContainersReady", ready, now, reason, msg),
         old_conds.get("PodScheduled") or _condition(old_conds, "PodScheduled", True, now),
     ]
-    for c in conditions:
-        c.pop("lastProbeTime", None)
     status: Status = {"phase": phase, "conditions": conditions}
     if ctx.host_ip:
         status["hostIP"] = ctx.host_ip
