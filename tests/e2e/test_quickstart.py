@@ -27,7 +27,8 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.host_leftovers import kube_chains, leftovers, sh
-from tests.support.runtime_node import IP_FORWARD, _drop_empty_nat_table, _nat_table_exists, missing_node_tools
+from tests.support.runtime_node import (HOST_DIRS, IP_FORWARD, _drop_empty_table, _table_exists,
+                                        missing_node_tools)
 
 pytestmark = pytest.mark.root
 
@@ -104,13 +105,19 @@ def host() -> Iterator[None]:
         pytest.skip("no .venv (make venv)")
     if kube_chains():
         pytest.skip("another kube-proxy's chains are on this machine; its KUBE-* chains would clash")
-    forward, nat_before = IP_FORWARD.read_text(), _nat_table_exists()
+    forward = IP_FORWARD.read_text()
+    tables_before = {t: _table_exists(t) for t in ("nat", "filter")}
+    dirs_before = {d: d.exists() for d in HOST_DIRS}
     try:
         yield
     finally:
         IP_FORWARD.write_text(forward)
         import asyncio
-        asyncio.run(_drop_empty_nat_table(nat_before))
+        for table, existed in tables_before.items():
+            asyncio.run(_drop_empty_table(table, existed))
+        for d, existed in dirs_before.items():   # containerd's and libcni's host dirs
+            if not existed and d.exists():
+                shutil.rmtree(d, ignore_errors=True)
 
 
 def new_cluster(datastore: str | None) -> Cluster:

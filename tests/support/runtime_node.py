@@ -227,19 +227,27 @@ async def _no_shims(socket: Path) -> None:
         raise RuntimeError(f"shims still alive: {left}")
 
 
+def _table_exists(table: str) -> bool:
+    return shutil.which("nft") is not None and f"table ip {table}" in _sh("nft", "list", "tables")
+
+
 def _nat_table_exists() -> bool:
-    return shutil.which("nft") is not None and "table ip nat" in _sh("nft", "list", "tables")
+    return _table_exists("nat")
+
+
+async def _drop_empty_table(table: str, existed_before: bool) -> None:
+    """iptables-nft calls create ``table ip nat`` / ``table ip filter``; when one was not
+    there before and holds no rule now, delete it so the host is as we found it."""
+    if existed_before or not await asyncio.to_thread(_table_exists, table):
+        return
+    listing = await asyncio.to_thread(_sh, "nft", "list", "table", "ip", table)
+    skeleton = ("table ", "chain ", "type ", "}")
+    if all(line.strip().startswith(skeleton) for line in listing.splitlines() if line.strip()):
+        await asyncio.to_thread(_sh, "nft", "delete", "table", "ip", table)
 
 
 async def _drop_empty_nat_table(existed_before: bool) -> None:
-    """The bridge plugin's iptables-nft calls create ``table ip nat``; when it was not
-    there before and holds no rule now, delete it so the host is as we found it."""
-    if existed_before or not await asyncio.to_thread(_nat_table_exists):
-        return
-    listing = await asyncio.to_thread(_sh, "nft", "list", "table", "ip", "nat")
-    skeleton = ("table ", "chain ", "type ", "}")
-    if all(line.strip().startswith(skeleton) for line in listing.splitlines() if line.strip()):
-        await asyncio.to_thread(_sh, "nft", "delete", "table", "ip", "nat")
+    await _drop_empty_table("nat", existed_before)
 
 
 async def _no_rules(bridge: str, network: str, subnet: str) -> None:
