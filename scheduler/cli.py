@@ -11,57 +11,27 @@ from __future__ import annotations
 
 import argparse
 import logging
-import re
 import socket
 import sys
 import uuid
 from pathlib import Path
 from typing import Any
 
+from pykube.flags import parse_bool, parse_duration
+
 log = logging.getLogger(__name__)
-
-
-def _bool(text: str) -> bool:
-    value = text.strip().lower()
-    if value in ("true", "1", "yes", "on"):
-        return True
-    if value in ("false", "0", "no", "off"):
-        return False
-    raise argparse.ArgumentTypeError(f"invalid boolean value {text!r} (want true or false)")
-
-
-_DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|h|m|s)")
-_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
-
-
-def _duration(text: str) -> float:
-    """Seconds from `15`, `15s`, `1m30s`, `500ms` (Go durations or plain seconds)."""
-    v = text.strip()
-    try:
-        return float(v)
-    except ValueError:
-        pass
-    pos, total = 0, 0.0
-    for m in _DURATION.finditer(v):
-        if m.start() != pos:
-            break
-        total += float(m.group(1)) * _UNITS[m.group(2)]
-        pos = m.end()
-    if pos != len(v) or not v:
-        raise argparse.ArgumentTypeError(f"not a duration: {text!r} (e.g. 15s, 1m30s)")
-    return total
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--kubeconfig", type=Path, default=None,
                    help="kubeconfig of the apiserver (default: $KUBECONFIG, ~/.kube/config, "
                         "the data dir's admin.kubeconfig)")
-    p.add_argument("--leader-elect", type=_bool, nargs="?", const=True, default=True,
+    p.add_argument("--leader-elect", type=parse_bool, nargs="?", const=True, default=True,
                    metavar="true|false", help="hold the kube-system/kube-scheduler Lease "
                                               "before scheduling (default true)")
-    p.add_argument("--leader-elect-lease-duration", type=_duration, default=15.0)
-    p.add_argument("--leader-elect-renew-deadline", type=_duration, default=10.0)
-    p.add_argument("--leader-elect-retry-period", type=_duration, default=2.0)
+    p.add_argument("--leader-elect-lease-duration", type=parse_duration, default=15.0)
+    p.add_argument("--leader-elect-renew-deadline", type=parse_duration, default=10.0)
+    p.add_argument("--leader-elect-retry-period", type=parse_duration, default=2.0)
     p.add_argument("--leader-elect-resource-namespace", default="kube-system")
     p.add_argument("--leader-elect-resource-name", default="kube-scheduler")
     p.add_argument("--percentage-of-nodes-to-score", type=int, default=0,

@@ -12,26 +12,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import re
 import socket
 import sys
 from dataclasses import dataclass, field
 from typing import Any
 
+from pykube.flags import parse_duration
+
 log = logging.getLogger("kube-proxy")
-_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
-
-
-def duration(text: str) -> float:
-    """A Go-style duration (`1s`, `500ms`, `1m30s`) or plain seconds."""
-    try:
-        return float(text)
-    except ValueError:
-        pass
-    parts = re.findall(r"(\d+(?:\.\d+)?)(ms|s|m|h)", text)
-    if not parts or "".join(n + u for n, u in parts) != text:
-        raise argparse.ArgumentTypeError(f"invalid duration {text!r}")
-    return sum(float(n) * _UNITS[u] for n, u in parts)
 
 
 @dataclass
@@ -60,9 +48,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "('' to disable)")
     p.add_argument("--healthz-bind-address", default="0.0.0.0:10256", help="host:port of /healthz ('' off)")
     p.add_argument("--metrics-bind-address", default="127.0.0.1:10249", help="host:port of /metrics ('' off)")
-    p.add_argument("--min-sync-period", type=duration, default=1.0,
+    p.add_argument("--min-sync-period", type=parse_duration, default=1.0,
                    help="minimum interval between rule syncs under churn (e.g. 1s)")
-    p.add_argument("--sync-period", type=duration, default=30.0,
+    p.add_argument("--sync-period", type=parse_duration, default=30.0,
                    help="a sync at least this often (e.g. 30s); full resyncs run hourly, as kube-proxy")
     p.add_argument("--masquerade-all", action="store_true", help="SNAT all traffic sent via Service cluster IPs")
     p.add_argument("--disable-pod-routes", action="store_true",

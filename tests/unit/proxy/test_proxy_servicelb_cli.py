@@ -8,6 +8,7 @@ import pytest
 
 from api.models import Node, Service
 from kubelet.proxy import cli
+from pykube.flags import parse_duration
 from controllers.servicelb import ENABLE_LB_LABEL, current_ingress, lb_ingress, with_ingress
 
 
@@ -49,12 +50,12 @@ def test_with_ingress_copies() -> None:
 
 
 def test_durations() -> None:
-    assert cli.duration("1s") == 1.0
-    assert cli.duration("500ms") == 0.5
-    assert cli.duration("1m30s") == 90.0
-    assert cli.duration("2") == 2.0
+    assert parse_duration("1s") == 1.0
+    assert parse_duration("500ms") == 0.5
+    assert parse_duration("1m30s") == 90.0
+    assert parse_duration("2") == 2.0
     with pytest.raises(argparse.ArgumentTypeError):
-        cli.duration("1x")
+        parse_duration("1x")
 
 
 def test_register_adds_proxy_subcommand() -> None:
