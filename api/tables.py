@@ -71,25 +71,26 @@ def age(obj: Obj, now: datetime | None = None) -> str:
     return human_duration(((now or datetime.now(timezone.utc)) - t).total_seconds())
 
 
-def _spec(o: Obj) -> Obj:
+def spec_of(o: Obj) -> Obj:
+    """`spec` of a wire dict, {} when absent (likewise status_of, meta_of)."""
     return o.get("spec") or {}
 
 
-def _status(o: Obj) -> Obj:
+def status_of(o: Obj) -> Obj:
     return o.get("status") or {}
 
 
-def _meta(o: Obj) -> Obj:
+def meta_of(o: Obj) -> Obj:
     return o.get("metadata") or {}
 
 
 # ----------------------------------------------------------------- pods
 def pod_status_reason(pod: Obj) -> str:
     """The STATUS column: kubectl's printPod logic in short."""
-    st = _status(pod)
+    st = status_of(pod)
     reason = st.get("reason") or st.get("phase") or "Unknown"
     init_statuses = st.get("initContainerStatuses") or []
-    n_init = len(_spec(pod).get("initContainers") or [])
+    n_init = len(spec_of(pod).get("initContainers") or [])
     initializing = False
     for i, cs in enumerate(init_statuses):
         state = cs.get("state") or {}
@@ -121,15 +122,15 @@ def pod_status_reason(pod: Obj) -> str:
         if reason == "Completed" and has_running:
             reason = "Running" if any(c.get("type") == "Ready" and c.get("status") == "True"
                                       for c in st.get("conditions") or []) else "NotReady"
-    if _meta(pod).get("deletionTimestamp"):
+    if meta_of(pod).get("deletionTimestamp"):
         reason = "Unknown" if st.get("reason") == "NodeLost" else "Terminating"
     return reason
 
 
 def _pod_row(p: Obj) -> list[Any]:
-    st = _status(p)
+    st = status_of(p)
     statuses = st.get("containerStatuses") or []
-    total = len(_spec(p).get("containers") or [])
+    total = len(spec_of(p).get("containers") or [])
     ready = sum(1 for c in statuses if c.get("ready"))
     restarts = sum(int(c.get("restartCount") or 0) for c in statuses)
     last = None
@@ -140,8 +141,8 @@ def _pod_row(p: Obj) -> list[Any]:
     restarts_s = str(restarts)
     if restarts and last:
         restarts_s += f" ({human_duration((datetime.now(timezone.utc) - last).total_seconds())} ago)"
-    return [_meta(p).get("name"), f"{ready}/{total}", pod_status_reason(p), restarts_s, age(p),
-            st.get("podIP") or "<none>", _spec(p).get("nodeName") or "<none>",
+    return [meta_of(p).get("name"), f"{ready}/{total}", pod_status_reason(p), restarts_s, age(p),
+            st.get("podIP") or "<none>", spec_of(p).get("nodeName") or "<none>",
             st.get("nominatedNodeName") or "<none>", "<none>"]
 
 
@@ -169,28 +170,28 @@ def format_label_selector(sel: Obj | None) -> str:
 
 
 def _deployment_row(d: Obj) -> list[Any]:
-    st, spec = _status(d), _spec(d)
-    names, images = _containers_images(_spec(spec.get("template") or {}))
-    return [_meta(d).get("name"), f"{st.get('readyReplicas') or 0}/{spec.get('replicas', 0)}",
+    st, spec = status_of(d), spec_of(d)
+    names, images = _containers_images(spec_of(spec.get("template") or {}))
+    return [meta_of(d).get("name"), f"{st.get('readyReplicas') or 0}/{spec.get('replicas', 0)}",
             st.get("updatedReplicas") or 0, st.get("availableReplicas") or 0, age(d),
             names, images, format_label_selector(spec.get("selector"))]
 
 
 def _replicaset_row(r: Obj) -> list[Any]:
-    st, spec = _status(r), _spec(r)
-    names, images = _containers_images(_spec(spec.get("template") or {}))
-    return [_meta(r).get("name"), spec.get("replicas", 0), st.get("replicas") or 0,
+    st, spec = status_of(r), spec_of(r)
+    names, images = _containers_images(spec_of(spec.get("template") or {}))
+    return [meta_of(r).get("name"), spec.get("replicas", 0), st.get("replicas") or 0,
             st.get("readyReplicas") or 0, age(r), names, images,
             format_label_selector(spec.get("selector"))]
 
 
 def service_external_ip(s: Obj) -> str:
-    spec = _spec(s)
+    spec = spec_of(s)
     stype = spec.get("type") or "ClusterIP"
     ext = list(spec.get("externalIPs") or [])
     if stype == "LoadBalancer":
         ing = [i.get("ip") or i.get("hostname") for i in
-               (_status(s).get("loadBalancer") or {}).get("ingress") or []]
+               (status_of(s).get("loadBalancer") or {}).get("ingress") or []]
         ext = [i for i in ing if i] + ext
         return ",".join(ext) if ext else "<pending>"
     if stype == "ExternalName":
@@ -200,7 +201,7 @@ def service_external_ip(s: Obj) -> str:
 
 def service_ports(s: Obj) -> str:
     out = []
-    for p in _spec(s).get("ports") or []:
+    for p in spec_of(s).get("ports") or []:
         txt = f"{p.get('port')}"
         if p.get("nodePort"):
             txt += f":{p['nodePort']}"
@@ -209,29 +210,29 @@ def service_ports(s: Obj) -> str:
 
 
 def _service_row(s: Obj) -> list[Any]:
-    spec = _spec(s)
+    spec = spec_of(s)
     sel = spec.get("selector")
-    return [_meta(s).get("name"), spec.get("type") or "ClusterIP", spec.get("clusterIP") or "<none>",
+    return [meta_of(s).get("name"), spec.get("type") or "ClusterIP", spec.get("clusterIP") or "<none>",
             service_external_ip(s), service_ports(s), age(s),
             ",".join(f"{k}={v}" for k, v in sorted(sel.items())) if sel else "<none>"]
 
 
 def node_status_text(n: Obj) -> str:
-    conds = {c.get("type"): c.get("status") for c in _status(n).get("conditions") or []}
+    conds = {c.get("type"): c.get("status") for c in status_of(n).get("conditions") or []}
     ready = conds.get("Ready")
     text = "Ready" if ready == "True" else "NotReady" if ready == "False" else "Unknown" if ready else "Unknown"
-    if _spec(n).get("unschedulable"):
+    if spec_of(n).get("unschedulable"):
         text += ",SchedulingDisabled"
     return text
 
 
 def _node_row(n: Obj) -> list[Any]:
-    st = _status(n)
-    labels = _meta(n).get("labels") or {}
+    st = status_of(n)
+    labels = meta_of(n).get("labels") or {}
     roles = sorted(k.split("/", 1)[1] for k in labels if k.startswith("node-role.kubernetes.io/"))
     addrs = {a.get("type"): a.get("address") for a in st.get("addresses") or []}
     info = st.get("nodeInfo") or {}
-    return [_meta(n).get("name"), node_status_text(n), ",".join(roles) or "<none>", age(n),
+    return [meta_of(n).get("name"), node_status_text(n), ",".join(roles) or "<none>", age(n),
             info.get("kubeletVersion", ""), addrs.get("InternalIP", "<none>"),
             addrs.get("ExternalIP", "<none>"), info.get("osImage") or "<unknown>",
             info.get("kernelVersion") or "<unknown>", info.get("containerRuntimeVersion") or "<unknown>"]
@@ -277,19 +278,19 @@ TABLES: dict[str, tuple[list[Column], Callable[[Obj], list[Any]]]] = {
               Column("OS-Image", priority=1), Column("Kernel-Version", priority=1),
               Column("Container-Runtime", priority=1)], _node_row),
     "Namespace": ([_NAME, Column("Status"), _AGE],
-                  lambda o: [_meta(o).get("name"), _status(o).get("phase") or "Active", age(o)]),
+                  lambda o: [meta_of(o).get("name"), status_of(o).get("phase") or "Active", age(o)]),
     "Endpoints": ([_NAME, Column("Endpoints"), _AGE],
-                  lambda o: [_meta(o).get("name"), _endpoints_text(o), age(o)]),
+                  lambda o: [meta_of(o).get("name"), _endpoints_text(o), age(o)]),
     "ConfigMap": ([_NAME, Column("Data", "integer"), _AGE],
-                  lambda o: [_meta(o).get("name"), len(o.get("data") or {}) + len(o.get("binaryData") or {}), age(o)]),
+                  lambda o: [meta_of(o).get("name"), len(o.get("data") or {}) + len(o.get("binaryData") or {}), age(o)]),
     "Secret": ([_NAME, Column("Type"), Column("Data", "integer"), _AGE],
-               lambda o: [_meta(o).get("name"), o.get("type") or "Opaque", len(o.get("data") or {}), age(o)]),
+               lambda o: [meta_of(o).get("name"), o.get("type") or "Opaque", len(o.get("data") or {}), age(o)]),
     "ServiceAccount": ([_NAME, Column("Secrets", "integer"), _AGE],
-                       lambda o: [_meta(o).get("name"), len(o.get("secrets") or []), age(o)]),
+                       lambda o: [meta_of(o).get("name"), len(o.get("secrets") or []), age(o)]),
     "Event": ([Column("Last Seen"), Column("Type"), Column("Reason"), Column("Object"),
                Column("Message")], _event_row),
     "Lease": ([_NAME, Column("Holder"), _AGE],
-              lambda o: [_meta(o).get("name"), _spec(o).get("holderIdentity") or "", age(o)]),
+              lambda o: [meta_of(o).get("name"), spec_of(o).get("holderIdentity") or "", age(o)]),
 }
 
 
@@ -300,5 +301,5 @@ def columns_for(kind: str) -> list[Column]:
 def row_for(obj: Obj) -> list[Any]:
     entry = TABLES.get(obj.get("kind", ""))
     if entry is None:
-        return [_meta(obj).get("name"), age(obj)]
+        return [meta_of(obj).get("name"), age(obj)]
     return entry[1](obj)

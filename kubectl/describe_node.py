@@ -7,21 +7,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from api.tables import meta_of as _meta, spec_of as _spec, status_of as _status
 from kubectl import describe_util as du
 
 Obj = dict[str, Any]
-
-
-def _meta(o: Obj) -> Obj:
-    return o.get("metadata") or {}
-
-
-def _spec(o: Obj) -> Obj:
-    return o.get("spec") or {}
-
-
-def _status(o: Obj) -> Obj:
-    return o.get("status") or {}
 
 
 def _quantity_sum(values: list[str]) -> Any:

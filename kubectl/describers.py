@@ -11,23 +11,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Callable
 
-from api.tables import format_label_selector
+from api.tables import format_label_selector, meta_of as _meta, spec_of as _spec, status_of as _status
 from kubectl import describe_util as du
 from kubectl.describe_node import describe_node
 
 Obj = dict[str, Any]
-
-
-def _meta(o: Obj) -> Obj:
-    return o.get("metadata") or {}
-
-
-def _spec(o: Obj) -> Obj:
-    return o.get("spec") or {}
-
-
-def _status(o: Obj) -> Obj:
-    return o.get("status") or {}
 
 
 def selector_text(sel: Obj | None) -> str:
