@@ -120,7 +120,6 @@ def default_pod_spec(spec: Obj) -> None:
     spec.setdefault("terminationGracePeriodSeconds", 30)
     spec.setdefault("dnsPolicy", "ClusterFirst")
     spec.setdefault("schedulerName", "default-scheduler")
-    spec.setdefault("enableServiceLinks", True)
     if spec.get("securityContext") is None:
         spec["securityContext"] = {}
     host_network = bool(spec.get("hostNetwork"))
@@ -137,8 +136,11 @@ def default_pod_template(template: Any) -> None:
 
 
 def _pod(obj: Obj) -> None:
+    """SetDefaults_Pod: the spec's defaults, and enableServiceLinks (set on pods only, never
+    on the pod templates of workloads)."""
     if isinstance(obj.get("spec"), dict):
         default_pod_spec(obj["spec"])
+        obj["spec"].setdefault("enableServiceLinks", True)
 
 
 # ---------------------------------------------------------------- workloads

@@ -75,7 +75,7 @@ class ResourceInfo:
 _SUB_STATUS = ("status",)
 
 RESOURCES: tuple[ResourceInfo, ...] = (
-    ResourceInfo("", "v1", "Namespace", "namespaces", False, ("ns",), _SUB_STATUS),
+    ResourceInfo("", "v1", "Namespace", "namespaces", False, ("ns",), ("status", "finalize")),
     ResourceInfo("", "v1", "Node", "nodes", False, ("no",), _SUB_STATUS),
     ResourceInfo("", "v1", "Pod", "pods", True, ("po",),
                  ("status", "binding", "log", "exec", "eviction"), ("all",)),

@@ -13,10 +13,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from api import patch as api_patch
-from api import scheme
 from api.resources import ResourceInfo
 from api.validation import InvalidError
-from apiserver import errors, reads, subresources
+from apiserver import errors, reads, strategies, subresources
 from apiserver.registry import DeleteOptions, Registry, is_dry_run
 from apiserver.request import (PATCH_TYPES, Target, json_response, parse_object,
                                parse_object_body, read_body, table_include, warning_headers)
@@ -81,7 +80,7 @@ class Handlers:
         body.setdefault("kind", resource.kind)
         body.setdefault("apiVersion", resource.api_version)
         try:
-            return scheme.decode(resource, body)
+            return strategies.for_resource(resource).decode(body)
         except InvalidError as e:
             name = (body.get("metadata") or {}).get("name") or ""
             raise errors.invalid(resource, resource.kind, name, e.errors) from None

@@ -13,9 +13,9 @@ from typing import Any, AsyncIterator, Callable
 
 from starlette.responses import Response, StreamingResponse
 
-from api import selectors, tables
+from api import selectors
 from api.resources import ResourceInfo
-from apiserver import errors
+from apiserver import errors, strategies
 from apiserver.wire import dumps, loads
 from apiserver.request import json_response
 from apiserver.storage.interface import CompactedError
@@ -39,7 +39,7 @@ class Selection:
         rest = []
         for f in self.fields:
             field, op, value = f
-            if field in _NODE_FIELDS and op in ("=", "==") and resource.kind == "Pod":
+            if field in _NODE_FIELDS and op in ("=", "=="):   # the cache's spec.nodeName index
                 self.node_name = value
             else:
                 rest.append(f)
@@ -98,6 +98,7 @@ def make_table(resource: ResourceInfo, objs: list[dict[str, Any]], meta: dict[st
                include: str = "Metadata", headers: bool = True) -> dict[str, Any]:
     """A meta.k8s.io/v1 Table; `headers=False` leaves out the column definitions, as the
     events after the first of a Table watch do."""
+    strategy = strategies.for_resource(resource)
     rows = []
     for o in objs:
         if include == "Object":
@@ -107,11 +108,11 @@ def make_table(resource: ResourceInfo, objs: list[dict[str, Any]], meta: dict[st
         else:
             ref = {"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1",
                    "metadata": o.get("metadata", {})}
-        row: dict[str, Any] = {"cells": tables.row_for(o)}
+        row: dict[str, Any] = {"cells": strategy.table_row(o)}
         if ref is not None:
             row["object"] = ref
         rows.append(row)
-    columns = [c.definition() for c in tables.columns_for(resource.kind)] if headers else []
+    columns = [c.definition() for c in strategy.table_columns()] if headers else []
     return {"kind": "Table", "apiVersion": "meta.k8s.io/v1", "metadata": meta,
             "columnDefinitions": columns, "rows": rows}
 

@@ -46,7 +46,7 @@ def parse_resource_path(group: str, version: str, segments: list[str], path: str
         raise errors.resource_not_found(path)
     name = segs[1] if len(segs) > 1 else None
     sub = segs[2] if len(segs) > 2 else None
-    if sub is not None and sub not in res.subresources and not (res.kind == "Namespace" and sub == "finalize"):
+    if sub is not None and sub not in res.subresources:
         raise errors.resource_not_found(path)
     return Target(res, ns, name, sub)
 

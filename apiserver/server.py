@@ -24,7 +24,10 @@ import uvicorn
 
 from api.resources import by_kind
 from apiserver import errors
-from apiserver.admission import Admission
+from apiserver.admission import AdmissionChain
+from apiserver.admission.default_tolerations import DefaultTolerationSeconds
+from apiserver.admission.namespace_lifecycle import NamespaceLifecycle
+from apiserver.admission.service_ips import ServiceIPs
 from apiserver.app import create_app
 from apiserver.gateway import Authenticator
 from apiserver.handlers import Handlers
@@ -103,9 +106,11 @@ class APIServer:
         self.cache = WatchCache(self.backend)
         await self.cache.start()
         by = self.cache.cache
-        admission = Admission(by(by_kind("v1", "Namespace")), self.backend, cfg.service_cidr, cfg.node_port_range,
-                              cfg.default_toleration_seconds)
-        admission.rebuild(co.obj for co in by(by_kind("v1", "Service")).objects.values())
+        service_ips = ServiceIPs(cfg.service_cidr, cfg.node_port_range)
+        service_ips.rebuild(co.obj for co in by(by_kind("v1", "Service")).objects.values())
+        admission = AdmissionChain([NamespaceLifecycle(by(by_kind("v1", "Namespace")), self.backend),
+                                    DefaultTolerationSeconds(cfg.default_toleration_seconds),
+                                    service_ips])
         self.registry = Registry(self.backend, admission)
         self.handlers = Handlers(self.registry, self.cache)
         tls = ensure_tls(cfg.data_dir, cfg.tls_sans + ([cfg.advertise_address] if cfg.advertise_address else [])
@@ -136,7 +141,7 @@ class APIServer:
         # not to uvicorn, which would otherwise take SIGINT/SIGTERM while it serves
         self._server.capture_signals = contextlib.nullcontext  # type: ignore[method-assign,assignment]
         self._task = asyncio.create_task(self._server.serve(sockets=[sock]), name="uvicorn")
-        await self._bootstrap(admission)
+        await self._bootstrap(service_ips)
         write_kubeconfig(self.kubeconfig_path, self._kubeconfig_server(), tls.ca_cert.read_bytes(),
                          tls.admin_token)
         while not self._server.started:
@@ -153,7 +158,7 @@ class APIServer:
             host = self.config.advertise_address or "127.0.0.1"
         return f"https://{host}:{self.port}"
 
-    async def _bootstrap(self, admission: Admission) -> None:
+    async def _bootstrap(self, service_ips: ServiceIPs) -> None:
         ns_res = by_kind("v1", "Namespace")
         for ns in SYSTEM_NAMESPACES:
             await self._ensure(ns_res, None, {"apiVersion": "v1", "kind": "Namespace",
@@ -161,7 +166,7 @@ class APIServer:
         svc = {"apiVersion": "v1", "kind": "Service",
                "metadata": {"name": "kubernetes", "namespace": "default",
                             "labels": {"component": "apiserver", "provider": "kubernetes"}},
-               "spec": {"type": "ClusterIP", "clusterIP": admission.ips.kubernetes_ip,
+               "spec": {"type": "ClusterIP", "clusterIP": service_ips.ips.kubernetes_ip,
                         "ports": [{"name": "https", "port": 443, "protocol": "TCP",
                                    "targetPort": self.port}]}}
         await self._ensure(by_kind("v1", "Service"), "default", svc)
