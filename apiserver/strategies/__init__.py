@@ -12,7 +12,7 @@ it and holds no kind names of its own. A strategy owns:
 - deletion: whether an object stays after a delete (`begin_delete`: a bound pod's grace
   period, a namespace's Terminating phase) and whether it is still held once its
   finalizers are gone (`held`);
-- the table columns `kubectl get` prints.
+- the table columns `kubectl get` prints, and (CRDs) the kind's OpenAPI schema.
 
 Kinds with nothing special use the base `Strategy`. `for_resource` finds a kind's strategy;
 `register` adds one (the built-in modules at import, the CRD registry at run time).
@@ -104,6 +104,12 @@ class Strategy:
         """An object marked for deletion whose finalizers are all gone is removed, unless
         this says it is still held (by something other than metadata.finalizers)."""
         return False
+
+    # ------------------------------------------------------------------ schema
+    def openapi_schema(self) -> dict[str, Any] | None:
+        """The OpenAPI v3 schema of the kind's objects, for kinds not described by a model in
+        api/models (a CRD's `openAPIV3Schema`); None: derived from the kind's model."""
+        return None
 
     # ------------------------------------------------------------------ tables
     def table_columns(self) -> list[tables.Column]:
