@@ -90,6 +90,10 @@ RESOURCES: tuple[ResourceInfo, ...] = (
     ResourceInfo("apps", "v1", "ReplicaSet", "replicasets", True, ("rs",),
                  ("status", "scale"), ("all",)),
     ResourceInfo("coordination.k8s.io", "v1", "Lease", "leases", True),
+    ResourceInfo("rbac.authorization.k8s.io", "v1", "Role", "roles", True),
+    ResourceInfo("rbac.authorization.k8s.io", "v1", "ClusterRole", "clusterroles", False),
+    ResourceInfo("rbac.authorization.k8s.io", "v1", "RoleBinding", "rolebindings", True),
+    ResourceInfo("rbac.authorization.k8s.io", "v1", "ClusterRoleBinding", "clusterrolebindings", False),
 )
 
 _BY_GVK: dict[tuple[str, str], ResourceInfo] = {(r.api_version, r.kind): r for r in RESOURCES}

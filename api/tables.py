@@ -259,6 +259,21 @@ def _event_row(e: Obj) -> list[Any]:
             f"{(inv.get('kind') or '').lower()}/{inv.get('name', '')}", e.get("message") or ""]
 
 
+def _binding_row(b: Obj) -> list[Any]:
+    ref = b.get("roleRef") or {}
+    subjects = b.get("subjects") or []
+
+    def names(kind: str) -> str:
+        return ", ".join((f"{s.get('namespace')}/{s.get('name')}" if kind == "ServiceAccount" else s.get("name", ""))
+                         for s in subjects if s.get("kind") == kind)
+    return [meta_of(b).get("name"), f"{ref.get('kind')}/{ref.get('name')}", age(b),
+            names("User"), names("Group"), names("ServiceAccount")]
+
+
+def _created_at(o: Obj) -> list[Any]:
+    return [meta_of(o).get("name"), meta_of(o).get("creationTimestamp")]
+
+
 _NAME = Column("Name", format="name", description="Name must be unique within a namespace.")
 _AGE = Column("Age", description="CreationTimestamp")
 TABLES: dict[str, tuple[list[Column], Callable[[Obj], list[Any]]]] = {
@@ -289,6 +304,12 @@ TABLES: dict[str, tuple[list[Column], Callable[[Obj], list[Any]]]] = {
                        lambda o: [meta_of(o).get("name"), len(o.get("secrets") or []), age(o)]),
     "Event": ([Column("Last Seen"), Column("Type"), Column("Reason"), Column("Object"),
                Column("Message")], _event_row),
+    "Role": ([_NAME, Column("Created At", format="date-time")], _created_at),
+    "ClusterRole": ([_NAME, Column("Created At", format="date-time")], _created_at),
+    "RoleBinding": ([_NAME, Column("Role"), _AGE, Column("Users", priority=1),
+                     Column("Groups", priority=1), Column("ServiceAccounts", priority=1)], _binding_row),
+    "ClusterRoleBinding": ([_NAME, Column("Role"), _AGE, Column("Users", priority=1),
+                            Column("Groups", priority=1), Column("ServiceAccounts", priority=1)], _binding_row),
     "Lease": ([_NAME, Column("Holder"), _AGE],
               lambda o: [meta_of(o).get("name"), spec_of(o).get("holderIdentity") or "", age(o)]),
 }

@@ -85,6 +85,7 @@ def _node_secret(data_dir: Path, flag: str | None) -> str | None:
 
 async def serve(args: argparse.Namespace) -> int:
     """Run until cancelled; returns an exit code when start-up fails."""
+    from apiserver.auth.user import NODE_JOIN
     from apiserver.server import APIServerConfig, default_data_dir
     from controllers.manager import ControllerManagerOptions
     from pykube.token import new_secret
@@ -100,7 +101,7 @@ async def serve(args: argparse.Namespace) -> int:
     cfg = APIServerConfig(data_dir=data_dir, bind_address=args.bind_address, secure_port=args.secure_port,
                           datastore_endpoint=args.datastore_endpoint, tls_sans=list(args.tls_san),
                           service_cidr=args.service_cidr, advertise_address=args.advertise_address,
-                          extra_tokens={secret: "node"})
+                          extra_tokens={secret: NODE_JOIN})
     admin = data_dir / "admin.kubeconfig"
     agent_kubeconfig = data_dir / "agent" / "kubelet.kubeconfig"
     leader = args.leader_elect == "true"
