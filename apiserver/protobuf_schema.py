@@ -163,7 +163,27 @@ _REVIEWS: dict[str, dict[int, Field]] = {
     "SelfSubjectReview": {1: ("metadata", "ObjectMeta", 0), 2: ("status", "Ignored", 0)},
 }
 
-MESSAGES: dict[str, dict[int, Field]] = {**_META, **_CORE, **_APPS, **_REVIEWS}
+_RBAC: dict[str, dict[int, Field]] = {
+    "Role": {1: ("metadata", "ObjectMeta", 0), 2: ("rules", "PolicyRule", R)},
+    "ClusterRole": {1: ("metadata", "ObjectMeta", 0), 2: ("rules", "PolicyRule", R),
+                    3: ("aggregationRule", "AggregationRule", P)},
+    "AggregationRule": {1: ("clusterRoleSelectors", "LabelSelector", R)},
+    "PolicyRule": {1: ("verbs", "string", R), 2: ("apiGroups", "string", R), 3: ("resources", "string", R),
+                   4: ("resourceNames", "string", R), 5: ("nonResourceURLs", "string", R)},
+    "RoleBinding": {1: ("metadata", "ObjectMeta", 0), 2: ("subjects", "Subject", R), 3: ("roleRef", "RoleRef", 0)},
+    "ClusterRoleBinding": {1: ("metadata", "ObjectMeta", 0), 2: ("subjects", "Subject", R),
+                           3: ("roleRef", "RoleRef", 0)},
+    "RoleRef": {1: ("apiGroup", "string", 0), 2: ("kind", "string", 0), 3: ("name", "string", 0)},
+    "Subject": {1: ("kind", "string", 0), 2: ("apiGroup", "string", 0), 3: ("name", "string", 0),
+                4: ("namespace", "string", 0)},
+    "SubjectAccessReview": {1: ("metadata", "ObjectMeta", 0), 2: ("spec", "SubjectAccessReviewSpec", 0),
+                            3: ("status", "Ignored", 0)},
+    "SubjectAccessReviewSpec": {1: ("resourceAttributes", "ResourceAttributes", P),
+                                2: ("nonResourceAttributes", "NonResourceAttributes", P),
+                                3: ("user", "string", 0), 4: ("groups", "string", R), 6: ("uid", "string", 0)},
+}
+
+MESSAGES: dict[str, dict[int, Field]] = {**_META, **_CORE, **_APPS, **_REVIEWS, **_RBAC}
 
 KINDS: dict[tuple[str, str], str] = {
     ("v1", "Namespace"): "Namespace", ("v1", "ConfigMap"): "ConfigMap", ("v1", "Secret"): "Secret",
@@ -173,6 +193,12 @@ KINDS: dict[tuple[str, str], str] = {
     ("authorization.k8s.io/v1", "SelfSubjectRulesReview"): "SelfSubjectRulesReview",
     ("authentication.k8s.io/v1", "SelfSubjectReview"): "SelfSubjectReview",
     ("authentication.k8s.io/v1beta1", "SelfSubjectReview"): "SelfSubjectReview",
+    ("authorization.k8s.io/v1", "SubjectAccessReview"): "SubjectAccessReview",
+    ("authorization.k8s.io/v1", "LocalSubjectAccessReview"): "SubjectAccessReview",
+    ("rbac.authorization.k8s.io/v1", "Role"): "Role",
+    ("rbac.authorization.k8s.io/v1", "ClusterRole"): "ClusterRole",
+    ("rbac.authorization.k8s.io/v1", "RoleBinding"): "RoleBinding",
+    ("rbac.authorization.k8s.io/v1", "ClusterRoleBinding"): "ClusterRoleBinding",
 }
 # DeleteOptions is registered in every group version (and meta.k8s.io/v1)
 OPTIONS_KINDS = {"DeleteOptions": "DeleteOptions"}

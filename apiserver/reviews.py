@@ -109,6 +109,4 @@ async def review(request: Request, user: UserInfo, authorizer: Authorizer) -> Re
         subject = user
     allowed = authorizer.allowed(_attributes(subject, spec, namespace))
     out["status"] = {"allowed": allowed}
-    if not allowed:
-        out["status"]["reason"] = "no RBAC policy matched"
     return json_response(out, 201)
