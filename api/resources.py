@@ -90,6 +90,8 @@ RESOURCES: tuple[ResourceInfo, ...] = (
     ResourceInfo("apps", "v1", "ReplicaSet", "replicasets", True, ("rs",),
                  ("status", "scale"), ("all",)),
     ResourceInfo("coordination.k8s.io", "v1", "Lease", "leases", True),
+    ResourceInfo("certificates.k8s.io", "v1", "CertificateSigningRequest", "certificatesigningrequests", False,
+                 ("csr",), ("status", "approval")),
     ResourceInfo("rbac.authorization.k8s.io", "v1", "Role", "roles", True),
     ResourceInfo("rbac.authorization.k8s.io", "v1", "ClusterRole", "clusterroles", False),
     ResourceInfo("rbac.authorization.k8s.io", "v1", "RoleBinding", "rolebindings", True),

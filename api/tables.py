@@ -270,6 +270,16 @@ def _binding_row(b: Obj) -> list[Any]:
             names("User"), names("Group"), names("ServiceAccount")]
 
 
+def _csr_row(c: Obj) -> list[Any]:
+    spec = spec_of(c)
+    conds = [x.get("type") for x in status_of(c).get("conditions") or [] if x.get("status", "True") == "True"]
+    if status_of(c).get("certificate"):
+        conds.append("Issued")
+    secs = spec.get("expirationSeconds")
+    return [meta_of(c).get("name"), age(c), spec.get("signerName") or "", spec.get("username") or "",
+            human_duration(secs) if secs else "<none>", ",".join(conds) or "Pending"]
+
+
 def _created_at(o: Obj) -> list[Any]:
     return [meta_of(o).get("name"), meta_of(o).get("creationTimestamp")]
 
@@ -304,6 +314,8 @@ TABLES: dict[str, tuple[list[Column], Callable[[Obj], list[Any]]]] = {
                        lambda o: [meta_of(o).get("name"), len(o.get("secrets") or []), age(o)]),
     "Event": ([Column("Last Seen"), Column("Type"), Column("Reason"), Column("Object"),
                Column("Message")], _event_row),
+    "CertificateSigningRequest": ([_NAME, _AGE, Column("SignerName"), Column("Requestor"),
+                                   Column("RequestedDuration"), Column("Condition")], _csr_row),
     "Role": ([_NAME, Column("Created At", format="date-time")], _created_at),
     "ClusterRole": ([_NAME, Column("Created At", format="date-time")], _created_at),
     "RoleBinding": ([_NAME, Column("Role"), _AGE, Column("Users", priority=1),

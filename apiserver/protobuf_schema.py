@@ -183,7 +183,21 @@ _RBAC: dict[str, dict[int, Field]] = {
                                 3: ("user", "string", 0), 4: ("groups", "string", R), 6: ("uid", "string", 0)},
 }
 
-MESSAGES: dict[str, dict[int, Field]] = {**_META, **_CORE, **_APPS, **_REVIEWS, **_RBAC}
+_CERTIFICATES: dict[str, dict[int, Field]] = {
+    "CertificateSigningRequest": {1: ("metadata", "ObjectMeta", 0), 2: ("spec", "CertificateSigningRequestSpec", 0),
+                                  3: ("status", "CertificateSigningRequestStatus", 0)},
+    "CertificateSigningRequestSpec": {1: ("request", "bytes", 0), 2: ("username", "string", 0),
+                                      3: ("uid", "string", 0), 4: ("groups", "string", R),
+                                      5: ("usages", "string", R), 7: ("signerName", "string", 0),
+                                      8: ("expirationSeconds", "int", P)},
+    "CertificateSigningRequestStatus": {1: ("conditions", "CertificateSigningRequestCondition", R),
+                                        2: ("certificate", "bytes", 0)},
+    "CertificateSigningRequestCondition": {1: ("type", "string", 0), 2: ("reason", "string", 0),
+                                           3: ("message", "string", 0), 4: ("lastUpdateTime", "time", 0),
+                                           5: ("lastTransitionTime", "time", 0), 6: ("status", "string", 0)},
+}
+
+MESSAGES: dict[str, dict[int, Field]] = {**_META, **_CORE, **_APPS, **_REVIEWS, **_RBAC, **_CERTIFICATES}
 
 KINDS: dict[tuple[str, str], str] = {
     ("v1", "Namespace"): "Namespace", ("v1", "ConfigMap"): "ConfigMap", ("v1", "Secret"): "Secret",
@@ -195,6 +209,7 @@ KINDS: dict[tuple[str, str], str] = {
     ("authentication.k8s.io/v1beta1", "SelfSubjectReview"): "SelfSubjectReview",
     ("authorization.k8s.io/v1", "SubjectAccessReview"): "SubjectAccessReview",
     ("authorization.k8s.io/v1", "LocalSubjectAccessReview"): "SubjectAccessReview",
+    ("certificates.k8s.io/v1", "CertificateSigningRequest"): "CertificateSigningRequest",
     ("rbac.authorization.k8s.io/v1", "Role"): "Role",
     ("rbac.authorization.k8s.io/v1", "ClusterRole"): "ClusterRole",
     ("rbac.authorization.k8s.io/v1", "RoleBinding"): "RoleBinding",

@@ -215,8 +215,8 @@ class Registry:
         """The object to store: `new` with what the server owns taken from `old`."""
         if subresource == "binding":   # the handler derived `new` from the stored object
             return wire.clone(new)
-        if subresource == "status":
-            return strategy.prepare_for_status_update(new, old)
+        if subresource not in (None, "finalize"):   # status, approval, ...: the strategy says
+            return strategy.prepare_for_subresource_update(subresource, new, old)
         merged = wire.clone(new)
         meta = merged.setdefault("metadata", {})
         ometa = old["metadata"]

@@ -1,7 +1,8 @@
 """Subresource handlers: status, scale, binding, eviction, a namespace's finalize, log and exec.
 
 Owns what each subresource means over the generic registry:
-- `status`: GET, and PUT/PATCH that change only `.status`;
+- `status`: GET, and PUT/PATCH that change only `.status`; a CSR's `approval` likewise
+  changes only its Approved/Denied conditions (both through the kind's strategy);
 - `scale`: an `autoscaling/v1` Scale view of `spec.replicas` (GET, PUT, merge/JSON PATCH);
 - `binding`: the scheduler's POST that sets a pod's `spec.nodeName` (409 if already bound);
 - `eviction`: a pod delete carrying the Eviction's deleteOptions;
@@ -29,13 +30,13 @@ if TYPE_CHECKING:
 async def handle(h: "Handlers", request: Request, t: Target, q: dict[str, str]) -> Response:
     sub, method = t.subresource, request.method
     assert t.name is not None
-    if sub == "status":
+    if sub in ("status", "approval"):   # the strategy says what each one may change
         if method == "GET":
             return json_response(await h.registry.get(t.resource, t.namespace, t.name))
         if method == "PUT":
-            return await h.update(request, t, q, "status")
+            return await h.update(request, t, q, sub)
         if method == "PATCH":
-            return await h.patch(request, t, q, "status")
+            return await h.patch(request, t, q, sub)
     elif sub == "scale":
         return await scale(h, request, t, q)
     elif sub == "binding" and method == "POST":

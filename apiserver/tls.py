@@ -93,27 +93,6 @@ def issue_cert(ca_cert_pem: bytes, ca_key_pem: bytes, common_name: str, sans: li
     return cert.public_bytes(serialization.Encoding.PEM), _key_pem(key)
 
 
-def sign_client_cert(ca_cert_pem: bytes, ca_key_pem: bytes, public_key: Any, user: str,
-                     groups: list[str], seconds: int = 365 * 86400,
-                     not_before: dt.datetime | None = None) -> bytes:
-    """A client certificate for `public_key` naming `user` (CN) and `groups` (O), signed by
-    the cluster CA: what the kube-apiserver-client signer issues for an approved CSR."""
-    ca_cert = x509.load_pem_x509_certificate(ca_cert_pem)
-    ca_key = serialization.load_pem_private_key(ca_key_pem, None)
-    attrs = [x509.NameAttribute(NameOID.ORGANIZATION_NAME, g) for g in groups]
-    attrs.append(x509.NameAttribute(NameOID.COMMON_NAME, user))
-    start = not_before or (_now() - dt.timedelta(minutes=5))
-    cert = (x509.CertificateBuilder().subject_name(x509.Name(attrs)).issuer_name(ca_cert.subject)
-            .public_key(public_key).serial_number(x509.random_serial_number())
-            .not_valid_before(start).not_valid_after(start + dt.timedelta(seconds=seconds))
-            .add_extension(x509.KeyUsage(digital_signature=True, key_encipherment=True, content_commitment=False,
-                                         data_encipherment=False, key_agreement=False, key_cert_sign=False,
-                                         crl_sign=False, encipher_only=False, decipher_only=False), critical=True)
-            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
-            .sign(ca_key, hashes.SHA256()))  # type: ignore[arg-type]
-    return cert.public_bytes(serialization.Encoding.PEM)
-
-
 def write_cert_kubeconfig(path: Path, server: str, ca_pem: bytes, cert_pem: bytes, key_pem: bytes,
                           user: str, cluster: str = "pykube", context: str = "default",
                           namespace: str | None = None) -> None:

@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 
 LEASE_NAMESPACE, LEASE_NAME = "kube-system", "kube-controller-manager"
 ALL_CONTROLLERS = ("endpoint", "namespace", "garbagecollector", "nodelifecycle", "nodeipam",
-                   "replicaset", "deployment", "servicelb")
+                   "replicaset", "deployment", "servicelb", "csrsigning")
 
 
 @dataclass
@@ -47,6 +47,8 @@ class ControllerManagerOptions:
     renew_deadline: float = 10.0
     retry_period: float = 2.0
     identity: str = field(default_factory=lambda: f"{socket.gethostname()}_{uuid.uuid4()}")
+    cluster_signing_cert_file: str | None = None   # the CA that signs approved CSRs
+    cluster_signing_key_file: str | None = None
 
 
 def enabled_controllers(spec: list[str], known: tuple[str, ...] = ALL_CONTROLLERS) -> list[str]:
@@ -61,7 +63,7 @@ def enabled_controllers(spec: list[str], known: tuple[str, ...] = ALL_CONTROLLER
     return [n for n in known if (star or n in on) and n not in off]
 
 
-Factory = Callable[[Client, SharedInformers, EventRecorder, ControllerManagerOptions], Controller]
+Factory = Callable[[Client, SharedInformers, EventRecorder, ControllerManagerOptions], "Controller | None"]
 
 
 def _endpoint(c: Client, i: SharedInformers, r: EventRecorder,
@@ -115,6 +117,16 @@ def _servicelb(c: Client, i: SharedInformers, r: EventRecorder,
     return ServiceLBController(c, i, r)
 
 
+def _csrsigning(c: Client, i: SharedInformers, r: EventRecorder,
+                o: ControllerManagerOptions) -> Controller | None:
+    from controllers.csrsigning import CSRSigningController
+    if not (o.cluster_signing_cert_file and o.cluster_signing_key_file):
+        log.info("csrsigning: no --cluster-signing-cert-file/--cluster-signing-key-file; not signing")
+        return None
+    return CSRSigningController(c, i, r, ca_cert=Path(o.cluster_signing_cert_file),
+                                ca_key=Path(o.cluster_signing_key_file))
+
+
 # name -> (factory, event source component, as Kubernetes names them)
 FACTORIES: dict[str, tuple[Factory, str]] = {
     "endpoint": (_endpoint, "endpoint-controller"),
@@ -125,6 +137,7 @@ FACTORIES: dict[str, tuple[Factory, str]] = {
     "replicaset": (_replicaset, "replicaset-controller"),
     "deployment": (_deployment, "deployment-controller"),
     "servicelb": (_servicelb, "service-lb-controller"),
+    "csrsigning": (_csrsigning, "certificatesigningrequest-signing-controller"),
 }
 
 
@@ -170,11 +183,13 @@ class ControllerManager:
             factory, component = FACTORIES[name]
             recorder = EventRecorder(self.client, component)
             try:
-                self.controllers[name] = factory(self.client, informers, recorder,
-                                                 self.options)
+                controller = factory(self.client, informers, recorder, self.options)
             except ImportError as e:
                 log.error("controller %s is not available: %s", name, e)
                 continue
+            if controller is None:   # not configured (e.g. no signing CA)
+                continue
+            self.controllers[name] = controller
             recorders.append(recorder)
         self.informers = informers
         return informers, recorders

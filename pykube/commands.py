@@ -56,6 +56,7 @@ REGISTRARS: list[Callable[[Sub], None]] = [
     _from("pykube.server"),
     _from("pykube.agent"),
     _from("pykube.killall"),
+    _from("pykube.team.cli"),
     _apiserver,
     _from("controllers.cli"),
     _from("scheduler.cli"),

@@ -122,8 +122,11 @@ async def serve(args: argparse.Namespace) -> int:
     try:
         await sup.start(components.apiserver(cfg, on_apiserver))
         if "controller-manager" not in args.disable:
+            tls_dir = data_dir / "server" / "tls"
             opts = ControllerManagerOptions(leader_elect=leader, cluster_cidr=args.cluster_cidr,
-                                            identity=identity)
+                                            identity=identity,
+                                            cluster_signing_cert_file=str(tls_dir / "server-ca.crt"),
+                                            cluster_signing_key_file=str(tls_dir / "server-ca.key"))
             if "servicelb" in args.disable:
                 opts.controllers = ["*", "-servicelb"]
             await sup.start(components.controller_manager(admin, opts))

@@ -11,7 +11,8 @@ import httpx
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from apiserver.tls import sign_client_cert, write_cert_kubeconfig
+from apiserver.tls import write_cert_kubeconfig
+from controllers.csrsigning import sign_client_cert
 from tests.integration.apiserver.test_real_clients import kubectl
 
 RBAC = "/apis/rbac.authorization.k8s.io/v1"
