@@ -84,7 +84,7 @@ RESOURCES: tuple[ResourceInfo, ...] = (
     ResourceInfo("", "v1", "ConfigMap", "configmaps", True, ("cm",)),
     ResourceInfo("", "v1", "Secret", "secrets", True),
     ResourceInfo("", "v1", "Event", "events", True, ("ev",)),
-    ResourceInfo("", "v1", "ServiceAccount", "serviceaccounts", True, ("sa",)),
+    ResourceInfo("", "v1", "ServiceAccount", "serviceaccounts", True, ("sa",), ("token",)),
     ResourceInfo("apps", "v1", "Deployment", "deployments", True, ("deploy",),
                  ("status", "scale"), ("all",)),
     ResourceInfo("apps", "v1", "ReplicaSet", "replicasets", True, ("rs",),

@@ -163,7 +163,8 @@ class Gateway:
             if reviews.handles(path):
                 resource = path.rsplit("/", 1)[-1]
                 response = await self._guard(scope, reviews.review(
-                    Request(scope, receive), scope["state"]["userinfo"], self.authorizer or _ALLOW_ALL))
+                    Request(scope, receive), scope["state"]["userinfo"], self.authorizer or _ALLOW_ALL,
+                    self.authn))
                 await response(scope, receive, send_wrapper)
                 return
             if target is None:

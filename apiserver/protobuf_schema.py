@@ -197,7 +197,18 @@ _CERTIFICATES: dict[str, dict[int, Field]] = {
                                            5: ("lastTransitionTime", "time", 0), 6: ("status", "string", 0)},
 }
 
-MESSAGES: dict[str, dict[int, Field]] = {**_META, **_CORE, **_APPS, **_REVIEWS, **_RBAC, **_CERTIFICATES}
+_TOKENS: dict[str, dict[int, Field]] = {
+    "TokenRequest": {1: ("metadata", "ObjectMeta", 0), 2: ("spec", "TokenRequestSpec", 0), 3: ("status", "Ignored", 0)},
+    "TokenRequestSpec": {1: ("audiences", "string", R), 3: ("boundObjectRef", "BoundObjectReference", P),
+                         4: ("expirationSeconds", "int", P)},
+    "BoundObjectReference": {1: ("kind", "string", 0), 2: ("apiVersion", "string", 0), 3: ("name", "string", 0),
+                             4: ("uid", "string", 0)},
+    "TokenReview": {1: ("metadata", "ObjectMeta", 0), 2: ("spec", "TokenReviewSpec", 0), 3: ("status", "Ignored", 0)},
+    "TokenReviewSpec": {1: ("token", "string", 0), 2: ("audiences", "string", R)},
+}
+
+MESSAGES: dict[str, dict[int, Field]] = {**_META, **_CORE, **_APPS, **_REVIEWS, **_RBAC, **_CERTIFICATES,
+                                         **_TOKENS}
 
 KINDS: dict[tuple[str, str], str] = {
     ("v1", "Namespace"): "Namespace", ("v1", "ConfigMap"): "ConfigMap", ("v1", "Secret"): "Secret",
@@ -210,6 +221,8 @@ KINDS: dict[tuple[str, str], str] = {
     ("authorization.k8s.io/v1", "SubjectAccessReview"): "SubjectAccessReview",
     ("authorization.k8s.io/v1", "LocalSubjectAccessReview"): "SubjectAccessReview",
     ("certificates.k8s.io/v1", "CertificateSigningRequest"): "CertificateSigningRequest",
+    ("authentication.k8s.io/v1", "TokenRequest"): "TokenRequest",
+    ("authentication.k8s.io/v1", "TokenReview"): "TokenReview",
     ("rbac.authorization.k8s.io/v1", "Role"): "Role",
     ("rbac.authorization.k8s.io/v1", "ClusterRole"): "ClusterRole",
     ("rbac.authorization.k8s.io/v1", "RoleBinding"): "RoleBinding",

@@ -5,7 +5,8 @@ what other components ask about a user.
   answer for the requesting user); SubjectAccessReview (cluster) and LocalSubjectAccessReview
   (namespaced): may this user do it (needs `create` on them);
 - SelfSubjectRulesReview: the rules the requesting user holds in a namespace;
-- `authentication.k8s.io/v1` (and v1beta1) SelfSubjectReview: the user's name and groups.
+- `authentication.k8s.io/v1` (and v1beta1) SelfSubjectReview: the user's name and groups;
+  TokenReview: who a bearer token authenticates as (what `kr8s whoami` and webhooks ask).
 These are virtual: created, answered, never stored. Bodies are JSON or protobuf (kubectl
 sends protobuf); answers are JSON.
 """
@@ -29,6 +30,7 @@ _PATHS = {
     "/apis/authorization.k8s.io/v1/selfsubjectrulesreviews": (_AUTHZ, "SelfSubjectRulesReview"),
     "/apis/authorization.k8s.io/v1/subjectaccessreviews": (_AUTHZ, "SubjectAccessReview"),
     "/apis/authentication.k8s.io/v1/selfsubjectreviews": ("authentication.k8s.io/v1", "SelfSubjectReview"),
+    "/apis/authentication.k8s.io/v1/tokenreviews": ("authentication.k8s.io/v1", "TokenReview"),
     "/apis/authentication.k8s.io/v1beta1/selfsubjectreviews": ("authentication.k8s.io/v1beta1", "SelfSubjectReview"),
 }
 _LOCAL = re.compile(r"^/apis/authorization\.k8s\.io/v1/namespaces/([^/]+)/localsubjectaccessreviews/?$")
@@ -37,7 +39,8 @@ PLURALS = {"SelfSubjectAccessReview": "selfsubjectaccessreviews",
            "SelfSubjectRulesReview": "selfsubjectrulesreviews",
            "SubjectAccessReview": "subjectaccessreviews",
            "LocalSubjectAccessReview": "localsubjectaccessreviews",
-           "SelfSubjectReview": "selfsubjectreviews"}
+           "SelfSubjectReview": "selfsubjectreviews",
+           "TokenReview": "tokenreviews"}
 
 
 def handles(path: str) -> bool:
@@ -82,7 +85,8 @@ def _rules_review(authorizer: Authorizer, user: UserInfo, namespace: str) -> dic
     return {"resourceRules": resource_rules, "nonResourceRules": url_rules, "incomplete": False}
 
 
-async def review(request: Request, user: UserInfo, authorizer: Authorizer) -> Response:
+async def review(request: Request, user: UserInfo, authorizer: Authorizer,
+                 authenticator: Any = None) -> Response:
     api_version, kind, namespace = target(request.url.path)
     if request.method != "POST":
         raise errors.method_not_allowed()
@@ -95,6 +99,12 @@ async def review(request: Request, user: UserInfo, authorizer: Authorizer) -> Re
         out["status"] = {"userInfo": user.to_wire()}
         return json_response(out, 201)
     out["spec"] = spec
+    if kind == "TokenReview":
+        found = authenticator.authenticate(f"Bearer {spec.get('token') or ''}") if authenticator else None
+        out["status"] = ({"authenticated": True, "user": found.to_wire(),
+                          "audiences": spec.get("audiences") or []} if found else
+                         {"authenticated": False, "user": {}, "error": "invalid bearer token"})
+        return json_response(out, 201)
     if kind == "SelfSubjectRulesReview":
         out["status"] = _rules_review(authorizer, user, spec.get("namespace") or "")
         return json_response(out, 201)

@@ -22,7 +22,7 @@ from typing import Any
 
 import uvicorn
 
-from api.resources import by_kind
+from api.resources import by_kind, by_plural
 from apiserver import errors
 from apiserver.admission import AdmissionChain
 from apiserver.admission.default_tolerations import DefaultTolerationSeconds
@@ -30,9 +30,11 @@ from apiserver.admission.namespace_lifecycle import NamespaceLifecycle
 from apiserver.admission.service_ips import ServiceIPs
 from apiserver.app import create_app
 from apiserver.admission.rbac_escalation import RBACEscalation
+from apiserver.admission.service_account import ServiceAccountAdmission
 from apiserver.auth import bootstrap_policy, client_certs
 from apiserver.auth.authenticator import Authenticator
 from apiserver.auth.authorizer import Authorizer
+from apiserver.auth.serviceaccount import TokenSigner, load_or_create_key
 from apiserver.auth.user import ADMIN, UserInfo
 from apiserver.handlers import Handlers
 from apiserver.kubeletproxy import KubeletProxy, install_exec_websocket
@@ -115,6 +117,7 @@ class APIServer:
         service_ips.rebuild(co.obj for co in by(by_kind("v1", "Service")).objects.values())
         self.authorizer = Authorizer(self.cache)
         admission = AdmissionChain([NamespaceLifecycle(by(by_kind("v1", "Namespace")), self.backend),
+                                    ServiceAccountAdmission(by(by_kind("v1", "ServiceAccount")), self.backend),
                                     DefaultTolerationSeconds(cfg.default_toleration_seconds),
                                     service_ips, RBACEscalation(self.authorizer)])
         self.registry = Registry(self.backend, admission)
@@ -123,6 +126,10 @@ class APIServer:
                          + ([cfg.bind_address] if cfg.bind_address not in ("0.0.0.0", "::") else []))
         self.token = tls.admin_token
         self.authn = Authenticator({tls.admin_token: ADMIN, **cfg.extra_tokens}, cfg.anonymous_auth)
+        self.token_signer = TokenSigner(load_or_create_key(cfg.data_dir / "server" / "tls" / "service-account.key"),
+                                        self._lookup)
+        self.authn.token_authenticators.append(self.token_signer.authenticate)
+        self.handlers.token_signer = self.token_signer
         app = create_app(self.handlers, self.authn, lambda: self._ready, tls.ca_cert.read_bytes(),
                          self.authorizer)
         self.kubelet_proxy = KubeletProxy(self.registry.get, tls.admin_token)
@@ -161,6 +168,15 @@ class APIServer:
         self._compactor = asyncio.create_task(self._compact_periodically(), name="compactor")
         self._ready = True
         log.info("apiserver listening on %s (store %s)", self.url, endpoint.split("?")[0])
+
+    def _lookup(self, plural: str, namespace: str, name: str) -> dict[str, Any] | None:
+        """An object from the watch cache (what token authentication checks a token against)."""
+        assert self.cache is not None
+        res = by_plural("", plural)
+        if res is None:
+            return None
+        co = self.cache.cache(res).objects.get(res.storage_key(namespace, name))
+        return co.obj if co is not None else None
 
     def _kubeconfig_server(self) -> str:
         host = self.config.bind_address

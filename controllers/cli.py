@@ -27,6 +27,7 @@ def options_from_args(args: argparse.Namespace) -> ControllerManagerOptions:
         retry_period=args.leader_elect_retry_period,
         cluster_signing_cert_file=args.cluster_signing_cert_file,
         cluster_signing_key_file=args.cluster_signing_key_file,
+        root_ca_file=args.root_ca_file,
         **({"identity": args.leader_elect_identity} if args.leader_elect_identity else {}))
 
 
@@ -55,6 +56,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--cluster-signing-cert-file", default=None,
                    help="CA certificate that signs approved client-certificate CSRs")
     p.add_argument("--cluster-signing-key-file", default=None, help="its private key")
+    p.add_argument("--root-ca-file", default=None,
+                   help="CA bundle published to every namespace as the kube-root-ca.crt ConfigMap")
 
 
 def register(sub: Any) -> None:

@@ -29,7 +29,8 @@ log = logging.getLogger(__name__)
 
 LEASE_NAMESPACE, LEASE_NAME = "kube-system", "kube-controller-manager"
 ALL_CONTROLLERS = ("endpoint", "namespace", "garbagecollector", "nodelifecycle", "nodeipam",
-                   "replicaset", "deployment", "servicelb", "csrsigning")
+                   "replicaset", "deployment", "servicelb", "csrsigning", "serviceaccount",
+                   "root-ca-cert-publisher")
 
 
 @dataclass
@@ -49,6 +50,7 @@ class ControllerManagerOptions:
     identity: str = field(default_factory=lambda: f"{socket.gethostname()}_{uuid.uuid4()}")
     cluster_signing_cert_file: str | None = None   # the CA that signs approved CSRs
     cluster_signing_key_file: str | None = None
+    root_ca_file: str | None = None   # published to every namespace as kube-root-ca.crt
 
 
 def enabled_controllers(spec: list[str], known: tuple[str, ...] = ALL_CONTROLLERS) -> list[str]:
@@ -127,6 +129,21 @@ def _csrsigning(c: Client, i: SharedInformers, r: EventRecorder,
                                 ca_key=Path(o.cluster_signing_key_file))
 
 
+def _serviceaccount(c: Client, i: SharedInformers, r: EventRecorder,
+                    o: ControllerManagerOptions) -> Controller | None:
+    from controllers.serviceaccounts import ServiceAccountsController
+    return ServiceAccountsController(c, i, r)
+
+
+def _root_ca(c: Client, i: SharedInformers, r: EventRecorder,
+             o: ControllerManagerOptions) -> Controller | None:
+    from controllers.serviceaccounts import RootCACertPublisher
+    if not o.root_ca_file:
+        log.info("root-ca-cert-publisher: no --root-ca-file; not publishing kube-root-ca.crt")
+        return None
+    return RootCACertPublisher(c, i, r, ca_file=Path(o.root_ca_file))
+
+
 # name -> (factory, event source component, as Kubernetes names them)
 FACTORIES: dict[str, tuple[Factory, str]] = {
     "endpoint": (_endpoint, "endpoint-controller"),
@@ -138,6 +155,8 @@ FACTORIES: dict[str, tuple[Factory, str]] = {
     "deployment": (_deployment, "deployment-controller"),
     "servicelb": (_servicelb, "service-lb-controller"),
     "csrsigning": (_csrsigning, "certificatesigningrequest-signing-controller"),
+    "serviceaccount": (_serviceaccount, "serviceaccount-controller"),
+    "root-ca-cert-publisher": (_root_ca, "root-ca-cert-publisher"),
 }
 
 

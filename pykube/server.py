@@ -126,7 +126,8 @@ async def serve(args: argparse.Namespace) -> int:
             opts = ControllerManagerOptions(leader_elect=leader, cluster_cidr=args.cluster_cidr,
                                             identity=identity,
                                             cluster_signing_cert_file=str(tls_dir / "server-ca.crt"),
-                                            cluster_signing_key_file=str(tls_dir / "server-ca.key"))
+                                            cluster_signing_key_file=str(tls_dir / "server-ca.key"),
+                                            root_ca_file=str(tls_dir / "server-ca.crt"))
             if "servicelb" in args.disable:
                 opts.controllers = ["*", "-servicelb"]
             await sup.start(components.controller_manager(admin, opts))
