@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 LEASE_NAMESPACE, LEASE_NAME = "kube-system", "kube-controller-manager"
 ALL_CONTROLLERS = ("endpoint", "namespace", "garbagecollector", "nodelifecycle", "nodeipam",
                    "replicaset", "deployment", "servicelb", "csrsigning", "serviceaccount",
-                   "root-ca-cert-publisher")
+                   "root-ca-cert-publisher", "clusterrole-aggregation")
 
 
 @dataclass
@@ -144,6 +144,12 @@ def _root_ca(c: Client, i: SharedInformers, r: EventRecorder,
     return RootCACertPublisher(c, i, r, ca_file=Path(o.root_ca_file))
 
 
+def _aggregation(c: Client, i: SharedInformers, r: EventRecorder,
+                 o: ControllerManagerOptions) -> Controller | None:
+    from controllers.clusterroleaggregation import ClusterRoleAggregationController
+    return ClusterRoleAggregationController(c, i, r)
+
+
 # name -> (factory, event source component, as Kubernetes names them)
 FACTORIES: dict[str, tuple[Factory, str]] = {
     "endpoint": (_endpoint, "endpoint-controller"),
@@ -157,6 +163,7 @@ FACTORIES: dict[str, tuple[Factory, str]] = {
     "csrsigning": (_csrsigning, "certificatesigningrequest-signing-controller"),
     "serviceaccount": (_serviceaccount, "serviceaccount-controller"),
     "root-ca-cert-publisher": (_root_ca, "root-ca-cert-publisher"),
+    "clusterrole-aggregation": (_aggregation, "clusterrole-aggregation-controller"),
 }
 
 

@@ -91,3 +91,18 @@ def test_request_attributes_and_forbidden_wording() -> None:
     assert forbidden(nodes).message.endswith('cannot list resource "nodes" in API group "" at the cluster scope')
     url = attributes_for(ALICE, "GET", "/metrics", {}, None, None, None, None)
     assert forbidden(url).message == 'forbidden: User "alice" cannot get path "/metrics"'
+
+
+def test_aggregation_controller_gathers_labelled_roles() -> None:
+    from controllers.clusterroleaggregation import aggregated_rules
+    roles = cluster_roles()
+    edit = next(r for r in roles if r["metadata"]["name"] == "edit")
+    rules = aggregated_rules(edit, roles)
+    assert {"verbs": ["create", "delete", "deletecollection", "patch", "update"], "apiGroups": ["apps"],
+            "resources": ["daemonsets", "deployments", "deployments/rollback", "deployments/scale",
+                          "replicasets", "replicasets/scale", "statefulsets", "statefulsets/scale"]} in rules
+    assert all("rbac.authorization.k8s.io" not in r.get("apiGroups", []) for r in rules)   # admin-only stays out
+    crd_role = {"metadata": {"name": "crontabs-edit", "labels": {
+        "rbac.authorization.k8s.io/aggregate-to-edit": "true"}},
+        "rules": [{"verbs": ["*"], "apiGroups": ["stable.example.com"], "resources": ["crontabs"]}]}
+    assert crd_role["rules"][0] in aggregated_rules(edit, roles + [crd_role])
