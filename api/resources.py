@@ -85,6 +85,8 @@ RESOURCES: tuple[ResourceInfo, ...] = (
     ResourceInfo("", "v1", "Secret", "secrets", True),
     ResourceInfo("", "v1", "Event", "events", True, ("ev",)),
     ResourceInfo("", "v1", "ServiceAccount", "serviceaccounts", True, ("sa",), ("token",)),
+    ResourceInfo("", "v1", "ResourceQuota", "resourcequotas", True, ("quota",), _SUB_STATUS),
+    ResourceInfo("", "v1", "LimitRange", "limitranges", True, ("limits",)),
     ResourceInfo("apps", "v1", "Deployment", "deployments", True, ("deploy",),
                  ("status", "scale"), ("all",)),
     ResourceInfo("apps", "v1", "ReplicaSet", "replicasets", True, ("rs",),

@@ -280,6 +280,14 @@ def _csr_row(c: Obj) -> list[Any]:
             human_duration(secs) if secs else "<none>", ",".join(conds) or "Pending"]
 
 
+def _quota_row(q: Obj) -> list[Any]:
+    hard, used = status_of(q).get("hard") or spec_of(q).get("hard") or {}, status_of(q).get("used") or {}
+    parts = {"req": [], "lim": []}   # type: dict[str, list[str]]
+    for k in sorted(hard):
+        parts["lim" if k.startswith("limits.") else "req"].append(f"{k}: {used.get(k, '0')}/{hard[k]}")
+    return [meta_of(q).get("name"), age(q), ", ".join(parts["req"]), ", ".join(parts["lim"])]
+
+
 def _created_at(o: Obj) -> list[Any]:
     return [meta_of(o).get("name"), meta_of(o).get("creationTimestamp")]
 
@@ -316,6 +324,8 @@ TABLES: dict[str, tuple[list[Column], Callable[[Obj], list[Any]]]] = {
                Column("Message")], _event_row),
     "CertificateSigningRequest": ([_NAME, _AGE, Column("SignerName"), Column("Requestor"),
                                    Column("RequestedDuration"), Column("Condition")], _csr_row),
+    "ResourceQuota": ([_NAME, _AGE, Column("Request"), Column("Limit")], _quota_row),
+    "LimitRange": ([_NAME, Column("Created At", format="date-time")], _created_at),
     "Role": ([_NAME, Column("Created At", format="date-time")], _created_at),
     "ClusterRole": ([_NAME, Column("Created At", format="date-time")], _created_at),
     "RoleBinding": ([_NAME, Column("Role"), _AGE, Column("Users", priority=1),

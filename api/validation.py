@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from api import validation_kinds as kinds
+from api import validation_quota as quota
 from api import validation_rbac as rbac
 from api.field import FieldError, InvalidError, invalid_message
 from api.names import is_dns1035_label, is_dns1123_label, is_dns1123_subdomain, is_path_segment_name
@@ -42,6 +43,8 @@ _CREATE_RULES: dict[str, Callable[[Obj], list[FieldError]]] = {
     "ConfigMap": kinds.validate_config_map,
     "Secret": kinds.validate_secret,
     "Lease": kinds.validate_lease,
+    "ResourceQuota": quota.validate_resource_quota,
+    "LimitRange": quota.validate_limit_range,
     "Role": rbac.validate_role,
     "ClusterRole": rbac.validate_cluster_role,
     "RoleBinding": rbac.validate_role_binding,

@@ -29,7 +29,10 @@ from apiserver.admission.default_tolerations import DefaultTolerationSeconds
 from apiserver.admission.namespace_lifecycle import NamespaceLifecycle
 from apiserver.admission.service_ips import ServiceIPs
 from apiserver.app import create_app
+from apiserver.admission.limit_ranger import LimitRanger
+from apiserver.admission.pod_security import PodSecurity
 from apiserver.admission.rbac_escalation import RBACEscalation
+from apiserver.admission.resource_quota import ResourceQuotaAdmission
 from apiserver.admission.service_account import ServiceAccountAdmission
 from apiserver.auth import bootstrap_policy, client_certs
 from apiserver.auth.authenticator import Authenticator
@@ -116,10 +119,14 @@ class APIServer:
         service_ips = ServiceIPs(cfg.service_cidr, cfg.node_port_range)
         service_ips.rebuild(co.obj for co in by(by_kind("v1", "Service")).objects.values())
         self.authorizer = Authorizer(self.cache)
+        # in kube-apiserver's order; mutating plugins run before validation, the rest after
         admission = AdmissionChain([NamespaceLifecycle(by(by_kind("v1", "Namespace")), self.backend),
+                                    LimitRanger(by(by_kind("v1", "LimitRange"))),
                                     ServiceAccountAdmission(by(by_kind("v1", "ServiceAccount")), self.backend),
                                     DefaultTolerationSeconds(cfg.default_toleration_seconds),
-                                    service_ips, RBACEscalation(self.authorizer)])
+                                    PodSecurity(by(by_kind("v1", "Namespace"))),
+                                    RBACEscalation(self.authorizer), service_ips,
+                                    ResourceQuotaAdmission(self.cache, self.backend)])
         self.registry = Registry(self.backend, admission)
         self.handlers = Handlers(self.registry, self.cache)
         tls = ensure_tls(cfg.data_dir, cfg.tls_sans + ([cfg.advertise_address] if cfg.advertise_address else [])

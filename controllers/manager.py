@@ -30,7 +30,8 @@ log = logging.getLogger(__name__)
 LEASE_NAMESPACE, LEASE_NAME = "kube-system", "kube-controller-manager"
 ALL_CONTROLLERS = ("endpoint", "namespace", "garbagecollector", "nodelifecycle", "nodeipam",
                    "replicaset", "deployment", "servicelb", "csrsigning", "serviceaccount",
-                   "root-ca-cert-publisher", "clusterrole-aggregation")
+                   "root-ca-cert-publisher", "clusterrole-aggregation",
+                   "resourcequota")
 
 
 @dataclass
@@ -150,6 +151,12 @@ def _aggregation(c: Client, i: SharedInformers, r: EventRecorder,
     return ClusterRoleAggregationController(c, i, r)
 
 
+def _resourcequota(c: Client, i: SharedInformers, r: EventRecorder,
+                   o: ControllerManagerOptions) -> Controller | None:
+    from controllers.resourcequota import ResourceQuotaController
+    return ResourceQuotaController(c, i, r)
+
+
 # name -> (factory, event source component, as Kubernetes names them)
 FACTORIES: dict[str, tuple[Factory, str]] = {
     "endpoint": (_endpoint, "endpoint-controller"),
@@ -164,6 +171,7 @@ FACTORIES: dict[str, tuple[Factory, str]] = {
     "serviceaccount": (_serviceaccount, "serviceaccount-controller"),
     "root-ca-cert-publisher": (_root_ca, "root-ca-cert-publisher"),
     "clusterrole-aggregation": (_aggregation, "clusterrole-aggregation-controller"),
+    "resourcequota": (_resourcequota, "resourcequota-controller"),
 }
 
 

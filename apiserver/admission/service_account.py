@@ -48,6 +48,7 @@ def add_token_volume(spec: Obj, volume_name: str) -> None:
 
 class ServiceAccountAdmission(AdmissionPlugin):
     NAME = "ServiceAccount"
+    MUTATING = True
 
     def __init__(self, accounts: ResourceCache, backend: Backend) -> None:
         self.accounts, self.backend = accounts, backend

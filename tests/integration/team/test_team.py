@@ -48,6 +48,7 @@ async def test_two_teams_each_confined_to_their_namespace(apiserver: Any, signer
     assert code == 0, err
     assert "namespace/alpha created" in out
     assert "rolebinding.rbac.authorization.k8s.io/team-admins created" in out
+    assert "resourcequota/team-quota created" in out and "limitrange/team-limits created" in out
     code, out, err = await pykube("team", "--kubeconfig", admin, "create", "beta", "--member", "carol",
                                   "--output-dir", str(tmp_path))
     assert code == 0, err
@@ -68,6 +69,13 @@ async def test_two_teams_each_confined_to_their_namespace(apiserver: Any, signer
     assert (code, out.strip()) == (1, "no")
     code, out, err = await kubectl(alice, "auth", "whoami")
     assert "alice" in out and "alpha" in out, err
+    # her pods get the team's default requests and limits, and count against its quota
+    code, out, err = await kubectl(alice, "run", "box", "--image=busybox:1", "--", "sleep", "3600")
+    assert code == 0, err
+    code, out, err = await kubectl(alice, "get", "pod", "box", "-o", "jsonpath={.spec.containers[0].resources}")
+    assert '"requests":{"cpu":"100m","memory":"128Mi"}' in out, out + err
+    code, out, err = await kubectl(alice, "run", "root", "--image=busybox:1", "--privileged")
+    assert code == 1 and 'violates PodSecurity "baseline:latest"' in err
     # the teacher sees ordinary objects
     code, out, err = await kubectl(Path(admin), "get", "csr")
     assert code == 0 and "alpha-alice" in out and "Approved,Issued" in out, out + err
