@@ -94,6 +94,7 @@ RESOURCES: tuple[ResourceInfo, ...] = (
     ResourceInfo("coordination.k8s.io", "v1", "Lease", "leases", True),
     ResourceInfo("certificates.k8s.io", "v1", "CertificateSigningRequest", "certificatesigningrequests", False,
                  ("csr",), ("status", "approval")),
+    ResourceInfo("networking.k8s.io", "v1", "NetworkPolicy", "networkpolicies", True, ("netpol",)),
     ResourceInfo("rbac.authorization.k8s.io", "v1", "Role", "roles", True),
     ResourceInfo("rbac.authorization.k8s.io", "v1", "ClusterRole", "clusterroles", False),
     ResourceInfo("rbac.authorization.k8s.io", "v1", "RoleBinding", "rolebindings", True),

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from api import validation_kinds as kinds
+from api import validation_netpol as netpol
 from api import validation_quota as quota
 from api import validation_rbac as rbac
 from api.field import FieldError, InvalidError, invalid_message
@@ -43,6 +44,7 @@ _CREATE_RULES: dict[str, Callable[[Obj], list[FieldError]]] = {
     "ConfigMap": kinds.validate_config_map,
     "Secret": kinds.validate_secret,
     "Lease": kinds.validate_lease,
+    "NetworkPolicy": netpol.validate_network_policy,
     "ResourceQuota": quota.validate_resource_quota,
     "LimitRange": quota.validate_limit_range,
     "Role": rbac.validate_role,

@@ -62,5 +62,6 @@ REGISTRARS: list[Callable[[Sub], None]] = [
     _from("scheduler.cli"),
     _from("kubelet.cli"),
     _from("kubelet.proxy.cli"),
+    _from("kubelet.netpol.cli"),
     _from("kubelet.dns.cli"),
 ]

@@ -20,7 +20,7 @@ from typing import Any
 from pykube import components, runstate
 from pykube.kubeconfigs import write_token_kubeconfig
 from pykube.node import (DEFAULT_CLUSTER_CIDR, DEFAULT_SERVICE_CIDR, add_node_arguments,
-                         check_proxy_args, dns_ip, host_state, kubelet_config, runs_proxy, start_node)
+                         check_proxy_args, dns_ip, host_state, kubelet_config, runs_netpol, runs_proxy, start_node)
 from pykube.supervisor import StartError, Supervisor
 from pykube.token import TokenError, ensure_node_token, parse, secret_from_flag, token_path
 
@@ -116,7 +116,8 @@ async def serve(args: argparse.Namespace) -> int:
     dns_servers = [] if "dns" in args.disable else [dns_ip(args.service_cidr)]
     kcfg = None if args.disable_agent else kubelet_config(args, data_dir, dns_servers)
     host_state("server", data_dir, kcfg, args.cluster_cidr, args.service_cidr,
-               extra={"kube_proxy": runs_proxy(args, kcfg)}).write()
+               extra={"kube_proxy": runs_proxy(args, kcfg),
+                      "netpol": runs_netpol(args, kcfg)}).write()
     sup = Supervisor()
     identity = components.stable_identity(data_dir, node_name)
     try:
