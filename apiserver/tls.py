@@ -67,13 +67,14 @@ def make_ca(common_name: str = "pykube-ca") -> tuple[bytes, bytes]:
 
 
 def issue_cert(ca_cert_pem: bytes, ca_key_pem: bytes, common_name: str, sans: list[str],
-               server: bool = True, organization: str | None = None) -> tuple[bytes, bytes]:
+               server: bool = True, organization: str | None = None,
+               organizations: list[str] | None = None) -> tuple[bytes, bytes]:
     ca_cert = x509.load_pem_x509_certificate(ca_cert_pem)
     ca_key = serialization.load_pem_private_key(ca_key_pem, None)
     key = ec.generate_private_key(ec.SECP256R1())
     attrs = [x509.NameAttribute(NameOID.COMMON_NAME, common_name)]
-    if organization:
-        attrs.append(x509.NameAttribute(NameOID.ORGANIZATION_NAME, organization))
+    for org in ([organization] if organization else []) + (organizations or []):
+        attrs.append(x509.NameAttribute(NameOID.ORGANIZATION_NAME, org))
     alt: list[x509.GeneralName] = []
     for s in sans:
         try:
@@ -108,6 +109,17 @@ def write_cert_kubeconfig(path: Path, server: str, ca_pem: bytes, cert_pem: byte
            "contexts": [{"name": context, "context": ctx}],
            "current-context": context}
     _write_private(path, yaml.safe_dump(cfg, sort_keys=False).encode())
+
+
+def write_component_kubeconfig(data_dir: Path, name: str, user: str, groups: list[str], server: str) -> Path:
+    """`<data dir>/server/cred/<name>.kubeconfig`: a client certificate for one control-plane
+    component's own identity (k3s' layout), reissued on every start."""
+    tls = data_dir / "server" / "tls"
+    ca_pem, ca_key = (tls / "server-ca.crt").read_bytes(), (tls / "server-ca.key").read_bytes()
+    cert, key = issue_cert(ca_pem, ca_key, user, [], server=False, organizations=groups)
+    path = data_dir / "server" / "cred" / f"{name}.kubeconfig"
+    write_cert_kubeconfig(path, server, ca_pem, cert, key, user)
+    return path
 
 
 def cert_sans(cert_pem: bytes) -> set[str]:

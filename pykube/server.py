@@ -74,6 +74,11 @@ def register(sub: Any) -> None:
     p.set_defaults(func=run)
 
 
+#: the identities the control plane's components run as (their kubeconfigs: server/cred/)
+COMPONENT_USERS = {"controller": "system:kube-controller-manager", "scheduler": "system:kube-scheduler",
+                   "dns": "system:coredns"}
+
+
 def _node_secret(data_dir: Path, flag: str | None) -> str | None:
     if flag:
         return secret_from_flag(flag)
@@ -107,11 +112,17 @@ async def serve(args: argparse.Namespace) -> int:
     leader = args.leader_elect == "true"
     node_name = args.node_name
 
+    creds: dict[str, Path] = {}
+
     async def on_apiserver(srv: Any) -> None:
+        from apiserver.tls import write_component_kubeconfig
         token = ensure_node_token(data_dir, srv.ca_path.read_bytes(), secret)
         cfg.secure_port = srv.port  # a restart (after a crash) keeps the port, even when 0 was asked
-        write_token_kubeconfig(agent_kubeconfig, f"https://127.0.0.1:{srv.port}",
-                               srv.ca_path.read_bytes(), token.bearer)
+        local = f"https://127.0.0.1:{srv.port}"
+        write_token_kubeconfig(agent_kubeconfig, local, srv.ca_path.read_bytes(), token.bearer)
+        # each control-plane component under its own identity, as Kubernetes runs them
+        for name, user in COMPONENT_USERS.items():
+            creds[name] = write_component_kubeconfig(data_dir, name, user, [], local)
 
     dns_servers = [] if "dns" in args.disable else [dns_ip(args.service_cidr)]
     kcfg = None if args.disable_agent else kubelet_config(args, data_dir, dns_servers)
@@ -131,11 +142,11 @@ async def serve(args: argparse.Namespace) -> int:
                                             root_ca_file=str(tls_dir / "server-ca.crt"))
             if "servicelb" in args.disable:
                 opts.controllers = ["*", "-servicelb"]
-            await sup.start(components.controller_manager(admin, opts))
+            await sup.start(components.controller_manager(creds["controller"], opts))
         if "scheduler" not in args.disable:
-            await sup.start(components.scheduler(admin, identity, leader))
+            await sup.start(components.scheduler(creds["scheduler"], identity, leader))
         if "dns" not in args.disable:
-            dns = components.dns(admin, dns_ip(args.service_cidr), args.cluster_domain, args.dns_port,
+            dns = components.dns(creds["dns"], dns_ip(args.service_cidr), args.cluster_domain, args.dns_port,
                                  args.node_ip)
             if dns is None:
                 log.warning("cluster DNS is not available in this build")

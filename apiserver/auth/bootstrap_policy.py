@@ -149,6 +149,11 @@ def cluster_roles() -> list[Obj]:
         cluster_role("system:node-proxier", proxier),
         cluster_role("system:kube-scheduler", scheduler),
         cluster_role("system:kube-controller-manager", everything),
+        cluster_role("system:coredns", [   # pykube's DNS also registers its own Service and Endpoints
+            rule(READ + ["create", "update", "patch"], [""], ["services", "endpoints"]),
+            rule(["list", "watch"], [""], ["pods", "namespaces"]),
+            rule(["list", "watch"], ["discovery.k8s.io"], ["endpointslices"]),
+            rule(["create", "patch", "update"], ["", "events.k8s.io"], ["events"])]),
         cluster_role("system:auth-delegator", [
             rule(["create"], ["authentication.k8s.io"], ["tokenreviews"]),
             rule(["create"], ["authorization.k8s.io"], ["subjectaccessreviews"])]),
@@ -169,4 +174,5 @@ def cluster_role_bindings() -> list[Obj]:
         binding("system:kube-scheduler", "system:kube-scheduler", [("User", "system:kube-scheduler")]),
         binding("system:kube-controller-manager", "system:kube-controller-manager",
                 [("User", "system:kube-controller-manager")]),
+        binding("system:coredns", "system:coredns", [("User", "system:coredns")]),
     ]
