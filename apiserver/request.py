@@ -51,15 +51,35 @@ def parse_resource_path(group: str, version: str, segments: list[str], path: str
     return Target(res, ns, name, sub)
 
 
+#: how much of an oversized body is read (and thrown away) before the 413 is sent: a client
+#: that writes its whole body before reading (urllib, the Python client) then reads the
+#: Status instead of a connection reset
+DRAIN_LIMIT = 64 * 1024 * 1024
+
+
+async def _drain(request: Request, already: int) -> None:
+    size = already
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > DRAIN_LIMIT:
+                return
+    except Exception:   # the client gave up: nothing more to read
+        return
+
+
 async def read_body(request: Request) -> bytes:
     length = request.headers.get("content-length")
     if length and int(length) > MAX_BODY:
+        if int(length) <= DRAIN_LIMIT:
+            await _drain(request, 0)
         raise errors.too_large(MAX_BODY)
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > MAX_BODY:
+            await _drain(request, size)
             raise errors.too_large(MAX_BODY)
         chunks.append(chunk)
     return b"".join(chunks)
