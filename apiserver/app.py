@@ -7,6 +7,7 @@ paths (`/api/v1/...`, `/apis/<group>/<version>/...`) itself, straight to `Handle
 """
 from __future__ import annotations
 
+import hashlib
 import logging
 from typing import Awaitable, Callable
 
@@ -15,7 +16,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
-from apiserver import discovery, errors
+from apiserver import discovery, errors, openapi
 from apiserver.auth.authenticator import Authenticator
 from apiserver.auth.authorizer import Authorizer
 from apiserver.gateway import Gateway, Metrics
@@ -97,13 +98,23 @@ def create_app(handlers: Handlers, authn: Authenticator,
 
     @app.get("/openapi/v3")
     async def _openapi_root() -> Response:
-        return json_response(discovery.openapi_root())
+        return json_response(openapi.v3_root())
 
     @app.get("/openapi/v3/{gv:path}")
     async def _openapi_gv(gv: str) -> Response:
-        doc = discovery.openapi_document(gv)
+        doc = openapi.v3_document(gv)
         if doc is None:
             raise errors.resource_not_found(f"/openapi/v3/{gv}")
-        return json_response(doc)
+        return json_response(doc, headers={"Cache-Control": "public, immutable",
+                                           "ETag": '"' + hashlib.sha512(doc).hexdigest()[:64].upper() + '"'})
+
+    @app.get("/openapi/v2")
+    async def _openapi_v2(request: Request) -> Response:
+        """Swagger 2.0 as JSON. A client asking only for kube's protobuf form gets 404, after
+        which kubectl falls back to its built-in types (pykube does not encode it)."""
+        accept = request.headers.get("accept", "")
+        if "protobuf" in accept and "json" not in accept:
+            raise errors.resource_not_found("/openapi/v2")
+        return json_response(openapi.v2_document())
 
     return Gateway(app, handlers, authn, metrics, authorizer)

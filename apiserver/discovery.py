@@ -1,10 +1,9 @@
-"""Discovery and OpenAPI documents, built from the resource table.
+"""Discovery documents, built from the resource table.
 
 Owns: legacy discovery (`/api` APIVersions, `/apis` APIGroupList, `/api/v1` and
 `/apis/<g>/<v>` APIResourceList), aggregated discovery v2 (`APIGroupDiscoveryList`, what
-kubectl asks for first), `/version`, and the minimal `/openapi/v3` documents that let
-`kubectl apply` run with its default (strict) validation, leaving validation to the
-server (see shared/KUBECTL-COMPAT.md).
+kubectl asks for first) and `/version` (see shared/KUBECTL-COMPAT.md). OpenAPI lives in
+openapi.py.
 """
 from __future__ import annotations
 
@@ -114,56 +113,3 @@ def version_info() -> dict[str, Any]:
             "gitTreeState": "clean", "buildDate": "2026-11-22T00:00:00Z",
             "goVersion": f"python{platform.python_version()}", "compiler": "cpython",
             "platform": f"linux/{platform.machine()}"}
-
-
-# ----------------------------------------------------------------- openapi v3
-def _gv_path(group: str, version: str) -> str:
-    return f"apis/{group}/{version}" if group else f"api/{version}"
-
-
-def _openapi_gv(group: str, version: str) -> dict[str, Any]:
-    paths: dict[str, Any] = {}
-    schemas: dict[str, Any] = {}
-    for r in RESOURCES:
-        if r.group != group or r.version != version:
-            continue
-        gvk = {"group": r.group, "version": r.version, "kind": r.kind}
-        ns = "/namespaces/{namespace}" if r.namespaced else ""
-        path = f"/{_gv_path(group, version)}{ns}/{r.plural}/{{name}}"
-        params = [{"name": "name", "in": "path", "required": True, "schema": {"type": "string"}}]
-        op_params = [{"name": n, "in": "query", "schema": {"type": "string"}}
-                     for n in ("dryRun", "fieldManager", "fieldValidation")]
-        if r.namespaced:
-            params.append({"name": "namespace", "in": "path", "required": True, "schema": {"type": "string"}})
-        ref = f"io.k8s.pykube.{r.group or 'core'}.{r.version}.{r.kind}"
-        schemas[ref] = {"type": "object", "x-kubernetes-group-version-kind": [gvk],
-                        "x-kubernetes-preserve-unknown-fields": True}
-        paths[path] = {"parameters": params, "patch": {
-            "operationId": f"patch{r.kind}", "x-kubernetes-action": "patch", "parameters": op_params,
-            "x-kubernetes-group-version-kind": gvk,
-            "requestBody": {"content": {"application/merge-patch+json": {"schema": {"type": "object"}}}},
-            "responses": {"200": {"description": "OK", "content": {"application/json": {
-                "schema": {"$ref": f"#/components/schemas/{ref}"}}}}}}}
-    return {"openapi": "3.0.0", "info": {"title": "pykube", "version": GIT_VERSION},
-            "paths": paths, "components": {"schemas": schemas}}
-
-
-_OPENAPI_CACHE: dict[str, bytes] = {}
-
-
-def openapi_document(gv_path: str) -> bytes | None:
-    if not _OPENAPI_CACHE:
-        for g, versions in group_versions().items():
-            for v in versions:
-                _OPENAPI_CACHE[_gv_path(g, v)] = json.dumps(_openapi_gv(g, v)).encode()
-    return _OPENAPI_CACHE.get(gv_path)
-
-
-def openapi_root() -> dict[str, Any]:
-    paths = {}
-    for g, versions in group_versions().items():
-        for v in versions:
-            p = _gv_path(g, v)
-            digest = hashlib.sha256(openapi_document(p) or b"").hexdigest()[:16].upper()
-            paths[p] = {"serverRelativeURL": f"/openapi/v3/{p}?hash={digest}"}
-    return {"paths": paths}

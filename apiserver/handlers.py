@@ -15,7 +15,7 @@ from starlette.responses import Response
 from api import patch as api_patch
 from api.resources import ResourceInfo
 from api.validation import InvalidError
-from apiserver import errors, reads, strategies, subresources
+from apiserver import errors, fieldvalidation, reads, strategies, subresources
 from apiserver.registry import DeleteOptions, Registry, is_dry_run
 from apiserver.request import (PATCH_TYPES, Target, json_response, parse_object,
                                parse_object_body, read_body, table_include, warning_headers)
@@ -65,11 +65,18 @@ class Handlers:
         raise errors.method_not_allowed()
 
     # ------------------------------------------------------------------ decoding
-    async def decode(self, request: Request, t: Target) -> tuple[dict[str, Any], list[str]]:
+    async def decode(self, request: Request, t: Target, q: dict[str, str] | None = None
+                     ) -> tuple[dict[str, Any], list[str]]:
+        """The clean object and the warnings to send, after `fieldValidation` (400 under
+        Strict for unknown or duplicate fields)."""
+        how = fieldvalidation.mode(q or {})
         dropped: list[str] = []
-        body = parse_object_body(await read_body(request), request.headers.get("content-type", ""), dropped)
+        raw = await read_body(request)
+        ctype = request.headers.get("content-type", "")
+        body = parse_object_body(raw, ctype, dropped)
         clean, warnings = self.clean(t.resource, body)
-        return clean, dropped + warnings
+        dups = fieldvalidation.duplicates(raw, ctype) if how != "Ignore" else []
+        return clean, fieldvalidation.decide(t.resource, how, dropped + dups + warnings)
 
     @staticmethod
     def clean(resource: ResourceInfo, body: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
@@ -89,18 +96,19 @@ class Handlers:
     # ------------------------------------------------------------------ writes
     async def create(self, request: Request, t: Target, q: dict[str, str]) -> Response:
         dry_run = is_dry_run(q.get("dryRun"))
-        obj, warnings = await self.decode(request, t)
+        obj, warnings = await self.decode(request, t, q)
         created = await self.registry.create(t.resource, t.namespace, obj, dry_run=dry_run)
         return json_response(created, 201, warning_headers(warnings))
 
     async def update(self, request: Request, t: Target, q: dict[str, str], sub: str | None = None) -> Response:
         dry_run = is_dry_run(q.get("dryRun"))
-        obj, warnings = await self.decode(request, t)
+        obj, warnings = await self.decode(request, t, q)
         assert t.name is not None
         updated = await self.registry.update(t.resource, t.namespace, t.name, obj, sub, dry_run=dry_run)
         return json_response(updated, 200, warning_headers(warnings))
 
-    def patcher(self, request_ctype: str, raw: bytes, resource: ResourceInfo, warnings: list[str]) -> Mutate:
+    def patcher(self, request_ctype: str, raw: bytes, resource: ResourceInfo, warnings: list[str],
+                how: str = "Warn") -> Mutate:
         ctype = request_ctype.split(";")[0].strip()
         ptype = PATCH_TYPES.get(ctype)
         if ptype is None:
@@ -131,7 +139,7 @@ class Handlers:
                 raise errors.bad_request("the patch produced something that is not an object")
             new.setdefault("metadata", {})["resourceVersion"] = cur["metadata"]["resourceVersion"]
             clean, w = self.clean(resource, new)
-            warnings[:] = w
+            warnings[:] = fieldvalidation.decide(resource, how, w)
             return clean
         return mutate
 
@@ -139,7 +147,8 @@ class Handlers:
         dry_run = is_dry_run(q.get("dryRun"))
         raw = await read_body(request)
         warnings: list[str] = []
-        mutate = self.patcher(request.headers.get("content-type", ""), raw, t.resource, warnings)
+        mutate = self.patcher(request.headers.get("content-type", ""), raw, t.resource, warnings,
+                              fieldvalidation.mode(q))
         assert t.name is not None
         out = await self.registry.guaranteed_update(t.resource, t.namespace, t.name, mutate, sub,
                                                     dry_run=dry_run)

@@ -38,6 +38,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "config": ("cmd_config", "Modify kubeconfig files"),
     "version": ("cmd_info", "Print the client and server version information"),
     "wait": ("cmd_wait", "Wait for a specific condition on one or many resources"),
+    "explain": ("cmd_explain", "Get documentation for a resource"),
 }
 ALIASES = {"create ns": "create namespace", "create deploy": "create deployment",
            "create cm": "create configmap"}
