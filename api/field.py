@@ -16,6 +16,7 @@ from typing import Any
 ERROR_TYPES = {
     "Required": "Required value",
     "Invalid": "Invalid value",
+    "TypeInvalid": "Invalid value",
     "Duplicate": "Duplicate value",
     "NotSupported": "Unsupported value",
     "Forbidden": "Forbidden",

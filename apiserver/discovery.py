@@ -1,4 +1,6 @@
-"""Discovery and OpenAPI documents, built from the resource table.
+"""Discovery and OpenAPI documents, built from the resource table as it is now (built-in
+rows and the CRDs served at run time; versions of a group in Kubernetes' priority order,
+the first preferred).
 
 Owns: legacy discovery (`/api` APIVersions, `/apis` APIGroupList, `/api/v1` and
 `/apis/<g>/<v>` APIResourceList), aggregated discovery v2 (`APIGroupDiscoveryList`, what
@@ -11,20 +13,38 @@ from __future__ import annotations
 import hashlib
 import json
 import platform
+import re
 from typing import Any
 
-from api.resources import RESOURCES, ResourceInfo
+from api.resources import ResourceInfo, all_resources, generation
 
 AGGREGATED_CT = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
 GIT_VERSION = "v1.31.0-pykube"
 
 
+_KUBE_VERSION = re.compile(r"^v(\d+)(?:(alpha|beta)(\d+))?$")
+
+
+def version_priority(version: str) -> tuple[int, int, int, str]:
+    """Sort key of Kubernetes' version priority: v2 > v1 > v1beta2 > v1beta1 > v1alpha1 >
+    anything not of that form (alphabetically)."""
+    m = _KUBE_VERSION.match(version)
+    if not m:
+        return (3, 0, 0, version)
+    major, level, minor = int(m.group(1)), m.group(2), int(m.group(3) or 0)
+    rank = {None: 0, "beta": 1, "alpha": 2}[level]
+    return (rank, -major, -minor, "")
+
+
 def group_versions() -> dict[str, list[str]]:
+    """Each served group and its versions, highest priority first."""
     out: dict[str, list[str]] = {}
-    for r in RESOURCES:
+    for r in all_resources():
         out.setdefault(r.group, [])
         if r.version not in out[r.group]:
             out[r.group].append(r.version)
+    for versions in out.values():
+        versions.sort(key=version_priority)
     return out
 
 
@@ -36,7 +56,7 @@ def _sub_verbs(sub: str) -> list[str]:
 
 def resource_list(group: str, version: str) -> dict[str, Any]:
     resources: list[dict[str, Any]] = []
-    for r in RESOURCES:
+    for r in all_resources():
         if r.group != group or r.version != version:
             continue
         entry: dict[str, Any] = {"name": r.plural, "singularName": r.singular,
@@ -98,12 +118,13 @@ def _aggregated_resource(r: ResourceInfo) -> dict[str, Any]:
 
 def aggregated(core: bool) -> dict[str, Any]:
     items = []
+    rows = all_resources()
     for g, versions in group_versions().items():
         if core != (g == ""):
             continue
         items.append({"metadata": {"name": g},
                       "versions": [{"version": v, "freshness": "Current", "resources": [
-                          _aggregated_resource(r) for r in RESOURCES if r.group == g and r.version == v]}
+                          _aggregated_resource(r) for r in rows if r.group == g and r.version == v]}
                           for v in versions]})
     return {"kind": "APIGroupDiscoveryList", "apiVersion": "apidiscovery.k8s.io/v2",
             "metadata": {}, "items": items}
@@ -124,7 +145,7 @@ def _gv_path(group: str, version: str) -> str:
 def _openapi_gv(group: str, version: str) -> dict[str, Any]:
     paths: dict[str, Any] = {}
     schemas: dict[str, Any] = {}
-    for r in RESOURCES:
+    for r in all_resources():
         if r.group != group or r.version != version:
             continue
         gvk = {"group": r.group, "version": r.version, "kind": r.kind}
@@ -149,9 +170,14 @@ def _openapi_gv(group: str, version: str) -> dict[str, Any]:
 
 
 _OPENAPI_CACHE: dict[str, bytes] = {}
+_openapi_generation = -1
 
 
 def openapi_document(gv_path: str) -> bytes | None:
+    global _openapi_generation
+    if _openapi_generation != generation():
+        _OPENAPI_CACHE.clear()
+        _openapi_generation = generation()
     if not _OPENAPI_CACHE:
         for g, versions in group_versions().items():
             for v in versions:

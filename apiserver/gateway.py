@@ -132,7 +132,7 @@ class Gateway:
                 await response(scope, receive, send_wrapper)
                 return
             try:
-                target = _target(path)
+                target = await self._target(path)
             except errors.APIError as e:
                 await json_response(e.status(), e.code)(scope, receive, send_wrapper)
                 return
@@ -145,6 +145,18 @@ class Gateway:
             await response(scope, receive, send_wrapper)
         finally:
             self.metrics.observe(scope["method"], resource, code_box[0], start, _is_watch(scope))
+
+    async def _target(self, path: str) -> Target | None:
+        """The path's target; an unknown resource is looked up again once the watch cache
+        has caught up with the store, so a CRD created just before is served (its resource
+        is registered as the cache applies it)."""
+        try:
+            return _target(path)
+        except errors.APIError as e:
+            if e.code != 404 or not path.startswith("/apis/"):
+                raise
+        await self.handlers.cache.sync()
+        return _target(path)
 
     async def _dispatch(self, scope: Scope, receive: Receive, target: Target) -> Response:
         return await self._guard(scope, self.handlers.dispatch(Request(scope, receive), target))

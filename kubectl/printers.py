@@ -16,7 +16,7 @@ from typing import Any, Iterable
 
 from api import tables
 from api.resources import ResourceInfo, UnknownResourceError, by_kind
-from kubectl import jsonpath
+from api import jsonpath
 from kubectl.tabwriter import TabWriter
 
 Obj = dict[str, Any]

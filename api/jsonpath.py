@@ -1,5 +1,5 @@
 """kubectl's JSONPath templates evaluated over wire dicts (the syntax is parsed in
-kubectl.jsonpath_parse).
+api.jsonpath_parse).
 
 Owns what `-o jsonpath=`, `custom-columns`, `--sort-by` and `wait --for=jsonpath` compute:
 the values a path selects (missing keys select nothing, as kubectl sets AllowMissingKeys)
@@ -13,7 +13,7 @@ import json
 import re
 from typing import Any
 
-from kubectl.jsonpath_parse import (ROOT, Expr, Field, Filter, Index, JSONPathError, Node, Path, Range,
+from api.jsonpath_parse import (ROOT, Expr, Field, Filter, Index, JSONPathError, Node, Path, Range,
                                     Recursive, Text, Union_, parse)
 
 __all__ = ["Expr", "JSONPathError", "Node", "Range", "Text", "evaluate", "execute", "go_json",
