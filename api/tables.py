@@ -289,6 +289,8 @@ TABLES: dict[str, tuple[list[Column], Callable[[Obj], list[Any]]]] = {
                        lambda o: [meta_of(o).get("name"), len(o.get("secrets") or []), age(o)]),
     "Event": ([Column("Last Seen"), Column("Type"), Column("Reason"), Column("Object"),
                Column("Message")], _event_row),
+    "CustomResourceDefinition": ([_NAME, Column("Created At", "date")],
+                                 lambda o: [meta_of(o).get("name"), meta_of(o).get("creationTimestamp")]),
     "Lease": ([_NAME, Column("Holder"), _AGE],
               lambda o: [meta_of(o).get("name"), spec_of(o).get("holderIdentity") or "", age(o)]),
 }

@@ -117,5 +117,10 @@ def table_include(request: Request, query: dict[str, str]) -> str | None:
 def warning_headers(warnings: list[str]) -> dict[str, str]:
     if not warnings:
         return {}
-    # one header value; starlette joins duplicates poorly, so comma-join as HTTP allows
-    return {"Warning": ", ".join(f'299 - "{w.replace(chr(34), chr(39))}"' for w in warnings[:20])}
+    # one header value; starlette joins duplicates poorly, so comma-join as HTTP allows; the
+    # text is a quoted-string, `"` and `\` escaped, as kube-apiserver writes it
+    return {"Warning": ", ".join(f'299 - "{_quoted(w)}"' for w in warnings[:20])}
+
+
+def _quoted(text: str) -> str:
+    return text.replace("\\", "\\\\").replace('"', '\\"')
