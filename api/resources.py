@@ -14,6 +14,7 @@ when the CRD goes. A registered row never shadows a built-in one. Lookups stay d
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 ALL_VERBS = ("create", "delete", "deletecollection", "get", "list", "patch", "update", "watch")
@@ -124,6 +125,20 @@ _generation = 0
 
 class UnknownResourceError(LookupError):
     pass
+
+
+_KUBE_VERSION = re.compile(r"^v(\d+)(?:(alpha|beta)(\d+))?$")
+
+
+def version_priority(version: str) -> tuple[int, int, int, str]:
+    """Sort key of Kubernetes' version priority: v2 > v1 > v1beta2 > v1beta1 > v1alpha1 >
+    anything not of that form (alphabetically)."""
+    m = _KUBE_VERSION.match(version)
+    if not m:
+        return (3, 0, 0, version)
+    major, level, minor = int(m.group(1)), m.group(2), int(m.group(3) or 0)
+    rank = {None: 0, "beta": 1, "alpha": 2}[level]
+    return (rank, -major, -minor, "")
 
 
 def by_kind(api_version: str, kind: str) -> ResourceInfo:

@@ -13,27 +13,12 @@ from __future__ import annotations
 import hashlib
 import json
 import platform
-import re
 from typing import Any
 
-from api.resources import ResourceInfo, all_resources, generation
+from api.resources import ResourceInfo, all_resources, generation, version_priority
 
 AGGREGATED_CT = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
 GIT_VERSION = "v1.31.0-pykube"
-
-
-_KUBE_VERSION = re.compile(r"^v(\d+)(?:(alpha|beta)(\d+))?$")
-
-
-def version_priority(version: str) -> tuple[int, int, int, str]:
-    """Sort key of Kubernetes' version priority: v2 > v1 > v1beta2 > v1beta1 > v1alpha1 >
-    anything not of that form (alphabetically)."""
-    m = _KUBE_VERSION.match(version)
-    if not m:
-        return (3, 0, 0, version)
-    major, level, minor = int(m.group(1)), m.group(2), int(m.group(3) or 0)
-    rank = {None: 0, "beta": 1, "alpha": 2}[level]
-    return (rank, -major, -minor, "")
 
 
 def group_versions() -> dict[str, list[str]]:

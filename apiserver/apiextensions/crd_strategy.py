@@ -12,16 +12,10 @@ from __future__ import annotations
 import copy
 
 from api.field import FieldError
+from api.crds import storage_version
 from api.meta import now_rfc3339
 from apiserver.apiextensions import crd_validation, naming
 from apiserver.strategies import Obj, Strategy, builtin
-
-
-def storage_version(crd: Obj) -> str | None:
-    for v in (crd.get("spec") or {}).get("versions") or []:
-        if v.get("storage"):
-            return str(v.get("name"))
-    return None
 
 
 @builtin("apiextensions.k8s.io", "CustomResourceDefinition")
