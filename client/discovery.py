@@ -72,12 +72,11 @@ async def server_resources(client: Client) -> list[ResourceInfo]:
 
 
 async def learn(client: Client) -> list[ResourceInfo]:
-    """Register in api.resources every served resource that is not built in (a CRD's), as
-    the server serves it now; the rows registered."""
-    builtin = {(r.group, r.plural) for r in resources.RESOURCES}
+    """Register in api.resources every served resource this process does not know yet (a
+    CRD's), as the server serves it now; the rows registered."""
     by_resource: dict[tuple[str, str], list[ResourceInfo]] = {}
     for r in await server_resources(client):
-        if (r.group, r.plural) not in builtin:
+        if resources.by_plural(r.group, r.plural) is None or (r.group, r.plural) in by_resource:
             by_resource.setdefault((r.group, r.plural), []).append(r)
     added: list[ResourceInfo] = []
     for rows in by_resource.values():

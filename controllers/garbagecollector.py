@@ -150,10 +150,11 @@ class GarbageCollector(Controller):
         if not rows or any(r.group == rows[0].group and r.plural == rows[0].plural
                            for r in self._by_resource):
             return
-        try:
-            resources.register(rows)
-        except ValueError:
-            return                                # a built-in resource: already watched
+        if not resources.registered(rows[0].group, rows[0].plural):
+            try:
+                resources.register(rows)
+            except ValueError:
+                return                            # a built-in resource: already watched
         self._add_kind(custom_model(rows[0]))
         log.info("garbage collector watches %s.%s", rows[0].plural, rows[0].group)
 

@@ -57,6 +57,10 @@ class CRDController:
         self._task = asyncio.create_task(self._work(), name="crd-controller")
 
     async def stop(self) -> None:
+        """Stop the worker and serve nothing more (the table is the process's: an apiserver
+        that stops takes its CRDs' resources with it)."""
+        for name in list(self.served):
+            self.stop_serving(name)
         if self._task:
             self._task.cancel()
             try:
