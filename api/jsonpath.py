@@ -1,7 +1,8 @@
-"""kubectl's JSONPath templates evaluated over wire dicts (the syntax is parsed in
+"""client-go's JSONPath templates evaluated over wire dicts (the syntax is parsed in
 api.jsonpath_parse).
 
-Owns what `-o jsonpath=`, `custom-columns`, `--sort-by` and `wait --for=jsonpath` compute:
+Owns what kubectl's `-o jsonpath=`, `custom-columns`, `--sort-by` and `wait --for=jsonpath`
+compute, and what a CRD's additionalPrinterColumns select on the apiserver:
 the values a path selects (missing keys select nothing, as kubectl sets AllowMissingKeys)
 and how they print — strings raw, maps and lists as compact JSON with Go's key order and
 escaping, several results of one action joined by a space; `go_value` is Go's `%v` for

@@ -69,6 +69,41 @@ def number_text(n: Any) -> str:
     return str(n)
 
 
+class Unstructured:
+    """A list or map from a custom object, printed in field errors as Go prints the
+    `interface{}` values kube-apiserver holds (`[]interface {}{"a", 1}`)."""
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def go_repr(self) -> str:
+        return go_interface(self.value)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Unstructured) and other.value == self.value
+
+
+def go_interface(v: Any) -> str:
+    if v is None:
+        return "interface {}(nil)"
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, (int, float)):
+        return number_text(v)
+    if isinstance(v, str):
+        return json.dumps(v, ensure_ascii=False)
+    if isinstance(v, list):
+        return "[]interface {}{" + ", ".join(go_interface(x) for x in v) + "}"
+    if isinstance(v, dict):
+        inner = ", ".join(f"{json.dumps(k, ensure_ascii=False)}:{go_interface(v[k])}" for k in sorted(v))
+        return "map[string]interface {}{" + inner + "}"
+    return str(v)
+
+
+def _bad(v: Any) -> Any:
+    return Unstructured(v) if isinstance(v, (list, dict)) else v
+
+
 def _message(path: str, text: str) -> str:
     return f"{path or '<root>'} in body {text}"
 
@@ -82,11 +117,11 @@ def _validate(s: Schema, v: Any, path: str, errs: list[FieldError]) -> None:
     if s.get("x-kubernetes-int-or-string"):
         if json_type(v) not in ("integer", "string"):
             errs.append(FieldError("TypeInvalid", path, _message(
-                path, f'must be of type integer,string: "{json_type(v)}"'), v))
+                path, f'must be of type integer,string: "{json_type(v)}"'), _bad(v)))
             return
     elif s.get("type") and not _type_ok(s["type"], v):
         errs.append(FieldError("TypeInvalid", path, _message(
-            path, f'must be of type {s["type"]}: "{json_type(v)}"'), v))
+            path, f'must be of type {s["type"]}: "{json_type(v)}"'), _bad(v)))
         return
     before = len(errs)
     _enum(s, v, path, errs)
@@ -107,14 +142,14 @@ def _enum(s: Schema, v: Any, path: str, errs: list[FieldError]) -> None:
     if enum is None or v in enum:
         return
     shown = ", ".join(json.dumps(e if isinstance(e, str) else json.dumps(e)) for e in enum)
-    errs.append(FieldError("NotSupported", path, f"supported values: {shown}", v))
+    errs.append(FieldError("NotSupported", path, f"supported values: {shown}", _bad(v)))
 
 
 def _string(s: Schema, v: str, path: str, errs: list[FieldError]) -> None:
     if "maxLength" in s and len(v) > s["maxLength"]:
         errs.append(FieldError("TooLong", path, f"may not be longer than {s['maxLength']}", v))
     if "minLength" in s and len(v) < s["minLength"]:
-        errs.append(invalid(path, v, _message(path, f"should be at least {s['minLength']} chars long")))
+        errs.append(invalid(path, _bad(v), _message(path, f"should be at least {s['minLength']} chars long")))
     pattern = s.get("pattern")
     if pattern is not None:
         try:
@@ -122,25 +157,25 @@ def _string(s: Schema, v: str, path: str, errs: list[FieldError]) -> None:
         except re.error:
             ok = True     # the CRD's validation rejects bad patterns; never fail here
         if not ok:
-            errs.append(invalid(path, v, _message(path, f"should match '{pattern}'")))
+            errs.append(invalid(path, _bad(v), _message(path, f"should match '{pattern}'")))
 
 
 def _number(s: Schema, v: float, path: str, errs: list[FieldError]) -> None:
     if "maximum" in s:
         mx = s["maximum"]
         if s.get("exclusiveMaximum") and v >= mx:
-            errs.append(invalid(path, v, _message(path, f"should be less than {number_text(mx)}")))
+            errs.append(invalid(path, _bad(v), _message(path, f"should be less than {number_text(mx)}")))
         elif v > mx:
-            errs.append(invalid(path, v, _message(path, f"should be less than or equal to {number_text(mx)}")))
+            errs.append(invalid(path, _bad(v), _message(path, f"should be less than or equal to {number_text(mx)}")))
     if "minimum" in s:
         mn = s["minimum"]
         if s.get("exclusiveMinimum") and v <= mn:
-            errs.append(invalid(path, v, _message(path, f"should be greater than {number_text(mn)}")))
+            errs.append(invalid(path, _bad(v), _message(path, f"should be greater than {number_text(mn)}")))
         elif v < mn:
-            errs.append(invalid(path, v, _message(path, f"should be greater than or equal to {number_text(mn)}")))
+            errs.append(invalid(path, _bad(v), _message(path, f"should be greater than or equal to {number_text(mn)}")))
     m = s.get("multipleOf")
     if m and (v / m) != int(v / m):
-        errs.append(invalid(path, v, _message(path, f"should be a multiple of {number_text(m)}")))
+        errs.append(invalid(path, _bad(v), _message(path, f"should be a multiple of {number_text(m)}")))
 
 
 def _array(s: Schema, v: list[Any], path: str, errs: list[FieldError]) -> None:
@@ -148,13 +183,13 @@ def _array(s: Schema, v: list[Any], path: str, errs: list[FieldError]) -> None:
         n = s["maxItems"]
         errs.append(FieldError("TooMany", path, f"must have at most {n} item{'' if n == 1 else 's'}", len(v)))
     if "minItems" in s and len(v) < s["minItems"]:
-        errs.append(invalid(path, v, _message(path, f"should have at least {s['minItems']} items")))
+        errs.append(invalid(path, _bad(v), _message(path, f"should have at least {s['minItems']} items")))
     if s.get("uniqueItems"):
         seen: list[str] = []
         for item in v:
             enc = json.dumps(item, sort_keys=True)
             if enc in seen:
-                errs.append(invalid(path, v, _message(path, "shouldn't contain duplicates")))
+                errs.append(invalid(path, _bad(v), _message(path, "shouldn't contain duplicates")))
                 break
             seen.append(enc)
     items = s.get("items")
@@ -171,7 +206,7 @@ def _object(s: Schema, v: dict[str, Any], path: str, errs: list[FieldError]) -> 
         n = s["maxProperties"]
         errs.append(FieldError("TooMany", path, f"must have at most {n} item{'' if n == 1 else 's'}", len(v)))
     if "minProperties" in s and len(v) < s["minProperties"]:
-        errs.append(invalid(path, v, _message(path, f"should have at least {s['minProperties']} properties")))
+        errs.append(invalid(path, _bad(v), _message(path, f"should have at least {s['minProperties']} properties")))
     props: dict[str, Schema] = s.get("properties") or {}
     extra = s.get("additionalProperties")
     for name, value in v.items():
@@ -186,12 +221,12 @@ def _combinators(s: Schema, v: Any, path: str, errs: list[FieldError]) -> None:
         _validate(sub, v, path, errs)
     any_of = s.get("anyOf")
     if any_of and not any(_passes(sub, v) for sub in any_of):
-        errs.append(invalid(path, v, _message(path, "must validate at least one schema (anyOf)")))
+        errs.append(invalid(path, _bad(v), _message(path, "must validate at least one schema (anyOf)")))
     one_of = s.get("oneOf")
     if one_of and sum(1 for sub in one_of if _passes(sub, v)) != 1:
-        errs.append(invalid(path, v, _message(path, "must validate one and only one schema (oneOf)")))
+        errs.append(invalid(path, _bad(v), _message(path, "must validate one and only one schema (oneOf)")))
     if isinstance(s.get("not"), dict) and _passes(s["not"], v):
-        errs.append(invalid(path, v, _message(path, "shouldn't validate the schema (not)")))
+        errs.append(invalid(path, _bad(v), _message(path, "shouldn't validate the schema (not)")))
 
 
 def _passes(s: Schema, v: Any) -> bool:

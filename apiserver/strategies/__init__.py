@@ -8,14 +8,17 @@ it and holds no kind names of its own. A strategy owns:
 - `prepare_for_create` / `prepare_for_update` / `prepare_for_status_update`: what the
   server resets or keeps (status on create, status across a main-resource update,
   metadata.generation on spec changes, a pod's QoS class);
-- `validate` / `validate_update`;
+- `validate` / `validate_update` / `validate_status_update` (a write of /status);
 - deletion: whether an object stays after a delete (`begin_delete`: a bound pod's grace
   period, a namespace's Terminating phase) and whether it is still held once its
   finalizers are gone (`held`);
+- what the `scale` subresource reads and writes (`scale_of`, `set_replicas`), and the
+  field selectors a list may use (`field_labels`, None: any path);
 - the table columns `kubectl get` prints, and (CRDs) the kind's OpenAPI schema.
 
 Kinds with nothing special use the base `Strategy`. `for_resource` finds a kind's strategy;
-`register` adds one (the built-in modules at import, the CRD registry at run time).
+built-in kinds declare theirs with `@builtin(group, kind)`; `register` adds one per served
+version of a CRD at run time (apiserver/apiextensions/controller.py), `unregister` drops it.
 """
 from __future__ import annotations
 
