@@ -45,7 +45,8 @@ def served_rows(crd: Obj, names: Obj) -> list[ResourceInfo]:
             short_names=tuple(names.get("shortNames") or ()),
             subresources=tuple(s for s in ("status", "scale") if subs.get(s) is not None),
             categories=tuple(names.get("categories") or ()), verbs=ALL_VERBS,
-            list_kind=names.get("listKind") or f"{kind}List", storage_version=stored))
+            list_kind=names.get("listKind") or f"{kind}List", storage_version=stored,
+            singular_name=names.get("singular") or ""))
     return rows
 
 

@@ -35,6 +35,8 @@ class ResourceInfo:
     #: the version objects are stored at, for a kind served at several versions (a CRD's
     #: storage version); empty: only `version`, stored as served
     storage_version: str = ""
+    #: the singular name, when it is not the lowercased kind (a CRD's names.singular)
+    singular_name: str = ""
 
     @property
     def api_version(self) -> str:
@@ -42,7 +44,7 @@ class ResourceInfo:
 
     @property
     def singular(self) -> str:
-        return self.kind.lower()
+        return self.singular_name or self.kind.lower()
 
     @property
     def group_resource(self) -> str:

@@ -32,7 +32,8 @@ def _aggregated_rows(doc: dict[str, Any]) -> list[ResourceInfo]:
                 rows.append(ResourceInfo(
                     group, v.get("version", ""), kind, r.get("resource", ""),
                     r.get("scope") == "Namespaced", tuple(r.get("shortNames") or ()), subs,
-                    tuple(r.get("categories") or ()), tuple(r.get("verbs") or ())))
+                    tuple(r.get("categories") or ()), tuple(r.get("verbs") or ()),
+                    singular_name=r.get("singularResource") or ""))
     return rows
 
 
@@ -46,7 +47,8 @@ def _legacy_rows(group: str, version: str, doc: dict[str, Any]) -> list[Resource
             subs.setdefault(base, []).append(sub)
     return [ResourceInfo(group, version, r.get("kind", ""), r["name"], bool(r.get("namespaced")),
                          tuple(r.get("shortNames") or ()), tuple(subs.get(r["name"], ())),
-                         tuple(r.get("categories") or ()), tuple(r.get("verbs") or ()))
+                         tuple(r.get("categories") or ()), tuple(r.get("verbs") or ()),
+                         singular_name=r.get("singularName") or "")
             for r in entries if "/" not in r.get("name", "")]
 
 

@@ -312,3 +312,41 @@ async def test_served_again_after_restart(tmp_path: Path) -> None:
         # the stopped server serves nothing of it any more
         from api.resources import by_plural
         assert by_plural("stable.example.com", "crontabs") is None
+
+
+def _custom_objects_session(kubeconfig: str) -> dict[str, Any]:
+    """What a user of the official client does with a CRD: create it through
+    ApiextensionsV1Api, then custom objects through CustomObjectsApi and the DynamicClient."""
+    from kubernetes import client, config, dynamic
+    api_client = config.new_client_from_config(config_file=kubeconfig)
+    ext = client.ApiextensionsV1Api(api_client)
+    ext.create_custom_resource_definition(CRD)
+    crd = ext.read_custom_resource_definition("crontabs.stable.example.com")
+    co = client.CustomObjectsApi(api_client)
+    co.create_namespaced_custom_object("stable.example.com", "v1", "default", "crontabs",
+                                       crontab("py", replicas=2))
+    co.patch_namespaced_custom_object_status("stable.example.com", "v1", "default", "crontabs", "py",
+                                             {"status": {"phase": "Running"}})
+    got = co.get_namespaced_custom_object("stable.example.com", "v1", "default", "crontabs", "py")
+    try:
+        co.create_namespaced_custom_object("stable.example.com", "v1", "default", "crontabs",
+                                           crontab("py2", replicas=0))
+        refused = None
+    except client.ApiException as e:
+        refused = (e.status, json.loads(e.body)["details"]["causes"])
+    dyn = dynamic.DynamicClient(api_client)
+    crontabs = dyn.resources.get(api_version="stable.example.com/v1", kind="CronTab")
+    listed = crontabs.get(namespace="default")
+    return {"crd_kind": crd.spec.names.kind, "got": got, "refused": refused,
+            "listed": [i.metadata.name for i in listed.items], "short": crontabs.short_names}
+
+
+async def test_official_python_client(apiserver) -> None:
+    seen = await asyncio.to_thread(_custom_objects_session, str(apiserver.kubeconfig_path))
+    assert seen["crd_kind"] == "CronTab"
+    assert seen["got"]["spec"] == {"cronSpec": "* * * * */5", "replicas": 2, "image": "busybox"}
+    assert seen["got"]["status"] == {"phase": "Running"}
+    assert seen["refused"] == (422, [{"reason": "FieldValueInvalid", "field": "spec.replicas",
+                                      "message": "Invalid value: 0: spec.replicas in body should be "
+                                                 "greater than or equal to 1"}])
+    assert seen["listed"] == ["py"] and seen["short"] == ["ct"]
