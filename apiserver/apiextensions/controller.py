@@ -70,14 +70,13 @@ class CRDController:
 
     # ------------------------------------------------------------------ serving (sync)
     def _on_crd_event(self, ev: CacheEvent) -> None:
-        obj = (ev.cur or ev.prev).obj if (ev.cur or ev.prev) else None
-        if obj is None:
+        co = ev.cur or ev.prev
+        if co is None:
             return
-        name = obj["metadata"]["name"]
         if ev.type == "DELETE":
-            self.stop_serving(name)
+            self.stop_serving(co.obj["metadata"]["name"])
         else:
-            self.sync(obj)
+            self.sync(co.obj)
 
     def used_names(self, crd: Obj) -> naming.UsedNames:
         """Names taken in the CRD's group: built-in resources' and other CRDs' accepted ones."""

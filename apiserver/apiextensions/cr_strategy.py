@@ -61,7 +61,7 @@ class CustomResourceStrategy(Strategy):
             except ValidationError as exc:
                 raise InvalidError([FieldError(e.type, child("metadata", e.field) if e.field else "metadata",
                                                e.message, e.bad_value)
-                                    for e in scheme._field_errors(ObjectMeta, exc)]) from None
+                                    for e in scheme.field_errors(ObjectMeta, exc)]) from None
             warnings.extend(f'unknown field "{child("metadata", p)}"'
                             for p in scheme.unknown_fields(meta, clean))
             obj["metadata"] = clean

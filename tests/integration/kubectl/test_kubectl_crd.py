@@ -4,7 +4,8 @@
 <plural>` / short name / `<plural>.<version>.<group>` print the CRD's printer columns
 (server-side Tables), `get all` includes it through its category, `api-resources` lists
 it; an invalid object is refused naming every cause; an unknown field is dropped with a
-warning and a default filled in; deleting the CRD deletes its objects and the kind is gone.
+warning and a default filled in; `scale` and `patch --subresource=status` work through the
+CRD's subresources; deleting the CRD deletes its objects and the kind is gone.
 pykubectl runs as its own process here, so it resolves the kind through discovery as a
 user's would.
 """
@@ -37,6 +38,9 @@ spec:
     storage: true
     subresources:
       status: {}
+      scale:
+        specReplicasPath: .spec.replicas
+        statusReplicasPath: .status.replicas
     additionalPrinterColumns:
     - name: Spec
       type: string
@@ -160,6 +164,16 @@ async def test_crd_with_kubectl_and_pykubectl(apiserver, tmp_path: Path) -> None
     assert out.splitlines()[1].split() == ["crontabs", "ct", "stable.example.com/v1", "true", "CronTab"]
     code, out, _ = await both(kc, tmp_path, "get", "crd")
     assert out.splitlines()[0].split() == ["NAME", "CREATED", "AT"]
+
+    for tool, n in (("kubectl", "4"), ("pykubectl", "5")):
+        code, out, err = await run(tool, kc, tmp_path / tool, "scale", "ct", "my-cron", f"--replicas={n}")
+        assert (code, out) == (0, "crontab.stable.example.com/my-cron scaled\n"), err
+    code, out, err = await run("kubectl", kc, tmp_path / "kubectl", "patch", "ct", "my-cron",
+                               "--subresource=status", "--type=merge", "-p", '{"status":{"replicas":5}}')
+    assert (code, out) == (0, "crontab.stable.example.com/my-cron patched\n"), err
+    code, out, _ = await both(kc, tmp_path, "get", "ct", "my-cron", "-o",
+                              "jsonpath={.spec.replicas}/{.status.replicas}")
+    assert out == "5/5"
 
     real = await run("kubectl", kc, tmp_path / "kubectl", "create", "-f", str(files["bad.yaml"]))
     ours = await run("pykubectl", kc, tmp_path / "pykubectl", "create", "-f", str(files["bad.yaml"]))
