@@ -350,3 +350,34 @@ async def test_official_python_client(apiserver) -> None:
                                       "message": "Invalid value: 0: spec.replicas in body should be "
                                                  "greater than or equal to 1"}])
     assert seen["listed"] == ["py"] and seen["short"] == ["ct"]
+
+
+async def test_deleting_a_namespace_deletes_its_custom_resources(http, apiserver) -> None:
+    """The namespace controller finds custom kinds through discovery and empties them too."""
+    from client import kubeconfig
+    from client.rest import Client
+    from controllers.base import SharedInformers
+    from controllers.namespace import NamespaceController
+    await _create_crd(http)
+    await http.post("/api/v1/namespaces", json={"apiVersion": "v1", "kind": "Namespace",
+                                                "metadata": {"name": "team"}})
+    team = CT.replace("/default/", "/team/")
+    assert (await http.post(team, json=crontab("in-team"))).status_code == 201
+    client = Client(kubeconfig.load(str(apiserver.kubeconfig_path)), component="test")
+    informers = SharedInformers(client)
+    controller = NamespaceController(client, informers, requeue_seconds=0.05)
+    await informers.start_all()
+    task = asyncio.create_task(controller.run())
+    try:
+        assert (await http.delete("/api/v1/namespaces/team")).status_code == 200
+        for _ in range(300):
+            if (await http.get("/api/v1/namespaces/team")).status_code == 404:
+                break
+            await asyncio.sleep(0.02)
+        assert (await http.get("/api/v1/namespaces/team")).status_code == 404
+        assert (await apiserver.backend.list("/registry/stable.example.com/crontabs/team/")).items == []
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await informers.stop_all()
+        await client.close()
