@@ -77,7 +77,7 @@ def _loc_to_path(model: type[BaseModel], loc: tuple[Any, ...]) -> str:
     return path
 
 
-def _field_errors(model: type[BaseModel], exc: ValidationError) -> list[FieldError]:
+def field_errors(model: type[BaseModel], exc: ValidationError) -> list[FieldError]:
     """One FieldError per path; the members of a failed union are joined (`int or string`)."""
     by_path: dict[str, tuple[str, Any, list[str]]] = {}
     for e in exc.errors(include_url=False):
@@ -126,10 +126,10 @@ def decode(resource: ResourceInfo, obj: Obj) -> tuple[Obj, list[str]]:
     try:
         parsed = model.model_validate(obj)
     except ValidationError as exc:
-        raise InvalidError(_field_errors(model, exc)) from None
+        raise InvalidError(field_errors(model, exc)) from None
     clean = parsed.to_dict()
     warnings = [f'unknown field "{p}"' for p in unknown_fields(obj, clean)]
     return clean, warnings
 
 
-__all__ = ["decode", "unknown_fields"]
+__all__ = ["decode", "field_errors", "unknown_fields"]

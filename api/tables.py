@@ -335,6 +335,8 @@ TABLES: dict[str, tuple[list[Column], Callable[[Obj], list[Any]]]] = {
                      Column("Groups", priority=1), Column("ServiceAccounts", priority=1)], _binding_row),
     "ClusterRoleBinding": ([_NAME, Column("Role"), _AGE, Column("Users", priority=1),
                             Column("Groups", priority=1), Column("ServiceAccounts", priority=1)], _binding_row),
+    "CustomResourceDefinition": ([_NAME, Column("Created At", format="date-time")],
+                                 lambda o: [meta_of(o).get("name"), meta_of(o).get("creationTimestamp")]),
     "Lease": ([_NAME, Column("Holder"), _AGE],
               lambda o: [meta_of(o).get("name"), spec_of(o).get("holderIdentity") or "", age(o)]),
 }

@@ -1,4 +1,6 @@
-"""Discovery documents, built from the resource table.
+"""Discovery documents, built from the resource table as it is now (built-in rows and
+the CRDs served at run time; versions of a group in Kubernetes' priority order, the first
+preferred).
 
 Owns: legacy discovery (`/api` APIVersions, `/apis` APIGroupList, `/api/v1` and
 `/apis/<g>/<v>` APIResourceList), aggregated discovery v2 (`APIGroupDiscoveryList`, what
@@ -7,23 +9,24 @@ openapi.py.
 """
 from __future__ import annotations
 
-import hashlib
-import json
 import platform
 from typing import Any
 
-from api.resources import RESOURCES, ResourceInfo
+from api.resources import ResourceInfo, all_resources, generation, version_priority
 
 AGGREGATED_CT = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
 GIT_VERSION = "v1.31.0-pykube"
 
 
 def group_versions() -> dict[str, list[str]]:
+    """Each served group and its versions, highest priority first."""
     out: dict[str, list[str]] = {}
-    for r in RESOURCES:
+    for r in all_resources():
         out.setdefault(r.group, [])
         if r.version not in out[r.group]:
             out[r.group].append(r.version)
+    for versions in out.values():
+        versions.sort(key=version_priority)
     return out
 
 
@@ -35,7 +38,7 @@ def _sub_verbs(sub: str) -> list[str]:
 
 def resource_list(group: str, version: str) -> dict[str, Any]:
     resources: list[dict[str, Any]] = []
-    for r in RESOURCES:
+    for r in all_resources():
         if r.group != group or r.version != version:
             continue
         entry: dict[str, Any] = {"name": r.plural, "singularName": r.singular,
@@ -97,12 +100,13 @@ def _aggregated_resource(r: ResourceInfo) -> dict[str, Any]:
 
 def aggregated(core: bool) -> dict[str, Any]:
     items = []
+    rows = all_resources()
     for g, versions in group_versions().items():
         if core != (g == ""):
             continue
         items.append({"metadata": {"name": g},
                       "versions": [{"version": v, "freshness": "Current", "resources": [
-                          _aggregated_resource(r) for r in RESOURCES if r.group == g and r.version == v]}
+                          _aggregated_resource(r) for r in rows if r.group == g and r.version == v]}
                           for v in versions]})
     return {"kind": "APIGroupDiscoveryList", "apiVersion": "apidiscovery.k8s.io/v2",
             "metadata": {}, "items": items}

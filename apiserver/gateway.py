@@ -151,7 +151,7 @@ class Gateway:
                 user = None if public else self.authn.authenticate_scope(scope)
                 if user is None and not public:
                     raise errors.unauthorized()
-                target = None if reviews.handles(path) else _target(path)
+                target = None if reviews.handles(path) else await self._target(path)
                 if user is not None:
                     user = self._authorize(scope, user, target)
                     scope.setdefault("state", {})["user"] = user.name
@@ -178,6 +178,18 @@ class Gateway:
             if reset is not None:
                 current_user.reset(reset)
             self.metrics.observe(scope["method"], resource, code_box[0], start, _is_watch(scope))
+
+    async def _target(self, path: str) -> Target | None:
+        """The path's target; an unknown resource is looked up again once the watch cache
+        has caught up with the store, so a CRD created just before is served (its resource
+        is registered as the cache applies it)."""
+        try:
+            return _target(path)
+        except errors.APIError as e:
+            if e.code != 404 or not path.startswith("/apis/"):
+                raise
+        await self.handlers.cache.sync()
+        return _target(path)
 
     async def _dispatch(self, scope: Scope, receive: Receive, target: Target) -> Response:
         return await self._guard(scope, self.handlers.dispatch(Request(scope, receive), target))

@@ -22,7 +22,7 @@ from pydantic import BaseModel
 
 from api import patch_schema
 from api.models import MODELS
-from api.resources import RESOURCES, ResourceInfo
+from api.resources import ResourceInfo, all_resources, generation
 from apiserver import strategies
 
 Obj = dict[str, Any]
@@ -116,8 +116,10 @@ def schemas_for(resources: list[ResourceInfo]) -> Obj:
         gvk = [{"group": r.group, "version": r.version, "kind": r.kind}]
         if custom is not None or r not in by_resource:
             name = f"{'.'.join(reversed(r.group.split('.'))) if r.group else 'io.k8s.api.core'}.{r.version}.{r.kind}"
-            schemas[name] = {**(custom or {"type": "object", "x-kubernetes-preserve-unknown-fields": True}),
+            schemas[name] = {**_with_standard_fields(custom or {"type": "object",
+                                                                "x-kubernetes-preserve-unknown-fields": True}),
                              "x-kubernetes-group-version-kind": gvk}
+            _add_object_meta(schemas)
             _list_schema(schemas, name, r)
             continue
         model = by_resource[r]
@@ -133,6 +135,29 @@ def schemas_for(resources: list[ResourceInfo]) -> Obj:
         schemas[name] = top
         _list_schema(schemas, name, r)
     return schemas
+
+
+def _with_standard_fields(schema: Obj) -> Obj:
+    """A CRD's schema as kube-apiserver publishes it: apiVersion, kind and metadata added
+    (clients computing patches look metadata up in it)."""
+    props = dict(schema.get("properties") or {})
+    props.setdefault("apiVersion", {"type": "string"})
+    props.setdefault("kind", {"type": "string"})
+    props["metadata"] = {"allOf": [{"$ref": f"#/components/schemas/{META}.ObjectMeta"}]}
+    return {**schema, "type": "object", "properties": props}
+
+
+def _add_object_meta(schemas: Obj) -> None:
+    if f"{META}.ObjectMeta" in schemas:
+        return
+    from api.models.base import ObjectMeta
+    classes: dict[str, type[BaseModel]] = {}
+    _model_classes(ObjectMeta, classes)
+    names = {n: f"{_package(c)}.{n}" for n, c in classes.items()}
+    raw = ObjectMeta.model_json_schema(by_alias=True, ref_template="#/$defs/{model}")
+    for n, d in raw.pop("$defs", {}).items():
+        schemas.setdefault(names[n], _convert(d, names))
+    schemas[names["ObjectMeta"]] = _convert(raw, names)
 
 
 def _list_schema(schemas: Obj, item_name: str, r: ResourceInfo) -> None:
@@ -182,7 +207,18 @@ def _operations(r: ResourceInfo, ref: str) -> Obj:
 
 
 def _resources() -> list[ResourceInfo]:
-    return list(RESOURCES)
+    return list(all_resources())
+
+
+_generation = -1
+
+
+def _fresh() -> None:
+    """Drop the cached documents when the served resources changed (a CRD came or went)."""
+    global _generation
+    if _generation != generation():
+        _cache.clear()
+        _generation = generation()
 
 
 def group_versions() -> list[tuple[str, str]]:
@@ -194,6 +230,7 @@ def group_versions() -> list[tuple[str, str]]:
 
 
 def v3_document(gv_path: str) -> bytes | None:
+    _fresh()
     if gv_path in _cache:
         return _cache[gv_path]
     res = [r for r in _resources() if _gv_path(r.group, r.version) == gv_path]
@@ -223,6 +260,7 @@ def v3_root() -> Obj:
 
 def v2_document() -> bytes:
     """Swagger 2.0: the same definitions (refs rewritten to #/definitions/)."""
+    _fresh()
     if "v2" in _cache:
         return _cache["v2"]
     definitions: Obj = {}

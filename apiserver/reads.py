@@ -37,8 +37,11 @@ class Selection:
             raise errors.bad_request(str(e)) from None
         self.node_name: str | None = None
         rest = []
+        allowed = strategies.for_resource(resource).field_labels()
         for f in self.fields:
             field, op, value = f
+            if allowed is not None and field not in allowed:
+                raise errors.bad_request(f'field label not supported: {field}')
             if field in _NODE_FIELDS and op in ("=", "=="):   # the cache's spec.nodeName index
                 self.node_name = value
             else:
@@ -90,8 +93,36 @@ async def list_objects(cache: WatchCache, resource: ResourceInfo, namespace: str
     if table:
         return json_response(make_table(resource, [o.obj for o in objs], meta, table))
     head = dumps({"kind": resource.list_kind, "apiVersion": resource.api_version, "metadata": meta})
-    body = head[:-1] + b',"items":[' + b",".join(o.raw for o in objs) + b"]}"
+    raws = [o.raw for o in objs] if not resource.storage_version else \
+        [_as_version(resource, o.raw) for o in objs]
+    body = head[:-1] + b',"items":[' + b",".join(raws) + b"]}"
     return json_response(body)
+
+
+def _as_version(resource: ResourceInfo, raw: bytes) -> bytes:
+    """A stored object's bytes as `resource`'s version (CRDs served at several versions
+    convert with strategy None: only apiVersion changes)."""
+    obj = loads(raw)
+    if obj.get("apiVersion") == resource.api_version:
+        return raw
+    obj["apiVersion"] = resource.api_version
+    return dumps(obj)
+
+
+class VersionEvents:
+    """Watch event lines with their object as `resource`'s version."""
+
+    def __init__(self, resource: ResourceInfo, then: Callable[[bytes], bytes]) -> None:
+        self.resource, self.then = resource, then
+
+    def __call__(self, line: bytes) -> bytes:
+        ev = loads(line)
+        obj = ev.get("object")
+        if isinstance(obj, dict) and obj.get("kind") == self.resource.kind and \
+                obj.get("apiVersion") != self.resource.api_version:
+            obj["apiVersion"] = self.resource.api_version
+            line = dumps(ev) + b"\n"
+        return self.then(line)
 
 
 def make_table(resource: ResourceInfo, objs: list[dict[str, Any]], meta: dict[str, Any],
@@ -160,6 +191,8 @@ async def watch_objects(cache: WatchCache, resource: ResourceInfo, namespace: st
     """A chunked watch stream; `table` (an includeObject mode) sends Table events."""
     sel = Selection(resource, namespace, query)
     render: Callable[[bytes], bytes] = TableEvents(resource, table) if table else _same
+    if resource.storage_version:
+        render = VersionEvents(resource, render)
     rv_param = query.get("resourceVersion", "")
     send_initial = query.get("sendInitialEvents") == "true"
     bookmarks = query.get("allowWatchBookmarks") in ("true", "1")

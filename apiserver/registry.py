@@ -196,6 +196,10 @@ class Registry:
                 if errs:
                     raise errors.invalid(resource, resource.kind, name, errs)
                 await self.admission.admit_update(resource, merged, old, res, mutating=False)
+            elif subresource == "status":
+                errs = strategy.validate_status_update(merged, old)
+                if errs:
+                    raise errors.invalid(resource, resource.kind, name, errs)
             merged["metadata"]["resourceVersion"] = old["metadata"]["resourceVersion"]
             if merged == old:
                 return old

@@ -1,7 +1,8 @@
 """Request plumbing shared by the REST handlers: parsing paths, bodies and Accept headers,
 and building JSON responses.
 
-Owns `parse_resource_path` (Kubernetes REST path → resource, namespace, name, subresource),
+Owns `parse_resource_path` (Kubernetes REST path → resource, namespace, name, subresource,
+looked up in the resource table as it is now, so CRDs route as soon as they are served),
 body decoding (JSON, YAML, or Kubernetes protobuf via `protobuf.py`; the 3 MiB limit), the
 Table negotiation of `Accept`, and small response helpers.
 """
@@ -39,8 +40,8 @@ def parse_resource_path(group: str, version: str, segments: list[str], path: str
         ns, segs = segs[1], segs[2:]
     if not segs or len(segs) > 3:
         raise errors.resource_not_found(path)
-    res = by_plural(group, segs[0])
-    if res is None or res.version != version:
+    res = by_plural(group, segs[0], version)
+    if res is None:
         raise errors.resource_not_found(path)
     if ns is not None and not res.namespaced:
         raise errors.resource_not_found(path)
@@ -136,5 +137,10 @@ def table_include(request: Request, query: dict[str, str]) -> str | None:
 def warning_headers(warnings: list[str]) -> dict[str, str]:
     if not warnings:
         return {}
-    # one header value; starlette joins duplicates poorly, so comma-join as HTTP allows
-    return {"Warning": ", ".join(f'299 - "{w.replace(chr(34), chr(39))}"' for w in warnings[:20])}
+    # one header value; starlette joins duplicates poorly, so comma-join as HTTP allows; the
+    # text is a quoted-string, `"` and `\` escaped, as kube-apiserver writes it
+    return {"Warning": ", ".join(f'299 - "{_quoted(w)}"' for w in warnings[:20])}
+
+
+def _quoted(text: str) -> str:
+    return text.replace("\\", "\\\\").replace('"', '\\"')

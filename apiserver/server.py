@@ -1,7 +1,7 @@
 """The apiserver process: configuration, start-up bootstrap and the HTTPS listener.
 
-Owns `APIServerConfig` and `APIServer`: opens the store, fills the watch cache, rebuilds the
-allocators, makes sure the built-in objects exist (namespaces default, kube-system,
+Owns `APIServerConfig` and `APIServer`: opens the store, fills the watch cache, serves the
+stored CRDs (apiextensions/controller.py), rebuilds the allocators, makes sure the built-in objects exist (namespaces default, kube-system,
 kube-public, kube-node-lease; the `kubernetes` Service at the first service IP and its
 Endpoints), generates TLS material and admin.kubeconfig, wires the kubelet proxy (pod logs
 and exec), and serves the app with uvicorn (httptools, no access log, signals left to the
@@ -28,6 +28,8 @@ from apiserver.admission import AdmissionChain
 from apiserver.admission.default_tolerations import DefaultTolerationSeconds
 from apiserver.admission.namespace_lifecycle import NamespaceLifecycle
 from apiserver.admission.service_ips import ServiceIPs
+from apiserver.apiextensions.controller import CRDController
+from apiserver.apiextensions.versions import VersionedRegistry
 from apiserver.app import create_app
 from apiserver.admission.limit_ranger import LimitRanger
 from apiserver.admission.pod_security import PodSecurity
@@ -41,7 +43,6 @@ from apiserver.auth.serviceaccount import TokenSigner, load_or_create_key
 from apiserver.auth.user import ADMIN, UserInfo
 from apiserver.handlers import Handlers
 from apiserver.kubeletproxy import KubeletProxy, install_exec_websocket
-from apiserver.registry import Registry
 from apiserver.storage import open_backend
 from apiserver.storage.interface import Backend
 from apiserver.tls import ensure_tls, write_kubeconfig
@@ -88,6 +89,7 @@ class APIServer:
         self.handlers: Handlers | None = None
         self.authn: Authenticator | None = None
         self.kubelet_proxy: KubeletProxy | None = None
+        self.crds: CRDController | None = None
 
     @property
     def url(self) -> str:
@@ -127,7 +129,9 @@ class APIServer:
                                     PodSecurity(by(by_kind("v1", "Namespace"))),
                                     RBACEscalation(self.authorizer), service_ips,
                                     ResourceQuotaAdmission(self.cache, self.backend)])
-        self.registry = Registry(self.backend, admission)
+        self.registry = VersionedRegistry(self.backend, admission)
+        self.crds = CRDController(self.registry, self.cache)
+        await self.crds.start()       # serve the stored CRDs before answering anyone
         self.handlers = Handlers(self.registry, self.cache)
         tls = ensure_tls(cfg.data_dir, cfg.tls_sans + ([cfg.advertise_address] if cfg.advertise_address else [])
                          + ([cfg.bind_address] if cfg.bind_address not in ("0.0.0.0", "::") else []))
@@ -268,6 +272,8 @@ class APIServer:
         self._ready = False
         if getattr(self, "_compactor", None):
             self._compactor.cancel()
+        if self.crds:
+            await self.crds.stop()
         if self.cache:
             await self.cache.stop()
         if self.kubelet_proxy is not None:

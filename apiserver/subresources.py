@@ -3,7 +3,8 @@
 Owns what each subresource means over the generic registry:
 - `status`: GET, and PUT/PATCH that change only `.status`; a CSR's `approval` likewise
   changes only its Approved/Denied conditions (both through the kind's strategy);
-- `scale`: an `autoscaling/v1` Scale view of `spec.replicas` (GET, PUT, merge/JSON PATCH);
+- `scale`: an `autoscaling/v1` Scale view of the replicas the kind's strategy names
+  (`spec.replicas`, or a CRD's specReplicasPath) (GET, PUT, merge/JSON PATCH);
 - `binding`: the scheduler's POST that sets a pod's `spec.nodeName` (409 if already bound);
 - `eviction`: a pod delete carrying the Eviction's deleteOptions;
 - `finalize`: a namespace's `spec.finalizers`;
@@ -20,9 +21,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from api import patch as api_patch
-from api.resources import by_kind
-from api.tables import format_label_selector
-from apiserver import errors
+from api.resources import ResourceInfo, by_kind
+from apiserver import errors, strategies
 from apiserver.registry import DeleteOptions, is_dry_run, now
 from apiserver.request import PATCH_TYPES, Target, json_response, parse_object, parse_object_body, read_body
 
@@ -65,15 +65,17 @@ async def handle(h: "Handlers", request: Request, t: Target, q: dict[str, str]) 
 async def scale(h: "Handlers", request: Request, t: Target, q: dict[str, str]) -> Response:
     assert t.name is not None
     if request.method == "GET":
-        return json_response(to_scale(await h.registry.get(t.resource, t.namespace, t.name)))
+        return json_response(to_scale(t.resource, await h.registry.get(t.resource, t.namespace, t.name)))
     if request.method not in ("PUT", "PATCH"):
         raise errors.method_not_allowed()
     dry_run = is_dry_run(q.get("dryRun"))
     raw = await read_body(request)
     ctype = request.headers.get("content-type", "")
 
+    strategy = strategies.for_resource(t.resource)
+
     def mutate(cur: dict[str, Any]) -> dict[str, Any]:
-        current = to_scale(cur)
+        current = to_scale(t.resource, cur)
         if request.method == "PUT":
             new_scale = parse_object_body(raw, ctype)
             want_rv = (new_scale.get("metadata") or {}).get("resourceVersion")
@@ -90,10 +92,10 @@ async def scale(h: "Handlers", request: Request, t: Target, q: dict[str, str]) -
         if not isinstance(replicas, int) or replicas < 0:
             raise errors.APIError(422, "Invalid", f'Scale.autoscaling "{t.name}" is invalid: '
                                   f"spec.replicas: Invalid value: {replicas}: must be greater than or equal to 0")
-        cur.setdefault("spec", {})["replicas"] = replicas
+        strategy.set_replicas(cur, replicas)
         return cur
     out = await h.registry.guaranteed_update(t.resource, t.namespace, t.name, mutate, dry_run=dry_run)
-    return json_response(to_scale(out))
+    return json_response(to_scale(t.resource, out))
 
 
 async def bind(h: "Handlers", request: Request, t: Target, q: dict[str, str]) -> Response:
@@ -166,17 +168,15 @@ async def token_request(h: "Handlers", request: Request, t: Target) -> Response:
                               exp, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")}}, 201)
 
 
-def to_scale(obj: dict[str, Any]) -> dict[str, Any]:
+def to_scale(resource: ResourceInfo, obj: dict[str, Any]) -> dict[str, Any]:
     meta = obj["metadata"]
-    sel = (obj.get("spec") or {}).get("selector") or {}
-    selector = format_label_selector(sel) if sel else ""
+    spec_replicas, status_replicas, selector = strategies.for_resource(resource).scale_of(obj)
     return {"kind": "Scale", "apiVersion": "autoscaling/v1",
             "metadata": {"name": meta["name"], "namespace": meta.get("namespace"), "uid": meta.get("uid"),
                          "resourceVersion": meta["resourceVersion"],
                          "creationTimestamp": meta.get("creationTimestamp")},
-            "spec": {"replicas": (obj.get("spec") or {}).get("replicas", 0)},
-            "status": {"replicas": (obj.get("status") or {}).get("replicas", 0),
-                       "selector": selector if selector != "<none>" else ""}}
+            "spec": {"replicas": spec_replicas},
+            "status": {"replicas": status_replicas, "selector": selector}}
 
 
 def success(code: int) -> dict[str, Any]:

@@ -109,6 +109,8 @@ async def _run(name: str, module: Any, args: Any, stdin: IO[str], stdout: IO[str
     ctx = Context(args, stdin, stdout, stderr)
     _, runner = module.COMMANDS[name]
     try:
+        from kubectl.discovery import prepare
+        await prepare(ctx, args)
         code = await runner(ctx, args)
     except Silent:
         code = 1

@@ -1,6 +1,7 @@
 """Typed API objects (pydantic v2), one module per API group, and the kind -> model map."""
 from __future__ import annotations
 
+from api.models.apiextensions import CustomResourceDefinition
 from api.models.apps import Deployment, ReplicaSet, Scale
 from api.models.base import K8sModel, K8sObject, LabelSelector, ObjectMeta, OwnerReference
 from api.models.certificates import CertificateSigningRequest
@@ -16,6 +17,7 @@ MODELS: tuple[type[K8sObject], ...] = (
     Namespace, Node, Pod, Service, Endpoints, ConfigMap, Secret, Event, ServiceAccount,
     Deployment, ReplicaSet, Lease, Role, ClusterRole, RoleBinding, ClusterRoleBinding,
     CertificateSigningRequest, ResourceQuota, LimitRange, NetworkPolicy,
+    CustomResourceDefinition,
 )
 _BY_RESOURCE: dict[ResourceInfo, type[K8sObject]] = {m.RESOURCE: m for m in MODELS}
 
@@ -25,7 +27,7 @@ def model_for(resource: ResourceInfo) -> type[K8sObject]:
 
 
 __all__ = [
-    "Binding", "CertificateSigningRequest", "ClusterRole", "ClusterRoleBinding", "ConfigMap", "Deployment", "Endpoints", "Event", "K8sModel", "K8sObject",
+    "Binding", "CertificateSigningRequest", "ClusterRole", "ClusterRoleBinding", "ConfigMap", "CustomResourceDefinition", "Deployment", "Endpoints", "Event", "K8sModel", "K8sObject",
     "LabelSelector", "Lease", "LimitRange", "MODELS", "Namespace", "NetworkPolicy", "Node", "ObjectMeta", "OwnerReference",
     "Pod", "ReplicaSet", "ResourceQuota", "Role", "RoleBinding", "Scale", "Secret", "Service", "ServiceAccount", "Status", "model_for",
 ]

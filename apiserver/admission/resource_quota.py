@@ -39,8 +39,9 @@ class ResourceQuotaAdmission(AdmissionPlugin):
         """Usage of the quota's resources from what the watch cache holds."""
         hard = set(((q.get("spec") or {}).get("hard") or {}))
         total: dict[str, Decimal] = {}
-        for res, rc in self.cache.caches.items():
-            if not res.namespaced:
+        for rc in list(self.cache.caches.values()):
+            res = rc.resource
+            if res is None or not res.namespaced:
                 continue
             for co in rc.select(namespace, None):
                 if co.obj.get("metadata", {}).get("deletionTimestamp") and res.plural == "pods":

@@ -8,14 +8,17 @@ it and holds no kind names of its own. A strategy owns:
 - `prepare_for_create` / `prepare_for_update` / `prepare_for_status_update`: what the
   server resets or keeps (status on create, status across a main-resource update,
   metadata.generation on spec changes, a pod's QoS class);
-- `validate` / `validate_update`;
+- `validate` / `validate_update` / `validate_status_update` (a write of /status);
 - deletion: whether an object stays after a delete (`begin_delete`: a bound pod's grace
   period, a namespace's Terminating phase) and whether it is still held once its
   finalizers are gone (`held`);
+- what the `scale` subresource reads and writes (`scale_of`, `set_replicas`), and the
+  field selectors a list may use (`field_labels`, None: any path);
 - the table columns `kubectl get` prints, and (CRDs) the kind's OpenAPI schema.
 
 Kinds with nothing special use the base `Strategy`. `for_resource` finds a kind's strategy;
-`register` adds one (the built-in modules at import, the CRD registry at run time).
+built-in kinds declare theirs with `@builtin(group, kind)`; `register` adds one per served
+version of a CRD at run time (apiserver/apiextensions/controller.py), `unregister` drops it.
 """
 from __future__ import annotations
 
@@ -99,6 +102,25 @@ class Strategy:
     def validate_update(self, new: Obj, old: Obj) -> list[FieldError]:
         return validation.validate_update(self.resource, new, old)
 
+    def validate_status_update(self, new: Obj, old: Obj) -> list[FieldError]:
+        """A write of the status subresource (built-in kinds check nothing yet)."""
+        return []
+
+    # ------------------------------------------------------------------ scale, selectors
+    def scale_of(self, obj: Obj) -> tuple[int, int, str]:
+        """(spec replicas, status replicas, label selector text) of the `scale` subresource."""
+        spec, status = obj.get("spec") or {}, obj.get("status") or {}
+        sel = spec.get("selector") or {}
+        text = tables.format_label_selector(sel) if sel else ""
+        return spec.get("replicas", 0), status.get("replicas", 0), "" if text == "<none>" else text
+
+    def set_replicas(self, obj: Obj, replicas: int) -> None:
+        obj.setdefault("spec", {})["replicas"] = replicas
+
+    def field_labels(self) -> frozenset[str] | None:
+        """The field selectors a list may use (None: any path of the object)."""
+        return None
+
     # ------------------------------------------------------------------ delete
     def begin_delete(self, obj: Obj, grace_period_seconds: int | None) -> bool:
         """Called on a delete request, may change `obj`; True when the object must stay
@@ -133,6 +155,7 @@ def spec_of(obj: Obj) -> Any:
 
 
 _STRATEGIES: dict[tuple[str, str], Strategy] = {}
+_REGISTERED: dict[tuple[str, str, str], Strategy] = {}
 _BUILTIN: dict[tuple[str, str], type[Strategy]] = {}
 
 
@@ -145,16 +168,22 @@ def builtin(group: str, kind: str):  # type: ignore[no-untyped-def]
 
 
 def register(strategy: Strategy) -> None:
-    """Serve `strategy.resource` with `strategy` (CRDs call this when they are established)."""
-    _STRATEGIES[(strategy.resource.group, strategy.resource.kind)] = strategy
+    """Serve `strategy.resource` (one version of a kind) with `strategy` (the CRD
+    controller calls this when a CRD is established or changes)."""
+    r = strategy.resource
+    _REGISTERED[(r.group, r.version, r.kind)] = strategy
 
 
 def unregister(resource: ResourceInfo) -> None:
-    _STRATEGIES.pop((resource.group, resource.kind), None)
+    _REGISTERED.pop((resource.group, resource.version, resource.kind), None)
 
 
 def for_resource(resource: ResourceInfo) -> Strategy:
-    """The strategy of `resource`'s kind: a registered one, the built-in class, or the base."""
+    """The strategy of `resource`'s kind: a registered one (the current one, even for a
+    request that began before its CRD changed), the built-in class, or the base."""
+    s = _REGISTERED.get((resource.group, resource.version, resource.kind))
+    if s is not None:
+        return s
     key = (resource.group, resource.kind)
     s = _STRATEGIES.get(key)
     if s is None or s.resource != resource:
@@ -164,3 +193,4 @@ def for_resource(resource: ResourceInfo) -> Strategy:
 
 
 from apiserver.strategies import apps, certificates, core  # noqa: E402,F401  (registers the built-in kinds)
+from apiserver.apiextensions import crd_strategy  # noqa: E402,F401

@@ -127,7 +127,7 @@ def test_invalid_error_reads_like_kubectl() -> None:
                                         "must be greater than or equal to 0")
     two = ApiError.from_response(422, status(422, "Invalid", "ignored", kind="Pod", name="p", causes=[
         {"field": "a", "message": "a: Required value"}, {"field": "b", "message": "Required value"}]))
-    assert errors.format_error(two) == 'The Pod "p" is invalid: [a: Required value, b: Required value]'
+    assert errors.format_error(two) == 'The Pod "p" is invalid: \n* a: Required value\n* b: Required value'
 
 
 def test_connection_refused_line() -> None:
