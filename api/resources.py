@@ -90,6 +90,10 @@ RESOURCES: tuple[ResourceInfo, ...] = (
     ResourceInfo("apps", "v1", "ReplicaSet", "replicasets", True, ("rs",),
                  ("status", "scale"), ("all",)),
     ResourceInfo("coordination.k8s.io", "v1", "Lease", "leases", True),
+    ResourceInfo("", "v1", "ReplicationController", "replicationcontrollers", True, ("rc",),
+                 ("status", "scale"), ("all",)),
+    ResourceInfo("batch", "v1", "Job", "jobs", True, (), _SUB_STATUS, ("all",)),
+    ResourceInfo("batch", "v1", "CronJob", "cronjobs", True, ("cj",), _SUB_STATUS, ("all",)),
 )
 
 _BY_GVK: dict[tuple[str, str], ResourceInfo] = {(r.api_version, r.kind): r for r in RESOURCES}

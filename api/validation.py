@@ -3,7 +3,8 @@
 Owns the dispatch from a resource to its rules and the update-only rules shared by all
 kinds (metadata.name, namespace and uid are immutable). The rules themselves live in
 api.validation_meta (metadata, labels, selectors), api.validation_pod (pod specs and pod
-updates) and api.validation_kinds (everything else). `FieldError` and `InvalidError` are
+updates), api.validation_batch (Job, CronJob, ReplicationController) and api.validation_kinds
+(everything else). `FieldError` and `InvalidError` are
 defined in api.field and exported here. The apiserver runs defaulting first, then these,
 and turns a non-empty result into a 422 `Invalid` Status (`InvalidError(errors)`).
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from api import validation_batch as batch
 from api import validation_kinds as kinds
 from api.field import FieldError, InvalidError, invalid_message
 from api.names import is_dns1035_label, is_dns1123_label, is_dns1123_subdomain
@@ -37,6 +39,9 @@ _CREATE_RULES: dict[str, Callable[[Obj], list[FieldError]]] = {
     "ConfigMap": kinds.validate_config_map,
     "Secret": kinds.validate_secret,
     "Lease": kinds.validate_lease,
+    "ReplicationController": batch.validate_replication_controller,
+    "Job": batch.validate_job,
+    "CronJob": batch.validate_cron_job,
 }
 
 _UPDATE_RULES: dict[str, Callable[[Obj, Obj], list[FieldError]]] = {
@@ -47,6 +52,7 @@ _UPDATE_RULES: dict[str, Callable[[Obj, Obj], list[FieldError]]] = {
     "Node": kinds.validate_node_update,
     "ConfigMap": lambda new, old: kinds.validate_config_update(new, old, "ConfigMap"),
     "Secret": lambda new, old: kinds.validate_config_update(new, old, "Secret"),
+    "Job": batch.validate_job_update,
 }
 
 

@@ -3,14 +3,17 @@ from __future__ import annotations
 
 from api.models.apps import Deployment, ReplicaSet, Scale
 from api.models.base import K8sModel, K8sObject, LabelSelector, ObjectMeta, OwnerReference
+from api.models.batch import CronJob, Job
 from api.models.coordination import Lease
 from api.models.core import (Binding, ConfigMap, Endpoints, Event, Namespace, Node, Pod, Secret,
                              Service, ServiceAccount, Status)
+from api.models.replication import ReplicationController
 from api.resources import ResourceInfo
 
 MODELS: tuple[type[K8sObject], ...] = (
     Namespace, Node, Pod, Service, Endpoints, ConfigMap, Secret, Event, ServiceAccount,
     Deployment, ReplicaSet, Lease,
+    ReplicationController, Job, CronJob,
 )
 _BY_RESOURCE: dict[ResourceInfo, type[K8sObject]] = {m.RESOURCE: m for m in MODELS}
 
@@ -23,4 +26,5 @@ __all__ = [
     "Binding", "ConfigMap", "Deployment", "Endpoints", "Event", "K8sModel", "K8sObject",
     "LabelSelector", "Lease", "MODELS", "Namespace", "Node", "ObjectMeta", "OwnerReference",
     "Pod", "ReplicaSet", "Scale", "Secret", "Service", "ServiceAccount", "Status", "model_for",
+    "CronJob", "Job", "ReplicationController",
 ]

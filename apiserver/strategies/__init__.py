@@ -159,3 +159,4 @@ def for_resource(resource: ResourceInfo) -> Strategy:
 
 
 from apiserver.strategies import apps, core  # noqa: E402,F401  (registers the built-in kinds)
+from apiserver.strategies import batch, replication  # noqa: E402,F401
