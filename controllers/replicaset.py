@@ -43,7 +43,8 @@ class PodControl(Protocol):
 
     async def create_pod(self, pod: Pod, owner: Any) -> Pod: ...
     async def delete_pod(self, namespace: str, name: str, owner: Any) -> None: ...
-    async def patch_pod(self, namespace: str, name: str, patch: dict[str, Any]) -> None: ...
+    async def patch_pod(self, namespace: str, name: str, patch: dict[str, Any],
+                        patch_type: str = "merge") -> None: ...
 
 
 class RealPodControl:
@@ -76,8 +77,9 @@ class RealPodControl:
             raise
         self._record(owner, NORMAL, "SuccessfulDelete", f"Deleted pod: {name}")
 
-    async def patch_pod(self, namespace: str, name: str, patch: dict[str, Any]) -> None:
-        await self.client.patch(Pod, name, patch, namespace)
+    async def patch_pod(self, namespace: str, name: str, patch: dict[str, Any],
+                        patch_type: str = "merge") -> None:
+        await self.client.patch(Pod, name, patch, namespace, patch_type=patch_type)
 
 
 class FakePodControl:
@@ -89,6 +91,7 @@ class FakePodControl:
         self.patches: list[tuple[str, dict[str, Any]]] = []
         self.create_error = create_error
         self.create_limit: int | None = None   # fail every creation after this many
+        self.patch_error: Exception | None = None
 
     async def create_pod(self, pod: Pod, owner: Any) -> Pod:
         if self.create_error is not None and (self.create_limit is None
@@ -102,7 +105,10 @@ class FakePodControl:
     async def delete_pod(self, namespace: str, name: str, owner: Any) -> None:
         self.deleted.append(f"{namespace}/{name}")
 
-    async def patch_pod(self, namespace: str, name: str, patch: dict[str, Any]) -> None:
+    async def patch_pod(self, namespace: str, name: str, patch: dict[str, Any],
+                        patch_type: str = "merge") -> None:
+        if self.patch_error is not None:
+            raise self.patch_error
         self.patches.append((f"{namespace}/{name}", patch))
 
 
