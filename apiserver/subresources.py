@@ -131,6 +131,8 @@ async def evict(h: "Handlers", request: Request, t: Target, q: dict[str, str]) -
 def to_scale(obj: dict[str, Any]) -> dict[str, Any]:
     meta = obj["metadata"]
     sel = (obj.get("spec") or {}).get("selector") or {}
+    if sel and not {"matchLabels", "matchExpressions"} & set(sel):   # a ReplicationController's map
+        sel = {"matchLabels": sel}
     selector = format_label_selector(sel) if sel else ""
     return {"kind": "Scale", "apiVersion": "autoscaling/v1",
             "metadata": {"name": meta["name"], "namespace": meta.get("namespace"), "uid": meta.get("uid"),

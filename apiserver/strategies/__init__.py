@@ -10,8 +10,8 @@ it and holds no kind names of its own. A strategy owns:
   metadata.generation on spec changes, a pod's QoS class);
 - `validate` / `validate_update`;
 - deletion: whether an object stays after a delete (`begin_delete`: a bound pod's grace
-  period, a namespace's Terminating phase) and whether it is still held once its
-  finalizers are gone (`held`);
+  period, a namespace's Terminating phase), whether it is still held once its
+  finalizers are gone (`held`), and the default propagationPolicy;
 - the table columns `kubectl get` prints, and (CRDs) the kind's OpenAPI schema.
 
 Kinds with nothing special use the base `Strategy`. `for_resource` finds a kind's strategy;
@@ -38,6 +38,9 @@ class Strategy:
     #: on create, the client's status is replaced by `initial_status` (kinds with a status
     #: subresource, whose status only controllers write)
     reset_status: bool = False
+    #: the propagationPolicy of a delete that names none (None: background; "Orphan" for
+    #: batch/v1 Jobs and v1 ReplicationControllers, as kube-apiserver keeps them)
+    default_propagation_policy: str | None = None
 
     def __init__(self, resource: ResourceInfo) -> None:
         self.resource = resource

@@ -1,6 +1,7 @@
 """Strategies of batch/v1 Job and CronJob.
 
-Job: starts with an empty status; unless `spec.manualSelector` is true the server
+Job: starts with an empty status; a delete naming no propagationPolicy orphans its pods (as
+kube-apiserver does for batch/v1; kubectl sends Background); unless `spec.manualSelector` is true the server
 generates the selector and the pod template's labels from the Job's uid and name, as
 kube-apiserver's job strategy does (`controller-uid`, `batch.kubernetes.io/controller-uid`,
 `job-name`, `batch.kubernetes.io/job-name`; the selector matches the new uid label). A Job
@@ -50,6 +51,7 @@ def generate_selector(job: Obj) -> None:
 @builtin("batch", "Job")
 class JobStrategy(Strategy):
     reset_status = True
+    default_propagation_policy = "Orphan"
 
     def prepare_for_create(self, obj: Obj) -> None:
         super().prepare_for_create(obj)
