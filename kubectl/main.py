@@ -40,7 +40,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "wait": ("cmd_wait", "Wait for a specific condition on one or many resources"),
 }
 ALIASES = {"create ns": "create namespace", "create deploy": "create deployment",
-           "create cm": "create configmap"}
+           "create cm": "create configmap", "create cj": "create cronjob"}
 
 
 def usage() -> str:

@@ -102,7 +102,7 @@ def test_target_forms() -> None:
     t = targets.parse_args(["po/a", "deploy/b", "pods/c"])
     assert [(x.info.plural, x.names) for x in t] == [("pods", ["a", "c"]), ("deployments", ["b"])]
     assert [x.info.plural for x in targets.parse_args(["all"])] == [
-        "pods", "services", "deployments", "replicasets", "replicationcontrollers", "jobs", "cronjobs"]
+        "pods", "services", "replicationcontrollers", "deployments", "replicasets", "jobs", "cronjobs"]
 
 
 # ---------------------------------------------------------------- error wording
