@@ -1,7 +1,7 @@
 """Test support: a small cluster for the batch controllers against the in-process
 apiserver - hollow kubelets (the fake runtime, as kubemark's), the real scheduler and
-garbage collector, and whichever of the Job, CronJob, ReplicationController and PodGC
-controllers a test asks for, each on the controller-manager's SharedInformers.
+garbage collector, and whichever of the Job, CronJob, TTL-after-finished,
+ReplicationController and PodGC controllers a test asks for, each on the controller-manager's SharedInformers.
 
 `BatchCluster(client, tmp_path, nodes=2, cronjob_clock=clock, ...)` is an async context
 manager; `eventually(fn)` (from apps_cluster) polls for a condition.
@@ -26,12 +26,13 @@ class BatchCluster:
     def __init__(self, client: Client, data_dir: Path, *, nodes: int = 2, jobs: bool = True,
                  cronjob_clock: Callable[[], datetime] | None = None,
                  replication: bool = False, podgc: dict[str, Any] | None = None,
-                 job_options: dict[str, Any] | None = None, node_prefix: str = "hollow-") -> None:
+                 job_options: dict[str, Any] | None = None, node_prefix: str = "hollow-",
+                 ttl: bool = False) -> None:
         self.client = client
         self.data_dir = data_dir
         self.node_count, self.node_prefix = nodes, node_prefix
         self.want_jobs, self.cronjob_clock = jobs, cronjob_clock
-        self.want_rc, self.podgc_options = replication, podgc
+        self.want_rc, self.podgc_options, self.want_ttl = replication, podgc, ttl
         self.job_options = {"sync_batch_period": 0.05, "backoff_base": 0.2, **(job_options or {})}
         self.controllers: dict[str, Controller] = {}
         self._tasks: list[asyncio.Task[Any]] = []
@@ -61,6 +62,9 @@ class BatchCluster:
         if self.cronjob_clock is not None:
             from controllers.cronjob import CronJobController
             self.controllers["cronjob"] = CronJobController(c, i, r, clock=self.cronjob_clock)
+        if self.want_ttl:
+            from controllers.ttlafterfinished import TTLAfterFinishedController
+            self.controllers["ttl-after-finished"] = TTLAfterFinishedController(c, i, r)
         if self.want_rc:
             from controllers.replication import ReplicationManager
             self.controllers["replicationcontroller"] = ReplicationManager(c, i, r)

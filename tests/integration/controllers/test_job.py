@@ -1,7 +1,8 @@
 """The Job controller on hollow nodes (fake runtime) with the real scheduler and garbage
 collector against the in-process apiserver: a Job of 5 completions with parallelism 2
 completes, a failing Job stops at its backoffLimit with BackoffLimitExceeded, an Indexed
-Job runs one pod per index, and deleting a Job leaves no pod behind."""
+Job runs one pod per index, deleting a Job leaves no pod behind, and a finished Job with
+ttlSecondsAfterFinished is deleted with its pods."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
@@ -12,13 +13,14 @@ import pytest
 
 from api.models import Event, Pod
 from api.models.batch import JOB_COMPLETION_INDEX, JOB_TRACKING_FINALIZER, Job
+from client.errors import NotFound
 from client.rest import Client
 from tests.support.apps_cluster import PodWatch, eventually
 from tests.support.batch_cluster import BatchCluster
 
 
 def job_body(name: str, command: str, *, completions: int | None = 1, parallelism: int = 1,
-             backoff_limit: int = 6, indexed: bool = False) -> Job:
+             backoff_limit: int = 6, indexed: bool = False, ttl: int | None = None) -> Job:
     spec: dict[str, Any] = {
         "parallelism": parallelism, "backoffLimit": backoff_limit,
         "template": {"spec": {"restartPolicy": "Never", "containers": [
@@ -27,12 +29,14 @@ def job_body(name: str, command: str, *, completions: int | None = 1, parallelis
         spec["completions"] = completions
     if indexed:
         spec["completionMode"] = "Indexed"
+    if ttl is not None:
+        spec["ttlSecondsAfterFinished"] = ttl
     return Job.from_dict({"metadata": {"name": name, "namespace": "default"}, "spec": spec})
 
 
 @pytest.fixture
 async def cluster(kube: Client, tmp_path: Path) -> AsyncIterator[BatchCluster]:
-    async with BatchCluster(kube, tmp_path / "nodes", nodes=2) as c:
+    async with BatchCluster(kube, tmp_path / "nodes", nodes=2, ttl=True) as c:
         yield c
 
 
@@ -121,3 +125,24 @@ async def test_indexed_job_runs_one_pod_per_index(kube: Client, cluster: BatchCl
         env = {e.name: e for e in pod.spec.containers[0].env or []}
         ref = env["JOB_COMPLETION_INDEX"].value_from.field_ref  # type: ignore[union-attr]
         assert ref.field_path == "metadata.annotations['batch.kubernetes.io/job-completion-index']"  # type: ignore[union-attr]
+
+
+async def test_finished_job_is_deleted_after_its_ttl(kube: Client, cluster: BatchCluster) -> None:
+    events: list[tuple[str, Any]] = []
+    created = await kube.create(job_body("brief", "sleep 0.1", ttl=1))
+    async with PodWatch(kube, f"batch.kubernetes.io/controller-uid={created.metadata.uid}") as w:
+        w.informer.add_handlers(on_delete=lambda p: events.append(("pod deleted", p)))
+
+        async def job_gone() -> bool:
+            try:
+                job = await kube.get(Job, "brief", "default")
+            except NotFound:
+                return True
+            if job.status and any(c.type == "Complete" for c in job.status.conditions or []):
+                events.append(("complete", job))
+            return False
+        await eventually(job_gone, timeout=30, what="the Job deleted after its TTL")
+    kinds = [k for k, _ in events]
+    assert "complete" in kinds and "pod deleted" in kinds
+    assert kinds.index("complete") < kinds.index("pod deleted")   # it finished first
+    assert not (await kube.list(Pod, "default", label_selector="job-name=brief")).items
