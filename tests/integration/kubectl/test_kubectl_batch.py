@@ -4,6 +4,7 @@ with pykubectl against the same apiserver: the same output, errors and exit code
 from __future__ import annotations
 
 import asyncio
+import difflib
 import re
 import shutil
 import sys
@@ -54,7 +55,9 @@ async def both(kubectl: KubectlFn, kubeconfig: str, *args: str) -> Result:
     """Run `args` with kubectl and pykubectl; they must print the same and exit alike."""
     theirs = await real(kubeconfig, *args)
     ours = await kubectl(*args)
-    assert (ours.code, _ages(ours.out)) == (theirs.code, _ages(theirs.out)), (args, ours, theirs)
+    diff = "\n".join(difflib.unified_diff(theirs.out.splitlines(), ours.out.splitlines(),
+                                         "kubectl", "pykubectl", lineterm=""))
+    assert (ours.code, _ages(ours.out)) == (theirs.code, _ages(theirs.out)), (args, diff, ours.err)
     assert ours.err.replace("pykubectl", "kubectl") == theirs.err, (args, ours.err, theirs.err)
     return ours
 
@@ -131,3 +134,33 @@ async def test_scale_and_get_replication_controllers(kubectl: KubectlFn, kubecon
     await both(kubectl, kubeconfig_path, "get", "rc", "-o", "wide")
     await both(kubectl, kubeconfig_path, "get", "replicationcontrollers", "nginx",
                "-o", "jsonpath={.spec.selector}")
+
+
+async def test_describe_job_cronjob_and_rc_as_kubectl(kubectl: KubectlFn, kubeconfig_path: str,
+                                                      api: Client, tmp_path: Path) -> None:
+    from tests.support.apps_cluster import eventually
+    from tests.support.batch_cluster import BatchCluster
+    rc = tmp_path / "rc.yaml"
+    rc.write_text(RC)
+    async with BatchCluster(api, tmp_path / "nodes", nodes=1, replication=True):
+        await real(kubeconfig_path, "apply", "-f", str(rc))
+        await real(kubeconfig_path, "create", "job", "once", "--image=busybox", "--",
+                   "sh", "-c", "exit 0")
+        await real(kubeconfig_path, "create", "cronjob", "nightly", "--image=busybox",
+                   "--schedule=0 3 * * *")
+        job = Job.from_dict({"metadata": {"name": "shards", "namespace": "default"}, "spec": {
+            "completions": 2, "parallelism": 2, "completionMode": "Indexed",
+            "activeDeadlineSeconds": 60, "ttlSecondsAfterFinished": 600,
+            "template": {"spec": {"restartPolicy": "Never", "containers": [
+                {"name": "c", "image": "busybox", "command": ["sh", "-c", "exit 0"]}]}}}})
+        await api.create(job)
+
+        async def settled() -> bool:
+            jobs = [await api.get(Job, n, "default") for n in ("once", "shards")]
+            rc_now = await api.get(ReplicationController, "nginx", "default")
+            return all(any(c.type == "Complete" for c in (j.status.conditions if j.status else None) or [])
+                       for j in jobs) and (rc_now.status.ready_replicas if rc_now.status else 0) == 3
+        await eventually(settled, what="Jobs complete, RC ready")
+        for args in (("describe", "job", "once"), ("describe", "job", "shards"),
+                     ("describe", "cronjob", "nightly"), ("describe", "rc", "nginx")):
+            await both(kubectl, kubeconfig_path, *args)
