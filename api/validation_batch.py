@@ -9,6 +9,7 @@ api.validation.
 """
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from api import cron
@@ -45,6 +46,12 @@ def _non_negative(value: Any, path: str) -> list[FieldError]:
     if isinstance(value, int) and value < 0:
         return [invalid(path, value, "must be greater than or equal to 0")]
     return []
+
+
+def _unsupported(path: str, value: Any, valid: tuple[str, ...]) -> FieldError:
+    """field.NotSupported with the values in the order Kubernetes lists them."""
+    shown = ", ".join(json.dumps(v) for v in valid)
+    return FieldError("NotSupported", path, f"supported values: {shown}", value)
 
 
 def _too_many(path: str, count: int, limit: int) -> FieldError:
@@ -212,7 +219,7 @@ def validate_job_spec(spec: Obj, path: str) -> list[FieldError]:
                                    "63 bytes", managed_by))
     mode = spec.get("completionMode")
     if mode is not None and mode not in COMPLETION_MODES:
-        errs.append(not_supported(child(path, "completionMode"), mode, COMPLETION_MODES))
+        errs.append(_unsupported(child(path, "completionMode"), mode, COMPLETION_MODES))
     if mode == "Indexed":
         if spec.get("completions") is None:
             errs.append(required(child(path, "completions"), "when completion mode is Indexed"))
@@ -249,8 +256,8 @@ def validate_job_spec(spec: Obj, path: str) -> list[FieldError]:
     errs.extend(validate_pod_spec(tspec, child(tpath, "spec")))
     restart = _dict(tspec).get("restartPolicy")
     if restart not in ("OnFailure", "Never"):
-        errs.append(not_supported(child(tpath, "spec.restartPolicy"), restart,
-                                  ("OnFailure", "Never")))
+        errs.append(_unsupported(child(tpath, "spec.restartPolicy"), restart,
+                                 ("OnFailure", "Never")))
     elif spec.get("podFailurePolicy") is not None and restart != "Never":
         errs.append(invalid(child(tpath, "spec.restartPolicy"), restart,
                             'only "Never" is supported when podFailurePolicy is specified'))
@@ -393,7 +400,7 @@ def _validate_job_template(template: Obj, path: str) -> list[FieldError]:
         errs.append(invalid(child(spath, "selector"), spec["selector"],
                             "`selector` will be auto-generated"))
     if spec.get("manualSelector"):
-        errs.append(not_supported(child(spath, "manualSelector"), True, ("nil", "false")))
+        errs.append(_unsupported(child(spath, "manualSelector"), True, ("nil", "false")))
     return errs
 
 

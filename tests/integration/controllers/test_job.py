@@ -69,7 +69,7 @@ async def test_job_of_five_completions_two_at_a_time(kube: Client, cluster: Batc
     assert st.start_time and st.completion_time and st.completion_time >= st.start_time
     assert not (st.uncounted_terminated_pods and (st.uncounted_terminated_pods.succeeded
                                                  or st.uncounted_terminated_pods.failed))
-    pods = (await kube.list(Pod, "default", label_selector=f"job-name=pi")).items
+    pods = (await kube.list(Pod, "default", label_selector="job-name=pi")).items
     assert len(pods) == 5 and all(p.status and p.status.phase == "Succeeded" for p in pods)
     assert all(JOB_TRACKING_FINALIZER not in (p.metadata.finalizers or []) for p in pods)
     assert all(p.metadata.name.startswith("pi-") for p in pods)  # type: ignore[union-attr]

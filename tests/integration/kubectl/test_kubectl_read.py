@@ -184,7 +184,8 @@ async def test_cluster_info_version_api_resources(kubectl: Any, apiserver: Any) 
     assert r.lines[0] == "Client Version: v1.31.0-pykube" and r.lines[1].startswith("Server Version: v")
     r = await kubectl("api-resources")
     assert r.lines[0].split() == ["NAME", "SHORTNAMES", "APIVERSION", "NAMESPACED", "KIND"]
-    assert "deployments       deploy       apps/v1                  true         Deployment" in r.lines
+    assert ["deployments", "deploy", "apps/v1", "true", "Deployment"] in [ln.split() for ln in r.lines]
+    assert ["jobs", "batch/v1", "true", "Job"] in [ln.split() for ln in r.lines]
     r = await kubectl("api-resources", "--namespaced=false", "-o", "name")
     assert r.lines == ["namespaces", "nodes"]
 
