@@ -259,8 +259,9 @@ def local_zone() -> tzinfo:
         except (ZoneInfoNotFoundError, ValueError, OSError):
             return UTC
     try:
-        return ZoneInfo.from_file(open("/etc/localtime", "rb"), key="Local")  # noqa: SIM115
-    except OSError:
+        with open("/etc/localtime", "rb") as f:
+            return ZoneInfo.from_file(f, key="Local")
+    except (OSError, ValueError):
         return UTC
 
 

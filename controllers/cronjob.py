@@ -10,13 +10,14 @@ startingDeadlineSeconds and the concurrency policy Allow / Forbid / Replace), wr
 itself for the next scheduled time.
 
 The clock is a seam (`clock=`): tests step a fake clock and call `resync()` where a real
-controller would have been woken by its timer.
+controller would have been woken by its timer. Schedules naming no zone run in
+`local_zone` (default: the process' zone, $TZ or /etc/localtime, as Kubernetes').
 """
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 
 from api import cron
 from api.meta import controller_ref, now_rfc3339
@@ -35,9 +36,11 @@ class CronJobController(Controller):
 
     def __init__(self, client: Client, informers: SharedInformers,
                  recorder: EventRecorder | None = None, *,
-                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+                 local_zone: tzinfo | None = None) -> None:
         super().__init__(client, informers, recorder)
         self.clock = clock
+        self.local_zone = local_zone or cron.local_zone()
         self.cj_informer = informers.get(CronJob)
         self.cj_informer.add_handlers(lambda cj: self.queue.add(cj.key), self._cronjob_updated,
                                       lambda cj: self.queue.add(cj.key))
@@ -58,7 +61,7 @@ class CronJobController(Controller):
             self.queue.add(new.key)
             return
         try:
-            sched = logic.schedule_of(new)
+            sched = logic.schedule_of(new, self.local_zone)
         except cron.CronError:
             self.record(new, WARNING, "UnParseableCronJobSchedule",
                         f"unparseable schedule for cronjob: {new.spec.schedule if new.spec else ''}")
@@ -182,7 +185,7 @@ class CronJobController(Controller):
                         "supported, see https://kubernetes.io/docs/concepts/workloads/controllers/"
                         "cron-jobs/ for more details")
         try:
-            sched = cron.parse_standard(text)
+            sched = logic.with_zone(cron.parse_standard(text), self.local_zone)
         except cron.CronError as e:
             self.record(cj, WARNING, "UnparseableSchedule",
                         f'unparseable schedule: "{cj.spec.schedule}" : {e}')

@@ -2,7 +2,8 @@
 
 Owns:
 - `schedule_of`: the schedule a CronJob runs on (its `timeZone` becomes a `TZ=` prefix,
-  a `TZ=`/`CRON_TZ=` already in the schedule is honoured with a warning);
+  a `TZ=`/`CRON_TZ=` already in the schedule is honoured with a warning, and without
+  either it runs in the controller's own zone, as kube-controller-manager's);
 - `most_recent_schedule_time` / `next_schedule_time` / `next_schedule_delay`: which
   scheduled time is due now (counting missed ones, honouring startingDeadlineSeconds), and
   how long until the next one (plus 100 ms, as Kubernetes' nextScheduleDelta);
@@ -14,7 +15,8 @@ Inputs are never mutated.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta, tzinfo
 from enum import Enum
 
 from api import cron
@@ -48,9 +50,16 @@ def schedule_text(cj: CronJob) -> tuple[str, bool]:
     return schedule, False
 
 
-def schedule_of(cj: CronJob) -> Schedule:
-    """The parsed schedule; raises cron.CronError."""
-    return cron.parse_standard(schedule_text(cj)[0])
+def schedule_of(cj: CronJob, local: tzinfo | None = None) -> Schedule:
+    """The parsed schedule; one naming no zone runs in `local`, the controller's own zone
+    (the time of the given instant when None). Raises cron.CronError."""
+    return with_zone(cron.parse_standard(schedule_text(cj)[0]), local)
+
+
+def with_zone(sched: Schedule, local: tzinfo | None) -> Schedule:
+    if isinstance(sched, cron.Schedule) and sched.location is None and local is not None:
+        return replace(sched, location=local)
+    return sched
 
 
 def _time(value: str | None) -> datetime | None:

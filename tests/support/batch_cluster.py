@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -61,7 +61,8 @@ class BatchCluster:
             self.controllers["job"] = JobController(c, i, r, **self.job_options)
         if self.cronjob_clock is not None:
             from controllers.cronjob import CronJobController
-            self.controllers["cronjob"] = CronJobController(c, i, r, clock=self.cronjob_clock)
+            self.controllers["cronjob"] = CronJobController(c, i, r, clock=self.cronjob_clock,
+                                                            local_zone=UTC)
         if self.want_ttl:
             from controllers.ttlafterfinished import TTLAfterFinishedController
             self.controllers["ttl-after-finished"] = TTLAfterFinishedController(c, i, r)

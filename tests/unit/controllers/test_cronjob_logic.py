@@ -3,7 +3,7 @@ scheduled time is due, and one sync over seeded caches on a fake clock - what Jo
 creates or deletes and the status and events it writes."""
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -89,7 +89,7 @@ class Harness:
         self.clock = FakeClock(now)
         self.recorder = RecordingRecorder()
         self.ctrl = CronJobController(self.client, self.informers, self.recorder,  # type: ignore[arg-type]
-                                      clock=self.clock)
+                                      clock=self.clock, local_zone=UTC)
         seed(self.informers, cj, *jobs)
         self.client.seed(cj, *jobs)
         self.cj = cj
@@ -245,3 +245,11 @@ async def test_unparseable_schedule_is_reported() -> None:
     assert ("CronJob/hello", "Warning", "UnparseableSchedule",
             'unparseable schedule: "61 * * * *" : end of range (61) above maximum (59): 61') \
         in h.recorder.events
+
+
+async def test_a_schedule_without_zone_runs_in_the_controllers_zone() -> None:
+    cj = make_cronjob(schedule="0 9 * * *")
+    h = Harness(cj, now=T0.replace(hour=8, second=5))
+    h.ctrl.local_zone = ZoneInfo("Europe/Paris")             # 09:00 in Paris is 08:00 UTC
+    await h.sync()
+    assert len(h.created()) == 1
