@@ -1,8 +1,10 @@
 """The Job controller on hollow nodes (fake runtime) with the real scheduler and garbage
 collector against the in-process apiserver: a Job of 5 completions with parallelism 2
 completes, a failing Job stops at its backoffLimit with BackoffLimitExceeded, an Indexed
-Job runs one pod per index, deleting a Job leaves no pod behind, and a finished Job with
-ttlSecondsAfterFinished is deleted with its pods."""
+Job runs one pod per index, deleting a Job leaves no pod behind, a finished Job with
+ttlSecondsAfterFinished is deleted with its pods, a podFailurePolicy fails a Job on an exit
+code, and a pod lost with its node (DisruptionTarget from the pod GC) is replaced without
+counting as a failure."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
@@ -11,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from api.models import Event, Pod
-from api.models.batch import JOB_COMPLETION_INDEX, JOB_TRACKING_FINALIZER, Job
+from api.models import Event, Node, Pod
+from api.models.batch import JOB_COMPLETION_INDEX, JOB_TRACKING_FINALIZER, Job, PodFailurePolicy
 from client.errors import NotFound
 from client.rest import Client
 from tests.support.apps_cluster import PodWatch, eventually
@@ -146,3 +148,48 @@ async def test_finished_job_is_deleted_after_its_ttl(kube: Client, cluster: Batc
     assert "complete" in kinds and "pod deleted" in kinds
     assert kinds.index("complete") < kinds.index("pod deleted")   # it finished first
     assert not (await kube.list(Pod, "default", label_selector="job-name=brief")).items
+
+
+async def test_pod_failure_policy_fails_the_job_on_an_exit_code(kube: Client,
+                                                                cluster: BatchCluster) -> None:
+    job = job_body("policy", "exit 42", backoff_limit=6)
+    assert job.spec is not None
+    job.spec.pod_failure_policy = PodFailurePolicy.from_dict({"rules": [
+        {"action": "FailJob", "onExitCodes": {"containerName": "work", "operator": "In",
+                                              "values": [42]}}]})
+    await kube.create(job)
+    failed = await eventually(lambda: job_condition(kube, "policy", "Failed"), timeout=30,
+                              what="Job failed by its pod failure policy")
+    cond = [c for c in failed.status.conditions or [] if c.type == "Failed"][0]  # type: ignore[union-attr]
+    pod, = (await kube.list(Pod, "default", label_selector="job-name=policy")).items
+    assert (cond.reason, cond.message) == (
+        "PodFailurePolicy", f"Container work for pod default/{pod.name} failed with exit code 42 "
+                            "matching FailJob rule at index 0")
+    assert failed.status.failed == 1                           # one pod, no retries  # type: ignore[union-attr]
+
+
+async def test_pod_lost_with_its_node_is_replaced_not_counted(kube: Client, tmp_path: Path) -> None:
+    """A pod whose node vanished is failed by the pod GC with DisruptionTarget; a Job that
+    ignores disruptions replaces it without spending its backoffLimit (0 here)."""
+    podgc = {"quarantine": 0.5, "gc_check_period": 0.2}
+    async with BatchCluster(kube, tmp_path / "nodes", nodes=2, podgc=podgc) as cluster:
+        job = job_body("sturdy", "sleep 4", backoff_limit=0)
+        assert job.spec is not None
+        job.spec.pod_failure_policy = PodFailurePolicy.from_dict({"rules": [
+            {"action": "Ignore", "onPodConditions": [{"type": "DisruptionTarget"}]}]})
+        await kube.create(job)
+
+        async def running() -> Pod | None:
+            pods = (await kube.list(Pod, "default", label_selector="job-name=sturdy")).items
+            return next((p for p in pods if p.status and p.status.phase == "Running"), None)
+        first = await eventually(running, what="the Job's pod running")
+        node = first.spec.node_name  # type: ignore[union-attr]
+        index = [k.config.node_name for k in cluster.nodes.kubelets].index(node)
+        await cluster.nodes.kubelets[index].stop()
+        await kube.delete(Node, node or "")
+        done = await eventually(lambda: job_condition(kube, "sturdy", "Complete"), timeout=40,
+                                what="the Job completed on the other node")
+    assert done.status is not None and done.status.succeeded == 1 and not done.status.failed
+    pods = (await kube.list(Pod, "default", label_selector="job-name=sturdy")).items
+    assert [p.metadata.uid for p in pods] != [first.metadata.uid]
+    assert all(p.spec and p.spec.node_name != node for p in pods)
