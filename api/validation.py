@@ -3,9 +3,9 @@
 Owns the dispatch from a resource to its rules and the update-only rules shared by all
 kinds (metadata.name, namespace and uid are immutable). The rules themselves live in
 api.validation_meta (metadata, labels, selectors), api.validation_pod (pod specs and pod
-updates), api.validation_batch (Job, CronJob, ReplicationController) and api.validation_kinds
-(everything else). `FieldError` and `InvalidError` are
-defined in api.field and exported here. The apiserver runs defaulting first, then these,
+updates), api.validation_job (Job), api.validation_batch (CronJob, ReplicationController)
+and api.validation_kinds (everything else). `FieldError` and `InvalidError` are defined in
+api.field and exported here. The apiserver runs defaulting first, then these,
 and turns a non-empty result into a 422 `Invalid` Status (`InvalidError(errors)`).
 """
 from __future__ import annotations
@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from api import validation_batch as batch
+from api import validation_job as job
 from api import validation_kinds as kinds
 from api.field import FieldError, InvalidError, invalid_message
 from api.names import is_dns1035_label, is_dns1123_label, is_dns1123_subdomain
@@ -40,7 +41,7 @@ _CREATE_RULES: dict[str, Callable[[Obj], list[FieldError]]] = {
     "Secret": kinds.validate_secret,
     "Lease": kinds.validate_lease,
     "ReplicationController": batch.validate_replication_controller,
-    "Job": batch.validate_job,
+    "Job": job.validate_job,
     "CronJob": batch.validate_cron_job,
 }
 
@@ -52,7 +53,7 @@ _UPDATE_RULES: dict[str, Callable[[Obj, Obj], list[FieldError]]] = {
     "Node": kinds.validate_node_update,
     "ConfigMap": lambda new, old: kinds.validate_config_update(new, old, "ConfigMap"),
     "Secret": lambda new, old: kinds.validate_config_update(new, old, "Secret"),
-    "Job": batch.validate_job_update,
+    "Job": job.validate_job_update,
 }
 
 
