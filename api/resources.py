@@ -84,7 +84,9 @@ RESOURCES: tuple[ResourceInfo, ...] = (
     ResourceInfo("", "v1", "ConfigMap", "configmaps", True, ("cm",)),
     ResourceInfo("", "v1", "Secret", "secrets", True),
     ResourceInfo("", "v1", "Event", "events", True, ("ev",)),
-    ResourceInfo("", "v1", "ServiceAccount", "serviceaccounts", True, ("sa",)),
+    ResourceInfo("", "v1", "ServiceAccount", "serviceaccounts", True, ("sa",), ("token",)),
+    ResourceInfo("", "v1", "ResourceQuota", "resourcequotas", True, ("quota",), _SUB_STATUS),
+    ResourceInfo("", "v1", "LimitRange", "limitranges", True, ("limits",)),
     ResourceInfo("", "v1", "ReplicationController", "replicationcontrollers", True, ("rc",),
                  ("status", "scale"), ("all",)),
     ResourceInfo("apps", "v1", "Deployment", "deployments", True, ("deploy",),
@@ -94,6 +96,13 @@ RESOURCES: tuple[ResourceInfo, ...] = (
     ResourceInfo("coordination.k8s.io", "v1", "Lease", "leases", True),
     ResourceInfo("batch", "v1", "Job", "jobs", True, (), _SUB_STATUS, ("all",)),
     ResourceInfo("batch", "v1", "CronJob", "cronjobs", True, ("cj",), _SUB_STATUS, ("all",)),
+    ResourceInfo("certificates.k8s.io", "v1", "CertificateSigningRequest", "certificatesigningrequests", False,
+                 ("csr",), ("status", "approval")),
+    ResourceInfo("networking.k8s.io", "v1", "NetworkPolicy", "networkpolicies", True, ("netpol",)),
+    ResourceInfo("rbac.authorization.k8s.io", "v1", "Role", "roles", True),
+    ResourceInfo("rbac.authorization.k8s.io", "v1", "ClusterRole", "clusterroles", False),
+    ResourceInfo("rbac.authorization.k8s.io", "v1", "RoleBinding", "rolebindings", True),
+    ResourceInfo("rbac.authorization.k8s.io", "v1", "ClusterRoleBinding", "clusterrolebindings", False),
 )
 
 _BY_GVK: dict[tuple[str, str], ResourceInfo] = {(r.api_version, r.kind): r for r in RESOURCES}

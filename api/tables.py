@@ -321,6 +321,39 @@ def _event_row(e: Obj) -> list[Any]:
             f"{(inv.get('kind') or '').lower()}/{inv.get('name', '')}", e.get("message") or ""]
 
 
+def _binding_row(b: Obj) -> list[Any]:
+    ref = b.get("roleRef") or {}
+    subjects = b.get("subjects") or []
+
+    def names(kind: str) -> str:
+        return ", ".join((f"{s.get('namespace')}/{s.get('name')}" if kind == "ServiceAccount" else s.get("name", ""))
+                         for s in subjects if s.get("kind") == kind)
+    return [meta_of(b).get("name"), f"{ref.get('kind')}/{ref.get('name')}", age(b),
+            names("User"), names("Group"), names("ServiceAccount")]
+
+
+def _csr_row(c: Obj) -> list[Any]:
+    spec = spec_of(c)
+    conds = [x.get("type") for x in status_of(c).get("conditions") or [] if x.get("status", "True") == "True"]
+    if status_of(c).get("certificate"):
+        conds.append("Issued")
+    secs = spec.get("expirationSeconds")
+    return [meta_of(c).get("name"), age(c), spec.get("signerName") or "", spec.get("username") or "",
+            human_duration(secs) if secs else "<none>", ",".join(conds) or "Pending"]
+
+
+def _quota_row(q: Obj) -> list[Any]:
+    hard, used = status_of(q).get("hard") or spec_of(q).get("hard") or {}, status_of(q).get("used") or {}
+    parts = {"req": [], "lim": []}   # type: dict[str, list[str]]
+    for k in sorted(hard):
+        parts["lim" if k.startswith("limits.") else "req"].append(f"{k}: {used.get(k, '0')}/{hard[k]}")
+    return [meta_of(q).get("name"), age(q), ", ".join(parts["req"]), ", ".join(parts["lim"])]
+
+
+def _created_at(o: Obj) -> list[Any]:
+    return [meta_of(o).get("name"), meta_of(o).get("creationTimestamp")]
+
+
 _NAME = Column("Name", format="name", description="Name must be unique within a namespace.")
 _AGE = Column("Age", description="CreationTimestamp")
 TABLES: dict[str, tuple[list[Column], Callable[[Obj], list[Any]]]] = {
@@ -351,6 +384,19 @@ TABLES: dict[str, tuple[list[Column], Callable[[Obj], list[Any]]]] = {
                        lambda o: [meta_of(o).get("name"), len(o.get("secrets") or []), age(o)]),
     "Event": ([Column("Last Seen"), Column("Type"), Column("Reason"), Column("Object"),
                Column("Message")], _event_row),
+    "CertificateSigningRequest": ([_NAME, _AGE, Column("SignerName"), Column("Requestor"),
+                                   Column("RequestedDuration"), Column("Condition")], _csr_row),
+    "ResourceQuota": ([_NAME, _AGE, Column("Request"), Column("Limit")], _quota_row),
+    "NetworkPolicy": ([_NAME, Column("Pod-Selector"), _AGE],
+                      lambda o: [meta_of(o).get("name"), format_label_selector(spec_of(o).get("podSelector")),
+                                 age(o)]),
+    "LimitRange": ([_NAME, Column("Created At", format="date-time")], _created_at),
+    "Role": ([_NAME, Column("Created At", format="date-time")], _created_at),
+    "ClusterRole": ([_NAME, Column("Created At", format="date-time")], _created_at),
+    "RoleBinding": ([_NAME, Column("Role"), _AGE, Column("Users", priority=1),
+                     Column("Groups", priority=1), Column("ServiceAccounts", priority=1)], _binding_row),
+    "ClusterRoleBinding": ([_NAME, Column("Role"), _AGE, Column("Users", priority=1),
+                            Column("Groups", priority=1), Column("ServiceAccounts", priority=1)], _binding_row),
     "ReplicationController": ([_NAME, Column("Desired", "integer"), Column("Current", "integer"),
                                Column("Ready", "integer"), _AGE, Column("Containers", priority=1),
                                Column("Images", priority=1), Column("Selector", priority=1)],

@@ -16,8 +16,11 @@ from typing import Any
 from api import validation_batch as batch
 from api import validation_job as job
 from api import validation_kinds as kinds
+from api import validation_netpol as netpol
+from api import validation_quota as quota
+from api import validation_rbac as rbac
 from api.field import FieldError, InvalidError, invalid_message
-from api.names import is_dns1035_label, is_dns1123_label, is_dns1123_subdomain
+from api.names import is_dns1035_label, is_dns1123_label, is_dns1123_subdomain, is_path_segment_name
 from api.resources import ResourceInfo
 from api.validation_meta import NameValidator, immutable, validate_object_meta
 from api.validation_pod import validate_pod_spec, validate_pod_update
@@ -27,6 +30,10 @@ Obj = dict[str, Any]
 NAME_VALIDATORS: dict[str, NameValidator] = {
     "Namespace": is_dns1123_label,
     "Service": is_dns1035_label,  # Kubernetes' ValidateServiceName is a DNS-1035 label
+    "Role": is_path_segment_name,
+    "ClusterRole": is_path_segment_name,
+    "RoleBinding": is_path_segment_name,
+    "ClusterRoleBinding": is_path_segment_name,
 }
 
 _CREATE_RULES: dict[str, Callable[[Obj], list[FieldError]]] = {
@@ -40,6 +47,13 @@ _CREATE_RULES: dict[str, Callable[[Obj], list[FieldError]]] = {
     "ConfigMap": kinds.validate_config_map,
     "Secret": kinds.validate_secret,
     "Lease": kinds.validate_lease,
+    "NetworkPolicy": netpol.validate_network_policy,
+    "ResourceQuota": quota.validate_resource_quota,
+    "LimitRange": quota.validate_limit_range,
+    "Role": rbac.validate_role,
+    "ClusterRole": rbac.validate_cluster_role,
+    "RoleBinding": rbac.validate_role_binding,
+    "ClusterRoleBinding": rbac.validate_cluster_role_binding,
     "ReplicationController": batch.validate_replication_controller,
     "Job": job.validate_job,
     "CronJob": batch.validate_cron_job,
@@ -53,6 +67,8 @@ _UPDATE_RULES: dict[str, Callable[[Obj, Obj], list[FieldError]]] = {
     "Node": kinds.validate_node_update,
     "ConfigMap": lambda new, old: kinds.validate_config_update(new, old, "ConfigMap"),
     "Secret": lambda new, old: kinds.validate_config_update(new, old, "Secret"),
+    "RoleBinding": rbac.validate_binding_update,
+    "ClusterRoleBinding": rbac.validate_binding_update,
     "Job": job.validate_job_update,
 }
 

@@ -16,7 +16,9 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
 from apiserver import discovery, errors
-from apiserver.gateway import Authenticator, Gateway, Metrics
+from apiserver.auth.authenticator import Authenticator
+from apiserver.auth.authorizer import Authorizer
+from apiserver.gateway import Gateway, Metrics
 from apiserver.handlers import Handlers
 from apiserver.request import json_response
 
@@ -26,7 +28,8 @@ __all__ = ["Authenticator", "Gateway", "create_app"]
 
 
 def create_app(handlers: Handlers, authn: Authenticator,
-               ready: Callable[[], bool] = lambda: True, ca_pem: bytes = b"") -> Gateway:
+               ready: Callable[[], bool] = lambda: True, ca_pem: bytes = b"",
+               authorizer: Authorizer | None = None) -> Gateway:
     app = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
     metrics = Metrics()
 
@@ -103,4 +106,4 @@ def create_app(handlers: Handlers, authn: Authenticator,
             raise errors.resource_not_found(f"/openapi/v3/{gv}")
         return json_response(doc)
 
-    return Gateway(app, handlers, authn, metrics)
+    return Gateway(app, handlers, authn, metrics, authorizer)

@@ -28,6 +28,7 @@ class Handlers:
     def __init__(self, registry: Registry, cache: WatchCache) -> None:
         self.registry, self.cache = registry, cache
         self.kubelet_proxy: Callable[..., Any] | None = None   # set by the server (logs, exec)
+        self.token_signer: Any = None   # set by the server: auth.serviceaccount.TokenSigner
 
     async def dispatch(self, request: Request, t: Target) -> Response:
         method = request.method

@@ -195,7 +195,52 @@ _REVIEWS: dict[str, dict[int, Field]] = {
     "SelfSubjectReview": {1: ("metadata", "ObjectMeta", 0), 2: ("status", "Ignored", 0)},
 }
 
-MESSAGES: dict[str, dict[int, Field]] = {**_META, **_CORE, **_APPS, **_BATCH, **_REVIEWS}
+_RBAC: dict[str, dict[int, Field]] = {
+    "Role": {1: ("metadata", "ObjectMeta", 0), 2: ("rules", "PolicyRule", R)},
+    "ClusterRole": {1: ("metadata", "ObjectMeta", 0), 2: ("rules", "PolicyRule", R),
+                    3: ("aggregationRule", "AggregationRule", P)},
+    "AggregationRule": {1: ("clusterRoleSelectors", "LabelSelector", R)},
+    "PolicyRule": {1: ("verbs", "string", R), 2: ("apiGroups", "string", R), 3: ("resources", "string", R),
+                   4: ("resourceNames", "string", R), 5: ("nonResourceURLs", "string", R)},
+    "RoleBinding": {1: ("metadata", "ObjectMeta", 0), 2: ("subjects", "Subject", R), 3: ("roleRef", "RoleRef", 0)},
+    "ClusterRoleBinding": {1: ("metadata", "ObjectMeta", 0), 2: ("subjects", "Subject", R),
+                           3: ("roleRef", "RoleRef", 0)},
+    "RoleRef": {1: ("apiGroup", "string", 0), 2: ("kind", "string", 0), 3: ("name", "string", 0)},
+    "Subject": {1: ("kind", "string", 0), 2: ("apiGroup", "string", 0), 3: ("name", "string", 0),
+                4: ("namespace", "string", 0)},
+    "SubjectAccessReview": {1: ("metadata", "ObjectMeta", 0), 2: ("spec", "SubjectAccessReviewSpec", 0),
+                            3: ("status", "Ignored", 0)},
+    "SubjectAccessReviewSpec": {1: ("resourceAttributes", "ResourceAttributes", P),
+                                2: ("nonResourceAttributes", "NonResourceAttributes", P),
+                                3: ("user", "string", 0), 4: ("groups", "string", R), 6: ("uid", "string", 0)},
+}
+
+_CERTIFICATES: dict[str, dict[int, Field]] = {
+    "CertificateSigningRequest": {1: ("metadata", "ObjectMeta", 0), 2: ("spec", "CertificateSigningRequestSpec", 0),
+                                  3: ("status", "CertificateSigningRequestStatus", 0)},
+    "CertificateSigningRequestSpec": {1: ("request", "bytes", 0), 2: ("username", "string", 0),
+                                      3: ("uid", "string", 0), 4: ("groups", "string", R),
+                                      5: ("usages", "string", R), 7: ("signerName", "string", 0),
+                                      8: ("expirationSeconds", "int", P)},
+    "CertificateSigningRequestStatus": {1: ("conditions", "CertificateSigningRequestCondition", R),
+                                        2: ("certificate", "bytes", 0)},
+    "CertificateSigningRequestCondition": {1: ("type", "string", 0), 2: ("reason", "string", 0),
+                                           3: ("message", "string", 0), 4: ("lastUpdateTime", "time", 0),
+                                           5: ("lastTransitionTime", "time", 0), 6: ("status", "string", 0)},
+}
+
+_TOKENS: dict[str, dict[int, Field]] = {
+    "TokenRequest": {1: ("metadata", "ObjectMeta", 0), 2: ("spec", "TokenRequestSpec", 0), 3: ("status", "Ignored", 0)},
+    "TokenRequestSpec": {1: ("audiences", "string", R), 3: ("boundObjectRef", "BoundObjectReference", P),
+                         4: ("expirationSeconds", "int", P)},
+    "BoundObjectReference": {1: ("kind", "string", 0), 2: ("apiVersion", "string", 0), 3: ("name", "string", 0),
+                             4: ("uid", "string", 0)},
+    "TokenReview": {1: ("metadata", "ObjectMeta", 0), 2: ("spec", "TokenReviewSpec", 0), 3: ("status", "Ignored", 0)},
+    "TokenReviewSpec": {1: ("token", "string", 0), 2: ("audiences", "string", R)},
+}
+
+MESSAGES: dict[str, dict[int, Field]] = {**_META, **_CORE, **_APPS, **_BATCH, **_REVIEWS, **_RBAC, **_CERTIFICATES,
+                                         **_TOKENS}
 
 KINDS: dict[tuple[str, str], str] = {
     ("v1", "Namespace"): "Namespace", ("v1", "ConfigMap"): "ConfigMap", ("v1", "Secret"): "Secret",
@@ -206,6 +251,15 @@ KINDS: dict[tuple[str, str], str] = {
     ("authorization.k8s.io/v1", "SelfSubjectRulesReview"): "SelfSubjectRulesReview",
     ("authentication.k8s.io/v1", "SelfSubjectReview"): "SelfSubjectReview",
     ("authentication.k8s.io/v1beta1", "SelfSubjectReview"): "SelfSubjectReview",
+    ("authorization.k8s.io/v1", "SubjectAccessReview"): "SubjectAccessReview",
+    ("authorization.k8s.io/v1", "LocalSubjectAccessReview"): "SubjectAccessReview",
+    ("certificates.k8s.io/v1", "CertificateSigningRequest"): "CertificateSigningRequest",
+    ("authentication.k8s.io/v1", "TokenRequest"): "TokenRequest",
+    ("authentication.k8s.io/v1", "TokenReview"): "TokenReview",
+    ("rbac.authorization.k8s.io/v1", "Role"): "Role",
+    ("rbac.authorization.k8s.io/v1", "ClusterRole"): "ClusterRole",
+    ("rbac.authorization.k8s.io/v1", "RoleBinding"): "RoleBinding",
+    ("rbac.authorization.k8s.io/v1", "ClusterRoleBinding"): "ClusterRoleBinding",
 }
 # DeleteOptions is registered in every group version (and meta.k8s.io/v1)
 OPTIONS_KINDS = {"DeleteOptions": "DeleteOptions"}

@@ -128,14 +128,18 @@ class Registry:
             meta.pop(k, None)
         meta["uid"] = str(uuid.uuid4())
         meta["creationTimestamp"] = now()
-        strategy.prepare_for_create(obj)
-        strategy.default(obj)
-        errs = strategy.validate(obj)
-        if errs:
-            raise errors.invalid(resource, resource.kind, meta.get("name") or "", errs)
         key = resource.storage_key(meta.get("namespace"), meta["name"])
         with reservation() as res:
-            await self.admission.admit_create(resource, obj, res)
+            # as kube-apiserver: mutating admission, then the strategy and validation, then
+            # validating admission (quota, allocations) on the final object
+            strategy.default(obj)
+            await self.admission.admit_create(resource, obj, res, mutating=True)
+            strategy.prepare_for_create(obj)
+            strategy.default(obj)
+            errs = strategy.validate(obj)
+            if errs:
+                raise errors.invalid(resource, resource.kind, meta.get("name") or "", errs)
+            await self.admission.admit_create(resource, obj, res, mutating=False)
             if dry_run:
                 res.abort()
                 if await self.backend.get(key) is not None:
@@ -187,10 +191,11 @@ class Registry:
         with reservation() as res:
             if subresource is None:
                 strategy.default(merged)
+                await self.admission.admit_update(resource, merged, old, res, mutating=True)
                 errs = strategy.validate_update(merged, old)
                 if errs:
                     raise errors.invalid(resource, resource.kind, name, errs)
-                await self.admission.admit_update(resource, merged, old, res)
+                await self.admission.admit_update(resource, merged, old, res, mutating=False)
             merged["metadata"]["resourceVersion"] = old["metadata"]["resourceVersion"]
             if merged == old:
                 return old
@@ -215,8 +220,8 @@ class Registry:
         """The object to store: `new` with what the server owns taken from `old`."""
         if subresource == "binding":   # the handler derived `new` from the stored object
             return wire.clone(new)
-        if subresource == "status":
-            return strategy.prepare_for_status_update(new, old)
+        if subresource not in (None, "finalize"):   # status, approval, ...: the strategy says
+            return strategy.prepare_for_subresource_update(subresource, new, old)
         merged = wire.clone(new)
         meta = merged.setdefault("metadata", {})
         ometa = old["metadata"]

@@ -22,14 +22,23 @@ from typing import Any
 
 import uvicorn
 
-from api.resources import by_kind
+from api.resources import by_kind, by_plural
 from apiserver import errors
 from apiserver.admission import AdmissionChain
 from apiserver.admission.default_tolerations import DefaultTolerationSeconds
 from apiserver.admission.namespace_lifecycle import NamespaceLifecycle
 from apiserver.admission.service_ips import ServiceIPs
 from apiserver.app import create_app
-from apiserver.gateway import Authenticator
+from apiserver.admission.limit_ranger import LimitRanger
+from apiserver.admission.pod_security import PodSecurity
+from apiserver.admission.rbac_escalation import RBACEscalation
+from apiserver.admission.resource_quota import ResourceQuotaAdmission
+from apiserver.admission.service_account import ServiceAccountAdmission
+from apiserver.auth import bootstrap_policy, client_certs
+from apiserver.auth.authenticator import Authenticator
+from apiserver.auth.authorizer import Authorizer
+from apiserver.auth.serviceaccount import TokenSigner, load_or_create_key
+from apiserver.auth.user import ADMIN, UserInfo
 from apiserver.handlers import Handlers
 from apiserver.kubeletproxy import KubeletProxy, install_exec_websocket
 from apiserver.registry import Registry
@@ -62,7 +71,8 @@ class APIServerConfig:
     node_port_range: tuple[int, int] = (30000, 32767)
     advertise_address: str | None = None
     default_toleration_seconds: int = 300
-    extra_tokens: dict[str, str] = field(default_factory=dict)   # token -> user
+    extra_tokens: dict[str, UserInfo | str] = field(default_factory=dict)   # token -> user
+    anonymous_auth: bool = False   # --anonymous-auth: off, unauthenticated requests get 401
     compaction_interval: float = 300.0   # as kube-apiserver: compact what is 5 minutes old
 
 
@@ -108,16 +118,27 @@ class APIServer:
         by = self.cache.cache
         service_ips = ServiceIPs(cfg.service_cidr, cfg.node_port_range)
         service_ips.rebuild(co.obj for co in by(by_kind("v1", "Service")).objects.values())
+        self.authorizer = Authorizer(self.cache)
+        # in kube-apiserver's order; mutating plugins run before validation, the rest after
         admission = AdmissionChain([NamespaceLifecycle(by(by_kind("v1", "Namespace")), self.backend),
+                                    LimitRanger(by(by_kind("v1", "LimitRange"))),
+                                    ServiceAccountAdmission(by(by_kind("v1", "ServiceAccount")), self.backend),
                                     DefaultTolerationSeconds(cfg.default_toleration_seconds),
-                                    service_ips])
+                                    PodSecurity(by(by_kind("v1", "Namespace"))),
+                                    RBACEscalation(self.authorizer), service_ips,
+                                    ResourceQuotaAdmission(self.cache, self.backend)])
         self.registry = Registry(self.backend, admission)
         self.handlers = Handlers(self.registry, self.cache)
         tls = ensure_tls(cfg.data_dir, cfg.tls_sans + ([cfg.advertise_address] if cfg.advertise_address else [])
                          + ([cfg.bind_address] if cfg.bind_address not in ("0.0.0.0", "::") else []))
         self.token = tls.admin_token
-        self.authn = Authenticator({tls.admin_token: "admin", **cfg.extra_tokens})
-        app = create_app(self.handlers, self.authn, lambda: self._ready, tls.ca_cert.read_bytes())
+        self.authn = Authenticator({tls.admin_token: ADMIN, **cfg.extra_tokens}, cfg.anonymous_auth)
+        self.token_signer = TokenSigner(load_or_create_key(cfg.data_dir / "server" / "tls" / "service-account.key"),
+                                        self._lookup)
+        self.authn.token_authenticators.append(self.token_signer.authenticate)
+        self.handlers.token_signer = self.token_signer
+        app = create_app(self.handlers, self.authn, lambda: self._ready, tls.ca_cert.read_bytes(),
+                         self.authorizer)
         self.kubelet_proxy = KubeletProxy(self.registry.get, tls.admin_token)
         self.handlers.kubelet_proxy = self.kubelet_proxy
         install_exec_websocket(app.app, self.kubelet_proxy, self.authn.user_for)
@@ -131,9 +152,12 @@ class APIServer:
         sock.listen(1024)
         sock.setblocking(False)
         self.port = sock.getsockname()[1]
-        # http="auto" is httptools when installed (a dependency): several times h11's speed
+        # client certificates are asked for (and their identity put in the scope) by
+        # auth/client_certs.py; httptools, several times h11's speed, parses HTTP
         ucfg = uvicorn.Config(app, ssl_certfile=str(tls.serving_cert), ssl_keyfile=str(tls.serving_key),
-                              log_level="warning", lifespan="off", access_log=False, http="auto",
+                              ssl_context_factory=client_certs.context_factory(tls.ca_cert),
+                              log_level="warning", lifespan="off", access_log=False,
+                              http=client_certs.ClientCertHttpToolsProtocol,
                               proxy_headers=False, server_header=False,
                               timeout_graceful_shutdown=1, timeout_keep_alive=30, ws="websockets-sansio")
         self._server = uvicorn.Server(ucfg)
@@ -152,13 +176,46 @@ class APIServer:
         self._ready = True
         log.info("apiserver listening on %s (store %s)", self.url, endpoint.split("?")[0])
 
+    def _lookup(self, plural: str, namespace: str, name: str) -> dict[str, Any] | None:
+        """An object from the watch cache (what token authentication checks a token against)."""
+        assert self.cache is not None
+        res = by_plural("", plural)
+        if res is None:
+            return None
+        co = self.cache.cache(res).objects.get(res.storage_key(namespace, name))
+        return co.obj if co is not None else None
+
     def _kubeconfig_server(self) -> str:
         host = self.config.bind_address
         if host in ("0.0.0.0", "::"):
             host = self.config.advertise_address or "127.0.0.1"
         return f"https://{host}:{self.port}"
 
+    async def _bootstrap_rbac(self) -> None:
+        """Create the default ClusterRoles and bindings; put back the rules of those still
+        marked `rbac.authorization.kubernetes.io/autoupdate: "true"`."""
+        for res, objs in ((by_kind("rbac.authorization.k8s.io/v1", "ClusterRole"), bootstrap_policy.cluster_roles()),
+                          (by_kind("rbac.authorization.k8s.io/v1", "ClusterRoleBinding"),
+                           bootstrap_policy.cluster_role_bindings())):
+            for obj in objs:
+                name = obj["metadata"]["name"]
+                try:
+                    cur = await self.registry.get(res, None, name)
+                except errors.APIError:
+                    await self._ensure(res, None, obj)
+                    continue
+                if (cur["metadata"].get("annotations") or {}).get(
+                        "rbac.authorization.kubernetes.io/autoupdate") != "true":
+                    continue
+                fields = ("rules", "aggregationRule", "roleRef", "subjects")
+                if any(cur.get(f) != obj.get(f) for f in fields if f in obj):
+                    for f in fields:
+                        if f in obj:
+                            cur[f] = obj[f]
+                    await self.registry.update(res, None, name, cur)
+
     async def _bootstrap(self, service_ips: ServiceIPs) -> None:
+        await self._bootstrap_rbac()
         ns_res = by_kind("v1", "Namespace")
         for ns in SYSTEM_NAMESPACES:
             await self._ensure(ns_res, None, {"apiVersion": "v1", "kind": "Namespace",

@@ -1,22 +1,26 @@
 """Subresource handlers: status, scale, binding, eviction, a namespace's finalize, log and exec.
 
 Owns what each subresource means over the generic registry:
-- `status`: GET, and PUT/PATCH that change only `.status`;
+- `status`: GET, and PUT/PATCH that change only `.status`; a CSR's `approval` likewise
+  changes only its Approved/Denied conditions (both through the kind's strategy);
 - `scale`: an `autoscaling/v1` Scale view of `spec.replicas` (GET, PUT, merge/JSON PATCH);
 - `binding`: the scheduler's POST that sets a pod's `spec.nodeName` (409 if already bound);
 - `eviction`: a pod delete carrying the Eviction's deleteOptions;
 - `finalize`: a namespace's `spec.finalizers`;
+- `token`: a ServiceAccount's TokenRequest, answered with a signed, bound JWT;
 - `log` / `exec`: handed to the kubelet proxy.
 Every write honours `dryRun=All`.
 """
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 
 from api import patch as api_patch
+from api.resources import by_kind
 from api.tables import format_label_selector
 from apiserver import errors
 from apiserver.registry import DeleteOptions, is_dry_run, now
@@ -29,13 +33,13 @@ if TYPE_CHECKING:
 async def handle(h: "Handlers", request: Request, t: Target, q: dict[str, str]) -> Response:
     sub, method = t.subresource, request.method
     assert t.name is not None
-    if sub == "status":
+    if sub in ("status", "approval"):   # the strategy says what each one may change
         if method == "GET":
             return json_response(await h.registry.get(t.resource, t.namespace, t.name))
         if method == "PUT":
-            return await h.update(request, t, q, "status")
+            return await h.update(request, t, q, sub)
         if method == "PATCH":
-            return await h.patch(request, t, q, "status")
+            return await h.patch(request, t, q, sub)
     elif sub == "scale":
         return await scale(h, request, t, q)
     elif sub == "binding" and method == "POST":
@@ -51,6 +55,8 @@ async def handle(h: "Handlers", request: Request, t: Target, q: dict[str, str]) 
             return cur
         return json_response(await h.registry.guaranteed_update(
             t.resource, None, t.name, set_fins, "finalize", dry_run=is_dry_run(q.get("dryRun"))))
+    elif sub == "token" and method == "POST" and h.token_signer is not None:
+        return await token_request(h, request, t)
     elif sub in ("log", "exec") and h.kubelet_proxy is not None:
         return await h.kubelet_proxy(request, t)
     raise errors.method_not_allowed()
@@ -126,6 +132,38 @@ async def evict(h: "Handlers", request: Request, t: Target, q: dict[str, str]) -
     assert t.name is not None
     await h.registry.delete(t.resource, t.namespace, t.name, opts)
     return json_response(success(201), 201)
+
+
+async def token_request(h: "Handlers", request: Request, t: Target) -> Response:
+    """authentication.k8s.io/v1 TokenRequest on a ServiceAccount (`kubectl create token`)."""
+    assert t.name is not None and h.token_signer is not None
+    raw = await read_body(request)
+    body = parse_object_body(raw, request.headers.get("content-type", ""), []) if raw.strip() else {}
+    spec = body.get("spec") or {}
+    seconds = spec.get("expirationSeconds") or 3600
+    if not isinstance(seconds, int) or seconds < 600 or seconds > 2 ** 32:
+        raise errors.APIError(422, "Invalid", f'TokenRequest.authentication.k8s.io "{t.name}" is invalid: '
+                              f"spec.expirationSeconds: Invalid value: {seconds}: may not specify a duration "
+                              "less than 10 minutes", {"name": t.name, "group": "authentication.k8s.io",
+                                                       "kind": "TokenRequest"})
+    sa = await h.registry.get(t.resource, t.namespace, t.name)
+    pod = None
+    ref = spec.get("boundObjectRef")
+    if ref:
+        if ref.get("kind") != "Pod":
+            raise errors.bad_request(f'cannot bind token to object of kind "{ref.get("kind")}": only Pod is supported')
+        pod = await h.registry.get(by_kind("v1", "Pod"), t.namespace, ref.get("name", ""))
+        if ref.get("uid") and ref["uid"] != pod["metadata"].get("uid"):
+            raise errors.conflict(by_kind("v1", "Pod"), ref.get("name", ""),
+                                  f"the UID in the bound object reference ({ref['uid']}) does not match the UID in record")
+    token, exp = h.token_signer.issue(t.namespace or "", sa, spec.get("audiences"), seconds, pod)
+    out_spec = {"audiences": spec.get("audiences") or list(h.token_signer.audiences),
+                "expirationSeconds": seconds, "boundObjectRef": ref}
+    return json_response({"kind": "TokenRequest", "apiVersion": "authentication.k8s.io/v1",
+                          "metadata": {"name": t.name, "namespace": t.namespace, "creationTimestamp": now()},
+                          "spec": {k: v for k, v in out_spec.items() if v is not None},
+                          "status": {"token": token, "expirationTimestamp": datetime.fromtimestamp(
+                              exp, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")}}, 201)
 
 
 def to_scale(obj: dict[str, Any]) -> dict[str, Any]:

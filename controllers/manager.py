@@ -29,8 +29,9 @@ log = logging.getLogger(__name__)
 
 LEASE_NAMESPACE, LEASE_NAME = "kube-system", "kube-controller-manager"
 ALL_CONTROLLERS = ("endpoint", "namespace", "garbagecollector", "nodelifecycle", "nodeipam",
-                   "replicaset", "deployment", "servicelb", "replicationcontroller", "job",
-                   "cronjob", "ttl-after-finished", "podgc")
+                   "replicaset", "deployment", "servicelb", "csrsigning", "serviceaccount",
+                   "root-ca-cert-publisher", "clusterrole-aggregation", "resourcequota",
+                   "replicationcontroller", "job", "cronjob", "ttl-after-finished", "podgc")
 
 
 @dataclass
@@ -49,6 +50,9 @@ class ControllerManagerOptions:
     renew_deadline: float = 10.0
     retry_period: float = 2.0
     identity: str = field(default_factory=lambda: f"{socket.gethostname()}_{uuid.uuid4()}")
+    cluster_signing_cert_file: str | None = None   # the CA that signs approved CSRs
+    cluster_signing_key_file: str | None = None
+    root_ca_file: str | None = None   # published to every namespace as kube-root-ca.crt
 
 
 def enabled_controllers(spec: list[str], known: tuple[str, ...] = ALL_CONTROLLERS) -> list[str]:
@@ -63,7 +67,7 @@ def enabled_controllers(spec: list[str], known: tuple[str, ...] = ALL_CONTROLLER
     return [n for n in known if (star or n in on) and n not in off]
 
 
-Factory = Callable[[Client, SharedInformers, EventRecorder, ControllerManagerOptions], Controller]
+Factory = Callable[[Client, SharedInformers, EventRecorder, ControllerManagerOptions], "Controller | None"]
 
 
 def _endpoint(c: Client, i: SharedInformers, r: EventRecorder,
@@ -117,6 +121,43 @@ def _servicelb(c: Client, i: SharedInformers, r: EventRecorder,
     return ServiceLBController(c, i, r)
 
 
+def _csrsigning(c: Client, i: SharedInformers, r: EventRecorder,
+                o: ControllerManagerOptions) -> Controller | None:
+    from controllers.csrsigning import CSRSigningController
+    if not (o.cluster_signing_cert_file and o.cluster_signing_key_file):
+        log.info("csrsigning: no --cluster-signing-cert-file/--cluster-signing-key-file; not signing")
+        return None
+    return CSRSigningController(c, i, r, ca_cert=Path(o.cluster_signing_cert_file),
+                                ca_key=Path(o.cluster_signing_key_file))
+
+
+def _serviceaccount(c: Client, i: SharedInformers, r: EventRecorder,
+                    o: ControllerManagerOptions) -> Controller | None:
+    from controllers.serviceaccounts import ServiceAccountsController
+    return ServiceAccountsController(c, i, r)
+
+
+def _root_ca(c: Client, i: SharedInformers, r: EventRecorder,
+             o: ControllerManagerOptions) -> Controller | None:
+    from controllers.serviceaccounts import RootCACertPublisher
+    if not o.root_ca_file:
+        log.info("root-ca-cert-publisher: no --root-ca-file; not publishing kube-root-ca.crt")
+        return None
+    return RootCACertPublisher(c, i, r, ca_file=Path(o.root_ca_file))
+
+
+def _aggregation(c: Client, i: SharedInformers, r: EventRecorder,
+                 o: ControllerManagerOptions) -> Controller | None:
+    from controllers.clusterroleaggregation import ClusterRoleAggregationController
+    return ClusterRoleAggregationController(c, i, r)
+
+
+def _resourcequota(c: Client, i: SharedInformers, r: EventRecorder,
+                   o: ControllerManagerOptions) -> Controller | None:
+    from controllers.resourcequota import ResourceQuotaController
+    return ResourceQuotaController(c, i, r)
+
+
 def _replicationcontroller(c: Client, i: SharedInformers, r: EventRecorder,
                            o: ControllerManagerOptions) -> Controller:
     from controllers.replication import ReplicationManager
@@ -157,6 +198,11 @@ FACTORIES: dict[str, tuple[Factory, str]] = {
     "replicaset": (_replicaset, "replicaset-controller"),
     "deployment": (_deployment, "deployment-controller"),
     "servicelb": (_servicelb, "service-lb-controller"),
+    "csrsigning": (_csrsigning, "certificatesigningrequest-signing-controller"),
+    "serviceaccount": (_serviceaccount, "serviceaccount-controller"),
+    "root-ca-cert-publisher": (_root_ca, "root-ca-cert-publisher"),
+    "clusterrole-aggregation": (_aggregation, "clusterrole-aggregation-controller"),
+    "resourcequota": (_resourcequota, "resourcequota-controller"),
     "replicationcontroller": (_replicationcontroller, "replication-controller"),
     "job": (_job, "job-controller"),
     "cronjob": (_cronjob, "cronjob-controller"),
@@ -207,11 +253,13 @@ class ControllerManager:
             factory, component = FACTORIES[name]
             recorder = EventRecorder(self.client, component)
             try:
-                self.controllers[name] = factory(self.client, informers, recorder,
-                                                 self.options)
+                controller = factory(self.client, informers, recorder, self.options)
             except ImportError as e:
                 log.error("controller %s is not available: %s", name, e)
                 continue
+            if controller is None:   # not configured (e.g. no signing CA)
+                continue
+            self.controllers[name] = controller
             recorders.append(recorder)
         self.informers = informers
         return informers, recorders

@@ -25,12 +25,12 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from api.models import ConfigMap, Pod, Secret
+from api.models import ConfigMap, Pod, Secret, Service
 from client.errors import ApiError, NotFound
 from client.rest import Client
 from kubelet.actions import compute_pod_actions
 from kubelet.backoff import Backoff, backoff_key
-from kubelet.env import EnvError, PodContext, expand_command, referenced_objects, resolve_env
+from kubelet.env import EnvError, PodContext, expand_command, referenced_objects, resolve_env, service_env
 from kubelet.podconfig import NodeContext, container_config, pod_cgroup, pod_log_dir, sandbox_config
 from kubelet.runtime.interface import ContainerState, Runtime, RuntimeServiceError
 from kubelet.runtime_pod import RuntimePod, restart_count
@@ -56,6 +56,7 @@ class PodSyncer:
         self.backoff = backoff or Backoff()
         self.image_backoff = Backoff()
         self._pull_failed: dict[str, float] = {}
+        self._master_env: tuple[float, dict[str, str]] = (0.0, {})
 
     # ------------------------------------------------------------------ sync
     async def sync_pod(self, pod: Pod, rp: RuntimePod, network_ready: bool,
@@ -118,7 +119,8 @@ class PodSyncer:
             return
         try:
             cms, secrets = await self._env_objects(pod, c)
-            env = resolve_env(pod, c, PodContext(ip, [ip] if ip else [], self.host_ip, self.node_name), cms, secrets)
+            env = resolve_env(pod, c, PodContext(ip, [ip] if ip else [], self.host_ip, self.node_name), cms, secrets,
+                              await self._master_service_env())
             paths, read_only = await self.volumes.setup(pod)
             mounts = mounts_for(c, paths, read_only)
         except (EnvError, VolumeError) as e:
@@ -160,6 +162,22 @@ class PodSyncer:
             return ("ErrImagePull", str(e))
         self._pull_failed.pop(key, None)
         return None
+
+    async def _master_service_env(self) -> dict[str, str]:
+        """KUBERNETES_SERVICE_HOST/PORT and friends, from the `kubernetes` Service (re-read at
+        most once a minute). Other Services' link variables are not set (say so: pykube does
+        not watch every Service from each kubelet)."""
+        at, env = self._master_env
+        if time.monotonic() - at < 60 and at:
+            return env
+        try:
+            svc = await self.client.get(Service, "kubernetes", namespace="default")
+            spec = svc.spec.to_dict() if svc.spec is not None else {}
+            env = service_env("kubernetes", spec.get("clusterIP") or "", spec.get("ports") or [])
+        except NotFound:
+            env = {}
+        self._master_env = (time.monotonic(), env)
+        return env
 
     async def _env_objects(self, pod: Pod, c: object) -> tuple[dict[str, dict[str, str]], dict[str, dict[str, str]]]:
         ns = pod.metadata.namespace or "default"

@@ -12,8 +12,10 @@ runtime mounts (subPath, readOnly; configMap and secret volumes are always read-
 - configMap / secret: one file per key (or per `items` entry) with `defaultMode` /
   `mode`, rewritten atomically when the data changes; refetched at most every
   `refresh_seconds`. A missing object fails the setup unless `optional`.
-Other volume types (projected, downwardAPI, persistentVolumeClaim) are not supported:
-the setup fails with a message naming them.
+- projected / downwardAPI: files from a ServiceAccount token, ConfigMaps, Secrets and pod
+  fields (kubelet/projected.py), read-only, refreshed like configMap volumes.
+Other volume types (persistentVolumeClaim, ...) are not supported: the setup fails with a
+message naming them.
 """
 from __future__ import annotations
 
@@ -28,9 +30,12 @@ from pathlib import Path
 from api.models.core import ConfigMap, Container, KeyToPath, Pod, Secret, Volume
 from client.errors import NotFound
 from client.rest import Client
+from kubelet.env import PodContext
+from kubelet.projected import ProjectedVolumes, ProjectionError
 from kubelet.runtime.interface import Mount
 
 EMPTY_DIR, HOST_PATH = "kubernetes.io~empty-dir", "kubernetes.io~host-path"
+PROJECTED, DOWNWARD_API = "kubernetes.io~projected", "kubernetes.io~downward-api"
 CONFIG_MAP, SECRET = "kubernetes.io~configmap", "kubernetes.io~secret"
 
 
@@ -118,6 +123,7 @@ class VolumeManager:
         self.refresh_seconds = refresh_seconds
         self._fetched: dict[tuple[str, str], float] = {}
         self.is_root = os.geteuid() == 0
+        self.projected = ProjectedVolumes(client, self._fetch)
 
     def pod_dir(self, uid: str) -> Path:
         return self.root / uid
@@ -130,7 +136,8 @@ class VolumeManager:
         read_only: set[str] = set()
         for v in pod.spec.volumes or []:
             paths[v.name] = await self._setup_one(pod, uid, v)
-            if v.config_map is not None or v.secret is not None:
+            if v.config_map is not None or v.secret is not None or v.projected is not None \
+                    or v.downward_api is not None:
                 read_only.add(v.name)
         return paths, read_only
 
@@ -150,7 +157,9 @@ class VolumeManager:
             return path
         if v.config_map is not None or v.secret is not None:
             return await self._setup_object(pod, uid, v, base)
-        kinds = [k for k in ("projected", "downward_api", "persistent_volume_claim") if getattr(v, k)]
+        if v.projected is not None or v.downward_api is not None:
+            return await self._setup_projected(pod, uid, v, base)
+        kinds = [k for k in ("persistent_volume_claim",) if getattr(v, k)]
         raise VolumeError(f"volume {v.name!r}: unsupported volume type {', '.join(kinds) or 'unknown'}")
 
     async def _setup_object(self, pod: Pod, uid: str, v: Volume, base: Path) -> Path:
@@ -178,6 +187,21 @@ class VolumeManager:
         self._fetched[key] = time.monotonic()
         return path
 
+    async def _setup_projected(self, pod: Pod, uid: str, v: Volume, base: Path) -> Path:
+        downward = v.downward_api is not None
+        path = base / (DOWNWARD_API if downward else PROJECTED) / v.name
+        key = (uid, v.name)
+        if path.exists() and time.monotonic() - self._fetched.get(key, 0) < self.refresh_seconds:
+            return path
+        ctx = PodContext(node_name=(pod.spec.node_name if pod.spec else None) or "")
+        try:
+            files = await self.projected.files(pod, (v.downward_api if downward else v.projected) or {}, ctx, downward)
+        except ProjectionError as e:
+            raise VolumeError(f"volume {v.name!r}: {e}") from None
+        await asyncio.to_thread(_write_files, path, files)
+        self._fetched[key] = time.monotonic()
+        return path
+
     async def _fetch(self, what: str, ns: str, name: str) -> dict[str, bytes]:
         if what == "configmap":
             cm = await self.client.get(ConfigMap, name, namespace=ns)
@@ -191,6 +215,7 @@ class VolumeManager:
         """Unmount and remove every volume of a pod that is gone."""
         for k in [k for k in self._fetched if k[0] == uid]:
             del self._fetched[k]
+        self.projected.forget(uid)
         d = self.pod_dir(uid)
         if not d.exists():
             return

@@ -183,6 +183,10 @@ async def clean_network(state: HostState) -> None:
         await components.proxy_cleanup(state)
     except Exception as e:  # noqa: BLE001 - reported, the rest still runs
         log.warning("kube-proxy cleanup: %s", e)
+    try:
+        await components.netpol_cleanup(state)
+    except Exception as e:  # noqa: BLE001 - reported, the rest still runs
+        log.warning("network policy cleanup: %s", e)
 
 
 # ------------------------------------------------------------------ 5. the rest

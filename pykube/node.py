@@ -37,6 +37,8 @@ def add_node_arguments(p: argparse.ArgumentParser, title: str) -> None:
     add_arguments(group)  # type: ignore[arg-type]  # an argument group takes add_argument too
     group.add_argument("--disable-proxy", action="store_true",
                        help="do not run kube-proxy on this node")
+    group.add_argument("--disable-network-policy", action="store_true",
+                       help="do not enforce NetworkPolicies on this node (k3s' flag of the same name)")
     group.add_argument("--kube-proxy-arg", action="append", default=[], metavar="FLAG=VALUE",
                        help="a `pykube proxy` flag for this node's kube-proxy, e.g. "
                             "healthz-bind-address=0.0.0.0:10266 (repeatable)")
@@ -55,6 +57,11 @@ def check_proxy_args(args: argparse.Namespace) -> None:
     """Fail early (usage error) on a bad `--kube-proxy-arg`, before anything starts."""
     if args.kube_proxy_arg:
         components.proxy_options(Path("/dev/null"), "check", DEFAULT_CLUSTER_CIDR, list(args.kube_proxy_arg))
+
+
+def runs_netpol(args: argparse.Namespace, cfg: Any | None) -> bool:
+    """Network policy runs beside kube-proxy unless `--disable-network-policy`."""
+    return runs_proxy(args, cfg) and not getattr(args, "disable_network_policy", False)
 
 
 def runs_proxy(args: argparse.Namespace, cfg: Any | None) -> bool:
@@ -92,3 +99,5 @@ async def start_node(sup: Supervisor, args: argparse.Namespace, cfg: Any, kubeco
         log.warning("kube-proxy is not available in this build; Services will not be reachable")
         return
     await sup.start(proxy)
+    if not getattr(args, "disable_network_policy", False):
+        await sup.start(components.netpol(kubeconfig, cfg.node_name))

@@ -3,8 +3,12 @@ from __future__ import annotations
 
 from api.models.apps import Deployment, ReplicaSet, Scale
 from api.models.base import K8sModel, K8sObject, LabelSelector, ObjectMeta, OwnerReference
+from api.models.certificates import CertificateSigningRequest
 from api.models.batch import CronJob, Job
 from api.models.coordination import Lease
+from api.models.networking import NetworkPolicy
+from api.models.quota import LimitRange, ResourceQuota
+from api.models.rbac import ClusterRole, ClusterRoleBinding, Role, RoleBinding
 from api.models.core import (Binding, ConfigMap, Endpoints, Event, Namespace, Node, Pod, Secret,
                              Service, ServiceAccount, Status)
 from api.models.replication import ReplicationController
@@ -12,7 +16,8 @@ from api.resources import ResourceInfo
 
 MODELS: tuple[type[K8sObject], ...] = (
     Namespace, Node, Pod, Service, Endpoints, ConfigMap, Secret, Event, ServiceAccount,
-    Deployment, ReplicaSet, Lease,
+    Deployment, ReplicaSet, Lease, Role, ClusterRole, RoleBinding, ClusterRoleBinding,
+    CertificateSigningRequest, ResourceQuota, LimitRange, NetworkPolicy,
     ReplicationController, Job, CronJob,
 )
 _BY_RESOURCE: dict[ResourceInfo, type[K8sObject]] = {m.RESOURCE: m for m in MODELS}
@@ -23,8 +28,8 @@ def model_for(resource: ResourceInfo) -> type[K8sObject]:
 
 
 __all__ = [
-    "Binding", "ConfigMap", "Deployment", "Endpoints", "Event", "K8sModel", "K8sObject",
-    "LabelSelector", "Lease", "MODELS", "Namespace", "Node", "ObjectMeta", "OwnerReference",
-    "Pod", "ReplicaSet", "Scale", "Secret", "Service", "ServiceAccount", "Status", "model_for",
+    "Binding", "CertificateSigningRequest", "ClusterRole", "ClusterRoleBinding", "ConfigMap", "Deployment", "Endpoints", "Event", "K8sModel", "K8sObject",
+    "LabelSelector", "Lease", "LimitRange", "MODELS", "Namespace", "NetworkPolicy", "Node", "ObjectMeta", "OwnerReference",
+    "Pod", "ReplicaSet", "ResourceQuota", "Role", "RoleBinding", "Scale", "Secret", "Service", "ServiceAccount", "Status", "model_for",
     "CronJob", "Job", "ReplicationController",
 ]

@@ -12,6 +12,8 @@ given back; when the write lands, it is committed (and what the old version held
 new one no longer does is released). Nothing is released by hand.
 
     with reservation() as res:
+        await chain.admit_create(resource, obj, res, mutating=True)
+        ...                              # strategy, validation
         await chain.admit_create(resource, obj, res)
         await store.create(...)          # raises: res is aborted, the port is free again
 """
@@ -62,8 +64,11 @@ def reservation() -> Iterator[Reservation]:
 
 
 class AdmissionPlugin:
-    """One admission step. Mutating plugins change the object; any may raise APIError."""
+    """One admission step. Mutating plugins (MUTATING) change the object and run before the
+    kind's strategy and validation; validating ones see the final object after them. Any
+    may raise APIError."""
     NAME = ""
+    MUTATING = False
 
     def handles(self, resource: ResourceInfo) -> bool:
         return True
@@ -89,14 +94,16 @@ class AdmissionChain:
                 return p
         raise KeyError(name)
 
-    async def admit_create(self, resource: ResourceInfo, obj: Obj, res: Reservation) -> None:
+    async def admit_create(self, resource: ResourceInfo, obj: Obj, res: Reservation,
+                           mutating: bool = False) -> None:
         for p in self.plugins:
-            if p.handles(resource):
+            if p.MUTATING == mutating and p.handles(resource):
                 await p.admit_create(resource, obj, res)
 
-    async def admit_update(self, resource: ResourceInfo, new: Obj, old: Obj, res: Reservation) -> None:
+    async def admit_update(self, resource: ResourceInfo, new: Obj, old: Obj, res: Reservation,
+                           mutating: bool = False) -> None:
         for p in self.plugins:
-            if p.handles(resource):
+            if p.MUTATING == mutating and p.handles(resource):
                 await p.admit_update(resource, new, old, res)
 
     def deleted(self, resource: ResourceInfo, obj: Obj) -> None:

@@ -13,6 +13,7 @@ UNREACHABLE_TAINT = "node.kubernetes.io/unreachable"
 
 class DefaultTolerationSeconds(AdmissionPlugin):
     NAME = "DefaultTolerationSeconds"
+    MUTATING = True
 
     def __init__(self, seconds: int = 300) -> None:
         self.seconds = seconds

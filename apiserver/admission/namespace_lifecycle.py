@@ -14,6 +14,7 @@ from apiserver.watchcache import ResourceCache
 
 class NamespaceLifecycle(AdmissionPlugin):
     NAME = "NamespaceLifecycle"
+    MUTATING = True
 
     def __init__(self, namespaces: ResourceCache, backend: Backend) -> None:
         self.namespaces, self.backend = namespaces, backend

@@ -91,6 +91,11 @@ class Strategy:
             merged.pop("status", None)
         return merged
 
+    def prepare_for_subresource_update(self, subresource: str, new: Obj, old: Obj) -> Obj:
+        """A write through a subresource other than the main resource (`status`, a CSR's
+        `approval`): the object to store, taking from `new` only what the subresource owns."""
+        return self.prepare_for_status_update(new, old)
+
     def validate(self, obj: Obj) -> list[FieldError]:
         return validation.validate_create(self.resource, obj)
 
@@ -161,5 +166,5 @@ def for_resource(resource: ResourceInfo) -> Strategy:
     return s
 
 
-from apiserver.strategies import apps, core  # noqa: E402,F401  (registers the built-in kinds)
+from apiserver.strategies import apps, certificates, core  # noqa: E402,F401  (registers the built-in kinds)
 from apiserver.strategies import batch, replication  # noqa: E402,F401

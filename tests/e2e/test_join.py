@@ -205,3 +205,29 @@ def test_real_agent_joins_and_killall_cleans_up(server: Server, real_agent_env: 
     assert r.returncode == 0, r.stderr
     assert "sent SIGTERM" in r.stderr and "killall" in r.stderr
     assert left == [], f"left behind: {left}; kept {short}"
+
+
+def test_control_plane_components_run_as_their_own_identities(server: Server) -> None:
+    """The controller-manager, scheduler and DNS authenticate with their own certificates
+    (server/cred/), each holding its Kubernetes role and no more; the nodes' join token is
+    in system:nodes."""
+    kubectl = str(Path(sys.executable).parent / "kubectl")
+    cred = server.data_dir / "server" / "cred"
+    for name, user, may, may_not in (("scheduler", "system:kube-scheduler", "create pods --subresource=binding", "delete secrets"),
+                                     ("dns", "system:coredns", "watch endpoints", "create pods"),
+                                     ("controller", "system:kube-controller-manager", "delete secrets", None)):
+        kc = str(cred / f"{name}.kubeconfig")
+        who = subprocess.run([kubectl, "--kubeconfig", kc, "auth", "whoami"], capture_output=True, text=True, timeout=60)
+        assert who.returncode == 0 and user in who.stdout, who.stdout + who.stderr
+        r = subprocess.run([kubectl, "--kubeconfig", kc, "auth", "can-i", *may.split(), "-A"], capture_output=True,
+                           text=True, timeout=60)
+        assert r.stdout.strip() == "yes", (name, may, r.stdout, r.stderr)
+        if may_not:
+            verb, res = may_not.split()
+            r = subprocess.run([kubectl, "--kubeconfig", kc, "auth", "can-i", verb, res, "-A"], capture_output=True,
+                               text=True, timeout=60)
+            assert r.stdout.strip() == "no", (name, may_not, r.stdout)
+    node_kc = server.data_dir / "agent" / "kubelet.kubeconfig"
+    who = subprocess.run([kubectl, "--kubeconfig", str(node_kc), "auth", "whoami"], capture_output=True, text=True,
+                         timeout=60)
+    assert "system:nodes" in who.stdout, who.stdout + who.stderr
