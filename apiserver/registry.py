@@ -266,9 +266,10 @@ class Registry:
         before = wire.clone(meta), wire.clone(obj.get("status"))
         hold = strategy.begin_delete(obj, opts.grace_period_seconds)
         finalizers = list(meta.get("finalizers") or [])
-        if opts.propagation_policy == "Foreground" and "foregroundDeletion" not in finalizers:
+        policy = opts.propagation_policy or strategy.default_propagation_policy
+        if policy == "Foreground" and "foregroundDeletion" not in finalizers:
             finalizers.append("foregroundDeletion")
-        elif opts.propagation_policy == "Orphan" and "orphan" not in finalizers:
+        elif policy == "Orphan" and "orphan" not in finalizers:
             finalizers.append("orphan")
         if finalizers:
             meta["finalizers"] = finalizers
