@@ -301,9 +301,14 @@ _DEFAULTERS: dict[str, Callable[[Obj], None]] = {
 }
 
 
+def _workload_defaulters() -> dict[str, Callable[[Obj], None]]:
+    from api.defaults_workloads import DEFAULTERS   # it builds on this module's helpers
+    return DEFAULTERS
+
+
 def apply_defaults(resource: ResourceInfo, obj: Obj) -> None:
     """Fill Kubernetes' defaults into `obj` (a wire dict of `resource`'s kind), in place."""
-    defaulter = _DEFAULTERS.get(resource.kind)
+    defaulter = _DEFAULTERS.get(resource.kind) or _workload_defaulters().get(resource.kind)
     if defaulter is not None:
         defaulter(obj)
 

@@ -107,6 +107,22 @@ SCHEMA: dict[str, dict[str, PatchMeta]] = {
     "CronJob": _obj("CronJobSpec", None),
     "CronJobSpec": {"jobTemplate": PatchMeta("JobTemplateSpec")},
     "JobTemplateSpec": _obj("JobSpec", None),
+    # ---- apps sets, storage, policy, discovery
+    "DaemonSet": _obj("DaemonSetSpec", "DaemonSetStatus"),
+    "DaemonSetSpec": {"template": PatchMeta("PodTemplateSpec"),
+                      "updateStrategy": PatchMeta(retain_keys=True)},
+    "DaemonSetStatus": dict(_CONDITIONS),
+    "StatefulSet": _obj("StatefulSetSpec", "StatefulSetStatus"),
+    "StatefulSetSpec": {"template": PatchMeta("PodTemplateSpec")},
+    "StatefulSetStatus": dict(_CONDITIONS),
+    "ControllerRevision": _obj(None, None),
+    "PersistentVolume": _obj(None, None),
+    "PersistentVolumeClaim": _obj(None, "PersistentVolumeClaimStatus"),
+    "PersistentVolumeClaimStatus": dict(_CONDITIONS),
+    "StorageClass": _obj(None, None),
+    "PodDisruptionBudget": _obj(None, "PodDisruptionBudgetStatus"),
+    "PodDisruptionBudgetStatus": dict(_CONDITIONS),
+    "EndpointSlice": _obj(None, None),
     # ---- anything else: metadata only
     "Object": _obj(None, None),
 }

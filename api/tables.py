@@ -425,3 +425,8 @@ def row_for(obj: Obj) -> list[Any]:
     if entry is None:
         return [meta_of(obj).get("name"), age(obj)]
     return entry[1](obj)
+
+
+from api.tables_workloads import TABLES as _WORKLOAD_TABLES  # noqa: E402  (built on the helpers above)
+
+TABLES.update(_WORKLOAD_TABLES)

@@ -13,12 +13,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from api import validation_apps_sets as sets
 from api import validation_batch as batch
 from api import validation_job as job
 from api import validation_kinds as kinds
 from api import validation_netpol as netpol
 from api import validation_quota as quota
 from api import validation_rbac as rbac
+from api import validation_storage as storage
 from api.field import FieldError, InvalidError, invalid_message
 from api.names import is_dns1035_label, is_dns1123_label, is_dns1123_subdomain, is_path_segment_name
 from api.resources import ResourceInfo
@@ -57,6 +59,13 @@ _CREATE_RULES: dict[str, Callable[[Obj], list[FieldError]]] = {
     "ReplicationController": batch.validate_replication_controller,
     "Job": job.validate_job,
     "CronJob": batch.validate_cron_job,
+    "DaemonSet": sets.validate_daemon_set,
+    "StatefulSet": sets.validate_stateful_set,
+    "PersistentVolume": storage.validate_persistent_volume,
+    "PersistentVolumeClaim": storage.validate_persistent_volume_claim,
+    "StorageClass": storage.validate_storage_class,
+    "PodDisruptionBudget": storage.validate_pod_disruption_budget,
+    "EndpointSlice": storage.validate_endpoint_slice,
 }
 
 _UPDATE_RULES: dict[str, Callable[[Obj, Obj], list[FieldError]]] = {
@@ -70,6 +79,11 @@ _UPDATE_RULES: dict[str, Callable[[Obj, Obj], list[FieldError]]] = {
     "RoleBinding": rbac.validate_binding_update,
     "ClusterRoleBinding": rbac.validate_binding_update,
     "Job": job.validate_job_update,
+    "DaemonSet": sets.validate_daemon_set_update,
+    "StatefulSet": sets.validate_stateful_set_update,
+    "PersistentVolumeClaim": storage.validate_persistent_volume_claim_update,
+    "StorageClass": storage.validate_storage_class_update,
+    "EndpointSlice": storage.validate_endpoint_slice_update,
 }
 
 

@@ -34,7 +34,8 @@ PACKAGES = {"base": META, "core": "io.k8s.api.core.v1", "pod": "io.k8s.api.core.
             "certificates": "io.k8s.api.certificates.v1", "networking": "io.k8s.api.networking.v1",
             "batch": "io.k8s.api.batch.v1", "policy": "io.k8s.api.policy.v1",
             "storage": "io.k8s.api.storage.v1", "autoscaling": "io.k8s.api.autoscaling.v2",
-            "discovery": "io.k8s.api.discovery.v1"}
+            "discovery": "io.k8s.api.discovery.v1", "replication": "io.k8s.api.core.v1",
+            "persistentvolume": "io.k8s.api.core.v1", "apps_sets": "io.k8s.api.apps.v1"}
 
 INT_OR_STRING = "io.k8s.apimachinery.pkg.util.intstr.IntOrString"
 _cache: dict[str, bytes] = {}

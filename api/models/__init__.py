@@ -13,6 +13,11 @@ from api.models.rbac import ClusterRole, ClusterRoleBinding, Role, RoleBinding
 from api.models.core import (Binding, ConfigMap, Endpoints, Event, Namespace, Node, Pod, Secret,
                              Service, ServiceAccount, Status)
 from api.models.replication import ReplicationController
+from api.models.apps_sets import ControllerRevision, DaemonSet, StatefulSet
+from api.models.discovery import EndpointSlice
+from api.models.persistentvolume import PersistentVolume, PersistentVolumeClaim
+from api.models.policy import PodDisruptionBudget
+from api.models.storage import StorageClass
 from api.resources import ResourceInfo
 
 MODELS: tuple[type[K8sObject], ...] = (
@@ -21,6 +26,8 @@ MODELS: tuple[type[K8sObject], ...] = (
     CertificateSigningRequest, ResourceQuota, LimitRange, NetworkPolicy,
     CustomResourceDefinition,
     ReplicationController, Job, CronJob,
+    DaemonSet, StatefulSet, ControllerRevision, PersistentVolume, PersistentVolumeClaim,
+    StorageClass, PodDisruptionBudget, EndpointSlice,
 )
 _BY_RESOURCE: dict[ResourceInfo, type[K8sObject]] = {m.RESOURCE: m for m in MODELS}
 
@@ -34,4 +41,6 @@ __all__ = [
     "LabelSelector", "Lease", "LimitRange", "MODELS", "Namespace", "NetworkPolicy", "Node", "ObjectMeta", "OwnerReference",
     "Pod", "ReplicaSet", "ResourceQuota", "Role", "RoleBinding", "Scale", "Secret", "Service", "ServiceAccount", "Status", "model_for",
     "CronJob", "Job", "ReplicationController",
+    "ControllerRevision", "DaemonSet", "EndpointSlice", "PersistentVolume", "PersistentVolumeClaim",
+    "PodDisruptionBudget", "StatefulSet", "StorageClass",
 ]
