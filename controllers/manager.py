@@ -31,7 +31,8 @@ LEASE_NAMESPACE, LEASE_NAME = "kube-system", "kube-controller-manager"
 ALL_CONTROLLERS = ("endpoint", "namespace", "garbagecollector", "nodelifecycle", "nodeipam",
                    "replicaset", "deployment", "servicelb", "csrsigning", "serviceaccount",
                    "root-ca-cert-publisher", "clusterrole-aggregation", "resourcequota",
-                   "replicationcontroller", "job", "cronjob", "ttl-after-finished", "podgc")
+                   "replicationcontroller", "job", "cronjob", "ttl-after-finished", "podgc",
+                   "daemonset")
 
 
 @dataclass
@@ -188,6 +189,12 @@ def _podgc(c: Client, i: SharedInformers, r: EventRecorder,
     return PodGCController(c, i, r, terminated_pod_threshold=o.terminated_pod_gc_threshold)
 
 
+def _daemonset(c: Client, i: SharedInformers, r: EventRecorder,
+               o: ControllerManagerOptions) -> Controller:
+    from controllers.daemonset import DaemonSetsController
+    return DaemonSetsController(c, i, r)
+
+
 # name -> (factory, event source component, as Kubernetes names them)
 FACTORIES: dict[str, tuple[Factory, str]] = {
     "endpoint": (_endpoint, "endpoint-controller"),
@@ -208,6 +215,7 @@ FACTORIES: dict[str, tuple[Factory, str]] = {
     "cronjob": (_cronjob, "cronjob-controller"),
     "ttl-after-finished": (_ttl_after_finished, "ttlafterfinished-controller"),
     "podgc": (_podgc, "pod-garbage-collector"),
+    "daemonset": (_daemonset, "daemonset-controller"),
 }
 
 

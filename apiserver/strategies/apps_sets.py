@@ -11,13 +11,34 @@ from api.validation_meta import immutable
 from apiserver.strategies import Obj, Strategy, builtin
 
 
+TEMPLATE_GENERATION = "deprecated.daemonset.template.generation"
+
+
 @builtin("apps", "DaemonSet")
 class DaemonSetStrategy(Strategy):
+    """Also keeps apps/v1's form of spec.templateGeneration, the annotation
+    `deprecated.daemonset.template.generation`: 1 on create, +1 with each template change,
+    never set by a client."""
+
     reset_status = True
 
     def initial_status(self, obj: Obj) -> Obj | None:
         return {"currentNumberScheduled": 0, "numberMisscheduled": 0,
                 "desiredNumberScheduled": 0, "numberReady": 0}
+
+    def prepare_for_create(self, obj: Obj) -> None:
+        super().prepare_for_create(obj)
+        obj["metadata"].setdefault("annotations", {})[TEMPLATE_GENERATION] = "1"
+
+    def prepare_for_update(self, new: Obj, old: Obj) -> None:
+        super().prepare_for_update(new, old)
+        previous = (old["metadata"].get("annotations") or {}).get(TEMPLATE_GENERATION)
+        if previous is None:
+            return
+        value = previous
+        if (new.get("spec") or {}).get("template") != (old.get("spec") or {}).get("template"):
+            value = str(int(previous) + 1) if previous.isdigit() else previous
+        new["metadata"].setdefault("annotations", {})[TEMPLATE_GENERATION] = value
 
 
 @builtin("apps", "StatefulSet")
