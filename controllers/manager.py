@@ -32,7 +32,7 @@ ALL_CONTROLLERS = ("endpoint", "namespace", "garbagecollector", "nodelifecycle",
                    "replicaset", "deployment", "servicelb", "csrsigning", "serviceaccount",
                    "root-ca-cert-publisher", "clusterrole-aggregation", "resourcequota",
                    "replicationcontroller", "job", "cronjob", "ttl-after-finished", "podgc",
-                   "daemonset")
+                   "daemonset", "statefulset")
 
 
 @dataclass
@@ -195,6 +195,12 @@ def _daemonset(c: Client, i: SharedInformers, r: EventRecorder,
     return DaemonSetsController(c, i, r)
 
 
+def _statefulset(c: Client, i: SharedInformers, r: EventRecorder,
+                 o: ControllerManagerOptions) -> Controller:
+    from controllers.statefulset import StatefulSetController
+    return StatefulSetController(c, i, r)
+
+
 # name -> (factory, event source component, as Kubernetes names them)
 FACTORIES: dict[str, tuple[Factory, str]] = {
     "endpoint": (_endpoint, "endpoint-controller"),
@@ -216,6 +222,7 @@ FACTORIES: dict[str, tuple[Factory, str]] = {
     "ttl-after-finished": (_ttl_after_finished, "ttlafterfinished-controller"),
     "podgc": (_podgc, "pod-garbage-collector"),
     "daemonset": (_daemonset, "daemonset-controller"),
+    "statefulset": (_statefulset, "statefulset-controller"),
 }
 
 
