@@ -47,10 +47,15 @@ def term_matches(term: NodeSelectorTerm, labels: Mapping[str, str], node_name: s
 def node_selector_matches(selector: NodeSelector | None, node: Node) -> bool:
     """A NodeSelector (required node affinity, a PV's node affinity) against a node; None
     matches every node."""
+    return selector_matches_labels(selector, node.name, node.metadata.labels or {})
+
+
+def selector_matches_labels(selector: NodeSelector | None, node_name: str,
+                            labels: Mapping[str, str]) -> bool:
+    """The same, given a node's name and labels."""
     if selector is None:
         return True
-    labels = node.metadata.labels or {}
-    return any(term_matches(t, labels, node.name) for t in selector.node_selector_terms)
+    return any(term_matches(t, labels, node_name) for t in selector.node_selector_terms)
 
 
 def pod_fits_node(spec: PodSpec | None, node: Node) -> bool:

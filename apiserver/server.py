@@ -25,6 +25,7 @@ import uvicorn
 from api.resources import by_kind, by_plural
 from apiserver import errors
 from apiserver.admission import AdmissionChain
+from apiserver.admission.default_storage_class import DefaultStorageClass
 from apiserver.admission.default_tolerations import DefaultTolerationSeconds
 from apiserver.admission.namespace_lifecycle import NamespaceLifecycle
 from apiserver.admission.service_ips import ServiceIPs
@@ -126,6 +127,7 @@ class APIServer:
                                     LimitRanger(by(by_kind("v1", "LimitRange"))),
                                     ServiceAccountAdmission(by(by_kind("v1", "ServiceAccount")), self.backend),
                                     DefaultTolerationSeconds(cfg.default_toleration_seconds),
+                                    DefaultStorageClass(by(by_kind("storage.k8s.io/v1", "StorageClass"))),
                                     PodSecurity(by(by_kind("v1", "Namespace"))),
                                     RBACEscalation(self.authorizer), service_ips,
                                     ResourceQuotaAdmission(self.cache, self.backend)])

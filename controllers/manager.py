@@ -32,7 +32,8 @@ ALL_CONTROLLERS = ("endpoint", "namespace", "garbagecollector", "nodelifecycle",
                    "replicaset", "deployment", "servicelb", "csrsigning", "serviceaccount",
                    "root-ca-cert-publisher", "clusterrole-aggregation", "resourcequota",
                    "replicationcontroller", "job", "cronjob", "ttl-after-finished", "podgc",
-                   "daemonset", "statefulset")
+                   "daemonset", "statefulset", "persistentvolume-binder", "pvc-protection",
+                   "pv-protection")
 
 
 @dataclass
@@ -201,6 +202,24 @@ def _statefulset(c: Client, i: SharedInformers, r: EventRecorder,
     return StatefulSetController(c, i, r)
 
 
+def _pv_binder(c: Client, i: SharedInformers, r: EventRecorder,
+               o: ControllerManagerOptions) -> Controller:
+    from controllers.persistentvolume import PersistentVolumeController
+    return PersistentVolumeController(c, i, r)
+
+
+def _pvc_protection(c: Client, i: SharedInformers, r: EventRecorder,
+                    o: ControllerManagerOptions) -> Controller:
+    from controllers.storageprotection import PVCProtectionController
+    return PVCProtectionController(c, i, r)
+
+
+def _pv_protection(c: Client, i: SharedInformers, r: EventRecorder,
+                   o: ControllerManagerOptions) -> Controller:
+    from controllers.storageprotection import PVProtectionController
+    return PVProtectionController(c, i, r)
+
+
 # name -> (factory, event source component, as Kubernetes names them)
 FACTORIES: dict[str, tuple[Factory, str]] = {
     "endpoint": (_endpoint, "endpoint-controller"),
@@ -223,6 +242,9 @@ FACTORIES: dict[str, tuple[Factory, str]] = {
     "podgc": (_podgc, "pod-garbage-collector"),
     "daemonset": (_daemonset, "daemonset-controller"),
     "statefulset": (_statefulset, "statefulset-controller"),
+    "persistentvolume-binder": (_pv_binder, "persistentvolume-controller"),
+    "pvc-protection": (_pvc_protection, "pvc-protection-controller"),
+    "pv-protection": (_pv_protection, "pv-protection-controller"),
 }
 
 

@@ -1,4 +1,4 @@
-"""Pod volumes materialised on the node: emptyDir, hostPath, configMap and secret.
+"""Pod volumes materialised on the node: emptyDir, hostPath, configMap, secret and claims.
 
 Owns `<data dir>/pods/<uid>/volumes/<plugin>/<name>` (the layout Kubernetes uses under
 /var/lib/kubelet): `VolumeManager.setup(pod)` makes every volume the pod declares and
@@ -14,8 +14,11 @@ runtime mounts (subPath, readOnly; configMap and secret volumes are always read-
   `refresh_seconds`. A missing object fails the setup unless `optional`.
 - projected / downwardAPI: files from a ServiceAccount token, ConfigMaps, Secrets and pod
   fields (kubelet/projected.py), read-only, refreshed like configMap volumes.
-Other volume types (persistentVolumeClaim, ...) are not supported: the setup fails with a
-message naming them.
+- persistentVolumeClaim: the claim must be Bound (else the setup fails and is retried, the
+  pod stays ContainerCreating) and its volume must name it; a hostPath volume is that
+  directory (checked or created per its type), a `local` volume its path; the data stays
+  when the pod goes (the directory belongs to the volume, not the pod).
+Other volume types are not supported: the setup fails with a message naming them.
 """
 from __future__ import annotations
 
@@ -28,6 +31,7 @@ import time
 from pathlib import Path
 
 from api.models.core import ConfigMap, Container, KeyToPath, Pod, Secret, Volume
+from api.models.persistentvolume import PersistentVolume, PersistentVolumeClaim
 from client.errors import NotFound
 from client.rest import Client
 from kubelet.env import PodContext
@@ -139,6 +143,8 @@ class VolumeManager:
             if v.config_map is not None or v.secret is not None or v.projected is not None \
                     or v.downward_api is not None:
                 read_only.add(v.name)
+            if v.persistent_volume_claim and v.persistent_volume_claim.get("readOnly"):
+                read_only.add(v.name)
         return paths, read_only
 
     async def _setup_one(self, pod: Pod, uid: str, v: Volume) -> Path:
@@ -159,8 +165,43 @@ class VolumeManager:
             return await self._setup_object(pod, uid, v, base)
         if v.projected is not None or v.downward_api is not None:
             return await self._setup_projected(pod, uid, v, base)
-        kinds = [k for k in ("persistent_volume_claim",) if getattr(v, k)]
-        raise VolumeError(f"volume {v.name!r}: unsupported volume type {', '.join(kinds) or 'unknown'}")
+        if v.persistent_volume_claim is not None:
+            return await self._setup_claim(pod, v)
+        raise VolumeError(f"volume {v.name!r}: unsupported volume type")
+
+    async def _setup_claim(self, pod: Pod, v: Volume) -> Path:
+        """A PVC-backed volume: the bound PersistentVolume's directory on this node."""
+        ns = pod.metadata.namespace or "default"
+        name = str((v.persistent_volume_claim or {}).get("claimName") or "")
+        try:
+            pvc = await self.client.get(PersistentVolumeClaim, name, namespace=ns)
+        except NotFound:
+            raise VolumeError(f'persistentvolumeclaim "{name}" not found') from None
+        if pvc.metadata.deletion_timestamp:
+            raise VolumeError(f"can't start pod because PVC {ns}/{name} is being deleted")
+        phase = (pvc.status.phase if pvc.status else None) or ""
+        volume_name = (pvc.spec.volume_name if pvc.spec else None) or ""
+        if phase != "Bound" or not volume_name:
+            raise VolumeError(f'PVC {ns}/{name} has non-bound phase ("{phase}") or empty '
+                              f'pvc.Spec.VolumeName ("{volume_name}")')
+        try:
+            pv = await self.client.get(PersistentVolume, volume_name)
+        except NotFound:
+            raise VolumeError(f'persistentvolume "{volume_name}" not found') from None
+        ref = pv.spec.claim_ref if pv.spec else None
+        if ref is None or ref.uid != pvc.metadata.uid:
+            raise VolumeError(f'persistentvolume "{volume_name}" is not bound to claim {ns}/{name}')
+        assert pv.spec is not None
+        if pv.spec.host_path is not None:
+            path = Path(pv.spec.host_path.path)
+            await asyncio.to_thread(_check_host_path, path, pv.spec.host_path.type or "")
+            return path
+        if pv.spec.local is not None:
+            path = Path(pv.spec.local.path)
+            if not path.exists():
+                raise VolumeError(f"local volume {volume_name}: path {path} does not exist")
+            return path
+        raise VolumeError(f'persistentvolume "{volume_name}": unsupported volume source')
 
     async def _setup_object(self, pod: Pod, uid: str, v: Volume, base: Path) -> Path:
         ns = pod.metadata.namespace or "default"

@@ -163,6 +163,20 @@ def netpol(kubeconfig: Path, node_name: str) -> Component:
     return Component("netpol", run)
 
 
+def local_path(kubeconfig: Path, node_name: str, root: Path) -> Component:
+    """The local-path provisioner of this node: `local-path` volumes as directories under
+    `root` (kubelet/localpath/)."""
+    async def run(ready: Ready) -> None:
+        from client import kubeconfig as kc
+        from client.rest import Client
+        from kubelet.localpath.provisioner import LocalPathProvisioner
+        ready()
+        async with Client(kc.load(str(kubeconfig)), component="local-path-provisioner") as client:
+            await LocalPathProvisioner(client, node_name, root).run()
+        raise RuntimeError("local-path provisioner returned")
+    return Component("local-path-provisioner", run)
+
+
 async def netpol_cleanup(state: Any) -> None:
     """Remove network policy's chains, jumps and ipsets, when this data dir ran it."""
     if not state.extra.get("netpol"):

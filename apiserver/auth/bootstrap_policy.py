@@ -10,7 +10,10 @@ Two choices differ from Kubernetes and are said here:
   authorizer) and a kubelet can read what any node's pods need;
 - the controller-manager runs every controller under one identity, so
   `system:kube-controller-manager` may do everything (Kubernetes gives each controller its
-  own service account instead).
+  own service account instead);
+- each node runs the local-path provisioner (kubelet/localpath), so `system:nodes` may make
+  and remove PersistentVolumes and create StorageClasses (k3s gives its provisioner a
+  service account with the same rules).
 """
 from __future__ import annotations
 
@@ -154,6 +157,14 @@ def cluster_roles() -> list[Obj]:
             rule(["list", "watch"], [""], ["pods", "namespaces"]),
             rule(["list", "watch"], ["discovery.k8s.io"], ["endpointslices"]),
             rule(["create", "patch", "update"], ["", "events.k8s.io"], ["events"])]),
+        cluster_role("system:volume-scheduler", [   # the scheduler's volume binding (Kubernetes' role)
+            rule(READ + ["patch", "update"], [""], ["persistentvolumes", "persistentvolumeclaims"]),
+            rule(READ, ["storage.k8s.io"], ["storageclasses"])]),
+        cluster_role("system:pykube:local-path-provisioner", [   # each node's provisioner (kubelet/localpath)
+            rule(READ + ["create", "delete", "patch", "update"], [""], ["persistentvolumes"]),
+            rule(READ, [""], ["persistentvolumeclaims"]),
+            rule(READ + ["create"], ["storage.k8s.io"], ["storageclasses"]),
+            rule(["create", "patch", "update"], ["", "events.k8s.io"], ["events"])]),
         cluster_role("system:auth-delegator", [
             rule(["create"], ["authentication.k8s.io"], ["tokenreviews"]),
             rule(["create"], ["authorization.k8s.io"], ["subjectaccessreviews"])]),
@@ -175,4 +186,7 @@ def cluster_role_bindings() -> list[Obj]:
         binding("system:kube-controller-manager", "system:kube-controller-manager",
                 [("User", "system:kube-controller-manager")]),
         binding("system:coredns", "system:coredns", [("User", "system:coredns")]),
+        binding("system:volume-scheduler", "system:volume-scheduler", [("User", "system:kube-scheduler")]),
+        binding("system:pykube:local-path-provisioner", "system:pykube:local-path-provisioner",
+                [("Group", "system:nodes")]),
     ]
