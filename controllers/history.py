@@ -24,10 +24,21 @@ from api.models.base import ObjectMeta
 
 
 def revision_data(obj: Any) -> dict[str, Any]:
-    """getPatch: the owner's pod template as a replacing strategic merge patch."""
+    """getPatch: the owner's pod template as a replacing strategic merge patch, shaped as
+    Go's json.Marshal of a map gives it (keys sorted at every level), so kubectl's byte
+    comparison of a revision with the live object (`rollout undo` skipping a rollback to the
+    current template) holds here too."""
     template = copy.deepcopy(obj.spec.template.to_dict()) if obj.spec else {}
     template["$patch"] = "replace"
-    return {"spec": {"template": template}}
+    return _sorted({"spec": {"template": template}})
+
+
+def _sorted(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _sorted(value[k]) for k in sorted(value)}
+    if isinstance(value, list):
+        return [_sorted(v) for v in value]
+    return value
 
 
 def matches(obj: Any, revision: ControllerRevision) -> bool:

@@ -102,7 +102,8 @@ def test_target_forms() -> None:
     t = targets.parse_args(["po/a", "deploy/b", "pods/c"])
     assert [(x.info.plural, x.names) for x in t] == [("pods", ["a", "c"]), ("deployments", ["b"])]
     assert [x.info.plural for x in targets.parse_args(["all"])] == [
-        "pods", "services", "replicationcontrollers", "deployments", "replicasets", "jobs", "cronjobs"]
+        "pods", "services", "replicationcontrollers", "daemonsets", "deployments", "replicasets",
+        "statefulsets", "jobs", "cronjobs"]
 
 
 # ---------------------------------------------------------------- error wording
