@@ -30,6 +30,10 @@ def group_versions() -> dict[str, list[str]]:
     return out
 
 
+#: subresources whose kind lives in another group: (group, version, kind)
+_OTHER_GROUP = {"scale": ("autoscaling", "v1", "Scale"), "eviction": ("policy", "v1", "Eviction")}
+
+
 def _sub_verbs(sub: str) -> list[str]:
     return {"status": ["get", "patch", "update"], "scale": ["get", "patch", "update"],
             "binding": ["create"], "eviction": ["create"], "log": ["get"],
@@ -50,8 +54,12 @@ def resource_list(group: str, version: str) -> dict[str, Any]:
         resources.append(entry)
         for sub in r.subresources:
             kind = "Scale" if sub == "scale" else "Binding" if sub == "binding" else r.kind
-            resources.append({"name": f"{r.plural}/{sub}", "singularName": "", "namespaced": r.namespaced,
-                              "kind": kind, "verbs": _sub_verbs(sub)})
+            sub_entry: dict[str, Any] = {"name": f"{r.plural}/{sub}", "singularName": "",
+                                         "namespaced": r.namespaced}
+            if sub in _OTHER_GROUP:   # as kube-apiserver lists them (kubectl drain looks for this)
+                grp, ver, kind = _OTHER_GROUP[sub]
+                sub_entry.update({"group": grp, "version": ver})
+            resources.append({**sub_entry, "kind": kind, "verbs": _sub_verbs(sub)})
     gv = f"{group}/{version}" if group else version
     return {"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": gv, "resources": resources}
 
@@ -90,7 +98,9 @@ def _aggregated_resource(r: ResourceInfo) -> dict[str, Any]:
     subs = []
     for sub in r.subresources:
         kind = "Scale" if sub == "scale" else "Binding" if sub == "binding" else r.kind
-        grp, ver = ("autoscaling", "v1") if sub == "scale" else (r.group, r.version)
+        grp, ver = (r.group, r.version)
+        if sub in _OTHER_GROUP:
+            grp, ver, kind = _OTHER_GROUP[sub]
         subs.append({"subresource": sub, "responseKind": {"group": grp, "version": ver, "kind": kind},
                      "verbs": _sub_verbs(sub)})
     if subs:

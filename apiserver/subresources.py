@@ -6,7 +6,8 @@ Owns what each subresource means over the generic registry:
 - `scale`: an `autoscaling/v1` Scale view of the replicas the kind's strategy names
   (`spec.replicas`, or a CRD's specReplicasPath) (GET, PUT, merge/JSON PATCH);
 - `binding`: the scheduler's POST that sets a pod's `spec.nodeName` (409 if already bound);
-- `eviction`: a pod delete carrying the Eviction's deleteOptions;
+- `eviction`: a pod delete carrying the Eviction's deleteOptions, refused (429) when it would
+  break the pod's PodDisruptionBudget (apiserver/eviction.py);
 - `finalize`: a namespace's `spec.finalizers`;
 - `token`: a ServiceAccount's TokenRequest, answered with a signed, bound JWT;
 - `log` / `exec`: handed to the kubelet proxy.
@@ -23,7 +24,7 @@ from starlette.responses import Response
 from api import patch as api_patch
 from api.resources import ResourceInfo, by_kind
 from apiserver import errors, strategies
-from apiserver.registry import DeleteOptions, is_dry_run, now
+from apiserver.registry import is_dry_run, now
 from apiserver.request import PATCH_TYPES, Target, json_response, parse_object, parse_object_body, read_body
 
 if TYPE_CHECKING:
@@ -126,14 +127,9 @@ async def bind(h: "Handlers", request: Request, t: Target, q: dict[str, str]) ->
 
 
 async def evict(h: "Handlers", request: Request, t: Target, q: dict[str, str]) -> Response:
-    """policy/v1 Eviction: delete the pod with the Eviction's deleteOptions (no disruption
-    budgets in pykube, so an eviction is never refused for one)."""
-    raw = await read_body(request)
-    body = parse_object_body(raw, request.headers.get("content-type", "")) if raw.strip() else {}
-    opts = DeleteOptions.from_body(body.get("deleteOptions") or {}, q)
-    assert t.name is not None
-    await h.registry.delete(t.resource, t.namespace, t.name, opts)
-    return json_response(success(201), 201)
+    """policy/v1 Eviction: a pod delete honouring PodDisruptionBudgets (apiserver/eviction.py)."""
+    from apiserver import eviction
+    return await eviction.evict(h, request, t, q)
 
 
 async def token_request(h: "Handlers", request: Request, t: Target) -> Response:

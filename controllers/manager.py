@@ -33,7 +33,7 @@ ALL_CONTROLLERS = ("endpoint", "namespace", "garbagecollector", "nodelifecycle",
                    "root-ca-cert-publisher", "clusterrole-aggregation", "resourcequota",
                    "replicationcontroller", "job", "cronjob", "ttl-after-finished", "podgc",
                    "daemonset", "statefulset", "persistentvolume-binder", "pvc-protection",
-                   "pv-protection")
+                   "pv-protection", "disruption")
 
 
 @dataclass
@@ -220,6 +220,12 @@ def _pv_protection(c: Client, i: SharedInformers, r: EventRecorder,
     return PVProtectionController(c, i, r)
 
 
+def _disruption(c: Client, i: SharedInformers, r: EventRecorder,
+                o: ControllerManagerOptions) -> Controller:
+    from controllers.disruption import DisruptionController
+    return DisruptionController(c, i, r)
+
+
 # name -> (factory, event source component, as Kubernetes names them)
 FACTORIES: dict[str, tuple[Factory, str]] = {
     "endpoint": (_endpoint, "endpoint-controller"),
@@ -245,6 +251,7 @@ FACTORIES: dict[str, tuple[Factory, str]] = {
     "persistentvolume-binder": (_pv_binder, "persistentvolume-controller"),
     "pvc-protection": (_pvc_protection, "pvc-protection-controller"),
     "pv-protection": (_pv_protection, "pv-protection-controller"),
+    "disruption": (_disruption, "controllermanager"),
 }
 
 

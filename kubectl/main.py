@@ -39,6 +39,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "version": ("cmd_info", "Print the client and server version information"),
     "wait": ("cmd_wait", "Wait for a specific condition on one or many resources"),
     "explain": ("cmd_explain", "Get documentation for a resource"),
+    "cordon": ("cmd_drain", "Mark node as unschedulable"),
+    "uncordon": ("cmd_drain", "Mark node as schedulable"),
+    "drain": ("cmd_drain", "Drain node in preparation for maintenance"),
 }
 ALIASES = {"create ns": "create namespace", "create deploy": "create deployment",
            "create cm": "create configmap", "create cj": "create cronjob"}
