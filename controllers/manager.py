@@ -33,7 +33,7 @@ ALL_CONTROLLERS = ("endpoint", "namespace", "garbagecollector", "nodelifecycle",
                    "root-ca-cert-publisher", "clusterrole-aggregation", "resourcequota",
                    "replicationcontroller", "job", "cronjob", "ttl-after-finished", "podgc",
                    "daemonset", "statefulset", "persistentvolume-binder", "pvc-protection",
-                   "pv-protection", "disruption")
+                   "pv-protection", "disruption", "endpointslice")
 
 
 @dataclass
@@ -226,6 +226,12 @@ def _disruption(c: Client, i: SharedInformers, r: EventRecorder,
     return DisruptionController(c, i, r)
 
 
+def _endpointslice(c: Client, i: SharedInformers, r: EventRecorder,
+                   o: ControllerManagerOptions) -> Controller:
+    from controllers.endpointslice import EndpointSliceController
+    return EndpointSliceController(c, i, r)
+
+
 # name -> (factory, event source component, as Kubernetes names them)
 FACTORIES: dict[str, tuple[Factory, str]] = {
     "endpoint": (_endpoint, "endpoint-controller"),
@@ -252,6 +258,7 @@ FACTORIES: dict[str, tuple[Factory, str]] = {
     "pvc-protection": (_pvc_protection, "pvc-protection-controller"),
     "pv-protection": (_pv_protection, "pv-protection-controller"),
     "disruption": (_disruption, "controllermanager"),
+    "endpointslice": (_endpointslice, "endpoint-slice-controller"),
 }
 
 

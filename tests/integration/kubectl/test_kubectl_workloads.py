@@ -160,3 +160,28 @@ async def test_statefulset_with_claims_get_and_rollout(kubectl: KubectlFn, kubec
     assert r.out == "statefulset.apps/web \nREVISION  CHANGE-CAUSE\n1         <none>\n2         <none>\n\n"
     r = await run("rollout", "undo", "sts/web", "--to-revision=2")
     assert r.out.endswith("(current template already matches revision 2)\n")
+
+
+async def test_endpointslices_and_pdbs_get(kubectl: KubectlFn, kubeconfig_path: str, api: Client,
+                                           tmp_path: Path) -> None:
+    from api.models import EndpointSlice, PodDisruptionBudget, Service
+    async with WorkloadsCluster(api, tmp_path / "n", nodes=1, controllers=(
+            "daemonset", "endpointslice", "disruption")):
+        await api.create(Service.from_dict({"metadata": {"name": "agent", "namespace": "default"},
+                                            "spec": {"selector": {"app": "agent"}, "ports": [{"port": 80}]}}))
+        (tmp_path / "ds.yaml").write_text(DS)
+        await kubectl("apply", "-f", str(tmp_path / "ds.yaml"))
+        await api.create(PodDisruptionBudget.from_dict({"metadata": {"name": "agent", "namespace": "default"},
+                                                        "spec": {"maxUnavailable": "50%",
+                                                                 "selector": {"matchLabels": {"app": "agent"}}}}))
+
+        async def sliced() -> bool:
+            items = (await api.list(EndpointSlice, "default", label_selector="kubernetes.io/service-name=agent")).items
+            return bool(items and items[0].endpoints)
+        await eventually(sliced, timeout=30, what="the agent's slice")
+        r = await both(kubectl, kubeconfig_path, "get", "endpointslices")
+        assert r.lines[0].split() == ["NAME", "ADDRESSTYPE", "PORTS", "ENDPOINTS", "AGE"]
+        assert r.lines[1].split()[1:3] == ["IPv4", "80"]
+        await both(kubectl, kubeconfig_path, "get", "endpointslices", "-o", "wide")
+        r = await both(kubectl, kubeconfig_path, "get", "pdb")
+        assert r.lines[0].split() == ["NAME", "MIN", "AVAILABLE", "MAX", "UNAVAILABLE", "ALLOWED", "DISRUPTIONS", "AGE"]
