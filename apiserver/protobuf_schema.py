@@ -1,6 +1,7 @@
 """Field tables of the Kubernetes protobuf messages pykube decodes (from k8s.io/api's
 generated.proto): what kubectl's imperative generators (`create namespace|configmap|secret|
-service|serviceaccount|deployment|job|cronjob`), `drain` (DeleteOptions, Eviction) and `auth can-i|whoami`
+service|serviceaccount|deployment|job|cronjob|poddisruptionbudget`), `drain` (DeleteOptions, Eviction)
+and `auth can-i|whoami`
 (the self-subject reviews) send.
 
 `MESSAGES[name][field number] = (JSON name, type, flags)`. Types: `string`, `bytes`
@@ -180,6 +181,13 @@ _BATCH: dict[str, dict[int, Field]] = {
                     7: ("failedJobsHistoryLimit", "int", P), 8: ("timeZone", "string", P)},
 }
 
+_POLICY: dict[str, dict[int, Field]] = {
+    "PodDisruptionBudget": {1: ("metadata", "ObjectMeta", 0), 2: ("spec", "PodDisruptionBudgetSpec", 0),
+                            3: ("status", "Ignored", 0)},
+    "PodDisruptionBudgetSpec": {1: ("minAvailable", "intstr", P), 2: ("selector", "LabelSelector", P),
+                                3: ("maxUnavailable", "intstr", P), 4: ("unhealthyPodEvictionPolicy", "string", P)},
+}
+
 _REVIEWS: dict[str, dict[int, Field]] = {
     "SelfSubjectAccessReview": {1: ("metadata", "ObjectMeta", 0), 2: ("spec", "AccessReviewSpec", 0),
                                 3: ("status", "Ignored", 0)},
@@ -240,13 +248,14 @@ _TOKENS: dict[str, dict[int, Field]] = {
 }
 
 MESSAGES: dict[str, dict[int, Field]] = {**_META, **_CORE, **_APPS, **_BATCH, **_REVIEWS, **_RBAC, **_CERTIFICATES,
-                                         **_TOKENS}
+                                         **_TOKENS, **_POLICY}
 
 KINDS: dict[tuple[str, str], str] = {
     ("v1", "Namespace"): "Namespace", ("v1", "ConfigMap"): "ConfigMap", ("v1", "Secret"): "Secret",
     ("v1", "ServiceAccount"): "ServiceAccount", ("v1", "Service"): "Service", ("v1", "Pod"): "Pod",
     ("apps/v1", "Deployment"): "Deployment", ("policy/v1", "Eviction"): "Eviction",
     ("batch/v1", "Job"): "Job", ("batch/v1", "CronJob"): "CronJob",
+    ("policy/v1", "PodDisruptionBudget"): "PodDisruptionBudget",
     ("authorization.k8s.io/v1", "SelfSubjectAccessReview"): "SelfSubjectAccessReview",
     ("authorization.k8s.io/v1", "SelfSubjectRulesReview"): "SelfSubjectRulesReview",
     ("authentication.k8s.io/v1", "SelfSubjectReview"): "SelfSubjectReview",

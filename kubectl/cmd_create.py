@@ -214,3 +214,6 @@ COMMANDS = {
 from kubectl import cmd_create_batch  # noqa: E402  (create job / create cronjob)
 
 COMMANDS.update(cmd_create_batch.COMMANDS)
+from kubectl import cmd_create_pdb  # noqa: E402  (create poddisruptionbudget)
+
+COMMANDS.update(cmd_create_pdb.COMMANDS)

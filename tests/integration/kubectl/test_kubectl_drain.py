@@ -119,3 +119,21 @@ async def test_drain_evicts_what_the_budget_allows(kubectl: KubectlFn, kubeconfi
 
 async def _two_ready(api: Client) -> bool:
     return len(await ready_pods(api, "app=web")) == 2
+
+
+async def test_create_pdb(kubectl: KubectlFn, kubeconfig_path: str, api: Client) -> None:
+    def run(*a: str) -> Any:
+        return both(kubectl, kubeconfig_path, *a)
+    for flags in (["--min-available=1"], ["--max-unavailable=50%"]):
+        await run("create", "pdb", "web", "--selector=app=web,tier in (a,b)", *flags, "--dry-run=client", "-o", "yaml")
+    r = await run("create", "pdb", "web", "--selector=app=web")
+    assert r.err == "error: one of min-available or max-unavailable must be specified\n"
+    await run("create", "poddisruptionbudget", "web", "--selector=app=web", "--min-available=1Gi")
+    await run("create", "pdb", "web", "--min-available=1")
+    r = await real(kubeconfig_path, "create", "pdb", "web", "--selector=app=web", "--min-available=2")
+    assert r.out == "poddisruptionbudget.policy/web created\n", r.err        # sent as protobuf
+    theirs = await api.get(PodDisruptionBudget, "web", "default")
+    r = await kubectl("create", "pdb", "web2", "--selector=app=web", "--min-available=2")
+    assert r.out == "poddisruptionbudget.policy/web2 created\n", r.err
+    ours = await api.get(PodDisruptionBudget, "web2", "default")
+    assert ours.spec == theirs.spec and theirs.spec.min_available == 2  # type: ignore[union-attr]
