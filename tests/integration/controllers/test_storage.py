@@ -178,3 +178,38 @@ async def test_statefulset_pods_keep_their_own_claims(kube: Client, cluster: Wor
     assert new.spec.node_name == old.spec.node_name                           # its volume's node  # type: ignore[union-attr]
     again = await kube.get(PersistentVolumeClaim, "www-web-1", "default")
     assert again.metadata.uid == claims["www-web-1"].metadata.uid and again.spec.volume_name == volume  # type: ignore[union-attr]
+
+
+async def test_claim_retention_policy_deletes_claims_on_scale_down_and_delete(kube: Client,
+                                                                             cluster: WorkloadsCluster) -> None:
+    await kube.create(StatefulSet.from_dict({
+        "metadata": {"name": "db", "namespace": "default"},
+        "spec": {"replicas": 2, "serviceName": "db", "podManagementPolicy": "Parallel",
+                 "selector": {"matchLabels": {"app": "db"}},
+                 "persistentVolumeClaimRetentionPolicy": {"whenDeleted": "Delete", "whenScaled": "Delete"},
+                 "template": {"metadata": {"labels": {"app": "db"}}, "spec": {"containers": [
+                     {"name": "db", "image": "db", "volumeMounts": [{"name": "data", "mountPath": "/data"}]}]}},
+                 "volumeClaimTemplates": [{"metadata": {"name": "data"}, "spec": {
+                     "accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}}}]}}))
+
+    async def claims() -> list[str]:
+        return sorted(c.name for c in (await kube.list(PersistentVolumeClaim, "default")).items
+                      if c.name.startswith("data-db-") and not c.metadata.deletion_timestamp)
+
+    async def ready(n: int) -> bool:
+        sts = await kube.get(StatefulSet, "db", "default")
+        return (sts.status.ready_replicas if sts.status else 0) == n and len(await claims()) == n
+    await eventually(lambda: ready(2), timeout=60, what="2 ready replicas with claims")
+    owners = {c.name: [(r.kind, r.name) for r in c.metadata.owner_references or []]
+              for c in (await kube.list(PersistentVolumeClaim, "default")).items}
+    assert owners["data-db-0"] == [("StatefulSet", "db")]
+    await kube.patch(StatefulSet, "db", {"spec": {"replicas": 1}}, "default")
+
+    async def one_claim() -> bool:
+        return await claims() == ["data-db-0"]
+    await eventually(one_claim, timeout=60, what="data-db-1 deleted with its scaled-away pod")
+    await kube.delete(StatefulSet, "db", "default")
+
+    async def none_left() -> bool:
+        return await claims() == []
+    await eventually(none_left, timeout=60, what="the claims deleted with the StatefulSet")
