@@ -247,6 +247,26 @@ class APIServer:
                 await self.registry.update(ep_res, "default", "kubernetes", cur)
         except errors.APIError:
             await self._ensure(ep_res, "default", ep)
+        await self._bootstrap_endpoint_slice(addr)
+
+    async def _bootstrap_endpoint_slice(self, addr: str) -> None:
+        """The `kubernetes` Service's EndpointSlice, as kube-apiserver's endpoint reconciler
+        keeps it beside the Endpoints (what `kubectl describe svc kubernetes` reads)."""
+        res = by_kind("discovery.k8s.io/v1", "EndpointSlice")
+        want = {"addressType": "IPv4",
+                "endpoints": [{"addresses": [addr], "conditions": {"ready": True}}],
+                "ports": [{"name": "https", "port": self.port, "protocol": "TCP"}]}
+        try:
+            cur = await self.registry.get(res, "default", "kubernetes")
+        except errors.APIError:
+            await self._ensure(res, "default", {
+                "apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
+                "metadata": {"name": "kubernetes", "namespace": "default",
+                             "labels": {"kubernetes.io/service-name": "kubernetes"}}, **want})
+            return
+        if any(cur.get(k) != v for k, v in want.items()):
+            cur.update(want)
+            await self.registry.update(res, "default", "kubernetes", cur)
 
     async def _ensure(self, resource: Any, namespace: str | None, obj: dict[str, Any]) -> None:
         if await self.backend.get(resource.storage_key(namespace, obj["metadata"]["name"])):  # type: ignore[union-attr]

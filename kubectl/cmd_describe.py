@@ -116,7 +116,9 @@ async def page(ctx: Context, obj: Obj, show_events: bool = True) -> str:
             ep = await client.get(resolve("endpoints"), meta.get("name", ""), namespace=meta.get("namespace"))
         except ApiError:
             ep = None
-        return describers.describe_service(obj, ep, events)
+        slices = await client.list_all(resolve("endpointslices"), meta.get("namespace"),
+                                       label_selector=f"kubernetes.io/service-name={meta.get('name')}")
+        return describers.describe_service(obj, ep, events, slices=list(slices.items))
     if kind == "Node":
         pods = await client.list_all(resolve("pods"), None,
                                      field_selector=f"spec.nodeName={meta.get('name')},"

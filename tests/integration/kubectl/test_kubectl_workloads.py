@@ -183,5 +183,8 @@ async def test_endpointslices_and_pdbs_get(kubectl: KubectlFn, kubeconfig_path: 
         assert r.lines[0].split() == ["NAME", "ADDRESSTYPE", "PORTS", "ENDPOINTS", "AGE"]
         assert r.lines[1].split()[1:3] == ["IPv4", "80"]
         await both(kubectl, kubeconfig_path, "get", "endpointslices", "-o", "wide")
+        await both(kubectl, kubeconfig_path, "describe", "svc", "agent")
+        r = await both(kubectl, kubeconfig_path, "describe", "svc", "kubernetes")
+        assert any(ln.startswith("Endpoints:") and ":" in ln.split(None, 1)[1] for ln in r.lines), r.out
         r = await both(kubectl, kubeconfig_path, "get", "pdb")
         assert r.lines[0].split() == ["NAME", "MIN", "AVAILABLE", "MAX", "UNAVAILABLE", "ALLOWED", "DISRUPTIONS", "AGE"]
