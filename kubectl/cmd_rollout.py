@@ -89,8 +89,9 @@ async def _deployments(ctx: Context, args: argparse.Namespace, verb: str) -> lis
                 raise CmdError(f"no status viewer has been implemented for {group}")
             if what:
                 raise CmdError(f'no {what} has been implemented for "{group}"')
-            raise CmdError(f"{t.info.group_resource} {', '.join(repr(n) for n in t.names)} "
-                           f"{verb} is not supported")
+            doing = {"pause": "pausing", "resume": "resuming", "restart": "restarting"}.get(verb, verb)
+            names = ", ".join(f'"{n}"' for n in t.names)
+            raise CmdError(f"{t.info.group_resource} {names} {doing} is not supported")
     got = await targets.fetch(ctx, tgts, label_selector=args.selector)
     for e in got.errors:
         ctx.error(e)

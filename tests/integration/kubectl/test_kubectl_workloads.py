@@ -117,6 +117,8 @@ async def test_daemonset_get_and_rollout(kubectl: KubectlFn, kubeconfig_path: st
     await run("rollout", "undo", "ds/agent", "--to-revision=9")
     await run("rollout", "undo", "ds/agent", "--dry-run=client")
     await run("rollout", "status", "ds/agent")
+    await run("rollout", "pause", "ds/agent")
+    await run("rollout", "resume", "ds/agent")
 
 
 async def test_statefulset_with_claims_get_and_rollout(kubectl: KubectlFn, kubeconfig_path: str,
