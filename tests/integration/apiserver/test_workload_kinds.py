@@ -165,7 +165,8 @@ async def test_pdb_and_endpointslice(http: httpx.AsyncClient) -> None:
         "endpoints": [{"addresses": ["10.0.0.1"]}, {"addresses": ["10.0.0.2"]}]})
     assert es["ports"] == [{"name": "", "protocol": "TCP", "port": 80}]
     table = (await http.get("/apis/discovery.k8s.io/v1/namespaces/default/endpointslices", headers=TABLE)).json()
-    assert table["rows"][0]["cells"][:4] == ["web-abc", "IPv4", "80", "10.0.0.1,10.0.0.2"]
+    row = next(r["cells"] for r in table["rows"] if r["cells"][0] == "web-abc")
+    assert row[:4] == ["web-abc", "IPv4", "80", "10.0.0.1,10.0.0.2"]
 
 
 async def test_discovery_lists_the_new_resources(http: httpx.AsyncClient) -> None:
