@@ -32,6 +32,8 @@ Path = tuple[str, ...]
 SERVER_META = {"name", "namespace", "uid", "resourceVersion", "generation", "creationTimestamp",
                "deletionTimestamp", "deletionGracePeriodSeconds", "managedFields", "selfLink",
                "generateName"}
+LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
+CSA_MANAGER = "kubectl-client-side-apply"
 #: dict-valued fields that are maps (owned as a whole, `.`), not structs
 MAPS = {"labels", "annotations", "data", "binaryData", "stringData", "nodeSelector", "matchLabels",
         "limits", "requests", "hard", "used", "capacity", "allocatable", "selector"}
@@ -234,7 +236,9 @@ def track_update(new: Obj, old: Obj | None, manager: str, api_version: str, kind
     es = entries(old) if old is not None else []
     new_set = _sets(new, kind, subresource)
     old_set = _sets(old, kind, subresource) if old is not None else set()
-    changed = {p for p in new_set if p not in old_set or value_at(new, p) != value_at(old or {}, p)}
+    # a map or list item ("." path) changes hands only when it is new; a leaf when its value changes
+    changed = {p for p in new_set if p not in old_set or
+               (p[-1] != "." and value_at(new, p) != value_at(old or {}, p))}
     removed = old_set - new_set
     if not changed and not removed and old is not None:
         set_entries(new, es)
@@ -304,6 +308,20 @@ def apply(live: Obj | None, applied: Obj, manager: str, api_version: str, kind: 
         for p in sorted(e.fields & applied_set):
             if p[-1] != "." and value_at(base, p) != value_at(applied, p):
                 conflicts.append((e.manager, e.api_version, p))
+    # the migration from client-side apply (kube-apiserver's last-applied manager): what the
+    # last-applied-configuration annotation lists was this applier's, as far as the
+    # client-side apply manager is concerned, so those conflicts are taken over silently
+    last = ((base.get("metadata") or {}).get("annotations") or {}).get(LAST_APPLIED)
+    if conflicts and last:
+        try:
+            last_set = field_set(json.loads(last), kind)
+        except ValueError:
+            last_set = set()
+        taken = {p for m, _, p in conflicts if m == CSA_MANAGER and p in last_set}
+        for e in es:
+            if e.manager == CSA_MANAGER:
+                e.fields -= taken
+        conflicts = [c for c in conflicts if not (c[0] == CSA_MANAGER and c[2] in taken)]
     if conflicts and not force:
         raise ApplyConflict(conflicts)
     previous = next((e.fields for e in es if e.manager == manager and e.operation == "Apply"), set())
@@ -313,6 +331,10 @@ def apply(live: Obj | None, applied: Obj, manager: str, api_version: str, kind: 
                     patch_schema.root_type(kind))
     merged["metadata"] = {**(base.get("metadata") or {}), **_merge(base.get("metadata") or {}, meta_applied,
                                                                     "ObjectMeta")}
+    if live is None:   # a create: the applied object's own name and namespace
+        for k in ("name", "namespace", "generateName"):
+            if (applied.get("metadata") or {}).get(k):
+                merged["metadata"][k] = applied["metadata"][k]
     others = set().union(*(e.fields for e in es if not (e.manager == manager and e.operation == "Apply"))) \
         if es else set()
     for p in sorted(previous - applied_set - others, key=len, reverse=True):
