@@ -39,6 +39,30 @@ MAPS = {"labels", "annotations", "data", "binaryData", "stringData", "nodeSelect
         "limits", "requests", "hard", "used", "capacity", "allocatable", "selector"}
 
 
+def _meta(node: Any, field: str) -> patch_schema.PatchMeta:
+    """How `field` of a value of `node` merges: `node` is a type name of api/patch_schema.py,
+    or (a CRD's) OpenAPI schema node, whose `x-kubernetes-list-type` / `-list-map-keys` say it."""
+    if not isinstance(node, dict):
+        return patch_schema.lookup(node, field)
+    child = (node.get("properties") or {}).get(field)
+    if child is None and isinstance(node.get("additionalProperties"), dict):
+        child = node["additionalProperties"]
+    child = child or {}
+    if child.get("type") == "array":
+        items = child.get("items") or {}
+        kind = child.get("x-kubernetes-list-type")
+        if kind == "map":
+            return patch_schema.PatchMeta(items, "merge", (child.get("x-kubernetes-list-map-keys") or [""])[0])  # type: ignore[arg-type]
+        if kind == "set":
+            return patch_schema.PatchMeta(items, "merge", "")  # type: ignore[arg-type]
+        return patch_schema.PatchMeta(items)  # type: ignore[arg-type]
+    return patch_schema.PatchMeta(child)  # type: ignore[arg-type]
+
+
+def _root(kind: str | None, schema: Obj | None) -> Any:
+    return schema if schema is not None else patch_schema.root_type(kind)
+
+
 def _key_fields(meta_key: str, item: Obj) -> list[str]:
     """The list-map keys of an item: the merge key, plus `protocol` for ports (as Kubernetes'
     `x-kubernetes-list-map-keys: [containerPort, protocol]`)."""
@@ -54,10 +78,10 @@ def _item_key(meta_key: str, item: Any) -> str | None:
     return "k:" + json.dumps({k: item[k] for k in _key_fields(meta_key, item)}, separators=(",", ":"))
 
 
-def _walk(value: Obj, type_name: str | None, prefix: Path) -> Iterator[Path]:
+def _walk(value: Obj, type_name: Any, prefix: Path) -> Iterator[Path]:
     for f, v in value.items():
         p = prefix + (f"f:{f}",)
-        meta = patch_schema.lookup(type_name, f)
+        meta = _meta(type_name, f)
         if isinstance(v, dict):
             if f in MAPS or not v:
                 yield p + (".",) if v else p
@@ -75,20 +99,20 @@ def _walk(value: Obj, type_name: str | None, prefix: Path) -> Iterator[Path]:
             yield p
 
 
-def field_set(obj: Obj, kind: str | None) -> set[Path]:
+def field_set(obj: Obj, kind: str | None, schema: Obj | None = None) -> set[Path]:
     body = {k: v for k, v in obj.items() if k not in ("apiVersion", "kind", "status", "metadata")}
     meta = {k: v for k, v in (obj.get("metadata") or {}).items() if k not in SERVER_META}
-    out = set(_walk(body, patch_schema.root_type(kind), ()))
+    out = set(_walk(body, _root(kind, schema), ()))
     if meta:
         out |= {("f:metadata",) + p for p in _walk(meta, "ObjectMeta", ())}
     return out
 
 
-def status_set(obj: Obj, kind: str | None) -> set[Path]:
+def status_set(obj: Obj, kind: str | None, schema: Obj | None = None) -> set[Path]:
     status = obj.get("status")
     if not isinstance(status, dict) or not status:
         return set()
-    st = patch_schema.lookup(patch_schema.root_type(kind), "status").type
+    st = _meta(_root(kind, schema), "status").type
     return {("f:status",) + p for p in _walk(status, st, ())}
 
 
@@ -226,16 +250,17 @@ def _own(es: list[Entry], manager: str, operation: str, api_version: str, subres
     return out + [mine]
 
 
-def _sets(obj: Obj, kind: str | None, subresource: str) -> set[Path]:
-    return status_set(obj, kind) if subresource == "status" else field_set(obj, kind)
+def _sets(obj: Obj, kind: str | None, subresource: str, schema: Obj | None = None) -> set[Path]:
+    return status_set(obj, kind, schema) if subresource == "status" else field_set(obj, kind, schema)
 
 
 def track_update(new: Obj, old: Obj | None, manager: str, api_version: str, kind: str | None, now: str,
-                 subresource: str = "") -> None:
-    """managedFields of `new` after an Update (create, update, patch) by `manager`."""
+                 subresource: str = "", schema: Obj | None = None) -> None:
+    """managedFields of `new` after an Update (create, update, patch) by `manager`
+    (`schema`: a CRD's OpenAPI schema, whose list types say how lists merge)."""
     es = entries(old) if old is not None else []
-    new_set = _sets(new, kind, subresource)
-    old_set = _sets(old, kind, subresource) if old is not None else set()
+    new_set = _sets(new, kind, subresource, schema)
+    old_set = _sets(old, kind, subresource, schema) if old is not None else set()
     # a map or list item ("." path) changes hands only when it is new; a leaf when its value changes
     changed = {p for p in new_set if p not in old_set or
                (p[-1] != "." and value_at(new, p) != value_at(old or {}, p))}
@@ -267,12 +292,12 @@ class ApplyConflict(Exception):
         return f"Apply failed with {n} conflict{'s' if n > 1 else ''}: " + "\n".join(parts)
 
 
-def _merge(live: Any, applied: Any, type_name: str | None) -> Any:
+def _merge(live: Any, applied: Any, type_name: Any) -> Any:
     if not (isinstance(live, dict) and isinstance(applied, dict)):
         return copy.deepcopy(applied)
     out = dict(live)
     for k, av in applied.items():
-        meta = patch_schema.lookup(type_name, k)
+        meta = _meta(type_name, k)
         lv = live.get(k, _MISSING)
         if lv is _MISSING:
             out[k] = copy.deepcopy(av)
@@ -296,11 +321,12 @@ def _merge(live: Any, applied: Any, type_name: str | None) -> Any:
 
 
 def apply(live: Obj | None, applied: Obj, manager: str, api_version: str, kind: str | None, now: str,
-          force: bool = False) -> Obj:
-    """The object after `manager` applies `applied` to `live` (None: it does not exist yet)."""
+          force: bool = False, schema: Obj | None = None) -> Obj:
+    """The object after `manager` applies `applied` to `live` (None: it does not exist yet);
+    `schema`: a CRD's OpenAPI schema, whose list types say how its lists merge."""
     base = copy.deepcopy(live) if live is not None else {}
     es = entries(base)
-    applied_set = field_set(applied, kind)
+    applied_set = field_set(applied, kind, schema)
     conflicts = []
     for e in es:
         if e.manager == manager and e.operation == "Apply" or e.subresource:
@@ -314,7 +340,7 @@ def apply(live: Obj | None, applied: Obj, manager: str, api_version: str, kind: 
     last = ((base.get("metadata") or {}).get("annotations") or {}).get(LAST_APPLIED)
     if conflicts and last:
         try:
-            last_set = field_set(json.loads(last), kind)
+            last_set = field_set(json.loads(last), kind, schema)
         except ValueError:
             last_set = set()
         taken = {p for m, _, p in conflicts if m == CSA_MANAGER and p in last_set}
@@ -327,8 +353,7 @@ def apply(live: Obj | None, applied: Obj, manager: str, api_version: str, kind: 
     previous = next((e.fields for e in es if e.manager == manager and e.operation == "Apply"), set())
     spec_part = {k: v for k, v in applied.items() if k not in ("status", "apiVersion", "kind")}
     meta_applied = {k: v for k, v in (applied.get("metadata") or {}).items() if k not in SERVER_META}
-    merged = _merge({k: v for k, v in base.items()}, {**spec_part, "metadata": meta_applied},
-                    patch_schema.root_type(kind))
+    merged = _merge({k: v for k, v in base.items()}, {**spec_part, "metadata": meta_applied}, _root(kind, schema))
     merged["metadata"] = {**(base.get("metadata") or {}), **_merge(base.get("metadata") or {}, meta_applied,
                                                                     "ObjectMeta")}
     if live is None:   # a create: the applied object's own name and namespace

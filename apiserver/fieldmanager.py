@@ -53,7 +53,13 @@ def track(obj: Obj, old: Obj | None, resource: ResourceInfo, subresource: str | 
     if old is not None and sent and sent != (old.get("metadata") or {}).get("managedFields"):
         base = {**old, "metadata": {**old["metadata"], "managedFields": sent}}   # the client's own
     managedfields.track_update(obj, base, manager, resource.api_version, resource.kind, now,
-                               subresource or "")
+                               subresource or "", _schema(resource))
+
+
+def _schema(resource: ResourceInfo) -> Obj | None:
+    """A CRD's OpenAPI schema (its list types drive merging); None for built-in kinds."""
+    from apiserver import strategies
+    return strategies.for_resource(resource).openapi_schema()
 
 
 def parse_applied(raw: bytes, resource: ResourceInfo, name: str) -> Obj:
@@ -88,7 +94,8 @@ def applier(applied: Obj, resource: ResourceInfo, manager: str, force: bool, now
     """The mutation of a server-side apply: `live` (None: create) to the object to store."""
     def mutate(live: Obj | None) -> Obj:
         try:
-            out = managedfields.apply(live, applied, manager, resource.api_version, resource.kind, now(), force)
+            out = managedfields.apply(live, applied, manager, resource.api_version, resource.kind, now(), force,
+                                      _schema(resource))
         except managedfields.ApplyConflict as e:
             raise conflict_error(resource, applied["metadata"]["name"], e) from None
         out["apiVersion"], out["kind"] = resource.api_version, resource.kind

@@ -146,3 +146,24 @@ async def test_lightkube_and_the_official_client_apply(apiserver: Any, http: htt
     assert [e["manager"] for e in out["metadata"]["managedFields"]] == ["python-client"]
     stored = (await http.get("/api/v1/namespaces/default/configmaps/py")).json()
     assert json.dumps(stored["metadata"]["managedFields"][0]["fieldsV1"]) == '{"f:data": {".": {}, "f:k": {}}}'
+
+
+async def test_pykubectl_apply_server_side_prints_what_kubectl_prints(apiserver: Any, tmp_path: Path) -> None:
+    import sys
+
+    async def pykubectl(*args: str) -> tuple[int, str, str]:
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "kubectl.main", "--kubeconfig", str(apiserver.kubeconfig_path), *args,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        out, err = await proc.communicate()
+        return proc.returncode or 0, out.decode(), err.decode()
+
+    kc = apiserver.kubeconfig_path
+    assert await pykubectl("apply", "--server-side", "-f", manifest(tmp_path)) == \
+        (0, "deployment.apps/web serverside-applied\n", "")
+    assert (await kubectl(kc, "scale", "deploy/web", "--replicas=5"))[0] == 0
+    want = await kubectl(kc, "apply", "--server-side", "-f", manifest(tmp_path, 3))
+    got = await pykubectl("apply", "--server-side", "-f", manifest(tmp_path, 3))
+    assert want[0] == got[0] == 1 and got[2] == want[2], (got, want)
+    got = await pykubectl("apply", "--server-side", "--force-conflicts", "-f", manifest(tmp_path, 3))
+    assert got == (0, "deployment.apps/web serverside-applied\n", "")

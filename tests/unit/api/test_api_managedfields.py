@@ -47,3 +47,20 @@ def test_apply_conflicts_force_and_removal() -> None:
     forced = mf.apply(other, _cm(x="1"), "a", "v1", "ConfigMap", T, force=True)
     assert forced["data"] == {"x": "1"}                                     # y no longer applied, nobody owns it
     assert {e.manager for e in mf.entries(forced)} == {"a"}
+
+
+def test_a_crd_schema_list_map_merges_by_its_keys() -> None:
+    schema = {"type": "object", "properties": {"spec": {"type": "object", "properties": {
+        "ports": {"type": "array", "x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["name"],
+                  "items": {"type": "object", "properties": {"name": {"type": "string"}, "port": {"type": "integer"}}}},
+        "tags": {"type": "array", "x-kubernetes-list-type": "set", "items": {"type": "string"}}}}}}
+
+    def cr(ports: list, tags: list) -> dict:
+        return {"apiVersion": "x.io/v1", "kind": "Svc", "metadata": {"name": "s"}, "spec": {"ports": ports, "tags": tags}}
+    live = mf.apply(None, cr([{"name": "http", "port": 80}], ["a"]), "alice", "x.io/v1", "Svc", T, schema=schema)
+    assert ("f:spec", "f:ports", 'k:{"name":"http"}', "f:port") in mf.entries(live)[0].fields
+    both = mf.apply(live, cr([{"name": "https", "port": 443}], ["b"]), "bob", "x.io/v1", "Svc", T, schema=schema)
+    assert both["spec"]["ports"] == [{"name": "http", "port": 80}, {"name": "https", "port": 443}]
+    assert both["spec"]["tags"] == ["a", "b"]
+    with pytest.raises(mf.ApplyConflict):   # a different port for alice's item
+        mf.apply(both, cr([{"name": "http", "port": 8080}], []), "bob", "x.io/v1", "Svc", T, schema=schema)
