@@ -39,6 +39,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "version": ("cmd_info", "Print the client and server version information"),
     "wait": ("cmd_wait", "Wait for a specific condition on one or many resources"),
     "explain": ("cmd_explain", "Get documentation for a resource"),
+    "auth": ("cmd_auth", "Inspect authorization"),
+    "certificate": ("cmd_auth", "Modify certificate resources"),
 }
 ALIASES = {"create ns": "create namespace", "create deploy": "create deployment",
            "create cm": "create configmap", "create cj": "create cronjob"}
