@@ -21,7 +21,7 @@ from datetime import datetime, timezone
 from typing import Any, Callable
 
 from api.resources import ResourceInfo
-from apiserver import errors, strategies, wire
+from apiserver import errors, fieldmanager, strategies, wire
 from apiserver.admission import AdmissionChain, reservation
 from apiserver.storage.interface import (Backend, ConflictError, KeyExistsError, KeyValue,
                                          NotFoundError)
@@ -140,6 +140,7 @@ class Registry:
             if errs:
                 raise errors.invalid(resource, resource.kind, meta.get("name") or "", errs)
             await self.admission.admit_create(resource, obj, res, mutating=False)
+            fieldmanager.track(obj, None, resource, None, now())
             if dry_run:
                 res.abort()
                 if await self.backend.get(key) is not None:
@@ -201,6 +202,7 @@ class Registry:
                 if errs:
                     raise errors.invalid(resource, resource.kind, name, errs)
             merged["metadata"]["resourceVersion"] = old["metadata"]["resourceVersion"]
+            fieldmanager.track(merged, old, resource, subresource, now())
             if merged == old:
                 return old
             if dry_run:

@@ -42,6 +42,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "cordon": ("cmd_drain", "Mark node as unschedulable"),
     "uncordon": ("cmd_drain", "Mark node as schedulable"),
     "drain": ("cmd_drain", "Drain node in preparation for maintenance"),
+    "auth": ("cmd_auth", "Inspect authorization"),
+    "certificate": ("cmd_auth", "Modify certificate resources"),
 }
 ALIASES = {"create ns": "create namespace", "create deploy": "create deployment",
            "create cm": "create configmap", "create cj": "create cronjob"}

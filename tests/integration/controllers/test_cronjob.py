@@ -76,8 +76,11 @@ async def test_every_minute_with_forbid_on_a_fake_clock(kube: Client, tmp_path: 
             active = {r.name for r in (c.status.active if c.status else None) or []}
             return c if c.status and c.status.last_successful_time and job not in active else None
         cur = await eventually(lambda: done(first.name), timeout=30, what="the first Job completed")
-        assert ("SawCompletedJob", f"Saw completed job: {first.name}, condition: Complete") in \
-            await cron_events(kube, "every")
+
+        async def saw_completed() -> bool:   # events are written after the status, asynchronously
+            return ("SawCompletedJob", f"Saw completed job: {first.name}, condition: Complete") in \
+                await cron_events(kube, "every")
+        await eventually(saw_completed, what="the SawCompletedJob event")
 
         async def second() -> list[Job]:
             js = await jobs()
@@ -86,7 +89,9 @@ async def test_every_minute_with_forbid_on_a_fake_clock(kube: Client, tmp_path: 
         assert js[1].name == f"every-{int((tick + timedelta(minutes=1)).timestamp()) // 60}"
         first_now = await kube.get(Job, first.name, "default")
         assert any(c.type == "Complete" for c in (first_now.status.conditions or []))  # type: ignore[union-attr]
-        assert ("SuccessfulCreate", f"Created job {js[1].name}") in await cron_events(kube, "every")
+        async def created_second() -> bool:
+            return ("SuccessfulCreate", f"Created job {js[1].name}") in await cron_events(kube, "every")
+        await eventually(created_second, what="the SuccessfulCreate event of the second Job")
 
         await eventually(lambda: done(js[1].name), timeout=30, what="the second Job completed")
         clock.now = tick + timedelta(minutes=2, seconds=1)
