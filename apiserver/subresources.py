@@ -9,7 +9,7 @@ Owns what each subresource means over the generic registry:
 - `eviction`: a pod delete carrying the Eviction's deleteOptions;
 - `finalize`: a namespace's `spec.finalizers`;
 - `token`: a ServiceAccount's TokenRequest, answered with a signed, bound JWT;
-- `log` / `exec`: handed to the kubelet proxy.
+- `log`, `exec`, `attach`, `portforward`, `proxy`: handed to the kubelet proxy (kubeletproxy.py).
 Every write honours `dryRun=All`.
 """
 from __future__ import annotations
@@ -57,7 +57,7 @@ async def handle(h: "Handlers", request: Request, t: Target, q: dict[str, str]) 
             t.resource, None, t.name, set_fins, "finalize", dry_run=is_dry_run(q.get("dryRun"))))
     elif sub == "token" and method == "POST" and h.token_signer is not None:
         return await token_request(h, request, t)
-    elif sub in ("log", "exec") and h.kubelet_proxy is not None:
+    elif sub in ("log", "exec", "attach", "portforward", "proxy") and h.kubelet_proxy is not None:
         return await h.kubelet_proxy(request, t)
     raise errors.method_not_allowed()
 

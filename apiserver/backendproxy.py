@@ -1,0 +1,121 @@
+"""Forwarding one client request to a backend: a kubelet, a pod, a service's endpoint.
+
+Owns `BackendProxy.forward(request, scheme, host, port, target, token)`, kube-apiserver's
+"upgrade-aware proxy" in small:
+- a plain request is sent on with httpx (body streamed both ways); hop-by-hop headers,
+  the client's credentials and impersonation headers stay behind, the backend gets the
+  apiserver's own token when one is given (kubelets) and none otherwise (pods);
+- an `Upgrade:` request (WebSocket, SPDY/3.1) is sent as a raw HTTP/1.1 request head; a
+  backend's 101 is passed to the client as it came and the two connections are joined
+  byte for byte (`httpstream.upgrade.relay`), so whatever the client and the backend
+  negotiated (v5 channels, SPDY tunnels, an application's own WebSocket) passes
+  untouched; any other answer goes back as an ordinary response.
+A backend that cannot be reached is a 503 ServiceUnavailable, as from kube-apiserver.
+
+Security, documented: backends' TLS certificates are not verified (kubelets' are
+self-signed; kube-apiserver without --kubelet-certificate-authority does the same).
+"""
+from __future__ import annotations
+
+import ssl
+from collections.abc import AsyncIterator
+
+import httpx
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+
+from apiserver import errors
+from httpstream import upgrade
+from httpstream.hijack import hijack, upgrade_of
+
+HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer",
+              "transfer-encoding", "upgrade", "host", "content-length"}
+_CLIENT_ONLY = {"authorization", "cookie"}
+
+
+def insecure_tls() -> ssl.SSLContext:
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    return ctx
+
+
+def outgoing_headers(headers: list[tuple[str, str]], token: str | None, upgrading: bool) -> list[tuple[str, str]]:
+    """The client's headers as the backend should see them."""
+    out = []
+    for k, v in headers:
+        lk = k.lower()
+        if lk in _CLIENT_ONLY or lk.startswith("impersonate-"):
+            continue
+        if lk in HOP_BY_HOP and not (upgrading and lk in ("connection", "upgrade", "content-length")):
+            continue
+        out.append((k, v))
+    if token:
+        out.append(("Authorization", f"Bearer {token}"))
+    return out
+
+
+def incoming_headers(headers: httpx.Headers) -> dict[str, str]:
+    return {k: v for k, v in headers.items() if k.lower() not in HOP_BY_HOP and k.lower() != "set-cookie"}
+
+
+def _unreachable(host: str, port: int, e: Exception) -> errors.APIError:
+    return errors.APIError(503, "ServiceUnavailable", f"error trying to reach service: dial tcp "
+                                                      f"{_bracket(host)}:{port}: {e or type(e).__name__}")
+
+
+class BackendProxy:
+    def __init__(self, timeout: float = 30.0) -> None:
+        self.timeout = timeout
+        self.tls = insecure_tls()
+        self._http = httpx.AsyncClient(verify=self.tls, trust_env=False, follow_redirects=False,
+                                       timeout=httpx.Timeout(timeout, read=None))
+
+    async def close(self) -> None:
+        await self._http.aclose()
+
+    async def forward(self, request: Request, scheme: str, host: str, port: int, target: str,
+                      token: str | None = None) -> Response:
+        """Send `request` on to `scheme://host:port{target}` and answer with what comes back."""
+        headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.scope["headers"]]
+        if upgrade_of(request.scope["headers"]):
+            return await self._upgrade(request, scheme, host, port, target, outgoing_headers(headers, token, True))
+        url = f"{scheme}://{_bracket(host)}:{port}{target}"
+        has_body = request.method not in ("GET", "HEAD", "DELETE", "OPTIONS")
+        req = self._http.build_request(request.method, url, headers=outgoing_headers(headers, token, False),
+                                       content=request.stream() if has_body else None)
+        try:
+            resp = await self._http.send(req, stream=True)
+        except httpx.HTTPError as e:
+            raise _unreachable(host, port, e) from None
+
+        async def body() -> AsyncIterator[bytes]:
+            try:
+                async for chunk in resp.aiter_raw():
+                    yield chunk
+            except httpx.HTTPError:
+                return
+            finally:
+                await resp.aclose()
+        return StreamingResponse(body(), status_code=resp.status_code, headers=incoming_headers(resp.headers))
+
+    async def _upgrade(self, request: Request, scheme: str, host: str, port: int, target: str,
+                       headers: list[tuple[str, str]]) -> Response:
+        try:
+            head, reader, writer = await upgrade.open_upgrade(
+                host, port, request.method, target, headers, self.tls if scheme == "https" else None, self.timeout)
+        except (OSError, ConnectionError, TimeoutError) as e:
+            raise _unreachable(host, port, e) from None
+        if head.status != 101:
+            body = await upgrade.read_body(head, reader)
+            await upgrade.close(writer)
+            keep = {k: v for k, v in head.headers if k.lower() not in HOP_BY_HOP}
+            return Response(body, status_code=head.status, headers=keep)
+        client = hijack(request.scope)
+        client[1].write(head.raw)
+        await upgrade.relay(client, (reader, writer))
+        return Response(status_code=101)   # not sent: the connection was handed over
+
+
+def _bracket(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
