@@ -9,7 +9,7 @@ Owns `KubeletProxy`, the `Handlers.kubelet_proxy` hook:
   timestamps, sinceSeconds, limitBytes; the kubelet's text is streamed back unchanged;
 - `exec`, `attach`, `portforward`: `Upgrade:` requests only (else 400 "Upgrade request
   required", as from kube-apiserver), relayed to the kubelet's `/exec/..`, `/attach/..`,
-  `/portForward/..` (backendproxy.py): the WebSocket or SPDY session is between the
+  `/portForward/..` (httpstream/forward.py): the WebSocket or SPDY session is between the
   client and the kubelet; the Python client's `ports=` becomes the kubelet's `port=`;
 - `proxy`: pods and services to their IP and port (proxylocation.py), nodes to their
   kubelet (`nodes/NAME/proxy/pods`, `/healthz`, ...), any method, upgrades included.
@@ -31,11 +31,11 @@ from starlette.responses import RedirectResponse, Response, StreamingResponse
 
 from api.resources import by_kind
 from apiserver import errors, proxylocation
-from apiserver.backendproxy import BackendProxy
 from apiserver.request import Target
+from httpstream.forward import BackendProxy
 from httpstream.hijack import upgrade_of
 
-LOG_PARAMS = ("follow", "tailLines", "previous", "timestamps", "sinceSeconds", "limitBytes")
+LOG_PARAMS = ("follow", "tailLines", "previous", "timestamps", "sinceSeconds", "sinceTime", "limitBytes")
 
 
 def pick_container(pod: dict[str, Any], wanted: str | None) -> str:

@@ -6,7 +6,9 @@
   answer whose body follows (`read_body`).
 - `relay(a, b)`: copy bytes both ways until one side ends, then close both (WebSocket and
   SPDY end with their own goodbyes, which pass through before the socket closes).
-- `write_response(writer, status, body)`: a whole HTTP/1.1 answer on a raw connection.
+- `write_response(writer, status, body)`: a whole HTTP/1.1 answer on a raw connection;
+- `Sessions`: the connections a server took over, closed together when it stops (uvicorn
+  no longer knows them).
 """
 from __future__ import annotations
 
@@ -133,6 +135,23 @@ async def relay(a: Streams, b: Streams) -> None:
         await asyncio.gather(*tasks, return_exceptions=True)
         await close(a[1])
         await close(b[1])
+
+
+class Sessions:
+    """Taken-over connections of one server, to close at its shutdown."""
+
+    def __init__(self) -> None:
+        self._writers: set[asyncio.StreamWriter] = set()
+
+    def add(self, *writers: asyncio.StreamWriter) -> None:
+        self._writers.update(writers)
+
+    def discard(self, *writers: asyncio.StreamWriter) -> None:
+        self._writers.difference_update(writers)
+
+    async def close_all(self) -> None:
+        writers, self._writers = list(self._writers), set()
+        await asyncio.gather(*(close(w) for w in writers), return_exceptions=True)
 
 
 def _bracket(host: str) -> str:

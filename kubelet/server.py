@@ -147,6 +147,7 @@ class KubeletServer:
         self._server = server
 
     async def stop(self) -> None:
+        await self.streaming.close()
         if self._server is not None:
             self._server.force_exit = True
             await self._server.shutdown(sockets=[self._sock] if self._sock else None)

@@ -22,6 +22,7 @@ Errors found before the switch are HTTP answers with a `Status` body; after it, 
 """
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Callable
@@ -32,7 +33,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from api.models import Pod
-from httpstream import channels
+from httpstream import channels, upgrade
 from httpstream.hijack import hijack, upgrade_of
 from httpstream.websocket import WebSocket, accept_response
 from kubelet import stream_bridge as bridge
@@ -100,6 +101,16 @@ def _failure(protocol: str, message: str) -> bytes:
 class StreamingEndpoints:
     def __init__(self, host: PodHost, reviewer: Reviewer, lookup: ContainerLookup) -> None:
         self.host, self.reviewer, self.lookup = host, reviewer, lookup
+        self.sessions = upgrade.Sessions()
+
+    async def close(self) -> None:
+        """End every stream still open (the server is stopping)."""
+        await self.sessions.close_all()
+
+    def _take(self, request: Request) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        reader, writer = hijack(request.scope)
+        self.sessions.add(writer)
+        return reader, writer
 
     def routes(self) -> list[Route]:
         both = ["GET", "POST"]
@@ -190,7 +201,7 @@ class StreamingEndpoints:
         if protocol is None or not key:
             offered = request.headers.get("sec-websocket-protocol", "")
             return status_response(400, "BadRequest", f"unable to negotiate a WebSocket subprotocol from {offered!r}")
-        reader, writer = hijack(request.scope)
+        reader, writer = self._take(request)
         writer.write(accept_response(key, protocol))
         ws = WebSocket(reader, writer, protocol)
         try:
@@ -208,6 +219,8 @@ class StreamingEndpoints:
                 except ConnectionError:
                     pass
             await ws.close(1011)
+        finally:
+            self.sessions.discard(writer)
         return Response(status_code=101)   # not sent: the connection was handed over
 
     async def _exec_sync(self, request: Request, protocol: str | None, container_id: str, command: list[str],
@@ -223,7 +236,7 @@ class StreamingEndpoints:
         except RuntimeServiceError as e:
             result, status = None, {"metadata": {}, "status": "Failure", "message": f"exec failed: {e}",
                                     "reason": "InternalError", "code": 500}
-        reader, writer = hijack(request.scope)
+        reader, writer = self._take(request)
         writer.write(accept_response(key, protocol))
         ws = WebSocket(reader, writer, protocol)
         try:
@@ -235,6 +248,7 @@ class StreamingEndpoints:
         except ConnectionError:
             pass
         await ws.close(1000)
+        self.sessions.discard(writer)
         return Response(status_code=101)
 
     async def _spdy(self, request: Request, url: str) -> Response:
@@ -242,5 +256,9 @@ class StreamingEndpoints:
             return status_response(400, "BadRequest", "unsupported upgrade: only websocket and SPDY/3.1")
         protocols = [p.strip() for h in request.headers.getlist("x-stream-protocol-version")
                      for p in h.split(",") if p.strip()]
-        await bridge.relay_spdy(hijack(request.scope), url, protocols)
+        client = self._take(request)
+        try:
+            await bridge.relay_spdy(client, url, protocols)
+        finally:
+            self.sessions.discard(client[1])
         return Response(status_code=101)

@@ -1,7 +1,8 @@
-"""Forwarding one client request to a backend: a kubelet, a pod, a service's endpoint.
+"""Forwarding one request to a backend (a kubelet, a pod, a service's endpoint, an apiserver).
 
-Owns `BackendProxy.forward(request, scheme, host, port, target, token)`, kube-apiserver's
-"upgrade-aware proxy" in small:
+Owns `BackendProxy.forward(request, scheme, host, port, target, token)`, Kubernetes'
+"upgrade-aware proxy" in small (the apiserver's connect and proxy subresources use it, and
+`kubectl proxy` through client/apiproxy.py):
 - a plain request is sent on with httpx (body streamed both ways); hop-by-hop headers,
   the client's credentials and impersonation headers stay behind, the backend gets the
   apiserver's own token when one is given (kubelets) and none otherwise (pods);
@@ -10,13 +11,12 @@ Owns `BackendProxy.forward(request, scheme, host, port, target, token)`, kube-ap
   byte for byte (`httpstream.upgrade.relay`), so whatever the client and the backend
   negotiated (v5 channels, SPDY tunnels, an application's own WebSocket) passes
   untouched; any other answer goes back as an ordinary response.
-A backend that cannot be reached is a 503 ServiceUnavailable, as from kube-apiserver.
-
-Security, documented: backends' TLS certificates are not verified (kubelets' are
-self-signed; kube-apiserver without --kubelet-certificate-authority does the same).
+A backend that cannot be reached is a 503 ServiceUnavailable Status, as from kube-apiserver.
+TLS to the backend uses the context given (the apiserver's: unverified, see kubeletproxy.py).
 """
 from __future__ import annotations
 
+import json
 import ssl
 from collections.abc import AsyncIterator
 
@@ -24,7 +24,6 @@ import httpx
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
-from apiserver import errors
 from httpstream import upgrade
 from httpstream.hijack import hijack, upgrade_of
 
@@ -59,19 +58,23 @@ def incoming_headers(headers: httpx.Headers) -> dict[str, str]:
     return {k: v for k, v in headers.items() if k.lower() not in HOP_BY_HOP and k.lower() != "set-cookie"}
 
 
-def _unreachable(host: str, port: int, e: Exception) -> errors.APIError:
-    return errors.APIError(503, "ServiceUnavailable", f"error trying to reach service: dial tcp "
-                                                      f"{_bracket(host)}:{port}: {e or type(e).__name__}")
+def unreachable(host: str, port: int, e: Exception) -> Response:
+    message = f"error trying to reach service: dial tcp {_bracket(host)}:{port}: {e or type(e).__name__}"
+    body = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure", "message": message,
+            "reason": "ServiceUnavailable", "code": 503}
+    return Response(json.dumps(body), status_code=503, media_type="application/json")
 
 
 class BackendProxy:
-    def __init__(self, timeout: float = 30.0) -> None:
+    def __init__(self, timeout: float = 30.0, tls: ssl.SSLContext | None = None) -> None:
         self.timeout = timeout
-        self.tls = insecure_tls()
+        self.tls = tls or insecure_tls()
+        self.sessions = upgrade.Sessions()
         self._http = httpx.AsyncClient(verify=self.tls, trust_env=False, follow_redirects=False,
                                        timeout=httpx.Timeout(timeout, read=None))
 
     async def close(self) -> None:
+        await self.sessions.close_all()
         await self._http.aclose()
 
     async def forward(self, request: Request, scheme: str, host: str, port: int, target: str,
@@ -87,7 +90,7 @@ class BackendProxy:
         try:
             resp = await self._http.send(req, stream=True)
         except httpx.HTTPError as e:
-            raise _unreachable(host, port, e) from None
+            return unreachable(host, port, e)
 
         async def body() -> AsyncIterator[bytes]:
             try:
@@ -105,15 +108,19 @@ class BackendProxy:
             head, reader, writer = await upgrade.open_upgrade(
                 host, port, request.method, target, headers, self.tls if scheme == "https" else None, self.timeout)
         except (OSError, ConnectionError, TimeoutError) as e:
-            raise _unreachable(host, port, e) from None
+            return unreachable(host, port, e)
         if head.status != 101:
             body = await upgrade.read_body(head, reader)
             await upgrade.close(writer)
             keep = {k: v for k, v in head.headers if k.lower() not in HOP_BY_HOP}
             return Response(body, status_code=head.status, headers=keep)
         client = hijack(request.scope)
-        client[1].write(head.raw)
-        await upgrade.relay(client, (reader, writer))
+        self.sessions.add(client[1], writer)
+        try:
+            client[1].write(head.raw)
+            await upgrade.relay(client, (reader, writer))
+        finally:
+            self.sessions.discard(client[1], writer)
         return Response(status_code=101)   # not sent: the connection was handed over
 
 
