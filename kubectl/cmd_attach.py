@@ -2,9 +2,8 @@
 
 The pod's `attach` subresource, as kubectl uses it: the container's TTY decides ours (a
 container started with `tty: true` always gets one; `-t` on one without says so), the
-prompt hints on stderr when a TTY with stdin is ours, and "Session ended, resume using
-..." afterwards. `attach_session` is shared with `run -i` and
-`debug`.
+hints on stderr whenever stdin goes to the container, and "Session ended, resume using
+..." after a session with a TTY. `attach_session` is shared with `run -i` and `debug`.
 """
 from __future__ import annotations
 
@@ -53,7 +52,7 @@ async def attach_session(ctx: Context, pod: dict[str, Any], container: str, stdi
         tty = True      # the container has a TTY: the stream must be one
     tty = terminal.setup_tty(ctx.stderr, ctx.stdin, stdin, tty, quiet)
     raw = tty and stdin
-    if not quiet and raw:
+    if not quiet and stdin:
         ctx.err(RECORDED + "\n" + PROMPT_HINT + "\n")
     result = await stream_to_pod(ctx, pod, "attach", [], container, stdin, tty)
     meta = pod.get("metadata") or {}
