@@ -8,7 +8,10 @@ Owns `KubeletProxy`, the `Handlers.kubelet_proxy` hook:
 - `log`: `GET /containerLogs/{ns}/{pod}/{container}` with follow, tailLines, previous,
   timestamps, sinceSeconds, limitBytes; the kubelet's text is streamed back unchanged;
 - `exec`, `attach`, `portforward`: `Upgrade:` requests only (else 400 "Upgrade request
-  required", as from kube-apiserver), relayed to the kubelet's `/exec/..`, `/attach/..`,
+  required", as from kube-apiserver); a WebSocket upgrade is a GET, which the gateway
+  authorizes as `get`, so `create` on the subresource is checked here too, as
+  kube-apiserver does since 1.35 (AuthorizePodWebsocketUpgradeCreatePermission): SPDY's
+  POST and WebSocket's GET both need `create`. Then they are relayed to the kubelet's `/exec/..`, `/attach/..`,
   `/portForward/..` (httpstream/forward.py): the WebSocket or SPDY session is between the
   client and the kubelet; the Python client's `ports=` becomes the kubelet's `port=`;
 - `proxy`: pods and services to their IP and port (proxylocation.py), nodes to their
@@ -31,6 +34,7 @@ from starlette.responses import RedirectResponse, Response, StreamingResponse
 
 from api.resources import by_kind
 from apiserver import errors, proxylocation
+from apiserver.auth.rbac import Attributes
 from apiserver.request import Target
 from httpstream.forward import BackendProxy
 from httpstream.hijack import upgrade_of
@@ -65,9 +69,10 @@ def kubelet_endpoint(node: dict[str, Any]) -> tuple[str, int]:
 
 class KubeletProxy:
     def __init__(self, get: Callable[[Any, str | None, str], Awaitable[dict[str, Any]]], token: str,
-                 timeout: float = 30.0) -> None:
-        """`get(resource, namespace, name)` reads an object (the registry's `get`)."""
-        self._get, self.token, self.timeout = get, token, timeout
+                 timeout: float = 30.0, authorize: Callable[[Attributes], None] | None = None) -> None:
+        """`get(resource, namespace, name)` reads an object (the registry's `get`);
+        `authorize(attributes)` raises 403 when RBAC refuses (the authorizer's `authorize`)."""
+        self._get, self.token, self.timeout, self.authorize = get, token, timeout, authorize
         self.backend = BackendProxy(timeout)
         self._http = httpx.AsyncClient(verify=self.backend.tls, trust_env=False,
                                        timeout=httpx.Timeout(timeout, read=None))
@@ -105,6 +110,7 @@ class KubeletProxy:
         assert t.name is not None and t.namespace is not None
         if not upgrade_of(request.scope["headers"]):
             raise errors.bad_request("Upgrade request required")
+        self._authorize_create(request, t)
         q = request.query_params
         if t.subresource == "portforward":
             pod = await self._get(by_kind("v1", "Pod"), t.namespace, t.name)
@@ -117,6 +123,13 @@ class KubeletProxy:
             params = [(k, v) for k, v in q.multi_items() if k != "container"]
             target = f"/{t.subresource}/{t.namespace}/{t.name}/{c}?{urlencode(params)}"
         return await self.backend.forward(request, "https", host, port, target, self.token)
+
+    def _authorize_create(self, request: Request, t: Target) -> None:
+        """The synthetic `create` check for an upgrade that came as a GET (WebSocket)."""
+        user = (request.scope.get("state") or {}).get("userinfo")
+        if self.authorize is None or user is None or request.method == "POST":
+            return   # POST was authorized as create already
+        self.authorize(Attributes(user, "create", t.namespace or "", "", "pods", t.subresource or "", t.name or ""))
 
     async def proxy(self, request: Request, t: Target) -> Response:
         """pods/proxy, services/proxy, nodes/proxy."""

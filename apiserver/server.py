@@ -149,7 +149,8 @@ class APIServer:
         self.handlers.token_signer = self.token_signer
         app = create_app(self.handlers, self.authn, lambda: self._ready, tls.ca_cert.read_bytes(),
                          self.authorizer)
-        self.kubelet_proxy = KubeletProxy(self.registry.get, tls.admin_token)
+        self.kubelet_proxy = KubeletProxy(self.registry.get, tls.admin_token,
+                                          authorize=self.authorizer.authorize)
         self.handlers.kubelet_proxy = self.kubelet_proxy
 
         # IPPROTO_TCP explicitly: asyncio sets TCP_NODELAY on accepted connections only for

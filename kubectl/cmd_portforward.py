@@ -85,6 +85,7 @@ async def run(ctx: Context, args: argparse.Namespace) -> int:
         ports = [(local, pod_port(pod, remote)) for local, remote in specs]
     meta = pod["metadata"]
     fw = Forwarder(ctx, resolve("pods").path(meta.get("namespace"), meta["name"], "portforward"))
+    await fw.dial(ports[0][1])
     try:
         for local, remote in ports:
             await fw.listen(args.address, local, remote)
@@ -133,6 +134,17 @@ class Forwarder:
         self.servers: list[asyncio.Server] = []
         self.tasks: set[asyncio.Task[None]] = set()
         self.lost = asyncio.Event()
+
+    async def dial(self, remote: int) -> None:
+        """Upgrade once before listening, as kubectl does, so a refusal (no `create` on
+        pods/portforward, a pod gone) is reported at once, in kubectl's words."""
+        from client.errors import ApiError
+        from client.stream import open_port_forward
+        try:
+            stream = await open_port_forward(self.ctx.config, self.path, remote)
+        except ApiError as e:
+            raise CmdError(f"error upgrading connection: unable to upgrade connection: {e.message or e}") from None
+        await stream.close()
 
     async def listen(self, address: str, local: int, remote: int) -> None:
         errors, port, made = [], local, 0
