@@ -7,7 +7,7 @@ As kubectl does it, with `tar` in the container over the pod's `exec` subresourc
 - from a pod (`cp pod:/tmp/f ./f`): the stdout of `tar cf - <path>` is unpacked locally
   with the remote path's prefix taken off; members that would land outside the
   destination, and links, are skipped with a warning; the remote tar's complaints go to
-  stdout, as kubectl prints them.
+  stdout, where kubectl 1.37 writes them.
 A file spec is `[namespace/]pod:path`; exactly one side must be local. `parse_spec`,
 `make_tar` and `extract` are pure (files and bytes in, files out).
 """

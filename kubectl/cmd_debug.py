@@ -70,7 +70,7 @@ async def run(ctx: Context, args: argparse.Namespace) -> int:
     if not debugger:
         debugger = "debugger-" + "".join(random.choice(_ALPHABET) for _ in range(5))
         if not args.quiet:
-            ctx.err(f"Defaulting debug container name to {debugger}.\n")
+            ctx.out(f"Defaulting debug container name to {debugger}.\n")
     container = debug_container(debugger, args.image, list(args.passthrough), args.stdin, args.tty,
                                 args.target, args.image_pull_policy)
     patch = {"spec": {"ephemeralContainers": [container]}}

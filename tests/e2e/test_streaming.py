@@ -1,0 +1,237 @@
+"""Interactive pods end to end, as root: exec, attach, run, cp and the Python client's stream.
+
+A real containerd, CNI and kubelet process (stream_cluster.py); the real kubectl 1.37
+(WebSocket v5 first, SPDY when told to fall back) and pykubectl side by side, driven
+under a pseudo-terminal where kubectl needs one (`-it`): a shell answers a typed command
+and its exit code comes back; stdin is piped through `exec -i` and closed at its end;
+`attach` joins a `stdin: true, tty: true` pod; `run -it --rm` gives the output and deletes
+the pod; `cp` copies a file and a directory in and out; the official Python client runs
+its own e2e test's `stream()` steps (test_pod_apis, test_pod_exec_close_channel,
+test_exit_code); `debug` says why it cannot add an ephemeral container.
+"""
+from __future__ import annotations
+
+import asyncio
+import gzip
+import json
+import os
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pytest_asyncio
+
+from client.errors import NotFound
+from tests.e2e.stream_cluster import (BUSYBOX, KUBECTL, PYKUBECTL, PtySession, StreamCluster, pod_manifest,
+                                      stream_cluster, wait_for)
+from tests.support.runtime_node import build_images, missing_node_tools
+
+pytestmark = [pytest.mark.asyncio(loop_scope="module"), pytest.mark.root]
+BINARIES = pytest.mark.parametrize("binary", [KUBECTL, PYKUBECTL], ids=["kubectl", "pykubectl"])
+
+
+@pytest.fixture(scope="module")
+def images(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    if os.geteuid() != 0:
+        pytest.skip("needs root (containerd, CNI, iptables)")
+    if missing := missing_node_tools():
+        pytest.skip(f"missing: {', '.join(missing)}")
+    return build_images(tmp_path_factory.mktemp("stream-images"), ("pause", "busybox"))
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def cluster(tmp_path_factory: pytest.TempPathFactory, images: Path) -> AsyncIterator[StreamCluster]:
+    async with stream_cluster(tmp_path_factory.mktemp("stream-e2e"), images) as c:
+        await c.client.create(pod_manifest("box", ["sleep", "3600"]))
+        await c.running_pod("box")
+        yield c
+
+
+def _short(binary: str) -> str:
+    return "k" if binary == KUBECTL else "p"
+
+
+@BINARIES
+async def test_exec_it_runs_a_shell_in_a_pty(cluster: StreamCluster, binary: str) -> None:
+    s = PtySession([binary, "exec", "-it", "box", "--", "sh"], cluster.env())
+    try:
+        await s.expect("/ #")
+        s.send("echo $((6*7))-$(tty)\r")
+        await s.expect("42-/dev/pts/")             # a real TTY in the container
+        s.send("exit 5\r")
+        assert await s.wait() == 5
+        assert b"command terminated with exit code 5" in s.output
+    finally:
+        s.close()
+
+
+@BINARIES
+async def test_exec_reports_output_streams_and_exit_code(cluster: StreamCluster, binary: str) -> None:
+    r = await cluster.kubectl("exec", "box", "--", "sh", "-c", "echo out; echo err >&2; exit 3", binary=binary)
+    assert (r.returncode, r.stdout) == (3, b"out\n")
+    assert r.stderr == b"err\ncommand terminated with exit code 3\n"
+
+
+@pytest.mark.parametrize("binary,env", [(KUBECTL, {}), (PYKUBECTL, {}),
+                                        (KUBECTL, {"KUBECTL_REMOTE_COMMAND_WEBSOCKETS": "false"})],
+                         ids=["kubectl", "pykubectl", "kubectl-spdy"])
+async def test_exec_i_pipes_stdin_until_its_end(cluster: StreamCluster, binary: str, env: dict[str, str]) -> None:
+    data = b"".join(b"line %d\n" % i for i in range(20000))      # ~200 KB, many frames
+    r = await cluster.kubectl("exec", "-i", "box", "--", "sh", "-c", "wc -c; echo done", binary=binary,
+                              stdin=data, env=cluster.env(**env))
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == [str(len(data)).encode(), b"done"]
+
+
+@BINARIES
+async def test_attach_to_a_pod_with_stdin_and_tty(cluster: StreamCluster, binary: str) -> None:
+    name = f"tty-{_short(binary)}"
+    await cluster.client.create(pod_manifest(name, ["sh"], stdin=True, tty=True))
+    await cluster.running_pod(name)
+    s = PtySession([binary, "attach", "-it", name], cluster.env())
+    try:
+        await s.expect("If you don't see a command prompt, try pressing enter.")
+        s.send("echo attached-$((1+1))\r")
+        await s.expect("attached-2")
+        s.send("exit\r")                        # the container's shell ends: so does the session
+        assert await s.wait() == 0
+        assert f"Session ended, resume using 'kubectl attach {name} -c main -n default -i -t' command".encode() \
+            in s.output
+    finally:
+        s.close()
+
+
+@BINARIES
+async def test_run_it_rm_returns_the_output_and_deletes_the_pod(cluster: StreamCluster, binary: str) -> None:
+    name = f"run-it-{_short(binary)}"
+    s = PtySession([binary, "run", "-it", "--rm", name, f"--image={BUSYBOX}", "--restart=Never", "--", "sh"],
+                   cluster.env())
+    try:
+        await s.expect("/ #")
+        s.send("echo hello-$((2+3))\r")
+        await s.expect("hello-5")
+        s.send("exit 4\r")
+        assert await s.wait(60) == 4
+    finally:
+        s.close()
+    assert f'pod "{name}" deleted from default namespace'.encode() in s.output
+    assert f"pod default/{name} terminated (Error)".encode() in s.output
+    await _gone(cluster, name)
+
+
+@BINARIES
+async def test_run_i_rm_with_piped_stdin(cluster: StreamCluster, binary: str) -> None:
+    name = f"run-i-{_short(binary)}"
+    r = await cluster.kubectl("run", "-i", "--rm", name, f"--image={BUSYBOX}", "--restart=Never", "--",
+                              "sh", "-c", "cat; echo done", binary=binary, stdin=b"piped-input\n")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.decode().endswith(f'piped-input\ndone\npod "{name}" deleted from default namespace\n')
+    await _gone(cluster, name)
+
+
+async def _gone(cluster: StreamCluster, name: str) -> None:
+    async def gone() -> bool:
+        try:
+            p = await cluster.pod(name)
+        except NotFound:
+            return True
+        return p.metadata.deletion_timestamp is not None
+    await wait_for(gone, 30, f"pod {name} deleted")
+
+
+@BINARIES
+async def test_cp_a_file_and_a_directory_in_and_out(cluster: StreamCluster, binary: str, tmp_path: Path) -> None:
+    n = _short(binary)
+    src = tmp_path / "in.txt"
+    src.write_bytes(os.urandom(300_000))
+    tree = tmp_path / "tree"
+    (tree / "sub").mkdir(parents=True)
+    (tree / "a.txt").write_text("alpha\n")
+    (tree / "sub" / "b.txt").write_text("beta\n")
+    for args in ((str(src), f"box:/tmp/cp-{n}.bin"), (str(tree), f"box:/tmp/tree-{n}")):
+        r = await cluster.kubectl("cp", *args, binary=binary)
+        assert r.returncode == 0, r.stderr
+    r = await cluster.kubectl("exec", "box", "--", "sh", "-c", f"wc -c < /tmp/cp-{n}.bin; cat /tmp/tree-{n}/sub/b.txt")
+    assert r.stdout.split() == [b"300000", b"beta"]
+    out_file, out_tree = tmp_path / "out.bin", tmp_path / "out-tree"
+    for args in ((f"box:/tmp/cp-{n}.bin", str(out_file)), (f"box:/tmp/tree-{n}", str(out_tree))):
+        r = await cluster.kubectl("cp", *args, binary=binary)
+        assert r.returncode == 0, r.stderr
+        # busybox tar's notice, on stdout as kubectl prints it (kubectl may drop it when the copy ends first)
+        assert r.stdout in (b"", b"tar: removing leading '/' from member names\n")
+    assert out_file.read_bytes() == src.read_bytes()
+    assert (out_tree / "a.txt").read_text() == "alpha\n" and (out_tree / "sub" / "b.txt").read_text() == "beta\n"
+
+
+@BINARIES
+async def test_debug_explains_that_ephemeral_containers_are_unavailable(cluster: StreamCluster,
+                                                                      binary: str) -> None:
+    r = await cluster.kubectl("debug", "box", "-it", f"--image={BUSYBOX}", "--", "sh", binary=binary)
+    assert r.returncode == 1
+    assert r.stdout.startswith(b"Defaulting debug container name to debugger-")
+    assert b"error: ephemeral containers are disabled for this cluster" in r.stderr
+
+
+def _python_client_steps(kubeconfig: str) -> dict[str, Any]:
+    """The stream() steps of the Python client's own e2e tests, against pod "box"."""
+    from kubernetes import client as k8s, config as k8s_config
+    from kubernetes.stream import stream
+    from kubernetes.stream.ws_client import ERROR_CHANNEL
+    cfg = k8s.Configuration()
+    k8s_config.load_kube_config(config_file=kubeconfig, client_configuration=cfg)
+    api = k8s.CoreV1Api(k8s.ApiClient(cfg))
+    seen: dict[str, Any] = {}
+    seen["dates"] = stream(api.connect_get_namespaced_pod_exec, "box", "default",
+                           command=["/bin/sh", "-c", "for i in $(seq 1 3); do date; done"],
+                           stderr=False, stdin=False, stdout=True, tty=False)
+    seen["gzip"] = stream(api.connect_get_namespaced_pod_exec, "box", "default",
+                          command=["/bin/sh", "-c", 'echo -n "This is a test string" | gzip'],
+                          stderr=False, stdin=False, stdout=True, tty=False, binary=True)
+    seen["uptime"] = stream(api.connect_post_namespaced_pod_exec, "box", "default", command=["uptime"],
+                            stderr=False, stdin=False, stdout=True, tty=False)
+    resp = stream(api.connect_post_namespaced_pod_exec, "box", "default", command=["/bin/sh"],
+                  stderr=True, stdin=True, stdout=True, tty=False, _preload_content=False)
+    seen["protocol"] = resp.subprotocol
+    resp.write_stdin("echo test string 1\n")
+    seen["line1"] = resp.readline_stdout(timeout=5)
+    seen["no_stderr"] = not resp.peek_stderr()
+    resp.write_stdin("echo test string 2 >&2\n")
+    seen["line2"] = resp.readline_stderr(timeout=5)
+    resp.write_stdin("exit\n")
+    deadline = time.monotonic() + 10
+    status = ""
+    while not status and time.monotonic() < deadline:
+        resp.update(timeout=1)
+        status = resp.read_channel(ERROR_CHANNEL)
+    seen["status"] = json.loads(status)
+    resp.update(timeout=5)
+    seen["open_after_exit"] = resp.is_open()
+    cat = stream(api.connect_post_namespaced_pod_exec, "box", "default", command=["/bin/sh", "-c", "cat"],
+                 stderr=True, stdin=True, stdout=True, tty=False, _preload_content=False)
+    cat.write_stdin("test-close\n")
+    seen["cat"] = cat.readline_stdout(timeout=5)
+    cat.close_channel(0)
+    cat.run_forever(timeout=15)
+    seen["cat_closed"] = (cat.is_open(), cat.returncode)
+    codes = []
+    for command in (["false"], ["/bin/sh", "-c", "sleep 1; exit 3"], ["true"], ["/bin/sh", "-c", "ls /"]):
+        c = stream(api.connect_get_namespaced_pod_exec, "box", "default", command=command, stderr=True,
+                   stdin=False, stdout=True, tty=False, _preload_content=False)
+        c.run_forever(timeout=10)
+        codes.append(c.returncode)
+    seen["codes"] = codes
+    return seen
+
+
+async def test_python_client_stream_exec(cluster: StreamCluster) -> None:
+    seen = await asyncio.to_thread(_python_client_steps, cluster.kubeconfig)
+    assert len(seen["dates"].splitlines()) == 3
+    assert gzip.decompress(seen["gzip"]) == b"This is a test string"
+    assert len(seen["uptime"].splitlines()) == 1 and "load average" in seen["uptime"]
+    assert seen["protocol"] == "v5.channel.k8s.io"
+    assert (seen["line1"], seen["no_stderr"], seen["line2"]) == ("test string 1", True, "test string 2")
+    assert seen["status"]["status"] == "Success" and seen["open_after_exit"] is False
+    assert seen["cat"] == "test-close" and seen["cat_closed"] == (False, 0)   # v5 closed stdin: cat ended
+    assert seen["codes"] == [1, 3, 0, 0]
