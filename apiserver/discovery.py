@@ -32,6 +32,7 @@ def group_versions() -> dict[str, list[str]]:
 
 def _sub_verbs(sub: str) -> list[str]:
     return {"status": ["get", "patch", "update"], "scale": ["get", "patch", "update"],
+            "ephemeralcontainers": ["get", "patch", "update"],
             "binding": ["create"], "eviction": ["create"], "log": ["get"],
             "exec": ["create", "get"], "attach": ["create", "get"], "portforward": ["create", "get"],
             "proxy": ["create", "delete", "get", "patch", "update"]}.get(sub, ["get"])

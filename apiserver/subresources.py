@@ -3,6 +3,7 @@
 Owns what each subresource means over the generic registry:
 - `status`: GET, and PUT/PATCH that change only `.status`; a CSR's `approval` likewise
   changes only its Approved/Denied conditions (both through the kind's strategy);
+- `ephemeralcontainers`: a pod's `spec.ephemeralContainers` (GET, PUT, PATCH), likewise;
 - `scale`: an `autoscaling/v1` Scale view of the replicas the kind's strategy names
   (`spec.replicas`, or a CRD's specReplicasPath) (GET, PUT, merge/JSON PATCH);
 - `binding`: the scheduler's POST that sets a pod's `spec.nodeName` (409 if already bound);
@@ -33,7 +34,7 @@ if TYPE_CHECKING:
 async def handle(h: "Handlers", request: Request, t: Target, q: dict[str, str]) -> Response:
     sub, method = t.subresource, request.method
     assert t.name is not None
-    if sub in ("status", "approval"):   # the strategy says what each one may change
+    if sub in ("status", "approval", "ephemeralcontainers"):   # the strategy says what each may change
         if method == "GET":
             return json_response(await h.registry.get(t.resource, t.namespace, t.name))
         if method == "PUT":

@@ -169,7 +169,9 @@ class KubeletServer:
         pod = self.host.find_pod(ns, pod_name)
         if pod is None or pod.spec is None:
             return None, status_response(404, "NotFound", f'pods "{pod_name}" not found')
-        if container not in [c.name for c in pod.spec.containers]:
+        spec = pod.spec
+        if container not in [c.name for c in [*spec.containers, *(spec.init_containers or []),
+                                              *(spec.ephemeral_containers or [])]]:
             return None, status_response(400, "BadRequest", f"container {container} is not valid for pod {pod_name}")
         rp = await get_runtime_pod(self.host.runtime, pod.metadata.uid or "")
         instances = rp.by_name(container)

@@ -119,8 +119,9 @@ def container_config_pb(c: ContainerConfig, sandbox: SandboxConfig) -> Any:
         privileged=c.privileged,
         namespace_options=pb.NamespaceOption(
             network=pb.NODE if sandbox.host_network else pb.POD,
-            pid=pb.NODE if sandbox.host_pid else pb.CONTAINER,
+            pid=pb.NODE if sandbox.host_pid else pb.TARGET if c.pid_target_id else pb.CONTAINER,
             ipc=pb.NODE if sandbox.host_ipc else pb.POD,
+            target_id=c.pid_target_id if c.pid_target_id and not sandbox.host_pid else "",
         ),
         readonly_rootfs=c.readonly_rootfs,
     )

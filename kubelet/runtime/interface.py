@@ -139,6 +139,7 @@ class ContainerConfig:
     tty: bool = False
     stdin: bool = False
     stdin_once: bool = False
+    pid_target_id: str = ""     # share this container's PID namespace (NamespaceMode TARGET)
 
 
 @dataclass(frozen=True)
