@@ -39,8 +39,10 @@ def container_spec(pod: dict[str, Any], name: str) -> dict[str, Any]:
 
 
 async def attach_session(ctx: Context, pod: dict[str, Any], container: str, stdin: bool, tty: bool,
-                         quiet: bool, command_name: str = "kubectl attach") -> tuple[int, str]:
-    """Attach this process's stdio to `container` of `pod`, with kubectl's messages."""
+                         quiet: bool, command_name: str = "kubectl attach",
+                         ended: str = "Session ended, resume using '{attach}' command") -> tuple[int, str]:
+    """Attach this process's stdio to `container` of `pod`, with kubectl's messages (`ended`
+    after a raw session, `{attach}` standing for the command that attaches again)."""
     from kubectl import terminal
     from kubectl.cmd_exec import stream_to_pod
     spec = container_spec(pod, container)
@@ -57,8 +59,8 @@ async def attach_session(ctx: Context, pod: dict[str, Any], container: str, stdi
     result = await stream_to_pod(ctx, pod, "attach", [], container, stdin, tty)
     meta = pod.get("metadata") or {}
     if not quiet and raw:
-        ctx.out(f"Session ended, resume using '{command_name} {meta.get('name')} -c {container} "
-                f"-n {meta.get('namespace') or 'default'} -i -t' command\n")
+        again = f"{command_name} {meta.get('name')} -c {container} -n {meta.get('namespace') or 'default'} -i -t"
+        ctx.out(ended.format(attach=again) + "\n")
     return result
 
 

@@ -1,11 +1,12 @@
 """`pykubectl debug POD --image=IMAGE [-i] [-t] [-c NAME] [--target=C] [-- COMMAND...]`.
 
 kubectl's ephemeral-container debugging: an ephemeral container (named `debugger-xxxxx`
-unless `-c` names it) is added to the pod through its `ephemeralcontainers` subresource
-(a strategic merge patch), then, with `-i`, pykubectl waits for it to run and attaches.
-A server without that subresource answers 404 with empty details, which kubectl reports
-as "ephemeral containers are disabled for this cluster"; pykube's apiserver does not
-serve it yet, so that is what this command says there. `debug_container` is pure.
+unless `-c` names it, with the `general` profile's SYS_PTRACE capability) is added to the
+pod through its `ephemeralcontainers` subresource (a strategic merge patch); with `-i`,
+pykubectl waits for it to run and attaches, falling back to its logs when it already
+ended, and says how to reattach. A server without that subresource answers 404 with empty
+details, which kubectl reports as "ephemeral containers are disabled for this cluster".
+`debug_container` is pure.
 """
 from __future__ import annotations
 
@@ -19,6 +20,8 @@ from kubectl.context import Context
 from kubectl.errors import CmdError
 
 _ALPHABET = "bcdfghjklmnpqrstvwxz2456789"   # Kubernetes' rand.String
+ENDED = ("Session ended, the ephemeral container will not be restarted but may be reattached using "
+         "'{attach}' if it is still running")
 
 
 def configure(p: Parser) -> None:
@@ -35,7 +38,8 @@ def configure(p: Parser) -> None:
 
 def debug_container(name: str, image: str, command: list[str], stdin: bool, tty: bool, target: str,
                     pull: str = "") -> dict[str, Any]:
-    c: dict[str, Any] = {"name": name, "image": image, "terminationMessagePolicy": "File"}
+    c: dict[str, Any] = {"name": name, "image": image, "terminationMessagePolicy": "File",
+                         "securityContext": {"capabilities": {"add": ["SYS_PTRACE"]}}}   # profile "general"
     if command:
         c["command"] = command
     if stdin:
@@ -53,6 +57,7 @@ async def run(ctx: Context, args: argparse.Namespace) -> int:
     from api.resources import resolve
     from client.errors import ApiError
     from kubectl.cmd_attach import attach_session
+    from kubectl.cmd_exec import UpgradeRefused
     from kubectl.cmd_run import _wait_pod
     words = list(args.args)
     if len(words) != 1:
@@ -66,6 +71,9 @@ async def run(ctx: Context, args: argparse.Namespace) -> int:
     client = await ctx.client()
     name = words[0].split("/", 1)[-1]
     pod = await client.get(pods, name, namespace=ctx.namespace)
+    if args.target:
+        ctx.out(f'Targeting container "{args.target}". If you don\'t see processes from this container it may be '
+                "because the container runtime doesn't support this feature.\n")
     debugger = args.container
     if not debugger:
         debugger = "debugger-" + "".join(random.choice(_ALPHABET) for _ in range(5))
@@ -73,6 +81,10 @@ async def run(ctx: Context, args: argparse.Namespace) -> int:
             ctx.out(f"Defaulting debug container name to {debugger}.\n")
     container = debug_container(debugger, args.image, list(args.passthrough), args.stdin, args.tty,
                                 args.target, args.image_pull_policy)
+    existing = next((c for c in (pod.get("spec") or {}).get("ephemeralContainers") or []
+                     if c.get("name") == debugger), None)
+    if existing is not None:   # as kubectl's two-way patch: what the new one lacks is removed
+        container = {**{k: None for k in existing}, **container}
     patch = {"spec": {"ephemeralContainers": [container]}}
     path = pods.path(ctx.namespace, name, "ephemeralcontainers")
     try:
@@ -86,11 +98,17 @@ async def run(ctx: Context, args: argparse.Namespace) -> int:
     if not args.stdin:
         return 0
 
-    def running(p: dict[str, Any]) -> bool:
-        return any(s.get("name") == debugger and "running" in (s.get("state") or {})
+    def started(p: dict[str, Any]) -> bool:
+        return any(s.get("name") == debugger and ({"running", "terminated"} & set(s.get("state") or {}))
                    for s in (p.get("status") or {}).get("ephemeralContainerStatuses") or [])
-    pod = await _wait_pod(ctx, name, 60, running)
-    code, message = await attach_session(ctx, pod, debugger, args.stdin, args.tty, args.quiet)
+    pod = await _wait_pod(ctx, name, 60, started)
+    try:
+        code, message = await attach_session(ctx, pod, debugger, args.stdin, args.tty, args.quiet, ended=ENDED)
+    except UpgradeRefused as e:   # it ended before we attached: its output is in its log
+        ctx.err(f"warning: couldn't attach to pod/{name}, falling back to streaming logs: {e}\n")
+        r = await client.request("GET", pods.path(ctx.namespace, name, "log"), params={"container": debugger})
+        ctx.out(r.text)
+        return 0
     if code and message:
         ctx.err(message + "\n")
     return code

@@ -14,6 +14,11 @@ from kubectl.context import Context
 from kubectl.errors import CmdError
 
 
+class UpgradeRefused(CmdError):
+    """The apiserver refused to open the stream (403 without `create` on the subresource,
+    a container not running...): kubectl's `unable to upgrade connection: <why>`."""
+
+
 def configure(p: Parser) -> None:
     """Execute a command in a container."""
     p.add_argument("args", nargs="*", metavar="(POD | TYPE/NAME)")
@@ -48,7 +53,7 @@ async def stream_to_pod(ctx: Context, pod: dict, subresource: str, command: list
     try:
         session = await open_stream(ctx.config, path, query)
     except ApiError as e:   # the upgrade was refused (403 without `create` on pods/exec, ...)
-        raise CmdError(f"unable to upgrade connection: {e.message or e}") from None
+        raise UpgradeRefused(f"unable to upgrade connection: {e.message or e}") from None
     sizes = terminal.terminal_sizes(ctx.stdout) if tty else None
     with terminal.raw_terminal(ctx.stdin if tty else None):
         return await session.run(terminal.stdin_reader(ctx.stdin) if stdin else None,

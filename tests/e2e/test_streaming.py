@@ -7,7 +7,7 @@ and its exit code comes back; stdin is piped through `exec -i` and closed at its
 `attach` joins a `stdin: true, tty: true` pod; `run -it --rm` gives the output and deletes
 the pod; `cp` copies a file and a directory in and out; the official Python client runs
 its own e2e test's `stream()` steps (test_pod_apis, test_pod_exec_close_channel,
-test_exit_code); `debug` says why it cannot add an ephemeral container.
+test_exit_code); `debug` adds an ephemeral container that sees its target's processes.
 """
 from __future__ import annotations
 
@@ -166,12 +166,49 @@ async def test_cp_a_file_and_a_directory_in_and_out(cluster: StreamCluster, bina
 
 
 @BINARIES
-async def test_debug_explains_that_ephemeral_containers_are_unavailable(cluster: StreamCluster,
-                                                                      binary: str) -> None:
-    r = await cluster.kubectl("debug", "box", "-it", f"--image={BUSYBOX}", "--", "sh", binary=binary)
+async def test_debug_it_adds_an_ephemeral_container_that_sees_the_target(cluster: StreamCluster,
+                                                                          binary: str) -> None:
+    name = f"dbg-{_short(binary)}"
+    s = PtySession([binary, "debug", "-it", "box", f"--image={BUSYBOX}", "--target=main", "-c", name, "--", "sh"],
+                   cluster.env())
+    try:
+        await s.expect('Targeting container "main".')
+        await s.expect("If you don't see a command prompt, try pressing enter.")
+        s.send("ps -o pid,args; echo seen-$((2*3))\r")
+        await s.expect("seen-6")
+        assert b"sleep 3600" in s.output          # the target's processes: its PID namespace is shared
+        s.send("exit 4\r")
+        assert await s.wait() == 0                # the attach ends with the container, as kubectl's does
+        assert (f"Session ended, the ephemeral container will not be restarted but may be reattached using "
+                f"'kubectl attach box -c {name} -n default -i -t' if it is still running").encode() in s.output
+    finally:
+        s.close()
+
+    async def terminated() -> dict[str, Any] | None:
+        pod = (await cluster.pod("box")).to_dict()
+        st = next((e for e in pod["status"].get("ephemeralContainerStatuses") or [] if e["name"] == name), None)
+        return st if st and "terminated" in st["state"] else None
+    st = await wait_for(terminated, 30, f"{name} terminated", cluster.node)
+    assert st["state"]["terminated"]["exitCode"] == 4 and st["restartCount"] == 0 and st["ready"] is False
+    pod = (await cluster.pod("box")).to_dict()
+    assert pod["status"]["phase"] == "Running" and pod["status"]["containerStatuses"][0]["ready"] is True
+    r = await cluster.kubectl("describe", "pod", "box")
+    assert b"Ephemeral Containers:" in r.stdout and f"  {name}:".encode() in r.stdout
+
+
+@BINARIES
+async def test_debug_i_of_a_command_that_ends_at_once_shows_its_output(cluster: StreamCluster,
+                                                                         binary: str) -> None:
+    name = f"once-{_short(binary)}"
+    r = await cluster.kubectl("debug", "box", "-i", f"--image={BUSYBOX}", "-c", name, "--", "echo", "from-debugger",
+                              binary=binary, stdin=b"")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.endswith(b"from-debugger\n")
+    r = await cluster.kubectl("logs", "box", "-c", name, binary=binary)
+    assert (r.returncode, r.stdout) == (0, b"from-debugger\n")
+    r = await cluster.kubectl("debug", "box", f"--image={BUSYBOX}", "-c", name, binary=binary)
     assert r.returncode == 1
-    assert r.stdout.startswith(b"Defaulting debug container name to debugger-")
-    assert b"error: ephemeral containers are disabled for this cluster" in r.stderr
+    assert f'existing ephemeral containers "{name}" may not be changed'.encode() in r.stderr
 
 
 def _python_client_steps(kubeconfig: str) -> dict[str, Any]:

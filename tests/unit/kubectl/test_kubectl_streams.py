@@ -110,7 +110,8 @@ def test_proxy_filter_is_kubectls() -> None:
 def test_debug_container_and_pod_choice() -> None:
     c = cmd_debug.debug_container("debugger-x", "busybox", ["sh"], True, True, "app")
     assert c == {"name": "debugger-x", "image": "busybox", "terminationMessagePolicy": "File", "command": ["sh"],
-                 "stdin": True, "tty": True, "targetContainerName": "app"}
+                 "stdin": True, "tty": True, "targetContainerName": "app",
+                 "securityContext": {"capabilities": {"add": ["SYS_PTRACE"]}}}   # kubectl's "general" profile
     assert podfor.pick_selector({"kind": "Service", "spec": {"selector": {"b": "2", "a": "1"}}}) == "a=1,b=2"
     assert podfor.pick_selector({"kind": "Deployment", "spec": {"selector": {"matchLabels": {"app": "x"}}}}) == "app=x"
     ready = {"status": {"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}]},
@@ -118,3 +119,14 @@ def test_debug_container_and_pod_choice() -> None:
     running = {"status": {"phase": "Running"}, "metadata": {"creationTimestamp": "2026-01-01T00:00:00Z"}}
     pending = {"status": {"phase": "Pending"}, "metadata": {"creationTimestamp": "2025-01-01T00:00:00Z"}}
     assert podfor.rank_pods([pending, running, ready]) == [ready, running, pending]
+
+
+def test_container_choice_names_init_and_ephemeral_containers_as_kubectl() -> None:
+    from kubectl.cmd_logs import pick_containers
+    pod = {"metadata": {"name": "web"},
+           "spec": {"initContainers": [{"name": "setup"}], "containers": [{"name": "app"}, {"name": "side"}],
+                    "ephemeralContainers": [{"name": "debugger-x"}]}}
+    assert pick_containers(pod, "", False) == (
+        ["app"], 'Defaulted container "app" out of: setup (init), app, side, debugger-x (ephem)')
+    assert pick_containers(pod, "debugger-x", False) == (["debugger-x"], None)
+    assert pick_containers(pod, "", True) == (["setup", "app", "side", "debugger-x"], None)
