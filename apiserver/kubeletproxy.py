@@ -24,7 +24,7 @@ Requests to pods and services carry no credentials of the client's.
 """
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import urlencode
 
@@ -36,7 +36,7 @@ from api.resources import by_kind
 from apiserver import errors, proxylocation
 from apiserver.auth.rbac import Attributes
 from apiserver.request import Target
-from httpstream.forward import BackendProxy
+from httpstream.forward import BackendProxy, streamed
 from httpstream.hijack import upgrade_of
 
 LOG_PARAMS = ("follow", "tailLines", "previous", "timestamps", "sinceSeconds", "sinceTime", "limitBytes")
@@ -180,16 +180,7 @@ class KubeletProxy:
             await resp.aclose()
             return Response(body, status_code=resp.status_code,
                             media_type=resp.headers.get("content-type", "application/json"))
-
-        async def body_iter() -> AsyncIterator[bytes]:
-            try:
-                async for chunk in resp.aiter_raw():
-                    yield chunk
-            except httpx.HTTPError:
-                return
-            finally:
-                await resp.aclose()
-        return StreamingResponse(body_iter(), media_type="text/plain")
+        return StreamingResponse(streamed(resp), media_type="text/plain")
 
 
 def _host(host: str) -> str:

@@ -65,6 +65,17 @@ def unreachable(host: str, port: int, e: Exception) -> Response:
     return Response(json.dumps(body), status_code=503, media_type="application/json")
 
 
+async def streamed(resp: httpx.Response) -> AsyncIterator[bytes]:
+    """A streamed httpx response's bytes as they come (closed at the end or on error)."""
+    try:
+        async for chunk in resp.aiter_raw():
+            yield chunk
+    except httpx.HTTPError:
+        return
+    finally:
+        await resp.aclose()
+
+
 class BackendProxy:
     def __init__(self, timeout: float = 30.0, tls: ssl.SSLContext | None = None) -> None:
         self.timeout = timeout
@@ -92,15 +103,7 @@ class BackendProxy:
         except httpx.HTTPError as e:
             return unreachable(host, port, e)
 
-        async def body() -> AsyncIterator[bytes]:
-            try:
-                async for chunk in resp.aiter_raw():
-                    yield chunk
-            except httpx.HTTPError:
-                return
-            finally:
-                await resp.aclose()
-        return StreamingResponse(body(), status_code=resp.status_code, headers=incoming_headers(resp.headers))
+        return StreamingResponse(streamed(resp), status_code=resp.status_code, headers=incoming_headers(resp.headers))
 
     async def _upgrade(self, request: Request, scheme: str, host: str, port: int, target: str,
                        headers: list[tuple[str, str]]) -> Response:

@@ -15,8 +15,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ssl
+from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from http import HTTPStatus
+from typing import Any
 
 MAX_HEAD = 64 * 1024
 Streams = tuple[asyncio.StreamReader, asyncio.StreamWriter]
@@ -124,15 +126,22 @@ async def _copy(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
             await dst.drain()
 
 
-async def relay(a: Streams, b: Streams) -> None:
-    """Copy a→b and b→a until either direction ends; then close both connections."""
-    tasks = [asyncio.create_task(_copy(a[0], b[1])), asyncio.create_task(_copy(b[0], a[1]))]
+async def until_first(*pumps: Coroutine[Any, Any, None]) -> None:
+    """Run the pumps until one of them ends; the others are cancelled."""
+    tasks = [asyncio.create_task(p) for p in pumps]
     try:
         await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
     finally:
         for t in tasks:
             t.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def relay(a: Streams, b: Streams) -> None:
+    """Copy a→b and b→a until either direction ends; then close both connections."""
+    try:
+        await until_first(_copy(a[0], b[1]), _copy(b[0], a[1]))
+    finally:
         await close(a[1])
         await close(b[1])
 

@@ -2,7 +2,7 @@
 
 The pod's `attach` subresource, as kubectl uses it: the container's TTY decides ours (a
 container started with `tty: true` always gets one; `-t` on one without says so), the
-hints on stderr whenever stdin goes to the container, and "Session ended, resume using
+hints on stderr (unless `-q`), and "Session ended, resume using
 ..." after a session with a TTY. `attach_session` is shared with `run -i` and `debug`.
 """
 from __future__ import annotations
@@ -54,7 +54,7 @@ async def attach_session(ctx: Context, pod: dict[str, Any], container: str, stdi
         tty = True      # the container has a TTY: the stream must be one
     tty = terminal.setup_tty(ctx.stderr, ctx.stdin, stdin, tty, quiet)
     raw = tty and stdin
-    if not quiet and stdin:
+    if not quiet:
         ctx.err(RECORDED + "\n" + PROMPT_HINT + "\n")
     result = await stream_to_pod(ctx, pod, "attach", [], container, stdin, tty)
     meta = pod.get("metadata") or {}
@@ -65,6 +65,7 @@ async def attach_session(ctx: Context, pod: dict[str, Any], container: str, stdi
 
 
 async def run(ctx: Context, args: argparse.Namespace) -> int:
+    from kubectl.cmd_exec import check_container
     from kubectl.cmd_logs import pick_containers
     from kubectl.podfor import pod_for
     words = list(args.args)
@@ -75,12 +76,12 @@ async def run(ctx: Context, args: argparse.Namespace) -> int:
     phase = (pod.get("status") or {}).get("phase")
     if phase in ("Succeeded", "Failed"):
         raise CmdError(f"cannot attach a container in a completed pod; current phase is {phase}")
-    containers, note = pick_containers(pod, args.container, False)
+    containers, note = pick_containers(pod, check_container(pod, args.container), False)
     if note and not args.quiet:
         ctx.err(note + "\n")
     code, message = await attach_session(ctx, pod, containers[0], args.stdin, args.tty, args.quiet)
     if code and message:
-        ctx.err(message + "\n")
+        raise CmdError(message)
     return code
 
 

@@ -40,6 +40,17 @@ def split_target(args: argparse.Namespace) -> tuple[str, list[str]]:
     return words[0], command
 
 
+def check_container(pod: dict, wanted: str) -> str:
+    """`wanted` when the pod has it (containers, init or ephemeral), else kubectl's error."""
+    spec = pod.get("spec") or {}
+    names = [c.get("name") for key in ("containers", "initContainers", "ephemeralContainers")
+             for c in spec.get(key) or []]
+    if wanted and wanted not in names:
+        raise CmdError(f"container {wanted} is not valid for pod {(pod.get('metadata') or {}).get('name')} "
+                       f"out of: {', '.join(str(n) for n in names)}")
+    return wanted
+
+
 async def stream_to_pod(ctx: Context, pod: dict, subresource: str, command: list[str], container: str,
                         stdin: bool, tty: bool) -> tuple[int, str]:
     """Run one exec or attach session against `pod` with this process's stdio."""
@@ -69,15 +80,17 @@ async def run(ctx: Context, args: argparse.Namespace) -> int:
     phase = (pod.get("status") or {}).get("phase")
     if phase in ("Succeeded", "Failed"):
         raise CmdError(f"cannot exec into a container in a completed pod; current phase is {phase}")
-    containers, note = pick_containers(pod, args.container, False)
+    containers, note = pick_containers(pod, check_container(pod, args.container), False)
     if note and not args.quiet:
         ctx.err(note + "\n")
     tty = terminal.setup_tty(ctx.stderr, ctx.stdin, args.stdin, args.tty, args.quiet)
     code, message = await stream_to_pod(ctx, pod, "exec", command, containers[0], args.stdin, tty)
     if code:
-        if message and not args.quiet:
-            ctx.err(message + "\n")
-        return code
+        if message.startswith("command terminated with exit code"):
+            if not args.quiet:
+                ctx.err(message + "\n")
+            return code
+        raise CmdError(message)      # the runtime could not run it: kubectl's `error: ...`
     return 0
 
 

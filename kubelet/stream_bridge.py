@@ -137,13 +137,9 @@ async def relay_websocket(ws: WebSocket, url: str, query: list[tuple[str, str]] 
             while (message := await ws.recv()) is not None:
                 await upstream.send(message)
 
-    tasks = [asyncio.create_task(down()), asyncio.create_task(up())]
     try:
-        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        await upgrade.until_first(down(), up())
     finally:
-        for t in tasks:
-            t.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
         await upstream.close()
         await ws.close(1000)
 
@@ -166,13 +162,9 @@ async def relay_spdy_tunnel(ws: WebSocket, url: str) -> None:
                 writer.write(message if isinstance(message, bytes) else message.encode())
                 await writer.drain()
 
-    tasks = [asyncio.create_task(down()), asyncio.create_task(up())]
     try:
-        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        await upgrade.until_first(down(), up())
     finally:
-        for t in tasks:
-            t.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
         await upgrade.close(writer)
         await ws.close(1000)
 

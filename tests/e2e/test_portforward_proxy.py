@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import re
 import select
 import urllib.error
@@ -25,8 +24,8 @@ import pytest_asyncio
 
 from api.resources import resolve
 from client.errors import NotFound
-from tests.e2e.stream_cluster import KUBECTL, NGINX, NODE, PYKUBECTL, StreamCluster, stream_cluster, wait_for
-from tests.support.runtime_node import build_images, missing_node_tools
+from tests.e2e.stream_cluster import (KUBECTL, NGINX, NODE, PYKUBECTL, StreamCluster, node_images,
+                                      stream_cluster, wait_for)
 
 pytestmark = [pytest.mark.asyncio(loop_scope="module"), pytest.mark.root]
 BINARIES = pytest.mark.parametrize("binary", [KUBECTL, PYKUBECTL], ids=["kubectl", "pykubectl"])
@@ -43,11 +42,7 @@ WELCOME = "<title>Welcome to nginx!</title>"
 
 @pytest.fixture(scope="module")
 def images(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    if os.geteuid() != 0:
-        pytest.skip("needs root (containerd, CNI, iptables)")
-    if missing := missing_node_tools():
-        pytest.skip(f"missing: {', '.join(missing)}")
-    return build_images(tmp_path_factory.mktemp("pf-images"), ("pause", "busybox", "nginx"))
+    return node_images(tmp_path_factory, ("pause", "busybox", "nginx"))
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")

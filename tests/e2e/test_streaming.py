@@ -25,8 +25,7 @@ import pytest_asyncio
 
 from client.errors import NotFound
 from tests.e2e.stream_cluster import (BUSYBOX, KUBECTL, PYKUBECTL, PtySession, StreamCluster, pod_manifest,
-                                      stream_cluster, wait_for)
-from tests.support.runtime_node import build_images, missing_node_tools
+                                      node_images, stream_cluster, wait_for)
 
 pytestmark = [pytest.mark.asyncio(loop_scope="module"), pytest.mark.root]
 BINARIES = pytest.mark.parametrize("binary", [KUBECTL, PYKUBECTL], ids=["kubectl", "pykubectl"])
@@ -34,11 +33,7 @@ BINARIES = pytest.mark.parametrize("binary", [KUBECTL, PYKUBECTL], ids=["kubectl
 
 @pytest.fixture(scope="module")
 def images(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    if os.geteuid() != 0:
-        pytest.skip("needs root (containerd, CNI, iptables)")
-    if missing := missing_node_tools():
-        pytest.skip(f"missing: {', '.join(missing)}")
-    return build_images(tmp_path_factory.mktemp("stream-images"), ("pause", "busybox"))
+    return node_images(tmp_path_factory, ("pause", "busybox"))
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
