@@ -9,10 +9,10 @@ Owns the server and the routes the apiserver proxies to, with the real kubelet's
 - `GET /healthz`: "ok", unauthenticated.
 
 Security, documented: the serving certificate is self-signed (a kubelet given only a
-kubeconfig cannot get one from the cluster CA), made once under
-`<data dir>/pki/`; callers present a bearer token, which the kubelet accepts when it is
-its own token or when the apiserver, asked with that token, lets it read the pod in
-question (a poor man's TokenReview + SubjectAccessReview; answers cached 30 s).
+kubeconfig cannot get one from the cluster CA), made once under `<data dir>/pki/`; every
+request but /healthz carries a bearer token that the apiserver authenticates
+(TokenReview) and authorizes on this Node's subresources (SubjectAccessReview), as
+upstream's webhook modes (auth.py).
 `port=0` picks a free port; the Node publishes it in status.daemonEndpoints.
 """
 from __future__ import annotations
@@ -35,11 +35,11 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
 from api.models import Pod
-from client.errors import ApiError, ConnectionFailed
-from client.rest import Client
 from httpstream.hijack import HijackableHttpToolsProtocol
+from kubelet.auth import KubeletAuth
 from kubelet.logs import LogOptions, stream_log
 from kubelet.runtime.interface import ContainerState, ContainerStatus, Runtime, RuntimeServiceError
 from kubelet.runtime_pod import get_runtime_pod
@@ -78,51 +78,17 @@ def ensure_serving_cert(pki: Path, node_name: str, ips: list[str]) -> tuple[Path
     return crt, key
 
 
-class TokenReviewer:
-    """Is this bearer token allowed to read this pod (or list pods)? Asked of the apiserver,
-    cached."""
-
-    def __init__(self, client: Client, own_token: str | None, ttl: float = 30.0) -> None:
-        self.client, self.own_token, self.ttl = client, own_token, ttl
-        self._cache: dict[tuple[str, str], tuple[float, int]] = {}
-
-    async def review(self, header: str | None, namespace: str, pod: str) -> int:
-        """200 when allowed to read the pod, else the HTTP code to answer (401, 403)."""
-        return await self.review_path(header, Pod.RESOURCE.path(namespace, pod))
-
-    async def review_path(self, header: str | None, path: str) -> int:
-        """200 when a GET of this API path with the caller's token is allowed (or 404)."""
-        if not header or not header.startswith("Bearer "):
-            return 401
-        token = header[7:].strip()
-        if self.own_token and token == self.own_token:
-            return 200
-        key = (token, path)
-        hit = self._cache.get(key)
-        if hit and hit[0] > time.monotonic():
-            return hit[1]
-        try:
-            await self.client.request("GET", path, headers={"Authorization": f"Bearer {token}"})
-            code = 200
-        except ApiError as e:
-            code = 200 if e.code == 404 else (e.code if e.code in (401, 403) else 401)
-        except ConnectionFailed:
-            return 503
-        self._cache[key] = (time.monotonic() + self.ttl, code)
-        return code
-
-
 class KubeletServer:
-    def __init__(self, host: PodHost, reviewer: TokenReviewer, cert: Path, key: Path,
+    def __init__(self, host: PodHost, auth: KubeletAuth, cert: Path, key: Path,
                  bind_address: str = "0.0.0.0", port: int = 10250) -> None:
-        self.host, self.reviewer = host, reviewer
+        self.host, self.auth = host, auth
         self.cert, self.key = cert, key
         self.bind_address, self.wanted_port = bind_address, port
         self.port = 0
         self._server: uvicorn.Server | None = None
         self._sock: socket.socket | None = None
-        self.streaming = StreamingEndpoints(host, reviewer, lambda ns, pod, c: self._container(ns, pod, c, False))
-        self.app = Starlette(routes=[
+        self.streaming = StreamingEndpoints(host, lambda ns, pod, c: self._container(ns, pod, c, False))
+        self.routes = Starlette(routes=[
             Route("/healthz", self.healthz),
             Route("/pods", self.pods),
             Route("/containerLogs/{namespace}/{pod}/{container}", self.container_logs),
@@ -136,7 +102,7 @@ class KubeletServer:
         sock.listen(128)
         sock.setblocking(False)
         self._sock, self.port = sock, sock.getsockname()[1]
-        cfg = uvicorn.Config(self.app, ssl_certfile=str(self.cert), ssl_keyfile=str(self.key),
+        cfg = uvicorn.Config(self.app, interface="asgi3", ssl_certfile=str(self.cert), ssl_keyfile=str(self.key),
                              log_level="warning", lifespan="off", access_log=False,
                              timeout_graceful_shutdown=1, http=HijackableHttpToolsProtocol)
         cfg.load()
@@ -153,13 +119,20 @@ class KubeletServer:
             await self._server.shutdown(sockets=[self._sock] if self._sock else None)
             self._server = None
 
+    async def app(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Every request but /healthz is authenticated and authorized first (auth.py)."""
+        if scope["type"] == "http" and scope["path"] != "/healthz":
+            request = Request(scope)
+            refusal = await self.auth.check(request.headers.get("authorization"), request.method, scope["path"])
+            if refusal is not None:
+                await PlainTextResponse(refusal.message, status_code=refusal.code)(scope, receive, send)
+                return
+        await self.routes(scope, receive, send)
+
     async def healthz(self, request: Request) -> Response:
         return PlainTextResponse("ok")
 
     async def pods(self, request: Request) -> Response:
-        code = await self.reviewer.review_path(request.headers.get("authorization"), "/api/v1/pods?limit=1")
-        if code != 200:
-            return status_response(code, "Unauthorized" if code == 401 else "Forbidden", "Unauthorized")
         items = [p.to_dict() for p in list(self.host.pods.values())]
         body = {"kind": "PodList", "apiVersion": "v1", "metadata": {}, "items": items}
         return Response(json.dumps(body), media_type="application/json")
@@ -187,9 +160,6 @@ class KubeletServer:
 
     async def container_logs(self, request: Request) -> Response:
         ns, pod, container = (request.path_params[k] for k in ("namespace", "pod", "container"))
-        code = await self.reviewer.review(request.headers.get("authorization"), ns, pod)
-        if code != 200:
-            return status_response(code, "Unauthorized" if code == 401 else "Forbidden", "Unauthorized")
         q = dict(request.query_params)
         try:
             opts = LogOptions.from_query(q)

@@ -5,10 +5,10 @@
   upstream kubelet's names, are read too);
 - `/portForward/{ns}/{pod}` (`?port=N...` for the WebSocket channel protocols).
 
-Each is an `Upgrade:` request, GET or POST. The kubelet checks the caller (`TokenReviewer`),
-finds the running container (or the pod's sandbox), asks the runtime for a streaming URL
-(CRI Exec, Attach, PortForward), takes the connection over (`httpstream.hijack`) and joins
-it to the runtime's (`stream_bridge`):
+Each is an `Upgrade:` request, GET or POST, whose caller the server has authorized
+(`create` on nodes/proxy, auth.py). The kubelet finds the running container (or the pod's
+sandbox), asks the runtime for a streaming URL (CRI Exec, Attach, PortForward), takes the
+connection over (`httpstream.hijack`) and joins it to the runtime's (`stream_bridge`):
 
 | client speaks                         | joined to the runtime by |
 |---------------------------------------|--------------------------|
@@ -44,10 +44,6 @@ from kubelet.runtime_pod import get_runtime_pod
 log = logging.getLogger("kubelet.streaming")
 _TRUE = ("1", "true", "True")
 ContainerLookup = Callable[[str, str, str], Awaitable[tuple[ContainerStatus | None, Response | None]]]
-
-
-class Reviewer(Protocol):
-    async def review(self, header: str | None, namespace: str, pod: str) -> int: ...
 
 
 class PodHost(Protocol):
@@ -99,8 +95,8 @@ def _failure(protocol: str, message: str) -> bytes:
 
 
 class StreamingEndpoints:
-    def __init__(self, host: PodHost, reviewer: Reviewer, lookup: ContainerLookup) -> None:
-        self.host, self.reviewer, self.lookup = host, reviewer, lookup
+    def __init__(self, host: PodHost, lookup: ContainerLookup) -> None:
+        self.host, self.lookup = host, lookup
         self.sessions = upgrade.Sessions()
 
     async def close(self) -> None:
@@ -125,10 +121,7 @@ class StreamingEndpoints:
         return await self._remote_command(request, "attach")
 
     async def _check(self, request: Request) -> Response | None:
-        code = await self.reviewer.review(request.headers.get("authorization"), request.path_params["namespace"],
-                                          request.path_params["pod"])
-        if code != 200:
-            return status_response(code, "Unauthorized" if code == 401 else "Forbidden", "Unauthorized")
+        """The caller was authorized already (the server's auth.py, `create` on nodes/proxy)."""
         if not upgrade_of(request.scope["headers"]):
             return status_response(400, "BadRequest", "Upgrade request required")
         return None
