@@ -5,7 +5,8 @@ A WebSocket upgrade is a GET, authorized as `get`; kube-apiserver also asks for 
 (AuthorizePodWebsocketUpgradeCreatePermission), so a role that only reads `pods/exec`
 cannot run commands. Real kubectl (which then retries over SPDY, a POST, refused again)
 and pykubectl print the same refusal; the same user with `create` runs the command on the
-stand-in kubelet (fake_kubelet.py)."""
+stand-in kubelet (fake_kubelet.py). The proxy subresources (`pods/proxy`, `services/proxy`,
+`nodes/proxy`) are authorized by their HTTP verb, as any request."""
 from __future__ import annotations
 
 import json
@@ -127,3 +128,25 @@ def _cert_and_key(kc: Path, tmp_path: Path) -> tuple[str, str]:
     cert.write_bytes(base64.b64decode(user["client-certificate-data"]))
     key.write_bytes(base64.b64decode(user["client-key-data"]))
     return str(cert), str(key)
+
+
+async def test_proxy_subresources_are_authorized_by_their_verb(apiserver: Any, api: Client, kubectl: Any,
+                                                               kubelet: int, admin_http: Any,
+                                                               tmp_path: Path) -> None:
+    await make_pod(api, "web", ["main"])
+    await grant(api, "carol", ["get", "create"])
+    await wait_allowed(admin_http, "carol", "create", "pods/exec", "default")
+    kc = user_kubeconfig(apiserver, tmp_path, "carol", [])
+    for path, message in [
+        ("/api/v1/namespaces/default/services/web:80/proxy/",
+         'services "web:80" is forbidden: User "carol" cannot get resource "services/proxy" in API group "" '
+         'in the namespace "default"'),
+        ("/api/v1/namespaces/default/pods/web:8080/proxy/index.html",
+         'pods "web:8080" is forbidden: User "carol" cannot get resource "pods/proxy" in API group "" '
+         'in the namespace "default"'),
+        ("/api/v1/nodes/fake-node/proxy/pods",
+         'nodes "fake-node" is forbidden: User "carol" cannot get resource "nodes/proxy" in API group "" '
+         'at the cluster scope'),
+    ]:
+        code, out, err = await real_kubectl(kc, "get", "--raw", path)
+        assert (code, out, err) == (1, "", f"Error from server (Forbidden): {message}\n"), path
