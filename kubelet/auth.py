@@ -19,6 +19,7 @@ resource=nodes, subresource=...)"; 503 when the apiserver cannot be asked.
 """
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -26,6 +27,7 @@ from typing import Any
 from client.errors import ApiError, ConnectionFailed
 from client.rest import Client
 
+log = logging.getLogger("kubelet.auth")
 AUTHN_TTL, ALLOWED_TTL, DENIED_TTL = 120.0, 300.0, 30.0
 _VERBS = {"GET": "get", "HEAD": "get", "POST": "create", "PUT": "update", "PATCH": "patch", "DELETE": "delete"}
 _SUBRESOURCES = (("/stats", "stats"), ("/metrics", "metrics"), ("/logs", "log"), ("/spec", "spec"),
@@ -77,6 +79,7 @@ class KubeletAuth:
             if await self._allowed(caller, verb, sub):
                 return None
         except (ConnectionFailed, ApiError) as e:
+            log.warning("cannot ask the apiserver about a caller of %s %s: %s", method, path, e)
             return Refusal(503, f"the apiserver could not be asked: {e}")
         return Refusal(403, f"Forbidden (user={caller.name}, verb={verb}, resource=nodes, subresource={sub})")
 

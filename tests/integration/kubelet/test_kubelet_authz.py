@@ -118,3 +118,29 @@ async def test_reading_pods_is_not_enough_to_use_the_kubelet(client: Client, kub
     k.server.auth = KubeletAuth(client, client.config.token, "node-1")
     frames = await _exec(k.server.port, token)
     assert frames[0] == b"\x01web\n"
+
+
+async def test_a_node_may_ask_who_calls_it_and_whether_they_may(apiserver: Any, tmp_path: Any) -> None:
+    """What a kubelet asks with its own identity (system:nodes): TokenReview, in
+    authentication.k8s.io, and SubjectAccessReview, both granted by the system:node role."""
+    import base64
+
+    import yaml
+
+    from tests.integration.apiserver.test_rbac_kubectl import user_kubeconfig
+    kc = user_kubeconfig(apiserver, tmp_path, "system:node:node-9", ["system:nodes"])
+    user = yaml.safe_load(kc.read_text())["users"][0]["user"]
+    (tmp_path / "c.crt").write_bytes(base64.b64decode(user["client-certificate-data"]))
+    (tmp_path / "c.key").write_bytes(base64.b64decode(user["client-key-data"]))
+    tls = ssl.create_default_context(cafile=str(apiserver.ca_path))
+    tls.load_cert_chain(str(tmp_path / "c.crt"), str(tmp_path / "c.key"))
+    async with httpx.AsyncClient(base_url=apiserver.url, verify=tls, trust_env=False) as node:
+        r = await node.post("/apis/authentication.k8s.io/v1/tokenreviews", json={
+            "apiVersion": "authentication.k8s.io/v1", "kind": "TokenReview", "spec": {"token": apiserver.token}})
+        assert r.status_code == 201, r.text
+        assert "system:masters" in r.json()["status"]["user"]["groups"]
+        r = await node.post("/apis/authorization.k8s.io/v1/subjectaccessreviews", json={
+            "apiVersion": "authorization.k8s.io/v1", "kind": "SubjectAccessReview",
+            "spec": {"user": "nobody", "resourceAttributes": {"verb": "create", "resource": "nodes",
+                                                              "subresource": "proxy"}}})
+        assert (r.status_code, r.json()["status"]["allowed"]) == (201, False), r.text
