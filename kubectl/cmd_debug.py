@@ -3,8 +3,8 @@
 kubectl's ephemeral-container debugging: an ephemeral container (named `debugger-xxxxx`
 unless `-c` names it, with the `general` profile's SYS_PTRACE capability) is added to the
 pod through its `ephemeralcontainers` subresource (a strategic merge patch); with `-i`,
-pykubectl waits for it to run and attaches, falling back to its logs when it already
-ended, and says how to reattach. A server without that subresource answers 404 with empty
+pykubectl waits for it to start and attaches (its log instead when it already ended, or
+with a warning when the attach is refused), and says how to reattach. A server without that subresource answers 404 with empty
 details, which kubectl reports as "ephemeral containers are disabled for this cluster".
 `debug_container` is pure.
 """
@@ -102,16 +102,25 @@ async def run(ctx: Context, args: argparse.Namespace) -> int:
         return any(s.get("name") == debugger and ({"running", "terminated"} & set(s.get("state") or {}))
                    for s in (p.get("status") or {}).get("ephemeralContainerStatuses") or [])
     pod = await _wait_pod(ctx, name, 60, started)
+    if any(s.get("name") == debugger and "terminated" in (s.get("state") or {})
+           for s in (pod.get("status") or {}).get("ephemeralContainerStatuses") or []):
+        return await _print_log(ctx, name, debugger)   # it ended already: its log, as kubectl
     try:
         code, message = await attach_session(ctx, pod, debugger, args.stdin, args.tty, args.quiet, ended=ENDED)
     except UpgradeRefused as e:   # it ended before we attached: its output is in its log
         ctx.err(f"warning: couldn't attach to pod/{name}, falling back to streaming logs: {e}\n")
-        r = await client.request("GET", pods.path(ctx.namespace, name, "log"), params={"container": debugger})
-        ctx.out(r.text)
-        return 0
+        return await _print_log(ctx, name, debugger)
     if code and message:
         ctx.err(message + "\n")
     return code
+
+
+async def _print_log(ctx: Context, pod: str, container: str) -> int:
+    from api.resources import resolve
+    client = await ctx.client()
+    r = await client.request("GET", resolve("pods").path(ctx.namespace, pod, "log"), params={"container": container})
+    ctx.out(r.text)
+    return 0
 
 
 COMMANDS = {"debug": (configure, run)}
