@@ -97,6 +97,16 @@ SCHEMA: dict[str, dict[str, PatchMeta]] = {
     "ReplicaSetSpec": {"template": PatchMeta("PodTemplateSpec")},
     "ReplicaSetStatus": dict(_CONDITIONS),
     "Scale": _obj(None, None),
+    "ReplicationController": _obj("ReplicationControllerSpec", "ReplicationControllerStatus"),
+    "ReplicationControllerSpec": {"template": PatchMeta("PodTemplateSpec")},
+    "ReplicationControllerStatus": dict(_CONDITIONS),
+    # ---- batch
+    "Job": _obj("JobSpec", "JobStatus"),
+    "JobSpec": {"template": PatchMeta("PodTemplateSpec")},
+    "JobStatus": dict(_CONDITIONS),
+    "CronJob": _obj("CronJobSpec", None),
+    "CronJobSpec": {"jobTemplate": PatchMeta("JobTemplateSpec")},
+    "JobTemplateSpec": _obj("JobSpec", None),
     # ---- anything else: metadata only
     "Object": _obj(None, None),
 }

@@ -185,6 +185,68 @@ def _replicaset_row(r: Obj) -> list[Any]:
             format_label_selector(spec.get("selector"))]
 
 
+def _since(ts: str | None) -> str:
+    t = parse_time(ts)
+    if t is None:
+        return "<unknown>"
+    return human_duration((datetime.now(timezone.utc) - t).total_seconds())
+
+
+def _true_condition(o: Obj, ctype: str) -> bool:
+    return any(c.get("type") == ctype and c.get("status") == "True"
+               for c in status_of(o).get("conditions") or [])
+
+
+def job_status_text(j: Obj) -> str:
+    """The Job STATUS column (printJob)."""
+    for ctype, text in (("Complete", "Complete"), ("Failed", "Failed")):
+        if _true_condition(j, ctype):
+            return text
+    if meta_of(j).get("deletionTimestamp"):
+        return "Terminating"
+    for ctype in ("Suspended", "FailureTarget", "SuccessCriteriaMet"):
+        if _true_condition(j, ctype):
+            return ctype
+    return "Running"
+
+
+def _job_row(j: Obj) -> list[Any]:
+    st, spec = status_of(j), spec_of(j)
+    succeeded = st.get("succeeded") or 0
+    if spec.get("completions") is not None:
+        completions = f"{succeeded}/{spec['completions']}"
+    elif (spec.get("parallelism") or 0) > 1:
+        completions = f"{succeeded}/1 of {spec['parallelism']}"
+    else:
+        completions = f"{succeeded}/1"
+    start, end = parse_time(st.get("startTime")), parse_time(st.get("completionTime"))
+    duration = ""
+    if start is not None:
+        duration = human_duration(((end or datetime.now(timezone.utc)) - start).total_seconds())
+    names, images = _containers_images(spec_of(spec.get("template") or {}))
+    return [meta_of(j).get("name"), job_status_text(j), completions, duration, age(j),
+            names, images, format_label_selector(spec.get("selector"))]
+
+
+def _cronjob_row(c: Obj) -> list[Any]:
+    st, spec = status_of(c), spec_of(c)
+    suspend = spec.get("suspend")
+    job_spec = spec_of(spec.get("jobTemplate") or {})
+    names, images = _containers_images(spec_of(job_spec.get("template") or {}))
+    last = _since(st["lastScheduleTime"]) if st.get("lastScheduleTime") else "<none>"
+    return [meta_of(c).get("name"), spec.get("schedule") or "", spec.get("timeZone") or "<none>",
+            "<unset>" if suspend is None else str(bool(suspend)), len(st.get("active") or []),
+            last, age(c), names, images, format_label_selector(job_spec.get("selector"))]
+
+
+def _replicationcontroller_row(r: Obj) -> list[Any]:
+    st, spec = status_of(r), spec_of(r)
+    names, images = _containers_images(spec_of(spec.get("template") or {}))
+    selector = ",".join(f"{k}={v}" for k, v in sorted((spec.get("selector") or {}).items()))
+    return [meta_of(r).get("name"), spec.get("replicas", 0), st.get("replicas") or 0,
+            st.get("readyReplicas") or 0, age(r), names, images, selector or "<none>"]
+
+
 def service_external_ip(s: Obj) -> str:
     spec = spec_of(s)
     stype = spec.get("type") or "ClusterIP"
@@ -337,6 +399,18 @@ TABLES: dict[str, tuple[list[Column], Callable[[Obj], list[Any]]]] = {
                             Column("Groups", priority=1), Column("ServiceAccounts", priority=1)], _binding_row),
     "CustomResourceDefinition": ([_NAME, Column("Created At", format="date-time")],
                                  lambda o: [meta_of(o).get("name"), meta_of(o).get("creationTimestamp")]),
+    "ReplicationController": ([_NAME, Column("Desired", "integer"), Column("Current", "integer"),
+                               Column("Ready", "integer"), _AGE, Column("Containers", priority=1),
+                               Column("Images", priority=1), Column("Selector", priority=1)],
+                              _replicationcontroller_row),
+    "Job": ([_NAME, Column("Status", description="Status of the job."), Column("Completions"),
+             Column("Duration", description="Time required to complete the job."), _AGE,
+             Column("Containers", priority=1), Column("Images", priority=1),
+             Column("Selector", priority=1)], _job_row),
+    "CronJob": ([_NAME, Column("Schedule"), Column("Timezone"), Column("Suspend", "boolean"),
+                 Column("Active", "integer"), Column("Last Schedule"), _AGE,
+                 Column("Containers", priority=1), Column("Images", priority=1),
+                 Column("Selector", priority=1)], _cronjob_row),
     "Lease": ([_NAME, Column("Holder"), _AGE],
               lambda o: [meta_of(o).get("name"), spec_of(o).get("holderIdentity") or "", age(o)]),
 }

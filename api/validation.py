@@ -3,8 +3,9 @@
 Owns the dispatch from a resource to its rules and the update-only rules shared by all
 kinds (metadata.name, namespace and uid are immutable). The rules themselves live in
 api.validation_meta (metadata, labels, selectors), api.validation_pod (pod specs and pod
-updates) and api.validation_kinds (everything else). `FieldError` and `InvalidError` are
-defined in api.field and exported here. The apiserver runs defaulting first, then these,
+updates), api.validation_job (Job), api.validation_batch (CronJob, ReplicationController)
+and api.validation_kinds (everything else). `FieldError` and `InvalidError` are defined in
+api.field and exported here. The apiserver runs defaulting first, then these,
 and turns a non-empty result into a 422 `Invalid` Status (`InvalidError(errors)`).
 """
 from __future__ import annotations
@@ -12,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from api import validation_batch as batch
+from api import validation_job as job
 from api import validation_kinds as kinds
 from api import validation_netpol as netpol
 from api import validation_quota as quota
@@ -51,6 +54,9 @@ _CREATE_RULES: dict[str, Callable[[Obj], list[FieldError]]] = {
     "ClusterRole": rbac.validate_cluster_role,
     "RoleBinding": rbac.validate_role_binding,
     "ClusterRoleBinding": rbac.validate_cluster_role_binding,
+    "ReplicationController": batch.validate_replication_controller,
+    "Job": job.validate_job,
+    "CronJob": batch.validate_cron_job,
 }
 
 _UPDATE_RULES: dict[str, Callable[[Obj, Obj], list[FieldError]]] = {
@@ -63,6 +69,7 @@ _UPDATE_RULES: dict[str, Callable[[Obj, Obj], list[FieldError]]] = {
     "Secret": lambda new, old: kinds.validate_config_update(new, old, "Secret"),
     "RoleBinding": rbac.validate_binding_update,
     "ClusterRoleBinding": rbac.validate_binding_update,
+    "Job": job.validate_job_update,
 }
 
 

@@ -15,8 +15,8 @@ from starlette.responses import Response
 from api import patch as api_patch
 from api.resources import ResourceInfo
 from api.validation import InvalidError
-from apiserver import errors, fieldvalidation, reads, strategies, subresources
-from apiserver.registry import DeleteOptions, Registry, is_dry_run
+from apiserver import errors, fieldmanager, fieldvalidation, reads, strategies, subresources
+from apiserver.registry import DeleteOptions, Registry, is_dry_run, now
 from apiserver.request import (PATCH_TYPES, Target, json_response, parse_object,
                                parse_object_body, read_body, table_include, warning_headers)
 from apiserver.watchcache import WatchCache
@@ -33,6 +33,17 @@ class Handlers:
     async def dispatch(self, request: Request, t: Target) -> Response:
         method = request.method
         q = dict(request.query_params) if request.scope.get("query_string") else {}
+        if method in ("POST", "PUT", "PATCH"):
+            manager = fieldmanager.manager_for(q, request.headers.get("user-agent", ""))
+            apply = request.headers.get("content-type", "").startswith("application/apply-patch")
+            token = fieldmanager.current_manager.set((manager, "Apply" if apply else "Update"))
+            try:
+                return await self._dispatch(request, t, q, method)
+            finally:
+                fieldmanager.current_manager.reset(token)
+        return await self._dispatch(request, t, q, method)
+
+    async def _dispatch(self, request: Request, t: Target, q: dict[str, str], method: str) -> Response:
         if t.name is None:
             if method == "GET":
                 table = table_include(request, q)
@@ -111,7 +122,7 @@ class Handlers:
                 how: str = "Warn") -> Mutate:
         ctype = request_ctype.split(";")[0].strip()
         ptype = PATCH_TYPES.get(ctype)
-        if ptype is None:
+        if ptype is None or ptype == "apply":   # apply to a subresource is not supported
             raise errors.unsupported_media_type(ctype)
         patch = parse_object(raw, "application/json")
         if ptype != "json" and not isinstance(patch, dict):
@@ -143,9 +154,39 @@ class Handlers:
             return clean
         return mutate
 
+    async def apply(self, request: Request, t: Target, q: dict[str, str], raw: bytes) -> Response:
+        """Server-side apply (`application/apply-patch+yaml`): create or merge, owning what
+        the configuration names."""
+        assert t.name is not None
+        if not q.get("fieldManager"):
+            raise errors.bad_request("PATCH " + request.url.path + ": fieldManager is required for apply requests")
+        force = q.get("force") in ("true", "1")
+        if q.get("force") and not force and q.get("force") != "false":
+            raise errors.bad_request(f'invalid value for force: "{q.get("force")}"')
+        dry_run = is_dry_run(q.get("dryRun"))
+        how = fieldvalidation.mode(q)
+        applied = fieldmanager.parse_applied(raw, t.resource, t.name)
+        warnings: list[str] = []
+
+        def clean(obj: dict[str, Any]) -> dict[str, Any]:
+            out, w = self.clean(t.resource, obj)
+            warnings[:] = fieldvalidation.decide(t.resource, how, w)
+            return out
+        mutate = fieldmanager.applier(applied, t.resource, q["fieldManager"], force, now, clean)
+        try:
+            out = await self.registry.guaranteed_update(t.resource, t.namespace, t.name, mutate, dry_run=dry_run)
+            return json_response(out, 200, warning_headers(warnings))
+        except errors.APIError as e:
+            if e.code != 404 or (e.details or {}).get("name") != t.name:
+                raise
+        created = await self.registry.create(t.resource, t.namespace, mutate(None), dry_run=dry_run)
+        return json_response(created, 201, warning_headers(warnings))
+
     async def patch(self, request: Request, t: Target, q: dict[str, str], sub: str | None = None) -> Response:
         dry_run = is_dry_run(q.get("dryRun"))
         raw = await read_body(request)
+        if request.headers.get("content-type", "").startswith("application/apply-patch") and sub is None:
+            return await self.apply(request, t, q, raw)
         warnings: list[str] = []
         mutate = self.patcher(request.headers.get("content-type", ""), raw, t.resource, warnings,
                               fieldvalidation.mode(q))

@@ -21,7 +21,7 @@ from datetime import datetime, timezone
 from typing import Any, Callable
 
 from api.resources import ResourceInfo
-from apiserver import errors, strategies, wire
+from apiserver import errors, fieldmanager, strategies, wire
 from apiserver.admission import AdmissionChain, reservation
 from apiserver.storage.interface import (Backend, ConflictError, KeyExistsError, KeyValue,
                                          NotFoundError)
@@ -140,6 +140,7 @@ class Registry:
             if errs:
                 raise errors.invalid(resource, resource.kind, meta.get("name") or "", errs)
             await self.admission.admit_create(resource, obj, res, mutating=False)
+            fieldmanager.track(obj, None, resource, None, now())
             if dry_run:
                 res.abort()
                 if await self.backend.get(key) is not None:
@@ -201,6 +202,7 @@ class Registry:
                 if errs:
                     raise errors.invalid(resource, resource.kind, name, errs)
             merged["metadata"]["resourceVersion"] = old["metadata"]["resourceVersion"]
+            fieldmanager.track(merged, old, resource, subresource, now())
             if merged == old:
                 return old
             if dry_run:
@@ -266,9 +268,10 @@ class Registry:
         before = wire.clone(meta), wire.clone(obj.get("status"))
         hold = strategy.begin_delete(obj, opts.grace_period_seconds)
         finalizers = list(meta.get("finalizers") or [])
-        if opts.propagation_policy == "Foreground" and "foregroundDeletion" not in finalizers:
+        policy = opts.propagation_policy or strategy.default_propagation_policy
+        if policy == "Foreground" and "foregroundDeletion" not in finalizers:
             finalizers.append("foregroundDeletion")
-        elif opts.propagation_policy == "Orphan" and "orphan" not in finalizers:
+        elif policy == "Orphan" and "orphan" not in finalizers:
             finalizers.append("orphan")
         if finalizers:
             meta["finalizers"] = finalizers

@@ -21,6 +21,7 @@ from apiserver import errors, protobuf, wire
 MAX_BODY = 3 * 1024 * 1024
 JSON = "application/json"
 PATCH_TYPES = {"application/merge-patch+json": "merge", "application/json-patch+json": "json",
+               "application/apply-patch+yaml": "apply",
                "application/strategic-merge-patch+json": "strategic"}
 
 

@@ -1,7 +1,8 @@
 """`pykube controller-manager`: the command line of the controller-manager.
 
 Owns only flag parsing (Kubernetes' flag names: --kubeconfig, --leader-elect,
---cluster-cidr, --node-monitor-grace-period, --pod-eviction-timeout, --controllers, ...)
+--cluster-cidr, --node-monitor-grace-period, --pod-eviction-timeout, --controllers,
+--terminated-pod-gc-threshold, ...)
 and the hand-off to `controllers.manager.run_controller_manager`. `register(subparsers)`
 is what pykube/commands.py calls.
 """
@@ -28,6 +29,7 @@ def options_from_args(args: argparse.Namespace) -> ControllerManagerOptions:
         cluster_signing_cert_file=args.cluster_signing_cert_file,
         cluster_signing_key_file=args.cluster_signing_key_file,
         root_ca_file=args.root_ca_file,
+        terminated_pod_gc_threshold=args.terminated_pod_gc_threshold,
         **({"identity": args.leader_elect_identity} if args.leader_elect_identity else {}))
 
 
@@ -58,6 +60,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--cluster-signing-key-file", default=None, help="its private key")
     p.add_argument("--root-ca-file", default=None,
                    help="CA bundle published to every namespace as the kube-root-ca.crt ConfigMap")
+    p.add_argument("--terminated-pod-gc-threshold", type=int, default=12500, metavar="N",
+                   help="terminated pods kept before the pod garbage collector deletes them "
+                        "(0 disables; default 12500)")
 
 
 def register(sub: Any) -> None:

@@ -30,8 +30,8 @@ log = logging.getLogger(__name__)
 LEASE_NAMESPACE, LEASE_NAME = "kube-system", "kube-controller-manager"
 ALL_CONTROLLERS = ("endpoint", "namespace", "garbagecollector", "nodelifecycle", "nodeipam",
                    "replicaset", "deployment", "servicelb", "csrsigning", "serviceaccount",
-                   "root-ca-cert-publisher", "clusterrole-aggregation",
-                   "resourcequota")
+                   "root-ca-cert-publisher", "clusterrole-aggregation", "resourcequota",
+                   "replicationcontroller", "job", "cronjob", "ttl-after-finished", "podgc")
 
 
 @dataclass
@@ -45,6 +45,7 @@ class ControllerManagerOptions:
     pod_eviction_timeout: float | None = None
     controllers: list[str] = field(default_factory=lambda: ["*"])
     workers: int = 5
+    terminated_pod_gc_threshold: int = 12500
     lease_duration: float = 15.0
     renew_deadline: float = 10.0
     retry_period: float = 2.0
@@ -157,6 +158,36 @@ def _resourcequota(c: Client, i: SharedInformers, r: EventRecorder,
     return ResourceQuotaController(c, i, r)
 
 
+def _replicationcontroller(c: Client, i: SharedInformers, r: EventRecorder,
+                           o: ControllerManagerOptions) -> Controller:
+    from controllers.replication import ReplicationManager
+    return ReplicationManager(c, i, r)
+
+
+def _job(c: Client, i: SharedInformers, r: EventRecorder,
+         o: ControllerManagerOptions) -> Controller:
+    from controllers.job import JobController
+    return JobController(c, i, r)
+
+
+def _cronjob(c: Client, i: SharedInformers, r: EventRecorder,
+             o: ControllerManagerOptions) -> Controller:
+    from controllers.cronjob import CronJobController
+    return CronJobController(c, i, r)
+
+
+def _ttl_after_finished(c: Client, i: SharedInformers, r: EventRecorder,
+                        o: ControllerManagerOptions) -> Controller:
+    from controllers.ttlafterfinished import TTLAfterFinishedController
+    return TTLAfterFinishedController(c, i, r)
+
+
+def _podgc(c: Client, i: SharedInformers, r: EventRecorder,
+           o: ControllerManagerOptions) -> Controller:
+    from controllers.podgc import PodGCController
+    return PodGCController(c, i, r, terminated_pod_threshold=o.terminated_pod_gc_threshold)
+
+
 # name -> (factory, event source component, as Kubernetes names them)
 FACTORIES: dict[str, tuple[Factory, str]] = {
     "endpoint": (_endpoint, "endpoint-controller"),
@@ -172,6 +203,11 @@ FACTORIES: dict[str, tuple[Factory, str]] = {
     "root-ca-cert-publisher": (_root_ca, "root-ca-cert-publisher"),
     "clusterrole-aggregation": (_aggregation, "clusterrole-aggregation-controller"),
     "resourcequota": (_resourcequota, "resourcequota-controller"),
+    "replicationcontroller": (_replicationcontroller, "replication-controller"),
+    "job": (_job, "job-controller"),
+    "cronjob": (_cronjob, "cronjob-controller"),
+    "ttl-after-finished": (_ttl_after_finished, "ttlafterfinished-controller"),
+    "podgc": (_podgc, "pod-garbage-collector"),
 }
 
 

@@ -19,7 +19,7 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 
-from httpstream import spdy
+from httpstream import spdy, upgrade
 
 log = logging.getLogger("httpstream.spdy")
 CHUNK = 32 * 1024
@@ -118,9 +118,7 @@ class SpdySession:
             if not stream._replied.done():
                 stream._replied.set_exception(StreamReset("connection closed"))
                 stream._replied.exception()   # retrieved: nobody may be waiting
-        self.writer.close()
-        with contextlib.suppress(Exception):
-            await self.writer.wait_closed()
+        await upgrade.close(self.writer)
         if self._task is not None and self._task is not asyncio.current_task():
             self._task.cancel()
         for task in list(self._handlers):

@@ -110,10 +110,16 @@ async def write_response(writer: asyncio.StreamWriter, status: int, body: bytes,
     await close(writer)
 
 
-async def close(writer: asyncio.StreamWriter) -> None:
+async def close(writer: asyncio.StreamWriter, grace: float = 2.0) -> None:
+    """Close a connection; a TLS peer that does not answer the close within `grace` seconds
+    (asyncio would wait 30) has its connection aborted."""
     writer.close()
-    with contextlib.suppress(Exception):
-        await writer.wait_closed()
+    try:
+        await asyncio.wait_for(writer.wait_closed(), grace)
+    except TimeoutError:
+        writer.transport.abort()
+    except Exception:   # noqa: BLE001 - the connection is gone either way
+        pass
 
 
 async def _copy(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:

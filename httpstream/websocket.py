@@ -19,6 +19,8 @@ from websockets.exceptions import ProtocolError as WSProtocolError
 from websockets.frames import Opcode
 from websockets.protocol import OPEN, Protocol, Side
 
+from httpstream import upgrade
+
 _GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
 
@@ -105,9 +107,7 @@ class WebSocket:
                 self._flush()
                 await self.writer.drain()
         self.closed = True
-        self.writer.close()
-        with contextlib.suppress(Exception):
-            await self.writer.wait_closed()
+        await upgrade.close(self.writer)
 
     def _flush(self) -> None:
         for chunk in self.protocol.data_to_send():

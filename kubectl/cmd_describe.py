@@ -108,6 +108,9 @@ async def page(ctx: Context, obj: Obj, show_events: bool = True) -> str:
         return describers.describe_deployment(obj, await _owned(ctx, obj, "replicasets"), events)
     if kind == "ReplicaSet":
         return describers.describe_replicaset(obj, await _owned(ctx, obj, "pods"), events)
+    if kind == "ReplicationController":
+        from kubectl.describe_batch import describe_replication_controller
+        return describe_replication_controller(obj, await _owned(ctx, obj, "pods"), events)
     if kind == "Service":
         try:
             ep = await client.get(resolve("endpoints"), meta.get("name", ""), namespace=meta.get("namespace"))

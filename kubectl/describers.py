@@ -327,3 +327,8 @@ __all__ = ["DESCRIBERS", "describe_configmap", "describe_deployment", "describe_
            "describe_namespace", "describe_node", "describe_pod", "describe_replicaset",
            "describe_service", "revision", "selector_text", "split_replicasets",
            "template_equal_ignoring_hash"]
+
+
+from kubectl import describe_batch  # noqa: E402  (Job, CronJob; ReplicationController in cmd_describe)
+
+DESCRIBERS.update(describe_batch.DESCRIBERS)

@@ -25,7 +25,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "edit": ("cmd_edit", "Edit a resource on the server"),
     "delete": ("cmd_delete", "Delete resources by file names, stdin, resources and names, or by resources and label selector"),
     "rollout": ("cmd_rollout", "Manage the rollout of a resource"),
-    "scale": ("cmd_scale", "Set a new size for a deployment or replica set"),
+    "scale": ("cmd_scale", "Set a new size for a deployment, replica set, or replication controller"),
     "cluster-info": ("cmd_info", "Display cluster information"),
     "describe": ("cmd_describe", "Show details of a specific resource or group of resources"),
     "logs": ("cmd_logs", "Print the logs for a container in a pod"),
@@ -45,9 +45,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "version": ("cmd_info", "Print the client and server version information"),
     "wait": ("cmd_wait", "Wait for a specific condition on one or many resources"),
     "explain": ("cmd_explain", "Get documentation for a resource"),
+    "auth": ("cmd_auth", "Inspect authorization"),
+    "certificate": ("cmd_auth", "Modify certificate resources"),
 }
 ALIASES = {"create ns": "create namespace", "create deploy": "create deployment",
-           "create cm": "create configmap"}
+           "create cm": "create configmap", "create cj": "create cronjob"}
 
 
 def usage() -> str:

@@ -148,8 +148,13 @@ def to_yaml(doc: Any) -> str:
 
     class _Dumper(yaml.SafeDumper):
         def choose_scalar_style(self) -> str:
+            # go-yaml double-quotes a string that would read back as another type (a number,
+            # a timestamp, true) and single-quotes one that only needs quoting for syntax
+            # (`'*/1 * * * *'`)
             style = super().choose_scalar_style()
-            return '"' if style == "'" else style   # Go quotes with double quotes
+            if style == "'" and not (self.event.implicit and self.event.implicit[0]):
+                return '"'
+            return style
 
     def _str(dumper: yaml.SafeDumper, data: str) -> yaml.Node:
         if "\n" in data:

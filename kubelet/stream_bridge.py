@@ -122,7 +122,9 @@ async def relay_websocket(ws: WebSocket, url: str, query: list[tuple[str, str]] 
     u = urlsplit(url)
     target = "ws://" + u.netloc + u.path + ("?" + urlencode(query) if query else "")
     try:
-        upstream = await connect(target, subprotocols=[ws.subprotocol] if ws.subprotocol else None,  # type: ignore[list-item]
+        # a client that named no protocol speaks channel.k8s.io's framing; asked for nothing, the
+        # runtime would answer with an empty protocol header, which the websockets client refuses
+        upstream = await connect(target, subprotocols=[ws.subprotocol or channels.V1],  # type: ignore[list-item]
                                  proxy=None, max_size=None, compression=None, open_timeout=30)
     except (OSError, InvalidHandshake, TimeoutError) as e:
         raise RuntimeStreamError(f"error dialing the runtime's streaming server: {e}") from None

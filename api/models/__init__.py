@@ -5,12 +5,14 @@ from api.models.apiextensions import CustomResourceDefinition
 from api.models.apps import Deployment, ReplicaSet, Scale
 from api.models.base import K8sModel, K8sObject, LabelSelector, ObjectMeta, OwnerReference
 from api.models.certificates import CertificateSigningRequest
+from api.models.batch import CronJob, Job
 from api.models.coordination import Lease
 from api.models.networking import NetworkPolicy
 from api.models.quota import LimitRange, ResourceQuota
 from api.models.rbac import ClusterRole, ClusterRoleBinding, Role, RoleBinding
 from api.models.core import (Binding, ConfigMap, Endpoints, Event, Namespace, Node, Pod, Secret,
                              Service, ServiceAccount, Status)
+from api.models.replication import ReplicationController
 from api.resources import ResourceInfo
 
 MODELS: tuple[type[K8sObject], ...] = (
@@ -18,6 +20,7 @@ MODELS: tuple[type[K8sObject], ...] = (
     Deployment, ReplicaSet, Lease, Role, ClusterRole, RoleBinding, ClusterRoleBinding,
     CertificateSigningRequest, ResourceQuota, LimitRange, NetworkPolicy,
     CustomResourceDefinition,
+    ReplicationController, Job, CronJob,
 )
 _BY_RESOURCE: dict[ResourceInfo, type[K8sObject]] = {m.RESOURCE: m for m in MODELS}
 
@@ -30,4 +33,5 @@ __all__ = [
     "Binding", "CertificateSigningRequest", "ClusterRole", "ClusterRoleBinding", "ConfigMap", "CustomResourceDefinition", "Deployment", "Endpoints", "Event", "K8sModel", "K8sObject",
     "LabelSelector", "Lease", "LimitRange", "MODELS", "Namespace", "NetworkPolicy", "Node", "ObjectMeta", "OwnerReference",
     "Pod", "ReplicaSet", "ResourceQuota", "Role", "RoleBinding", "Scale", "Secret", "Service", "ServiceAccount", "Status", "model_for",
+    "CronJob", "Job", "ReplicationController",
 ]

@@ -10,8 +10,8 @@ it and holds no kind names of its own. A strategy owns:
   metadata.generation on spec changes, a pod's QoS class);
 - `validate` / `validate_update` / `validate_status_update` (a write of /status);
 - deletion: whether an object stays after a delete (`begin_delete`: a bound pod's grace
-  period, a namespace's Terminating phase) and whether it is still held once its
-  finalizers are gone (`held`);
+  period, a namespace's Terminating phase), whether it is still held once its
+  finalizers are gone (`held`), and the default propagationPolicy;
 - what the `scale` subresource reads and writes (`scale_of`, `set_replicas`), and the
   field selectors a list may use (`field_labels`, None: any path);
 - the table columns `kubectl get` prints, and (CRDs) the kind's OpenAPI schema.
@@ -41,6 +41,9 @@ class Strategy:
     #: on create, the client's status is replaced by `initial_status` (kinds with a status
     #: subresource, whose status only controllers write)
     reset_status: bool = False
+    #: the propagationPolicy of a delete that names none (None: background; "Orphan" for
+    #: batch/v1 Jobs and v1 ReplicationControllers, as kube-apiserver keeps them)
+    default_propagation_policy: str | None = None
 
     def __init__(self, resource: ResourceInfo) -> None:
         self.resource = resource
@@ -111,6 +114,8 @@ class Strategy:
         """(spec replicas, status replicas, label selector text) of the `scale` subresource."""
         spec, status = obj.get("spec") or {}, obj.get("status") or {}
         sel = spec.get("selector") or {}
+        if sel and not {"matchLabels", "matchExpressions"} & set(sel):   # a ReplicationController's map
+            sel = {"matchLabels": sel}
         text = tables.format_label_selector(sel) if sel else ""
         return spec.get("replicas", 0), status.get("replicas", 0), "" if text == "<none>" else text
 
@@ -193,4 +198,5 @@ def for_resource(resource: ResourceInfo) -> Strategy:
 
 
 from apiserver.strategies import apps, certificates, core  # noqa: E402,F401  (registers the built-in kinds)
+from apiserver.strategies import batch, replication  # noqa: E402,F401
 from apiserver.apiextensions import crd_strategy  # noqa: E402,F401

@@ -263,9 +263,10 @@ async def teams(net: NetworkCluster) -> AsyncIterator[NetworkCluster]:
         assert not left, "network policy left behind:\n" + "\n".join(left)
 
 
-async def _reaches(net: NetworkCluster, src: str, dst: str, port: int = 80) -> bool:
+async def _reaches(net: NetworkCluster, src: str, dst: str, port: int = 80, via: str | None = None) -> bool:
+    """`src` gets an answer from `dst` (at its pod IP, or through a Service's ClusterIP `via`)."""
     node, handle = net.pods[src]
-    code, out, _ = await node.exec(handle, f"timeout 3 wget -q -O - http://{net.pods[dst][1].ip}:{port}/cgi-bin/id")
+    code, out, _ = await node.exec(handle, f"timeout 3 wget -q -O - http://{via or net.pods[dst][1].ip}:{port}/cgi-bin/id")
     return code == 0 and out.split()[0] == dst
 
 
@@ -282,12 +283,20 @@ async def _until(net: NetworkCluster, src: str, dst: str, want: bool) -> None:
 
 async def test_network_policy_isolates_teams_across_nodes(teams: NetworkCluster) -> None:
     net = teams
+    svc = await net.kube.create({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "a1", "namespace": "team-a"},
+                                 "spec": {"selector": {"app": "a1"}, "ports": [{"port": 80, "targetPort": 80}]}})
+    cip = svc["spec"]["clusterIP"]
+
+    async def via_service() -> bool:
+        return await _reaches(net, "b1", "a1", via=cip)
+    await wait_for(via_service, 30, "team-a's Service answering team-b")
     assert await _reaches(net, "b1", "a1") and await _reaches(net, "a2", "a1")
-    # team-a admits only its own namespace: b1 (other node, other team) is refused,
-    # a2 (other node, same team) still gets through
+    # team-a admits only its own namespace: b1 (other node, other team) is refused, directly
+    # and through the Service; a2 (other node, same team) still gets through
     await _policy(net, "team-a", "same-namespace", {"podSelector": {}, "ingress": [{"from": [{"podSelector": {}}]}]})
     await _until(net, "b1", "a1", False)
-    assert await _reaches(net, "a2", "a1")
+    assert not await via_service()
+    assert await _reaches(net, "a2", "a1") and await _reaches(net, "a2", "a1", via=cip)
     # an allow rule by namespaceSelector opens it for team-b
     await _policy(net, "team-a", "from-team-b", {"podSelector": {"matchLabels": {"app": "a1"}}, "ingress": [
         {"from": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "team-b"}}}],

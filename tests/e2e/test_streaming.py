@@ -25,6 +25,7 @@ import pytest
 import pytest_asyncio
 
 from client.errors import NotFound
+from httpstream import channels
 from tests.e2e.stream_cluster import (BUSYBOX, KUBECTL, PYKUBECTL, PtySession, StreamCluster, pod_manifest,
                                       node_images, stream_cluster, wait_for)
 
@@ -159,6 +160,26 @@ async def test_cp_a_file_and_a_directory_in_and_out(cluster: StreamCluster, bina
         assert r.stdout in (b"", b"tar: removing leading '/' from member names\n")
     assert out_file.read_bytes() == src.read_bytes()
     assert (out_tree / "a.txt").read_text() == "alpha\n" and (out_tree / "sub" / "b.txt").read_text() == "beta\n"
+
+
+@pytest.mark.parametrize("protocol", ["v4.channel.k8s.io", "v4.base64.channel.k8s.io", "channel.k8s.io",
+                                      "base64.channel.k8s.io", ""])
+async def test_older_channel_protocols(cluster: StreamCluster, protocol: str) -> None:
+    """What older clients offer: v4 ends with a Status, earlier ones with the error's text."""
+    from websockets.asyncio.client import connect
+    cfg = cluster.client.config
+    query = "command=sh&command=-c&command=echo+hi%3B+echo+err+%3E%262%3B+exit+2&stdout=true&stderr=true"
+    url = cfg.server.replace("https://", "wss://") + f"/api/v1/namespaces/default/pods/box/exec?{query}"
+    async with connect(url, ssl=cfg.ssl_context(), subprotocols=[protocol] if protocol else None,  # type: ignore[arg-type]
+                       additional_headers={"Authorization": f"Bearer {cfg.token}"}, proxy=None) as ws:
+        assert (ws.subprotocol or "") == protocol
+        got = [channels.decode(protocol, m) async for m in ws]
+    data = {ch: b"".join(d for c, d in got if c == ch) for ch in (1, 2, 3)}
+    assert (data[1], data[2]) == (b"hi\n", b"err\n")
+    if protocol.startswith("v4"):
+        assert channels.exit_code(json.loads(data[3])) == 2
+    else:
+        assert data[3].startswith(b"command terminated with non-zero exit code") and data[3].endswith(b"exit code 2")
 
 
 @BINARIES

@@ -91,3 +91,15 @@ async def test_pykubectl_explain_prints_what_kubectl_prints(apiserver: Any) -> N
         assert proc.returncode == 0, err.decode()
         assert [ln.rstrip() for ln in out.decode().splitlines() if ln.strip()] == \
             [ln.rstrip() for ln in want.splitlines() if ln.strip()]
+
+
+async def test_kubectl_explain_a_custom_resource(apiserver: Any, tmp_path: Path) -> None:
+    from tests.integration.kubectl.test_kubectl_crd import CRD
+    kc = apiserver.kubeconfig_path
+    (tmp_path / "crd.yaml").write_text(CRD)
+    assert (await kubectl(kc, "apply", "-f", str(tmp_path / "crd.yaml")))[0] == 0
+    code, out, err = await kubectl(kc, "wait", "--for=condition=established", "crd/crontabs.stable.example.com")
+    assert code == 0, err
+    code, out, err = await kubectl(kc, "explain", "crontab.spec")
+    assert code == 0, err
+    assert "KIND:       CronTab" in out and "cronSpec\t<string> -required-" in out and "replicas\t<integer>" in out

@@ -127,3 +127,40 @@ async def test_expired_and_foreign_certificates_get_401(apiserver, tmp_path: Pat
     code, out, err = await kubectl(kc, "get", "pods")
     assert code == 1
     assert "error: You must be logged in to the server (the server has asked for the client to provide credentials)" in err
+
+
+async def test_pykubectl_auth_and_certificate_commands_answer_as_kubectl(apiserver, http, tmp_path: Path) -> None:
+    import sys
+    await _teams(http)
+    kc = user_kubeconfig(apiserver, tmp_path, "alice", ["students"])
+
+    async def pykubectl(*args: str, config: Path = kc) -> tuple[int, str, str]:
+        proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "kubectl.main", "--kubeconfig", str(config),
+                                                    *args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        out, err = await proc.communicate()
+        return proc.returncode or 0, out.decode(), err.decode()
+
+    for args in (["auth", "can-i", "create", "pods", "-n", "team-b"], ["auth", "can-i", "create", "pods", "-n", "team-a"],
+                 ["auth", "can-i", "create", "pods", "--subresource=exec", "-n", "team-a"], ["auth", "whoami"]):
+        want, got = await kubectl(kc, *args), await pykubectl(*args)
+        assert (got[0], got[1]) == (want[0], want[1]), (args, got, want)
+    admin = apiserver.kubeconfig_path
+    for args in (["auth", "can-i", "list", "pods", "-n", "team-b", "--as", "alice"],
+                 ["auth", "can-i", "list", "pods", "-n", "team-a", "--as", "alice"]):
+        want, got = await kubectl(admin, *args), await pykubectl(*args, config=admin)
+        assert (got[0], got[1]) == (want[0], want[1]), (args, got, want)
+    code, out, _ = await pykubectl("auth", "can-i", "--list", "-n", "team-a")
+    assert code == 0 and out.splitlines()[0].split() == ["Resources", "Non-Resource", "URLs", "Resource", "Names", "Verbs"]
+    assert any(line.split()[0] == "deployments.apps" for line in out.splitlines()[1:] if line.strip())
+    # a CSR, approved by pykubectl and denied by kubectl, as kubectl prints it
+    from pykube.team import objects
+    for name in ("one", "two"):
+        key, _ = objects.member_key()
+        body = objects.csr("t", name, key, 3600)
+        assert (await http.post("/apis/certificates.k8s.io/v1/certificatesigningrequests", json=body)).status_code == 201
+    code, out, err = await pykubectl("certificate", "approve", "t-one", config=admin)
+    assert (code, out) == (0, "certificatesigningrequest.certificates.k8s.io/t-one approved\n"), err
+    code, out, err = await kubectl(admin, "certificate", "deny", "t-two")
+    assert (code, out) == (0, "certificatesigningrequest.certificates.k8s.io/t-two denied\n"), err
+    csr = (await http.get("/apis/certificates.k8s.io/v1/certificatesigningrequests/t-one")).json()
+    assert [c["type"] for c in csr["status"]["conditions"]] == ["Approved"]

@@ -201,6 +201,7 @@ async def test_cluster_info_version_api_resources(kubectl: Any, apiserver: Any) 
     r = await kubectl("api-resources")
     assert r.lines[0].split() == ["NAME", "SHORTNAMES", "APIVERSION", "NAMESPACED", "KIND"]
     assert ["deployments", "deploy", "apps/v1", "true", "Deployment"] in [ln.split() for ln in r.lines]
+    assert ["jobs", "batch/v1", "true", "Job"] in [ln.split() for ln in r.lines]
     r = await kubectl("api-resources", "--namespaced=false", "-o", "name")
     assert {"namespaces", "nodes", "clusterroles.rbac.authorization.k8s.io",
             "customresourcedefinitions.apiextensions.k8s.io"} <= set(r.lines)

@@ -101,7 +101,8 @@ def test_target_forms() -> None:
     assert [(x.info.plural, x.names) for x in t] == [("deployments", ["web"]), ("services", ["web"])]
     t = targets.parse_args(["po/a", "deploy/b", "pods/c"])
     assert [(x.info.plural, x.names) for x in t] == [("pods", ["a", "c"]), ("deployments", ["b"])]
-    assert [x.info.plural for x in targets.parse_args(["all"])] == ["pods", "services", "deployments", "replicasets"]
+    assert [x.info.plural for x in targets.parse_args(["all"])] == [
+        "pods", "services", "replicationcontrollers", "deployments", "replicasets", "jobs", "cronjobs"]
 
 
 # ---------------------------------------------------------------- error wording
