@@ -95,10 +95,11 @@ _SUB_STATUS = ("status",)
 
 RESOURCES: tuple[ResourceInfo, ...] = (
     ResourceInfo("", "v1", "Namespace", "namespaces", False, ("ns",), ("status", "finalize")),
-    ResourceInfo("", "v1", "Node", "nodes", False, ("no",), _SUB_STATUS),
+    ResourceInfo("", "v1", "Node", "nodes", False, ("no",), ("status", "proxy")),
     ResourceInfo("", "v1", "Pod", "pods", True, ("po",),
-                 ("status", "binding", "log", "exec", "eviction"), ("all",)),
-    ResourceInfo("", "v1", "Service", "services", True, ("svc",), _SUB_STATUS, ("all",)),
+                 ("status", "binding", "log", "exec", "attach", "portforward", "proxy", "eviction",
+                  "ephemeralcontainers"), ("all",)),
+    ResourceInfo("", "v1", "Service", "services", True, ("svc",), ("status", "proxy"), ("all",)),
     ResourceInfo("", "v1", "Endpoints", "endpoints", True, ("ep",), (), (), list_kind="EndpointsList"),
     ResourceInfo("", "v1", "ConfigMap", "configmaps", True, ("cm",)),
     ResourceInfo("", "v1", "Secret", "secrets", True),

@@ -36,8 +36,10 @@ _OTHER_GROUP = {"scale": ("autoscaling", "v1", "Scale"), "eviction": ("policy", 
 
 def _sub_verbs(sub: str) -> list[str]:
     return {"status": ["get", "patch", "update"], "scale": ["get", "patch", "update"],
+            "ephemeralcontainers": ["get", "patch", "update"],
             "binding": ["create"], "eviction": ["create"], "log": ["get"],
-            "exec": ["create", "get"]}.get(sub, ["get"])
+            "exec": ["create", "get"], "attach": ["create", "get"], "portforward": ["create", "get"],
+            "proxy": ["create", "delete", "get", "patch", "update"]}.get(sub, ["get"])
 
 
 def resource_list(group: str, version: str) -> dict[str, Any]:

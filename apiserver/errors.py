@@ -40,7 +40,7 @@ class APIError(Exception):
         body: dict[str, Any] = {"kind": "Status", "apiVersion": "v1", "metadata": {},
                                 "status": "Failure", "message": self.message,
                                 "reason": self.reason}
-        if self.details:
+        if self.details is not None:   # {} stays: kubectl debug reads details of a 404
             body["details"] = self.details
         body["code"] = self.code
         return body

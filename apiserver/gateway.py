@@ -118,7 +118,7 @@ class Gateway:
         path: str = scope["path"]
         if reviews.handles(path):
             _, kind, ns = reviews.target(path)
-            group = "authentication.k8s.io" if kind == "SelfSubjectReview" else "authorization.k8s.io"
+            group = "authentication.k8s.io" if kind in ("SelfSubjectReview", "TokenReview") else "authorization.k8s.io"
             attrs = Attributes(user, "create", ns, group, reviews.PLURALS[kind])
         else:
             query = dict(Request(scope).query_params) if scope.get("query_string") else {}

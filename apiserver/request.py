@@ -39,6 +39,8 @@ def parse_resource_path(group: str, version: str, segments: list[str], path: str
     ns: str | None = None
     if len(segs) >= 3 and segs[0] == "namespaces" and segs[2] not in ("status", "finalize"):
         ns, segs = segs[1], segs[2:]
+    if len(segs) > 3 and segs[2] == "proxy":   # .../NAME/proxy/<path on the backend>
+        segs = segs[:3]
     if not segs or len(segs) > 3:
         raise errors.resource_not_found(path)
     res = by_plural(group, segs[0], version)

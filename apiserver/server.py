@@ -43,11 +43,12 @@ from apiserver.auth.authorizer import Authorizer
 from apiserver.auth.serviceaccount import TokenSigner, load_or_create_key
 from apiserver.auth.user import ADMIN, UserInfo
 from apiserver.handlers import Handlers
-from apiserver.kubeletproxy import KubeletProxy, install_exec_websocket
+from apiserver.kubeletproxy import KubeletProxy
 from apiserver.storage import open_backend
 from apiserver.storage.interface import Backend
 from apiserver.tls import ensure_tls, write_kubeconfig
 from apiserver.watchcache import WatchCache
+from httpstream.hijack import HijackableHttpToolsProtocol
 
 log = logging.getLogger("apiserver")
 
@@ -76,6 +77,11 @@ class APIServerConfig:
     extra_tokens: dict[str, UserInfo | str] = field(default_factory=dict)   # token -> user
     anonymous_auth: bool = False   # --anonymous-auth: off, unauthenticated requests get 401
     compaction_interval: float = 300.0   # as kube-apiserver: compact what is 5 minutes old
+
+
+class _HttpProtocol(HijackableHttpToolsProtocol, client_certs.ClientCertHttpToolsProtocol):
+    """Client certificates in the scope; connections exec, attach, port-forward and proxy may
+    take over (httpstream.hijack)."""
 
 
 class APIServer:
@@ -145,9 +151,9 @@ class APIServer:
         self.handlers.token_signer = self.token_signer
         app = create_app(self.handlers, self.authn, lambda: self._ready, tls.ca_cert.read_bytes(),
                          self.authorizer)
-        self.kubelet_proxy = KubeletProxy(self.registry.get, tls.admin_token)
+        self.kubelet_proxy = KubeletProxy(self.registry.get, tls.admin_token,
+                                          authorize=self.authorizer.authorize)
         self.handlers.kubelet_proxy = self.kubelet_proxy
-        install_exec_websocket(app.app, self.kubelet_proxy, self.authn.user_for)
 
         # IPPROTO_TCP explicitly: asyncio sets TCP_NODELAY on accepted connections only for
         # sockets it can tell are TCP; without it every response waits ~40 ms for an ACK
@@ -163,7 +169,7 @@ class APIServer:
         ucfg = uvicorn.Config(app, ssl_certfile=str(tls.serving_cert), ssl_keyfile=str(tls.serving_key),
                               ssl_context_factory=client_certs.context_factory(tls.ca_cert),
                               log_level="warning", lifespan="off", access_log=False,
-                              http=client_certs.ClientCertHttpToolsProtocol,
+                              http=_HttpProtocol,
                               proxy_headers=False, server_header=False,
                               timeout_graceful_shutdown=1, timeout_keep_alive=30, ws="websockets-sansio")
         self._server = uvicorn.Server(ucfg)

@@ -3,6 +3,7 @@
 Owns what each subresource means over the generic registry:
 - `status`: GET, and PUT/PATCH that change only `.status`; a CSR's `approval` likewise
   changes only its Approved/Denied conditions (both through the kind's strategy);
+- `ephemeralcontainers`: a pod's `spec.ephemeralContainers` (GET, PUT, PATCH), likewise;
 - `scale`: an `autoscaling/v1` Scale view of the replicas the kind's strategy names
   (`spec.replicas`, or a CRD's specReplicasPath) (GET, PUT, merge/JSON PATCH);
 - `binding`: the scheduler's POST that sets a pod's `spec.nodeName` (409 if already bound);
@@ -10,7 +11,7 @@ Owns what each subresource means over the generic registry:
   break the pod's PodDisruptionBudget (apiserver/eviction.py);
 - `finalize`: a namespace's `spec.finalizers`;
 - `token`: a ServiceAccount's TokenRequest, answered with a signed, bound JWT;
-- `log` / `exec`: handed to the kubelet proxy.
+- `log`, `exec`, `attach`, `portforward`, `proxy`: handed to the kubelet proxy (kubeletproxy.py).
 Every write honours `dryRun=All`.
 """
 from __future__ import annotations
@@ -34,7 +35,7 @@ if TYPE_CHECKING:
 async def handle(h: "Handlers", request: Request, t: Target, q: dict[str, str]) -> Response:
     sub, method = t.subresource, request.method
     assert t.name is not None
-    if sub in ("status", "approval"):   # the strategy says what each one may change
+    if sub in ("status", "approval", "ephemeralcontainers"):   # the strategy says what each may change
         if method == "GET":
             return json_response(await h.registry.get(t.resource, t.namespace, t.name))
         if method == "PUT":
@@ -58,7 +59,7 @@ async def handle(h: "Handlers", request: Request, t: Target, q: dict[str, str]) 
             t.resource, None, t.name, set_fins, "finalize", dry_run=is_dry_run(q.get("dryRun"))))
     elif sub == "token" and method == "POST" and h.token_signer is not None:
         return await token_request(h, request, t)
-    elif sub in ("log", "exec") and h.kubelet_proxy is not None:
+    elif sub in ("log", "exec", "attach", "portforward", "proxy") and h.kubelet_proxy is not None:
         return await h.kubelet_proxy(request, t)
     raise errors.method_not_allowed()
 

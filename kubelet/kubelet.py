@@ -42,7 +42,8 @@ from kubelet.runtime.cri import CRIRuntime
 from kubelet.runtime.fake import FakeRuntime, IPPool
 from kubelet.runtime.interface import LABEL_POD_UID, ContainerState, Runtime, RuntimeServiceError
 from kubelet.runtime_pod import RuntimePod, get_runtime_pod
-from kubelet.server import KubeletServer, TokenReviewer, ensure_serving_cert
+from kubelet.auth import KubeletAuth
+from kubelet.server import KubeletServer, ensure_serving_cert
 from kubelet.status import StatusContext, StatusManager, generate_pod_status
 from kubelet.sync import PodSyncer
 from kubelet.volumes import VolumeManager
@@ -86,8 +87,8 @@ class Kubelet:
         port = cfg.port
         if cfg.serve_api:
             cert, key = ensure_serving_cert(cfg.pki_dir, cfg.node_name, [self.node_ip])
-            reviewer = TokenReviewer(self.client, self.client.config.token)
-            self.server = KubeletServer(self, reviewer, cert, key, cfg.bind_address, cfg.port)
+            auth = KubeletAuth(self.client, self.client.config.token, cfg.node_name)
+            self.server = KubeletServer(self, auth, cert, key, cfg.bind_address, cfg.port)
             await self.server.start()
             port = self.server.port
         info = NodeInfo(cfg.node_name, self.node_ip, port,

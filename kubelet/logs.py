@@ -2,7 +2,7 @@
 
 Owns the CRI log format (`<RFC3339Nano> <stdout|stderr> <F|P> <message>`, one entry a
 line, `P` marking a partial line that the next entry continues) and `LogOptions`
-(tailLines, timestamps, sinceSeconds, limitBytes). `render` (pure) turns entries into
+(tailLines, timestamps, sinceSeconds, sinceTime, limitBytes). `render` (pure) turns entries into
 the text the API returns; `stream_log` yields it from a file, and with `follow` keeps
 reading new entries until the container stops (`still_running()` turns False) and the
 file is drained.
@@ -35,6 +35,7 @@ class LogOptions:
     timestamps: bool = False
     since_seconds: int | None = None
     limit_bytes: int | None = None
+    since_time: datetime | None = None
 
     @classmethod
     def from_query(cls, q: dict[str, str]) -> LogOptions:
@@ -47,8 +48,13 @@ class LogOptions:
                 raise ValueError(f"{name} must be non-negative")
             return n
         truthy = ("1", "true", "True")
+        since_time = None
+        if q.get("sinceTime"):
+            since_time = parse_timestamp(q["sinceTime"])
+            if since_time is None:
+                raise ValueError(f"sinceTime: invalid RFC 3339 time {q['sinceTime']!r}")
         return cls(q.get("follow") in truthy, num("tailLines"), q.get("timestamps") in truthy,
-                   num("sinceSeconds"), num("limitBytes"))
+                   num("sinceSeconds"), num("limitBytes"), since_time)
 
 
 def parse_timestamp(ts: str) -> datetime | None:
@@ -85,7 +91,9 @@ def render(entries: Iterable[LogEntry], timestamps: bool) -> str:
 
 
 def select(entries: list[LogEntry], opts: LogOptions, now: datetime | None = None) -> list[LogEntry]:
-    """Apply sinceSeconds and tailLines (counted in full lines) to parsed entries."""
+    """Apply sinceSeconds, sinceTime and tailLines (counted in full lines) to parsed entries."""
+    if opts.since_time is not None:
+        entries = [e for e in entries if (t := e.time) is None or t >= opts.since_time]
     if opts.since_seconds is not None:
         cutoff = (now or datetime.now(UTC)).timestamp() - opts.since_seconds
         entries = [e for e in entries if (t := e.time) is None or t.timestamp() >= cutoff]

@@ -92,7 +92,7 @@ class PodSyncer:
         for cid, why in actions.kill.items():
             log.info("pod %s: killing container %s: %s", pod.key, cid[:12], why)
             await self._stop(cid, grace)
-        for name in actions.start:
+        for name in actions.start_ephemeral + actions.start:
             await self._start(pod, name, sid, attempt, ip, rp, result)
         await self._gc_containers(rp)
         return result
@@ -100,7 +100,8 @@ class PodSyncer:
     async def _start(self, pod: Pod, name: str, sid: str, attempt: int, ip: str, rp: RuntimePod,
                      result: SyncResult) -> None:
         assert pod.spec is not None
-        c = next(c for c in [*(pod.spec.init_containers or []), *pod.spec.containers] if c.name == name)
+        c = next(c for c in [*(pod.spec.init_containers or []), *pod.spec.containers,
+                             *(pod.spec.ephemeral_containers or [])] if c.name == name)
         prev = rp.latest(name)
         key = backoff_key(pod.metadata.uid or "", name)
         if prev is not None and prev.state == ContainerState.EXITED and prev.finished_at is not None:
@@ -129,6 +130,10 @@ class PodSyncer:
             return
         count = restart_count(prev) + 1 if prev is not None else 0
         cfg = container_config(pod, c, count, expand_command(c.command, env), expand_command(c.args, env), env, mounts)
+        target = getattr(c, "target_container_name", None)
+        if target:   # an ephemeral container sharing a container's process namespace
+            running = rp.latest(target)
+            cfg.pid_target_id = running.id if running is not None and running.state == ContainerState.RUNNING else ""
         try:
             cid = await self.runtime.create_container(sid, cfg, sandbox_config(pod, self.node, attempt))
         except RuntimeServiceError as e:

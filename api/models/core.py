@@ -15,7 +15,7 @@ from api.models.base import K8sModel, K8sObject, LabelSelector, ObjectMeta
 from api.models.pod import (IntOrString, ContainerPort, ObjectFieldSelector, KeySelector,
                              ResourceFieldSelector, EnvVarSource, EnvVar, EnvFromSource,
                              ResourceRequirements, VolumeMount, HTTPHeader, HTTPGetAction,
-                             TCPSocketAction, ExecAction, Probe, Container, KeyToPath,
+                             TCPSocketAction, ExecAction, Probe, Container, EphemeralContainer, KeyToPath,
                              ConfigMapVolumeSource, SecretVolumeSource,
                              HostPathVolumeSource, EmptyDirVolumeSource, Volume,
                              Toleration, NodeSelectorRequirement, NodeSelectorTerm,

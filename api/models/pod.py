@@ -131,6 +131,13 @@ class Container(K8sModel):
     tty: bool | None = None
 
 
+class EphemeralContainer(Container):
+    """A container added to a running pod through `pods/{name}/ephemeralcontainers` (what
+    `kubectl debug` adds); never restarted, no ports, probes or resources."""
+
+    target_container_name: str | None = None
+
+
 class KeyToPath(K8sModel):
     key: str
     path: str
@@ -220,6 +227,7 @@ class PodDNSConfig(K8sModel):
 class PodSpec(K8sModel):
     containers: list[Container]
     init_containers: list[Container] | None = None
+    ephemeral_containers: list[EphemeralContainer] | None = None
     volumes: list[Volume] | None = None
     restart_policy: str | None = None
     termination_grace_period_seconds: int | None = None
@@ -309,6 +317,7 @@ class PodStatus(K8sModel):
     start_time: str | None = None
     init_container_statuses: list[ContainerStatus] | None = None
     container_statuses: list[ContainerStatus] | None = None
+    ephemeral_container_statuses: list[ContainerStatus] | None = None
     qos_class: str | None = None
     nominated_node_name: str | None = None
 

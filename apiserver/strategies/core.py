@@ -2,16 +2,22 @@
 
 Pod: starts Pending with its QoS class; a pod bound to a node is deleted gracefully (it
 stays, with deletionTimestamp and deletionGracePeriodSeconds, until its kubelet confirms
-with grace 0). Namespace: a delete moves it to Terminating and it stays while
+with grace 0); ephemeral containers come only through `pods/{name}/ephemeralcontainers`,
+which changes nothing else (api/validation_ephemeral.py). Namespace: a delete moves it to Terminating and it stays while
 `spec.finalizers` (the namespace controller's `kubernetes`) remain. Service: starts with an
 empty load-balancer status. Namespace, Service, Node, ConfigMap, Secret, Event, Endpoints and
 ServiceAccount have no metadata.generation (as in Kubernetes).
 """
 from __future__ import annotations
 
+import copy
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from api.defaults import default_pod_spec
+from api.field import FieldError
+from api.validation_ephemeral import validate_ephemeral_update, validate_pod_create
+from apiserver import errors
 from apiserver.strategies import Obj, Strategy, builtin
 
 
@@ -21,6 +27,23 @@ class PodStrategy(Strategy):
 
     def initial_status(self, obj: Obj) -> Obj | None:
         return {"phase": "Pending", "qosClass": qos_class(obj)}
+
+    def validate(self, obj: Obj) -> list[FieldError]:
+        return super().validate(obj) + validate_pod_create(obj.get("spec"))
+
+    def prepare_for_subresource_update(self, subresource: str, new: Obj, old: Obj) -> Obj:
+        if subresource != "ephemeralcontainers":
+            return super().prepare_for_subresource_update(subresource, new, old)
+        merged = copy.deepcopy(old)
+        spec = merged.setdefault("spec", {})
+        spec["ephemeralContainers"] = copy.deepcopy((new.get("spec") or {}).get("ephemeralContainers") or [])
+        if not spec["ephemeralContainers"]:
+            spec.pop("ephemeralContainers")
+        default_pod_spec(spec)
+        errs = validate_ephemeral_update(spec, old.get("spec") or {})
+        if errs:
+            raise errors.invalid(self.resource, "Pod", old["metadata"]["name"], errs)
+        return merged
 
     def begin_delete(self, obj: Obj, grace_period_seconds: int | None) -> bool:
         if not needs_grace(obj) or grace_period_seconds == 0:

@@ -231,3 +231,33 @@ def test_control_plane_components_run_as_their_own_identities(server: Server) ->
     who = subprocess.run([kubectl, "--kubeconfig", str(node_kc), "auth", "whoami"], capture_output=True, text=True,
                          timeout=60)
     assert "system:nodes" in who.stdout, who.stdout + who.stderr
+
+
+def test_logs_and_exec_reach_a_joined_node(server: Server, tmp_path: Path) -> None:
+    """The kubelet of a joined node (authenticated as `system:nodes` by the join token) asks
+    the apiserver who calls it (TokenReview) and whether they may (SubjectAccessReview):
+    the apiserver's proxy may; a user the kubelet is handed directly may not."""
+    kubectl = str(Path(sys.executable).parent / "kubectl")
+    kc = ["--kubeconfig", str(server.kubeconfig)]
+    agent = spawn(["agent", "--server", server.url, "--token", server.token, "-d", str(tmp_path / "hollow-x"),
+                   "--runtime", "fake", "--port", "0", "--node-name", "hollow-x"], tmp_path / "hollow-x.log")
+    try:
+        wait_ready(server, ["hollow-x"], [agent])
+        pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "talker", "namespace": "default"},
+               "spec": {"nodeName": "hollow-x", "containers": [
+                   {"name": "c", "image": "busybox", "command": ["sh", "-c", "echo said-this; sleep 1000"]}]}}
+        subprocess.run([kubectl, *kc, "apply", "-f", "-"], input=yaml.safe_dump(pod), text=True, check=True,
+                       capture_output=True, timeout=60)
+        r = subprocess.run([kubectl, *kc, "wait", "--for=condition=Ready", "pod/talker", "--timeout=60s"],
+                           capture_output=True, text=True, timeout=90)
+        assert r.returncode == 0, r.stderr + agent.text()[-2000:]
+        r = subprocess.run([kubectl, *kc, "logs", "talker"], capture_output=True, text=True, timeout=60)
+        assert (r.returncode, r.stdout) == (0, "said-this\n"), r.stderr + agent.text()[-3000:]
+        r = subprocess.run([kubectl, *kc, "exec", "talker", "--", "hostname"], capture_output=True, text=True,
+                           timeout=60)
+        assert (r.returncode, r.stdout) == (0, "talker\n"), r.stderr
+        r = subprocess.run([kubectl, *kc, "get", "--raw", "/api/v1/nodes/hollow-x/proxy/pods"],
+                           capture_output=True, text=True, timeout=60)
+        assert r.returncode == 0 and '"talker"' in r.stdout, r.stderr
+    finally:
+        agent.stop()
