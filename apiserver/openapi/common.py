@@ -1,8 +1,8 @@
 """The meta/v1 bodies that every group-version's paths use and that have no model here:
 ListMeta, Status (with StatusDetails and StatusCause), DeleteOptions (with Preconditions),
-Patch, WatchEvent, ManagedFieldsEntry (and FieldsV1), and the autoscaling/v1 Scale shape
-lives with the models. Each builder takes the `Definitions` it adds to (for references)
-and returns the schema; descriptions come from descriptions.json like the models'.
+Patch, WatchEvent, ManagedFieldsEntry (and FieldsV1). Each builder takes the `Definitions`
+it adds to (for references) and returns the schema; descriptions come from
+descriptions.json like the models'.
 """
 from __future__ import annotations
 
