@@ -7,7 +7,6 @@ paths (`/api/v1/...`, `/apis/<group>/<version>/...`) itself, straight to `Handle
 """
 from __future__ import annotations
 
-import hashlib
 import logging
 from typing import Awaitable, Callable
 
@@ -16,7 +15,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
-from apiserver import discovery, errors, openapi
+from apiserver import discovery, errors
+from apiserver.openapi import routes as openapi_routes
 from apiserver.auth.authenticator import Authenticator
 from apiserver.auth.authorizer import Authorizer
 from apiserver.gateway import Gateway, Metrics
@@ -96,25 +96,7 @@ def create_app(handlers: Handlers, authn: Authenticator,
     async def _metrics() -> Response:
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
-    @app.get("/openapi/v3")
-    async def _openapi_root() -> Response:
-        return json_response(openapi.v3_root())
-
-    @app.get("/openapi/v3/{gv:path}")
-    async def _openapi_gv(gv: str) -> Response:
-        doc = openapi.v3_document(gv)
-        if doc is None:
-            raise errors.resource_not_found(f"/openapi/v3/{gv}")
-        return json_response(doc, headers={"Cache-Control": "public, immutable",
-                                           "ETag": '"' + hashlib.sha512(doc).hexdigest()[:64].upper() + '"'})
-
-    @app.get("/openapi/v2")
-    async def _openapi_v2(request: Request) -> Response:
-        """Swagger 2.0 as JSON. A client asking only for kube's protobuf form gets 404, after
-        which kubectl falls back to its built-in types (pykube does not encode it)."""
-        accept = request.headers.get("accept", "")
-        if "protobuf" in accept and "json" not in accept:
-            raise errors.resource_not_found("/openapi/v2")
-        return json_response(openapi.v2_document())
+    for path, endpoint in openapi_routes.ROUTES:
+        app.add_api_route(path, endpoint, methods=["GET"])
 
     return Gateway(app, handlers, authn, metrics, authorizer)

@@ -5,7 +5,7 @@ preferred).
 Owns: legacy discovery (`/api` APIVersions, `/apis` APIGroupList, `/api/v1` and
 `/apis/<g>/<v>` APIResourceList), aggregated discovery v2 (`APIGroupDiscoveryList`, what
 kubectl asks for first) and `/version` (see shared/KUBECTL-COMPAT.md). OpenAPI lives in
-openapi.py.
+apiserver/openapi/.
 """
 from __future__ import annotations
 

@@ -86,8 +86,7 @@ class Handlers:
         ctype = request.headers.get("content-type", "")
         body = parse_object_body(raw, ctype, dropped)
         clean, warnings = self.clean(t.resource, body)
-        dups = fieldvalidation.duplicates(raw, ctype) if how != "Ignore" else []
-        return clean, fieldvalidation.decide(t.resource, how, dropped + dups + warnings)
+        return clean, dropped + fieldvalidation.body_warnings(t.resource, how, raw, ctype, warnings)
 
     @staticmethod
     def clean(resource: ResourceInfo, body: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
@@ -150,7 +149,7 @@ class Handlers:
                 raise errors.bad_request("the patch produced something that is not an object")
             new.setdefault("metadata", {})["resourceVersion"] = cur["metadata"]["resourceVersion"]
             clean, w = self.clean(resource, new)
-            warnings[:] = fieldvalidation.decide(resource, how, w)
+            warnings[:] = fieldvalidation.patch_warnings(resource, how, ptype, raw, patch, new, w)
             return clean
         return mutate
 
@@ -166,11 +165,12 @@ class Handlers:
         dry_run = is_dry_run(q.get("dryRun"))
         how = fieldvalidation.mode(q)
         applied = fieldmanager.parse_applied(raw, t.resource, t.name)
+        repeated = fieldvalidation.apply_warnings(how, raw)
         warnings: list[str] = []
 
         def clean(obj: dict[str, Any]) -> dict[str, Any]:
             out, w = self.clean(t.resource, obj)
-            warnings[:] = fieldvalidation.decide(t.resource, how, w)
+            warnings[:] = repeated + fieldvalidation.decide(t.resource, how, w)
             return out
         mutate = fieldmanager.applier(applied, t.resource, q["fieldManager"], force, now, clean)
         try:

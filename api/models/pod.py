@@ -10,9 +10,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from api.models.base import K8sModel, K8sObject, ObjectMeta
-
-IntOrString = int | str
+from api.models.base import IntOrString, K8sModel, K8sObject, ObjectMeta, Quantity
 
 
 # ---------------------------------------------------------------- containers and pods
@@ -38,7 +36,7 @@ class KeySelector(K8sModel):
 class ResourceFieldSelector(K8sModel):
     container_name: str | None = None
     resource: str
-    divisor: IntOrString | None = None
+    divisor: Quantity | None = None
 
 
 class EnvVarSource(K8sModel):
@@ -61,8 +59,8 @@ class EnvFromSource(K8sModel):
 
 
 class ResourceRequirements(K8sModel):
-    limits: dict[str, IntOrString] | None = None
-    requests: dict[str, IntOrString] | None = None
+    limits: dict[str, Quantity] | None = None
+    requests: dict[str, Quantity] | None = None
 
 
 class VolumeMount(K8sModel):
@@ -165,7 +163,7 @@ class HostPathVolumeSource(K8sModel):
 
 class EmptyDirVolumeSource(K8sModel):
     medium: str | None = None
-    size_limit: IntOrString | None = None
+    size_limit: Quantity | None = None
 
 
 class Volume(K8sModel):
