@@ -3,7 +3,9 @@
 Owns start-up and shutdown order and the per-pod sync that the workers run:
 1. the runtime: the fake one (hollow node), or CRI at `--container-runtime-endpoint`, or
    the private containerd under the data dir, started when none answers and we are
-   root (k3s' way), with every archive in `<data dir>/agent/images/` imported;
+   root (k3s' way), with every archive in `<data dir>/agent/images/` imported; the
+   sandbox image (`--pod-infra-container-image`) is made sure of in the background (built
+   on the node when it is the offline one, else pulled; images/manager.py);
 2. the Node registered, its status and Lease kept by `NodeStatusManager`; the CNI
    config written once the pod CIDR is known;
 3. the kubelet API server (logs, exec) on `--port`;
@@ -32,6 +34,9 @@ from client.informer import Informer
 from client.rest import Client
 from kubelet.backoff import Backoff
 from kubelet.config import KubeletConfig
+from kubelet.events import WARNING, KubeletEvents
+from kubelet.images.manager import ImageManager
+from kubelet.images.offline import OfflineImages
 from kubelet.network import write_cni_config
 from kubelet.node_status import NodeInfo, NodeStatusManager, default_node_ip, host_capacity
 from kubelet.pod_workers import DONE, PodWorkers, cancel_and_wait
@@ -68,6 +73,8 @@ class Kubelet:
         self.informer: Informer | None = None
         self.server: KubeletServer | None = None
         self.workers = PodWorkers(self._sync, resync_period=config.resync_period)
+        self.events = KubeletEvents.for_node(self.client, config.node_name, config.record_events)
+        self.offline_images: OfflineImages | None = None
 
     # ------------------------------------------------------------------ lifecycle
     async def start(self) -> None:
@@ -78,11 +85,14 @@ class Kubelet:
         self.runtime_scheme = "containerd" if version.runtime_name == "containerd" else version.runtime_name
         node = NodeContext(cfg.log_dir, cfg.cgroup_parent, cfg.cluster_dns or None, cfg.cluster_domain)
         self.volumes = VolumeManager(cfg.pods_dir, self.client)
+        sandbox_image = "" if cfg.runtime == "fake" else cfg.pod_infra_container_image
+        self.images = ImageManager(self.runtime, self.events, self.offline_images, sandbox_image)
         self.syncer = PodSyncer(self.runtime, self.client, node, self.volumes, cfg.node_name, self.node_ip,
-                                Backoff(cfg.crashloop_backoff_base, cfg.crashloop_backoff_cap))
+                                Backoff(cfg.crashloop_backoff_base, cfg.crashloop_backoff_cap),
+                                self.images, self.events)
         self.status = StatusManager(self.client)
         prober = FakeProber(self.runtime) if cfg.runtime == "fake" else Prober(self.runtime)
-        self.probes = ProbeManager(prober, self.workers.update)
+        self.probes = ProbeManager(prober, self.workers.update, self._probe_failed)
         port = cfg.port
         if cfg.serve_api:
             cert, key = ensure_serving_cert(cfg.pki_dir, cfg.node_name, [self.node_ip])
@@ -96,7 +106,8 @@ class Kubelet:
         self.node_status = NodeStatusManager(
             self.client, info, self._problems, pod_cidr=cfg.pod_cidr, labels=cfg.labels,
             lease_interval=cfg.lease_interval, report_interval=cfg.status_report_interval,
-            on_pod_cidr=self._on_pod_cidr)
+            on_pod_cidr=self._on_pod_cidr, on_ready=self.events.node_ready)
+        self.events.node("Normal", "Starting", "Starting kubelet.")
         await self.node_status.register()
         await self.node_status.renew_lease()
         self.informer = Informer(self.client, Pod, field_selector=f"spec.nodeName={cfg.node_name}")
@@ -105,6 +116,8 @@ class Kubelet:
         self._spawn(self.node_status.run(), "node-status")
         self._spawn(self._pleg(), "pleg")
         self._spawn(self._housekeeping(), "housekeeping")
+        if sandbox_image:
+            self._spawn(self._ensure_sandbox_image(), "sandbox-image")
         log.info("kubelet %s started (runtime %s, port %d)", cfg.node_name, self.runtime_scheme, port)
 
     def _spawn(self, coro: Any, name: str) -> None:
@@ -123,6 +136,7 @@ class Kubelet:
             await self.server.stop()
         if self.runtime is not None:
             await self.runtime.close()
+        await self.events.close()
         if self.containerd is not None:
             await self.containerd.stop(keep_pods=True)
         if self._own_client:
@@ -143,8 +157,12 @@ class Kubelet:
         if cfg.runtime != "cri":
             raise ValueError(f"unknown runtime {cfg.runtime!r} (cri or fake)")
         if cfg.runtime_endpoint:
+            socket = cfg.runtime_endpoint.split("://", 1)[-1]
+            self.offline_images = OfflineImages(cfg.images_dir, socket)
             return CRIRuntime(cfg.runtime_endpoint)
-        opts = ContainerdOptions(data_dir=cfg.containerd_dir, cni_conf_dir=cfg.effective_cni_conf_dir)
+        opts = ContainerdOptions(data_dir=cfg.containerd_dir, cni_conf_dir=cfg.effective_cni_conf_dir,
+                                 sandbox_image=cfg.pod_infra_container_image)
+        self.offline_images = OfflineImages(cfg.images_dir, opts.socket)
         rt = CRIRuntime(f"unix://{opts.socket}")
         try:
             async with asyncio.timeout(3):
@@ -160,6 +178,14 @@ class Kubelet:
             for tar in await importer.import_images_dir(cfg.images_dir):
                 log.info("imported %s", tar.name)
         return rt
+
+    async def _ensure_sandbox_image(self) -> None:
+        """The sandbox image, made sure of at start (pods would wait for it otherwise)."""
+        try:
+            await self.images.ensure_sandbox_image()
+        except RuntimeServiceError as e:
+            log.error("the sandbox image %s is missing and could not be provided: %s",
+                      self.config.pod_infra_container_image, e)
 
     # ------------------------------------------------------------------ node
     async def _on_pod_cidr(self, cidr: str) -> None:
@@ -234,6 +260,12 @@ class Kubelet:
                 out[c.id] = f"Container {c.name} failed liveness probe, will be restarted"
         return out
 
+    def _probe_failed(self, uid: str, container: Any, kind: str, output: str) -> None:
+        pod = self.pods.get(uid)
+        if pod is not None:
+            self.events.container(pod, container.name, WARNING, "Unhealthy",
+                                  f"{kind.capitalize()} probe failed: {output}")
+
     def _status_context(self, waiting: dict[str, tuple[str, str]] | None = None) -> StatusContext:
         return StatusContext(host_ip=self.node_ip, runtime_scheme=self.runtime_scheme,
                              waiting=waiting or {}, probe=self.probes)
@@ -263,7 +295,7 @@ class Kubelet:
             if grace is None:
                 grace = (pod.spec.termination_grace_period_seconds if pod.spec else None) or 30
             self.probes.remove_pod(uid)
-            await self.syncer.kill_pod(rp, grace)
+            await self.syncer.kill_pod(rp, grace, pod)
             rp = await get_runtime_pod(self.runtime, uid)
             await self.status.set(pod, generate_pod_status(pod, rp, self._status_context()))
             await self.syncer.remove_pod(rp, pod_log_dir(self.config.log_dir, pod))
@@ -276,6 +308,7 @@ class Kubelet:
                 raise
         self.status.forget(uid)
         self.syncer.backoff.forget(uid)
+        self.images.forget(uid)
         return DONE
 
     async def _remove_gone(self, uid: str, rp: RuntimePod) -> object:
@@ -288,6 +321,7 @@ class Kubelet:
         self.probes.remove_pod(uid)
         self.status.forget(uid)
         self.syncer.backoff.forget(uid)
+        self.images.forget(uid)
         self._terminated.discard(uid)
         return DONE
 

@@ -144,6 +144,13 @@ def node_status(info: NodeInfo, conditions: list[dict[str, Any]]) -> dict[str, A
     }
 
 
+def _ready(conditions: list[dict[str, Any]] | None) -> bool | None:
+    for c in conditions or []:
+        if c.get("type") == "Ready":
+            return bool(c.get("status") == "True")
+    return None
+
+
 def _without_heartbeats(status: dict[str, Any]) -> dict[str, Any]:
     out = dict(status)
     out["conditions"] = [{k: v for k, v in c.items() if k != "lastHeartbeatTime"} for c in status.get("conditions") or []]
@@ -154,12 +161,14 @@ class NodeStatusManager:
     def __init__(self, client: Client, info: NodeInfo, problems: Callable[[], Awaitable[list[str]]],
                  pod_cidr: str | None = None, labels: dict[str, str] | None = None,
                  lease_interval: float = 10.0, report_interval: float = 300.0,
-                 on_pod_cidr: Callable[[str], Any] | None = None) -> None:
+                 on_pod_cidr: Callable[[str], Any] | None = None,
+                 on_ready: Callable[[bool], None] | None = None) -> None:
         self.client, self.info, self.problems = client, info, problems
         self.wanted_pod_cidr = pod_cidr
         self.labels = labels or {}
         self.lease_interval, self.report_interval = lease_interval, report_interval
         self.on_pod_cidr = on_pod_cidr
+        self.on_ready = on_ready   # the Ready condition changed (NodeReady / NodeNotReady events)
         self.pod_cidr: str | None = None
         self._last_status: dict[str, Any] | None = None
         self._last_report = 0.0
@@ -233,6 +242,9 @@ class NodeStatusManager:
             return False
         await self.client.patch(Node, self.info.node_name, {"status": status}, subresource="status")
         self._last_status, self._last_report = status, time.monotonic()
+        was, now = _ready(prev), _ready(status["conditions"])
+        if self.on_ready is not None and now is not None and was != now:
+            self.on_ready(now)
         return True
 
     async def renew_lease(self) -> None:

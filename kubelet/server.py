@@ -43,7 +43,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from api.models import Pod
 from client.errors import ApiError, ConnectionFailed
 from client.rest import Client
-from kubelet.logs import LogOptions, stream_log
+from kubelet.logs import LogOptions, log_instance, stream_log
 from kubelet.runtime.interface import ContainerState, ContainerStatus, Runtime, RuntimeServiceError
 from kubelet.runtime_pod import get_runtime_pod
 
@@ -182,16 +182,10 @@ class KubeletServer:
         if container not in [c.name for c in pod.spec.containers]:
             return None, _status(400, "BadRequest", f"container {container} is not valid for pod {pod_name}")
         rp = await get_runtime_pod(self.host.runtime, pod.metadata.uid or "")
-        instances = rp.by_name(container)
-        if previous:
-            if len(instances) < 2:
-                return None, _status(400, "BadRequest", f'previous terminated container "{container}" in pod '
-                                     f'"{pod_name}" not found')
-            return instances[1], None
-        if not instances:
-            return None, _status(400, "BadRequest", f'container "{container}" in pod "{pod_name}" is waiting '
-                                 "to start: ContainerCreating")
-        return instances[0], None
+        picked = log_instance(pod, container, rp.by_name(container), previous)
+        if isinstance(picked, str):
+            return None, _status(400, "BadRequest", picked)
+        return picked, None
 
     async def container_logs(self, request: Request) -> Response:
         ns, pod, container = (request.path_params[k] for k in ("namespace", "pod", "container"))
