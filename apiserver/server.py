@@ -61,6 +61,7 @@ class APIServerConfig:
     default_toleration_seconds: int = 300
     extra_tokens: dict[str, str] = field(default_factory=dict)   # token -> user
     compaction_interval: float = 300.0   # as kube-apiserver: compact what is 5 minutes old
+    metric_resolution: float = 15.0      # kubelet scrapes for metrics.k8s.io (metrics-server's); 0: off
 
 
 class APIServer:

@@ -106,8 +106,14 @@ class ImageManager:
         return None
 
     def retry_after(self, pod: Pod, c: Container) -> float:
-        """Seconds until the pod worker should try this container's image again."""
-        return self.backoff.delay(f"{pod.metadata.uid}_{c.image or ''}") or 1.0
+        """Seconds until the pod worker should sync again: soon after a failed pull (the
+        container then shows ImagePullBackOff), at the end of the backoff while in it."""
+        key = f"{pod.metadata.uid}_{c.image or ''}"
+        failed_at = self._failed_at.get(key)
+        if failed_at is None:
+            return 1.0
+        remaining = self.backoff.remaining(key, failed_at, time.time())
+        return 1.0 if remaining > self.backoff.delay(key) - 1.0 else remaining + 0.05
 
     def forget(self, pod_uid: str) -> None:
         self.backoff.forget(f"{pod_uid}_")
