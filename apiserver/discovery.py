@@ -14,6 +14,10 @@ import platform
 from typing import Any
 
 from api.resources import RESOURCES, ResourceInfo
+from apiserver.metrics_api import RESOURCES as METRICS_RESOURCES
+
+# what discovery lists: the stored kinds, and the metrics API served beside them (metrics_api.py)
+SERVED: tuple[ResourceInfo, ...] = RESOURCES + METRICS_RESOURCES
 
 AGGREGATED_CT = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
 GIT_VERSION = "v1.31.0-pykube"
@@ -21,7 +25,7 @@ GIT_VERSION = "v1.31.0-pykube"
 
 def group_versions() -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
-    for r in RESOURCES:
+    for r in SERVED:
         out.setdefault(r.group, [])
         if r.version not in out[r.group]:
             out[r.group].append(r.version)
@@ -36,7 +40,7 @@ def _sub_verbs(sub: str) -> list[str]:
 
 def resource_list(group: str, version: str) -> dict[str, Any]:
     resources: list[dict[str, Any]] = []
-    for r in RESOURCES:
+    for r in SERVED:
         if r.group != group or r.version != version:
             continue
         entry: dict[str, Any] = {"name": r.plural, "singularName": r.singular,
@@ -103,7 +107,7 @@ def aggregated(core: bool) -> dict[str, Any]:
             continue
         items.append({"metadata": {"name": g},
                       "versions": [{"version": v, "freshness": "Current", "resources": [
-                          _aggregated_resource(r) for r in RESOURCES if r.group == g and r.version == v]}
+                          _aggregated_resource(r) for r in SERVED if r.group == g and r.version == v]}
                           for v in versions]})
     return {"kind": "APIGroupDiscoveryList", "apiVersion": "apidiscovery.k8s.io/v2",
             "metadata": {}, "items": items}

@@ -6,7 +6,8 @@ Owns `Gateway`, which every HTTP request meets first:
   handed straight to `Handlers.dispatch`, with `APIError`s turned into Status bodies: these
   are nearly every request a cluster makes, and FastAPI's routing, dependency and middleware
   layers cost more than the handler itself;
-- the self-subject reviews of `kubectl auth` (reviews.py);
+- the self-subject reviews of `kubectl auth` (reviews.py), and the metrics API
+  (`metrics.k8s.io`, metrics_api.py) when `metrics_api` is set;
 - everything else (discovery, OpenAPI, health, metrics, the exec WebSocket) goes on to the
   FastAPI app built by `app.py`, kept as `self.app`;
 - request counts and latencies per verb and resource (`Metrics`).
@@ -98,6 +99,7 @@ def _is_watch(scope: Scope) -> bool:
 class Gateway:
     def __init__(self, app: ASGIApp, handlers: Handlers, authn: Authenticator, metrics: Metrics) -> None:
         self.app, self.handlers, self.authn, self.metrics = app, handlers, authn, metrics
+        self.metrics_api: Any = None   # apiserver.metrics_api.MetricsAPI, set by the server
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -129,6 +131,11 @@ class Gateway:
                 resource = path.rsplit("/", 1)[-1]
                 response = await self._guard(scope, reviews.review(Request(scope, receive),
                                                                    scope.get("state", {}).get("user", "")))
+                await response(scope, receive, send_wrapper)
+                return
+            if self.metrics_api is not None and self.metrics_api.handles(path):
+                resource = Metrics.resource_of(path)
+                response = await self._guard(scope, self.metrics_api.serve(Request(scope, receive)))
                 await response(scope, receive, send_wrapper)
                 return
             try:

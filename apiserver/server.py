@@ -4,7 +4,8 @@ Owns `APIServerConfig` and `APIServer`: opens the store, fills the watch cache, 
 allocators, makes sure the built-in objects exist (namespaces default, kube-system,
 kube-public, kube-node-lease; the `kubernetes` Service at the first service IP and its
 Endpoints), generates TLS material and admin.kubeconfig, wires the kubelet proxy (pod logs
-and exec), and serves the app with uvicorn (httptools, no access log, signals left to the
+and exec) and the metrics API (`metrics.k8s.io`, scraped from the kubelets: metrics_api.py),
+and serves the app with uvicorn (httptools, no access log, signals left to the
 caller). `tune_gc` makes the cyclic collector run rarely in a process that holds a cache
 of every object.
 """
@@ -29,6 +30,8 @@ from apiserver.app import create_app
 from apiserver.gateway import Authenticator
 from apiserver.handlers import Handlers
 from apiserver.kubeletproxy import KubeletProxy, install_exec_websocket
+from apiserver.metrics_api import MetricsAPI
+from apiserver.metrics_scraper import MetricsScraper
 from apiserver.registry import Registry
 from apiserver.storage import open_backend
 from apiserver.storage.interface import Backend
@@ -76,6 +79,7 @@ class APIServer:
         self.handlers: Handlers | None = None
         self.authn: Authenticator | None = None
         self.kubelet_proxy: KubeletProxy | None = None
+        self.metrics_scraper: MetricsScraper | None = None
 
     @property
     def url(self) -> str:
@@ -117,6 +121,7 @@ class APIServer:
         self.kubelet_proxy = KubeletProxy(self.registry.get, tls.admin_token)
         self.handlers.kubelet_proxy = self.kubelet_proxy
         install_exec_websocket(app.app, self.kubelet_proxy, self.authn.user_for)
+        app.metrics_api = self._metrics_api(tls.admin_token)
 
         # IPPROTO_TCP explicitly: asyncio sets TCP_NODELAY on accepted connections only for
         # sockets it can tell are TCP; without it every response waits ~40 ms for an ACK
@@ -147,6 +152,19 @@ class APIServer:
         self._compactor = asyncio.create_task(self._compact_periodically(), name="compactor")
         self._ready = True
         log.info("apiserver listening on %s (store %s)", self.url, endpoint.split("?")[0])
+
+    def _metrics_api(self, token: str) -> MetricsAPI:
+        """metrics.k8s.io, scraped from the kubelets every --metric-resolution (metrics_api.py)."""
+        assert self.cache is not None
+        nodes, pods = self.cache.cache(by_kind("v1", "Node")), self.cache.cache(by_kind("v1", "Pod"))
+
+        def objects(rc: Any) -> Any:
+            return lambda ns: (co.obj for co in rc.select(ns, None))
+        if self.config.metric_resolution > 0:
+            self.metrics_scraper = MetricsScraper(lambda: objects(nodes)(None), token,
+                                                  self.config.metric_resolution)
+            self.metrics_scraper.start()
+        return MetricsAPI(self.metrics_scraper, objects(nodes), objects(pods))
 
     def _kubeconfig_server(self) -> str:
         host = self.config.bind_address
@@ -212,6 +230,9 @@ class APIServer:
         if self.kubelet_proxy is not None:
             await self.kubelet_proxy.close()
             self.kubelet_proxy = None
+        if self.metrics_scraper is not None:
+            await self.metrics_scraper.stop()
+            self.metrics_scraper = None
         if self._server:
             self._server.should_exit = True
         if self._task:

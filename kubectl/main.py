@@ -38,9 +38,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "config": ("cmd_config", "Modify kubeconfig files"),
     "version": ("cmd_info", "Print the client and server version information"),
     "wait": ("cmd_wait", "Wait for a specific condition on one or many resources"),
+    "top": ("cmd_top", "Display resource (CPU/memory) usage"),
 }
 ALIASES = {"create ns": "create namespace", "create deploy": "create deployment",
-           "create cm": "create configmap"}
+           "create cm": "create configmap", "top nodes": "top node", "top no": "top node",
+           "top pods": "top pod", "top po": "top pod"}
 
 
 def usage() -> str:

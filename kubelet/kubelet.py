@@ -8,7 +8,7 @@ Owns start-up and shutdown order and the per-pod sync that the workers run:
    on the node when it is the offline one, else pulled; images/manager.py);
 2. the Node registered, its status and Lease kept by `NodeStatusManager`; the CNI
    config written once the pod CIDR is known;
-3. the kubelet API server (logs, exec) on `--port`;
+3. the kubelet API server (logs, exec, stats from cgroups: kubelet/stats/) on `--port`;
 4. an informer on the pods bound to this node (fieldSelector spec.nodeName, served
    from the apiserver's watch cache) feeding `PodWorkers`, a relisting PLEG that wakes
    the worker of a pod whose containers changed state, and housekeeping that finds
@@ -38,7 +38,7 @@ from kubelet.events import WARNING, KubeletEvents
 from kubelet.images.manager import ImageManager
 from kubelet.images.offline import OfflineImages
 from kubelet.network import write_cni_config
-from kubelet.node_status import NodeInfo, NodeStatusManager, default_node_ip, host_capacity
+from kubelet.node_status import NodeInfo, NodeStatusManager, default_node_ip, host_capacity, host_memory_bytes
 from kubelet.pod_workers import DONE, PodWorkers, cancel_and_wait
 from kubelet.podconfig import NodeContext, pod_log_dir
 from kubelet.probes import LIVENESS, STARTUP, FakeProber, ProbeManager, Prober, ProbeTarget
@@ -48,6 +48,8 @@ from kubelet.runtime.fake import FakeRuntime, IPPool
 from kubelet.runtime.interface import LABEL_POD_UID, ContainerState, Runtime, RuntimeServiceError
 from kubelet.runtime_pod import RuntimePod, get_runtime_pod
 from kubelet.server import KubeletServer, TokenReviewer, ensure_serving_cert
+from kubelet.stats.provider import StatsProvider
+from kubelet.stats.routes import NodeReviewer, stats_routes
 from kubelet.status import StatusContext, StatusManager, generate_pod_status
 from kubelet.sync import PodSyncer
 from kubelet.volumes import VolumeManager
@@ -94,10 +96,13 @@ class Kubelet:
         prober = FakeProber(self.runtime) if cfg.runtime == "fake" else Prober(self.runtime)
         self.probes = ProbeManager(prober, self.workers.update, self._probe_failed)
         port = cfg.port
+        self.stats = StatsProvider(self.runtime, cfg.node_name, cfg.cgroup_parent, host_memory_bytes(),
+                                   self._pod_start_time)
         if cfg.serve_api:
             cert, key = ensure_serving_cert(cfg.pki_dir, cfg.node_name, [self.node_ip])
             reviewer = TokenReviewer(self.client, self.client.config.token)
-            self.server = KubeletServer(self, reviewer, cert, key, cfg.bind_address, cfg.port)
+            routes = stats_routes(self.stats, NodeReviewer(self.client, self.client.config.token, cfg.node_name))
+            self.server = KubeletServer(self, reviewer, cert, key, cfg.bind_address, cfg.port, routes)
             await self.server.start()
             port = self.server.port
         info = NodeInfo(cfg.node_name, self.node_ip, port,
@@ -259,6 +264,10 @@ class Kubelet:
             elif self.probes.result(c.id, LIVENESS) is False:
                 out[c.id] = f"Container {c.name} failed liveness probe, will be restarted"
         return out
+
+    def _pod_start_time(self, uid: str) -> str | None:
+        pod = self.pods.get(uid)
+        return pod.status.start_time if pod is not None and pod.status is not None else None
 
     def _probe_failed(self, uid: str, container: Any, kind: str, output: str) -> None:
         pod = self.pods.get(uid)

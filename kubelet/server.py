@@ -9,7 +9,8 @@ the real kubelet's paths:
   with a channel byte: 1 stdout, 2 stderr, 3 the final Status with the exit code).
   The command runs through CRI ExecSync, so exec is non-interactive: a request for
   stdin or a tty is refused with a Failure Status (the CRI streaming Exec is missing);
-- `GET /healthz`: "ok", unauthenticated.
+- `GET /healthz`: "ok", unauthenticated;
+- `GET /stats/summary`, `GET /metrics/resource`: usage from cgroups (kubelet/stats/).
 
 Security, documented: the serving certificate is self-signed (a kubelet given only a
 kubeconfig cannot get one from the cluster CA), made once under
@@ -27,6 +28,7 @@ import logging
 import socket
 import time
 from pathlib import Path
+from collections.abc import Sequence
 from typing import Any, Protocol
 
 import uvicorn
@@ -37,7 +39,7 @@ from cryptography.x509.oid import NameOID
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response, StreamingResponse
-from starlette.routing import Route, WebSocketRoute
+from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from api.models import Pod
@@ -135,7 +137,8 @@ def failure_status(message: str, reason: str = "InternalError") -> dict[str, Any
 
 class KubeletServer:
     def __init__(self, host: PodHost, reviewer: TokenReviewer, cert: Path, key: Path,
-                 bind_address: str = "0.0.0.0", port: int = 10250) -> None:
+                 bind_address: str = "0.0.0.0", port: int = 10250,
+                 extra_routes: Sequence[BaseRoute] = ()) -> None:
         self.host, self.reviewer = host, reviewer
         self.cert, self.key = cert, key
         self.bind_address, self.wanted_port = bind_address, port
@@ -146,6 +149,7 @@ class KubeletServer:
             Route("/healthz", self.healthz),
             Route("/containerLogs/{namespace}/{pod}/{container}", self.container_logs),
             WebSocketRoute("/exec/{namespace}/{pod}/{container}", self.exec_ws),
+            *extra_routes,   # /stats/summary, /metrics/resource (kubelet/stats/routes.py)
         ])
 
     async def start(self) -> None:

@@ -53,6 +53,7 @@ class Cluster:
     node: str
     log: Path
     proc: subprocess.Popen[bytes]
+    cgroup_parent: str
 
     @property
     def kubeconfig(self) -> Path:
@@ -122,7 +123,7 @@ def cluster() -> Iterator[Cluster]:
              "--cni-bridge", bridge, "--cni-network", network, "--cluster-cidr", pods, "--service-cidr", services,
              "--cgroup-parent", f"/{cg}/kubepods", "--crashloop-backoff-base", "1", "--metric-resolution", "2"],
             stdout=f, stderr=f, stdin=subprocess.DEVNULL, env=ENV, cwd=REPO)
-    c = Cluster(data_dir, f"node-{tag}", log, proc)
+    c = Cluster(data_dir, f"node-{tag}", log, proc, f"/{cg}/kubepods")
     left: list[str] = []
     try:
         assert not (data_dir / "agent" / "images").exists()
@@ -232,3 +233,65 @@ def test_logs_previous_shows_the_crashed_container(cluster: Cluster) -> None:
     assert r.returncode == 1 and 'previous terminated container "main" in pod "events-ok" not found' in r.stderr
     describe = cluster.kubectl("describe", "pod", "crash").stdout
     assert ("Warning", "BackOff") in {(t, r) for t, r, _, _ in event_rows(describe)}, describe
+
+
+def top_rows(text: str) -> dict[str, list[str]]:
+    """`kubectl top` output as first column -> the other columns."""
+    lines = text.strip().splitlines()
+    return {line.split()[0]: line.split()[1:] for line in lines[1:]}
+
+
+def millicores(text: str) -> int:
+    assert text.endswith("m"), text
+    return int(text[:-1])
+
+
+def busy_reference(cluster: Cluster, pod: dict[str, Any], seconds: float) -> int:
+    """The busy container's CPU use (millicores) over `seconds`, read from its cgroup here
+    (the machine may be shared: the loop gets what the scheduler gives it)."""
+    from kubelet.stats.cgroups import CgroupReader
+    cid = pod["status"]["containerStatuses"][0]["containerID"].split("://", 1)[1]
+    cgroup = f"{cluster.cgroup_parent}/pod{pod['metadata']['uid']}/{cid}"
+    reader = CgroupReader()
+    first, t0 = reader.usage(cgroup), time.monotonic()
+    time.sleep(seconds)
+    last, t1 = reader.usage(cgroup), time.monotonic()
+    assert first is not None and last is not None, cgroup
+    return int((last.cpu_ns - first.cpu_ns) / (t1 - t0) / 1e6)
+
+
+def test_top_shows_a_busy_loop_using_one_core(cluster: Cluster) -> None:
+    cluster.apply(busybox_pod("busy", "while true; do :; done"))
+    cluster.apply(busybox_pod("idle", "sleep 3600"))
+    for name in ("busy", "idle"):
+        wait_for(lambda n=name: cluster.pod(n)["status"].get("phase") == "Running", 60, f"{name} Running", cluster)
+
+    def measured() -> bool:
+        r = cluster.kubectl("top", "pod", "--no-headers", check=False)
+        return r.returncode == 0 and {"busy", "idle"} <= set(top_rows("NAME\n" + r.stdout))
+    wait_for(measured, 60, "metrics for busy and idle", cluster)
+    reference = busy_reference(cluster, cluster.pod("busy"), 4.0)   # two scrapes at --metric-resolution 2
+    for binary in (KUBECTL, PYKUBECTL):
+        pods = top_rows(cluster.run(binary, "top", "pod").stdout)
+        busy, idle = millicores(pods["busy"][0]), millicores(pods["idle"][0])
+        print(f"\n[top] {binary.rsplit('/', 1)[1]}: busy {busy}m (its cgroup said {reference}m), idle {idle}m")
+        # about one core on an idle machine; on a shared one, what the loop really got
+        assert busy <= 1100 and 0.5 * reference <= busy <= 1.5 * reference + 50, (busy, reference)
+        assert idle <= 50 and busy >= 200, pods
+        assert pods["busy"][1].endswith("Mi")
+        containers = cluster.run(binary, "top", "pod", "busy", "--containers").stdout
+        assert containers.split("\n", 1)[0].split() == ["POD", "NAME", "CPU(cores)", "MEMORY(bytes)"], containers
+        assert top_rows(containers)["busy"][0] == "main"
+        nodes = top_rows(cluster.run(binary, "top", "node").stdout)
+        cpu, pct, mem, mem_pct = nodes[cluster.node]
+        assert millicores(cpu) >= busy - 100 and pct.endswith("%") and mem.endswith("Mi") and mem_pct.endswith("%")
+    # the official Python client reads the same API
+    from kubernetes import client as k8s
+    from kubernetes import config as k8s_config
+    api = k8s.CustomObjectsApi(k8s_config.new_client_from_config(config_file=str(cluster.kubeconfig)))
+    pod_metrics = api.get_namespaced_custom_object("metrics.k8s.io", "v1beta1", "default", "pods", "busy")
+    assert pod_metrics["kind"] == "PodMetrics" and pod_metrics["containers"][0]["name"] == "main"
+    assert pod_metrics["containers"][0]["usage"]["cpu"].endswith(("n", "u", "m"))
+    node_list = api.list_cluster_custom_object("metrics.k8s.io", "v1beta1", "nodes")
+    assert [n["metadata"]["name"] for n in node_list["items"]] == [cluster.node]
+    assert node_list["items"][0]["usage"]["memory"].endswith(("Ki", "Mi", "Gi"))
