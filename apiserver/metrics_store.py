@@ -102,10 +102,10 @@ def usage(prev: Point | None, cur: Point, last_scrape: float | None = None) -> U
     its start when it started after the node's previous scrape (`last_scrape`)."""
     if prev is not None and prev.start == cur.start and cur.ts > prev.ts and cur.cpu >= prev.cpu:
         window = cur.ts - prev.ts
-        return Usage(cur.ts, window, int((cur.cpu - prev.cpu) / window * 1e9), int(cur.memory))
+        return Usage(cur.ts, window, round((cur.cpu - prev.cpu) / window * 1e9), int(cur.memory))
     if cur.start is not None and last_scrape is not None and last_scrape < cur.start < cur.ts:
         window = cur.ts - cur.start
-        return Usage(cur.ts, window, int(cur.cpu / window * 1e9), int(cur.memory))
+        return Usage(cur.ts, window, round(cur.cpu / window * 1e9), int(cur.memory))
     return None
 
 
@@ -159,7 +159,7 @@ class MetricsStore:
         if cur.ts <= prev.ts or cur.cpu < prev.cpu:
             return None
         window = cur.ts - prev.ts
-        return Usage(cur.ts, window, int((cur.cpu - prev.cpu) / window * 1e9), int(cur.memory))
+        return Usage(cur.ts, window, round((cur.cpu - prev.cpu) / window * 1e9), int(cur.memory))
 
     def pod_usage(self, namespace: str, name: str) -> dict[str, Usage] | None:
         """Each container's usage, None unless every container of the pod seen has one."""

@@ -186,7 +186,7 @@ async def test_cluster_info_version_api_resources(kubectl: Any, apiserver: Any) 
     assert r.lines[0].split() == ["NAME", "SHORTNAMES", "APIVERSION", "NAMESPACED", "KIND"]
     assert "deployments       deploy       apps/v1                  true         Deployment" in r.lines
     r = await kubectl("api-resources", "--namespaced=false", "-o", "name")
-    assert r.lines == ["namespaces", "nodes"]
+    assert r.lines == ["namespaces", "nodes", "nodes.metrics.k8s.io"]   # the metrics API, as with metrics-server
 
 
 async def test_unreachable_server(kubectl: Any, tmp_path: Path) -> None:
