@@ -52,6 +52,8 @@ class KubeletConfig:
     serve_api: bool = True
     import_images: bool = True
     record_events: bool = True
+    eviction_hard: str | None = None           # None: eviction.DEFAULT_HARD (cri), none (fake); "": off
+    eviction_interval: float = 10.0            # the eviction manager's monitoring interval
 
     def __post_init__(self) -> None:
         self.data_dir = Path(self.data_dir)

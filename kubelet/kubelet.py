@@ -27,6 +27,7 @@ import logging
 import os
 from typing import Any
 
+from api.meta import now_rfc3339
 from api.models import Pod
 from client import kubeconfig
 from client.errors import ApiError
@@ -34,11 +35,12 @@ from client.informer import Informer
 from client.rest import Client
 from kubelet.backoff import Backoff
 from kubelet.config import KubeletConfig
+from kubelet import eviction
 from kubelet.events import WARNING, KubeletEvents
 from kubelet.images.manager import ImageManager
 from kubelet.images.offline import OfflineImages
 from kubelet.network import write_cni_config
-from kubelet.node_status import NodeInfo, NodeStatusManager, default_node_ip, host_capacity, host_memory_bytes
+from kubelet.node_status import NodeInfo, NodeStatusManager, default_node_ip, host_capacity
 from kubelet.pod_workers import DONE, PodWorkers, cancel_and_wait
 from kubelet.podconfig import NodeContext, pod_log_dir
 from kubelet.probes import LIVENESS, STARTUP, FakeProber, ProbeManager, Prober, ProbeTarget
@@ -71,12 +73,14 @@ class Kubelet:
         self.network_ready = False
         self.runtime_scheme = "containerd"
         self._terminated: set[str] = set()
+        self._evicted: dict[str, str] = {}   # pod uid -> the eviction message
         self._tasks: list[asyncio.Task[Any]] = []
         self.informer: Informer | None = None
         self.server: KubeletServer | None = None
         self.workers = PodWorkers(self._sync, resync_period=config.resync_period)
         self.events = KubeletEvents.for_node(self.client, config.node_name, config.record_events)
         self.offline_images: OfflineImages | None = None
+        self.eviction: eviction.EvictionManager | None = None
 
     # ------------------------------------------------------------------ lifecycle
     async def start(self) -> None:
@@ -96,8 +100,7 @@ class Kubelet:
         prober = FakeProber(self.runtime) if cfg.runtime == "fake" else Prober(self.runtime)
         self.probes = ProbeManager(prober, self.workers.update, self._probe_failed)
         port = cfg.port
-        self.stats = StatsProvider(self.runtime, cfg.node_name, cfg.cgroup_parent, host_memory_bytes(),
-                                   self._pod_start_time)
+        self.stats = StatsProvider(self.runtime, cfg.node_name, cfg.cgroup_parent, self._pod_start_time)
         if cfg.serve_api:
             cert, key = ensure_serving_cert(cfg.pki_dir, cfg.node_name, [self.node_ip])
             reviewer = TokenReviewer(self.client, self.client.config.token)
@@ -111,7 +114,8 @@ class Kubelet:
         self.node_status = NodeStatusManager(
             self.client, info, self._problems, pod_cidr=cfg.pod_cidr, labels=cfg.labels,
             lease_interval=cfg.lease_interval, report_interval=cfg.status_report_interval,
-            on_pod_cidr=self._on_pod_cidr, on_ready=self.events.node_ready)
+            on_pod_cidr=self._on_pod_cidr, on_ready=self.events.node_ready,
+            pressure=lambda: self.eviction.pressure if self.eviction is not None else set())
         self.events.node("Normal", "Starting", "Starting kubelet.")
         await self.node_status.register()
         await self.node_status.renew_lease()
@@ -123,6 +127,12 @@ class Kubelet:
         self._spawn(self._housekeeping(), "housekeeping")
         if sandbox_image:
             self._spawn(self._ensure_sandbox_image(), "sandbox-image")
+        hard = cfg.eviction_hard if cfg.eviction_hard is not None else \
+            ("" if cfg.runtime == "fake" else eviction.DEFAULT_HARD)
+        if thresholds := eviction.parse_thresholds(hard):
+            self.eviction = eviction.EvictionManager(thresholds, cfg.data_dir)
+            self._spawn(self.eviction.run(cfg.eviction_interval, self.stats.sample, self._active_pods, self._evict,
+                                          self.events.node, self.node_status.trigger), "eviction")
         log.info("kubelet %s started (runtime %s, port %d)", cfg.node_name, self.runtime_scheme, port)
 
     def _spawn(self, coro: Any, name: str) -> None:
@@ -286,6 +296,8 @@ class Kubelet:
             return await self._remove_gone(uid, rp)
         if pod.metadata.deletion_timestamp or uid in self._terminated:
             return await self._terminate(pod, rp)
+        if uid in self._evicted or eviction.is_evicted(pod):
+            return await self._sync_evicted(pod, rp)
         if not self.network_ready:
             await self._problems()
         result = await self.syncer.sync_pod(pod, rp, self.network_ready, self._unhealthy(rp))
@@ -295,6 +307,29 @@ class Kubelet:
                                    for c in pod.spec.containers if pod.spec
                                    for st in [rp.latest(c.name)] if st and st.state == ContainerState.RUNNING])
         return result.requeue_after
+
+    def _active_pods(self) -> list[Pod]:
+        """Pods eviction may choose from: running here, not deleted, not finished or evicted."""
+        return [p for uid, p in self.pods.items() if uid not in self._evicted and not p.metadata.deletion_timestamp
+                and not (p.status and p.status.phase in ("Succeeded", "Failed"))]
+
+    def _evict(self, pod: Pod, message: str) -> None:
+        uid = pod.metadata.uid or ""
+        self._evicted[uid] = message
+        self.events.pod(pod, WARNING, eviction.EVICTED, message)
+        self.workers.update(uid)
+
+    async def _sync_evicted(self, pod: Pod, rp: RuntimePod) -> object:
+        """An evicted pod: killed at once, never restarted, reported Failed/Evicted."""
+        uid = pod.metadata.uid or ""
+        message = self._evicted.get(uid) or (pod.status.message if pod.status else None) or ""
+        self.probes.remove_pod(uid)
+        if rp.running or rp.ready_sandbox_ids:
+            await self.syncer.kill_pod(rp, 0, pod)
+            rp = await get_runtime_pod(self.runtime, uid)
+        status = generate_pod_status(pod, rp, self._status_context())
+        await self.status.set(pod, eviction.evicted_status(status, message, now_rfc3339()))
+        return DONE
 
     async def _terminate(self, pod: Pod, rp: RuntimePod) -> object:
         """Graceful deletion: stop within the grace period, report, clean up, delete."""
@@ -332,6 +367,7 @@ class Kubelet:
         self.syncer.backoff.forget(uid)
         self.images.forget(uid)
         self._terminated.discard(uid)
+        self._evicted.pop(uid, None)
         return DONE
 
     async def _pleg(self) -> None:

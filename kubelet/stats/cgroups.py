@@ -67,15 +67,21 @@ def proc_stat_cpu_ns(text: str, clk_tck: int = _CLK_TCK) -> int:
     raise ValueError("no cpu line in /proc/stat")
 
 
-def meminfo_usage(text: str) -> MemoryUsage:
-    """The node's memory from /proc/meminfo: usage = total - free (page cache included, as
-    the root cgroup counts it), working set = usage - inactive file pages."""
-    kb = {}
+def meminfo(text: str) -> dict[str, int]:
+    """/proc/meminfo in bytes."""
+    out = {}
     for line in text.splitlines():
         name, _, rest = line.partition(":")
         parts = rest.split()
         if parts and parts[0].isdigit():
-            kb[name] = int(parts[0]) * 1024
+            out[name] = int(parts[0]) * 1024
+    return out
+
+
+def meminfo_usage(text: str) -> MemoryUsage:
+    """The node's memory from /proc/meminfo: usage = total - free (page cache included, as
+    the root cgroup counts it), working set = usage - inactive file pages."""
+    kb = meminfo(text)
     usage = kb.get("MemTotal", 0) - kb.get("MemFree", 0)
     rss = kb.get("AnonPages", 0)
     return MemoryUsage(usage, max(0, usage - kb.get("Inactive(file)", 0)), rss, 0, 0)
@@ -105,6 +111,8 @@ class CgroupReader:
             return None
         return Usage(cpu_ns, memory_from(mem_usage, stat, self.v2))
 
-    def node_usage(self) -> Usage:
+    def node_usage(self) -> tuple[Usage, int]:
+        """The node's usage and its memory capacity (MemTotal)."""
         cpu_ns = proc_stat_cpu_ns((self.proc / "stat").read_text())
-        return Usage(cpu_ns, meminfo_usage((self.proc / "meminfo").read_text()))
+        text = (self.proc / "meminfo").read_text()
+        return Usage(cpu_ns, meminfo_usage(text)), meminfo(text).get("MemTotal", 0)

@@ -33,11 +33,10 @@ def boot_time(proc: Path = Path("/proc")) -> datetime:
 
 
 class StatsProvider:
-    def __init__(self, runtime: Runtime, node_name: str, cgroup_parent: str, memory_capacity: int,
+    def __init__(self, runtime: Runtime, node_name: str, cgroup_parent: str,
                  pod_start: Callable[[str], str | None] | None = None, reader: CgroupReader | None = None) -> None:
         """`pod_start(uid)` gives a pod's status.startTime when the kubelet knows it."""
         self.runtime, self.node_name, self.cgroup_parent = runtime, node_name, cgroup_parent
-        self.memory_capacity = memory_capacity
         self.pod_start = pod_start or (lambda uid: None)
         self.reader = reader or CgroupReader()
         self._prev: dict[str, tuple[float, int]] = {}
@@ -54,7 +53,8 @@ class StatsProvider:
             uid = c.labels.get(LABEL_POD_UID)
             if uid and c.labels.get(LABEL_CONTAINER_NAME):
                 by_pod.setdefault(uid, []).append(c)
-        sample = NodeSample(self.node_name, at, self._boot, self.reader.node_usage(), self.memory_capacity)
+        node_usage, memory_capacity = self.reader.node_usage()
+        sample = NodeSample(self.node_name, at, self._boot, node_usage, memory_capacity)
         seen: dict[str, tuple[float, int]] = {}
 
         def rate(key: str, cpu_ns: int) -> None:

@@ -81,7 +81,7 @@ async def test_provider_summary_and_resource_metrics(tmp_path: Path) -> None:
     await rt.start_container(cid)
     v2_cgroup(cg, "/kp/podu1", 3_000_000, 20_000, 0)
     v2_cgroup(cg, f"/kp/podu1/{cid}", 2_000_000, 12_000, 2_000)
-    provider = StatsProvider(rt, "n1", "/kp", 1000 * 1024, lambda uid: "2026-01-02T03:04:05Z",
+    provider = StatsProvider(rt, "n1", "/kp", lambda uid: "2026-01-02T03:04:05Z",
                              CgroupReader(cg, fake_proc(tmp_path)))
     first = await provider.sample()
     assert "u1/main" not in first.rates                     # no rate from one reading
