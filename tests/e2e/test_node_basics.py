@@ -211,6 +211,10 @@ def test_describe_shows_the_kubelets_events(cluster: Cluster) -> None:
     started = [e for e in events if e["reason"] == "Started"]
     assert started and started[0]["involvedObject"]["fieldPath"] == "spec.containers{main}"
     assert started[0]["source"] == {"component": "kubelet", "host": cluster.node}
+    for binary in (KUBECTL, PYKUBECTL):   # the node's own events, from its kubelet
+        node = {(t, r, src, m) for t, r, src, m in event_rows(cluster.run(binary, "describe", "node", cluster.node).stdout)}
+        assert ("Normal", "Starting", "kubelet", "Starting kubelet.") in node, node
+        assert ("Normal", "NodeReady", "kubelet", f"Node {cluster.node} status is now: NodeReady") in node, node
 
 
 def test_logs_previous_shows_the_crashed_container(cluster: Cluster) -> None:
