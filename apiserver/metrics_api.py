@@ -8,7 +8,9 @@ Owns the REST side of what metrics-server serves, for `kubectl top nodes|pods
 Pod's labels, as metrics-server does) and `fieldSelector` (`metadata.name`,
 `metadata.namespace`). The numbers come from `MetricsScraper` (metrics_scraper.py), which
 scrapes every kubelet's `/metrics/resource` each `--metric-resolution`, and
-`MetricsStore` (metrics_store.py), which turns two scrapes into rates.
+`MetricsStore` (metrics_store.py), which turns two scrapes into rates. Scraping starts with
+the first request and stops after ten idle minutes (metrics_scraper.py): that first answer
+waits about a second for two scrapes.
 
 Why in-process and not an APIService behind an aggregation layer: metrics-server is
 registered as `v1beta1.metrics.k8s.io` and kube-apiserver proxies the group to it, which
@@ -66,6 +68,7 @@ class MetricsAPI:
         if self.scraper is None:
             raise errors.APIError(503, "ServiceUnavailable",
                                   "the metrics API is off on this apiserver (--metric-resolution 0)")
+        await self.scraper.demand()
         parts = request.url.path[len(PREFIX):].strip("/").split("/")
         q = request.query_params
         if q.get("watch") in ("1", "true"):

@@ -162,8 +162,7 @@ class APIServer:
             return lambda ns: (co.obj for co in rc.select(ns, None))
         if self.config.metric_resolution > 0:
             self.metrics_scraper = MetricsScraper(lambda: objects(nodes)(None), token,
-                                                  self.config.metric_resolution)
-            self.metrics_scraper.start()
+                                                  self.config.metric_resolution)   # started on demand
         return MetricsAPI(self.metrics_scraper, objects(nodes), objects(pods))
 
     def _kubeconfig_server(self) -> str:

@@ -287,11 +287,15 @@ class NodeStatusManager:
 
     async def run(self) -> None:
         """Heartbeat forever: lease every `lease_interval`, status when it changes (or
-        when `trigger()` asks), at least checked at each lease renewal."""
+        when `trigger()` asks), at least checked at each lease renewal; every 0.5 s while the
+        node waits for node IPAM's pod CIDR (no network, no pods, until it comes)."""
         next_lease = time.monotonic() + self.lease_interval
         while True:
+            wait = max(0.0, next_lease - time.monotonic())
+            if self.pod_cidr is None:
+                wait = min(wait, 0.5)
             try:
-                async with asyncio.timeout(max(0.0, next_lease - time.monotonic())):
+                async with asyncio.timeout(wait):
                     await self._wake.wait()
             except TimeoutError:
                 pass

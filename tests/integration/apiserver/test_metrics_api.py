@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -56,7 +57,7 @@ async def env(tmp_path: Path) -> AsyncIterator[Env]:
     cg = tmp_path / "cgroup"
     cg.mkdir()
     (cg / "cgroup.controllers").write_text("cpu memory\n")          # a cgroup v2 tree
-    async with running_apiserver(tmp_path / "data", metric_resolution=3600) as srv:   # scraped by the test
+    async with running_apiserver(tmp_path / "data", metric_resolution=1) as srv:
         client = Client(kubeconfig.load(srv.kubeconfig_path), component="test")
         k = Kubelet(KubeletConfig(node_name="node-1", data_dir=tmp_path / "node-1", runtime="fake", port=0,
                                   pod_cidr="10.250.1.0/24", relist_period=0.1, lease_interval=0.5,
@@ -70,12 +71,26 @@ async def env(tmp_path: Path) -> AsyncIterator[Env]:
             await client.close()
 
 
-async def scrape_twice(env: Env, bump: list[tuple[str, int, int]]) -> None:
-    await env.srv.metrics_scraper.scrape_once()
-    await asyncio.sleep(0.3)   # a rate needs time between the two readings
-    for cgroup, cpu, mem in bump:
-        write_cgroup(env.cg, cgroup, cpu, mem)
-    await env.srv.metrics_scraper.scrape_once()
+class BusyCgroups:
+    """Containers that burn CPU at a steady rate: their cpu.stat counts up with the clock."""
+
+    def __init__(self, root: Path) -> None:
+        self.root, self.rates = root, {}   # type: dict[str, tuple[float, int]]
+        self.t0 = time.monotonic()
+
+    def add(self, cgroup: str, cores: float, memory: int) -> None:
+        self.rates[cgroup] = (cores, memory)
+        self.write()
+
+    def write(self) -> None:
+        elapsed = time.monotonic() - self.t0
+        for cgroup, (cores, memory) in self.rates.items():
+            write_cgroup(self.root, cgroup, int(elapsed * cores * 1e6), memory)
+
+    async def run(self) -> None:
+        while True:
+            self.write()
+            await asyncio.sleep(0.02)
 
 
 async def test_top_and_the_python_client_read_scraped_usage(env: Env) -> None:
@@ -85,27 +100,40 @@ async def test_top_and_the_python_client_read_scraped_usage(env: Env) -> None:
     await env.client.create(pod_body("db"))
     web = await wait_pod(env.client, "web", ready)
     db = await wait_pod(env.client, "db", ready)
+    busy = BusyCgroups(env.cg)
     for p in (web, db):
         write_cgroup(env.cg, f"{CGROUP_PARENT}/pod{p.metadata.uid}", 0, 0)
-        write_cgroup(env.cg, env.container_cgroup(p), 1_000_000, 64 * 1024 * 1024)
-    await scrape_twice(env, [(env.container_cgroup(web), 1_000_000 + 150_000, 64 * 1024 * 1024),
-                             (env.container_cgroup(db), 1_000_000 + 30_000, 32 * 1024 * 1024)])
-    r = await env.client.request("GET", "/apis/metrics.k8s.io/v1beta1/namespaces/default/pods/web")
-    m = r.json()
-    window = float(m["window"].rstrip("s"))
-    cpu_n = int(m["containers"][0]["usage"]["cpu"].rstrip("n"))
-    assert abs(cpu_n - 0.15 / window * 1e9) <= 0.02 * cpu_n, (m, window)   # 0.15 s of CPU over the window
-    assert m["containers"][0]["usage"]["memory"] == "64Mi" and m["metadata"]["labels"] == {"app": "web"}
-    # the real kubectl and pykubectl print the same table
-    for args in (["top", "pod"], ["top", "pod", "--containers"], ["top", "pod", "-A"], ["top", "pod", "-l", "app=web"],
-                 ["top", "pod", "--sort-by", "memory", "--no-headers"], ["top", "node"], ["top", "pod", "nope"],
-                 ["top", "node", "nope"], ["top", "pod", "-n", "kube-system"], ["top", "pod", "--sum"]):
-        real = await run("kubectl", env.srv.kubeconfig_path, *args)
-        ours = await run("pykubectl", env.srv.kubeconfig_path, *args)
-        assert ours == real, (args, real, ours)
-    code, out, _ = await run("kubectl", env.srv.kubeconfig_path, "top", "pod", "-l", "app=web")
-    assert code == 0 and out.splitlines()[1].split()[0] == "web" and len(out.splitlines()) == 2
-    assert out.splitlines()[1].split()[2] == "64Mi"
+    busy.add(env.container_cgroup(web), 0.25, 64 * 1024 * 1024)
+    busy.add(env.container_cgroup(db), 0.05, 32 * 1024 * 1024)
+    writer = asyncio.create_task(busy.run())
+    try:
+        assert not env.srv.metrics_scraper.running             # nobody asked yet: nothing scraped
+        r = await env.client.request("GET", "/apis/metrics.k8s.io/v1beta1/namespaces/default/pods/web")
+        assert env.srv.metrics_scraper.running                 # the first request started it, and waited
+        m = r.json()
+        assert m["window"].endswith("s") and float(m["window"].rstrip("s")) > 0.5
+        cpu_n = int(m["containers"][0]["usage"]["cpu"].rstrip("n"))
+        assert abs(cpu_n - 250_000_000) <= 25_000_000, m       # a quarter of a core
+        assert m["containers"][0]["usage"]["memory"] == "64Mi" and m["metadata"]["labels"] == {"app": "web"}
+        # the real kubectl and pykubectl print the same table
+        for args in (["top", "pod"], ["top", "pod", "--containers"], ["top", "pod", "-A"],
+                     ["top", "pod", "-l", "app=web"], ["top", "pod", "--sort-by", "memory", "--no-headers"],
+                     ["top", "pod", "nope"], ["top", "node", "nope"], ["top", "pod", "-n", "kube-system"]):
+            real = await run("kubectl", env.srv.kubeconfig_path, *args)
+            ours = await run("pykubectl", env.srv.kubeconfig_path, *args)
+            assert (ours[0], ours[2]) == (real[0], real[2]), (args, real, ours)
+            shape = [(line.split()[0], len(line.split())) for line in real[1].splitlines()]
+            assert [(line.split()[0], len(line.split())) for line in ours[1].splitlines()] == shape, (args, real, ours)
+            if "--no-headers" not in args:
+                assert ours[1].split("\n", 1)[0] == real[1].split("\n", 1)[0]   # the same header; numbers move
+        code, out, _ = await run("kubectl", env.srv.kubeconfig_path, "top", "pod", "-l", "app=web")
+        assert code == 0 and len(out.splitlines()) == 2 and out.splitlines()[1].split()[0] == "web"
+        assert 220 <= int(out.splitlines()[1].split()[1].rstrip("m")) <= 280 and out.splitlines()[1].split()[2] == "64Mi"
+        code, out, _ = await run("pykubectl", env.srv.kubeconfig_path, "top", "node")
+        row = out.splitlines()[1].split()
+        assert code == 0 and row[0] == "node-1" and row[2].endswith("%") and row[4].endswith("%"), out
+    finally:
+        writer.cancel()
     # the official Python client
     from kubernetes import client as k8s
     from kubernetes import config as k8s_config
@@ -134,9 +162,11 @@ async def test_errors_and_discovery(env: Env) -> None:
             "preferredVersion": {"groupVersion": "metrics.k8s.io/v1beta1", "version": "v1beta1"}} in groups
     code, out, err = await run("kubectl", env.srv.kubeconfig_path, "api-resources", "--api-group", "metrics.k8s.io")
     assert code == 0 and "NodeMetrics" in out and "PodMetrics" in out, err
-    # before two scrapes nothing is measured: kubectl's own words
+    # a pod whose containers cannot be measured (no cgroup): kubectl's own words
+    await env.client.create(pod_body("unmeasured"))
+    await wait_pod(env.client, "unmeasured", ready)
     for binary in ("kubectl", "pykubectl"):
-        code, out, err = await run(binary, env.srv.kubeconfig_path, "top", "node")
+        code, out, err = await run(binary, env.srv.kubeconfig_path, "top", "pod")
         assert (code, err.strip()) == (1, "error: metrics not available yet"), (binary, out, err)
 
 
