@@ -27,8 +27,8 @@ import json
 import logging
 import socket
 import time
-from pathlib import Path
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any, Protocol
 
 import uvicorn
