@@ -13,6 +13,13 @@ import platform
 from typing import Any
 
 from api.resources import ResourceInfo, all_resources, generation, version_priority
+from apiserver.metrics_api import RESOURCES as METRICS_RESOURCES
+
+
+def served() -> list[ResourceInfo]:
+    """What discovery lists: the stored kinds (built-in and registered), and the metrics API
+    served beside them (metrics_api.py)."""
+    return [*all_resources(), *METRICS_RESOURCES]
 
 AGGREGATED_CT = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
 GIT_VERSION = "v1.31.0-pykube"
@@ -21,7 +28,7 @@ GIT_VERSION = "v1.31.0-pykube"
 def group_versions() -> dict[str, list[str]]:
     """Each served group and its versions, highest priority first."""
     out: dict[str, list[str]] = {}
-    for r in all_resources():
+    for r in served():
         out.setdefault(r.group, [])
         if r.version not in out[r.group]:
             out[r.group].append(r.version)
@@ -44,7 +51,7 @@ def _sub_verbs(sub: str) -> list[str]:
 
 def resource_list(group: str, version: str) -> dict[str, Any]:
     resources: list[dict[str, Any]] = []
-    for r in all_resources():
+    for r in served():
         if r.group != group or r.version != version:
             continue
         entry: dict[str, Any] = {"name": r.plural, "singularName": r.singular,
@@ -112,7 +119,7 @@ def _aggregated_resource(r: ResourceInfo) -> dict[str, Any]:
 
 def aggregated(core: bool) -> dict[str, Any]:
     items = []
-    rows = all_resources()
+    rows = served()
     for g, versions in group_versions().items():
         if core != (g == ""):
             continue

@@ -9,7 +9,8 @@ Owns `Gateway`, which every HTTP request meets first:
   handed straight to `Handlers.dispatch`, with `APIError`s turned into Status bodies: these
   are nearly every request a cluster makes, and FastAPI's routing, dependency and middleware
   layers cost more than the handler itself;
-- the self-subject reviews of `kubectl auth` (reviews.py);
+- the self-subject reviews of `kubectl auth` (reviews.py), and the metrics API
+  (`metrics.k8s.io`, metrics_api.py) when `metrics_api` is set;
 - everything else (discovery, OpenAPI, health, metrics, the exec WebSocket) goes on to the
   FastAPI app built by `app.py`, kept as `self.app`;
 - request counts and latencies per verb and resource (`Metrics`).
@@ -25,7 +26,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from apiserver import errors, reviews
+from apiserver import errors, metrics_api, reviews
 from apiserver.auth.authenticator import Authenticator
 from apiserver.auth.authorizer import Authorizer, attributes_for
 from apiserver.auth.rbac import Attributes
@@ -109,6 +110,7 @@ class Gateway:
                  authorizer: Authorizer | None = None) -> None:
         self.app, self.handlers, self.authn, self.metrics = app, handlers, authn, metrics
         self.authorizer = authorizer
+        self.metrics_api: Any = None   # apiserver.metrics_api.MetricsAPI, set by the server
 
     def _authorize(self, scope: Scope, user: UserInfo, target: Target | None) -> UserInfo:
         """The user the request acts as (after impersonation); raises 403 when RBAC says no."""
@@ -116,7 +118,9 @@ class Gateway:
             return user
         user = self.authorizer.impersonate(user, scope["headers"])
         path: str = scope["path"]
-        if reviews.handles(path):
+        if metrics_api.handles(path):
+            attrs = metrics_api.attributes(user, scope["method"], path)
+        elif reviews.handles(path):
             _, kind, ns = reviews.target(path)
             group = "authentication.k8s.io" if kind in ("SelfSubjectReview", "TokenReview") else "authorization.k8s.io"
             attrs = Attributes(user, "create", ns, group, reviews.PLURALS[kind])
@@ -151,7 +155,8 @@ class Gateway:
                 user = None if public else self.authn.authenticate_scope(scope)
                 if user is None and not public:
                     raise errors.unauthorized()
-                target = None if reviews.handles(path) else await self._target(path)
+                special = reviews.handles(path) or metrics_api.handles(path)
+                target = None if special else await self._target(path)
                 if user is not None:
                     user = self._authorize(scope, user, target)
                     scope.setdefault("state", {})["user"] = user.name
@@ -165,6 +170,11 @@ class Gateway:
                 response = await self._guard(scope, reviews.review(
                     Request(scope, receive), scope["state"]["userinfo"], self.authorizer or _ALLOW_ALL,
                     self.authn))
+                await response(scope, receive, send_wrapper)
+                return
+            if self.metrics_api is not None and metrics_api.handles(path):
+                resource = Metrics.resource_of(path)
+                response = await self._guard(scope, self.metrics_api.serve(Request(scope, receive)))
                 await response(scope, receive, send_wrapper)
                 return
             if target is None:

@@ -4,7 +4,8 @@ Owns `APIServerConfig` and `APIServer`: opens the store, fills the watch cache, 
 stored CRDs (apiextensions/controller.py), rebuilds the allocators, makes sure the built-in objects exist (namespaces default, kube-system,
 kube-public, kube-node-lease; the `kubernetes` Service at the first service IP and its
 Endpoints), generates TLS material and admin.kubeconfig, wires the kubelet proxy (pod logs
-and exec), and serves the app with uvicorn (httptools, no access log, signals left to the
+and exec) and the metrics API (`metrics.k8s.io`, scraped from the kubelets: metrics_api.py),
+and serves the app with uvicorn (httptools, no access log, signals left to the
 caller). `tune_gc` makes the cyclic collector run rarely in a process that holds a cache
 of every object.
 """
@@ -44,6 +45,8 @@ from apiserver.auth.serviceaccount import TokenSigner, load_or_create_key
 from apiserver.auth.user import ADMIN, UserInfo
 from apiserver.handlers import Handlers
 from apiserver.kubeletproxy import KubeletProxy
+from apiserver.metrics_api import MetricsAPI
+from apiserver.metrics_scraper import MetricsScraper
 from apiserver.storage import open_backend
 from apiserver.storage.interface import Backend
 from apiserver.tls import ensure_tls, write_kubeconfig
@@ -77,6 +80,7 @@ class APIServerConfig:
     extra_tokens: dict[str, UserInfo | str] = field(default_factory=dict)   # token -> user
     anonymous_auth: bool = False   # --anonymous-auth: off, unauthenticated requests get 401
     compaction_interval: float = 300.0   # as kube-apiserver: compact what is 5 minutes old
+    metric_resolution: float = 15.0      # kubelet scrapes for metrics.k8s.io (metrics-server's); 0: off
 
 
 class _HttpProtocol(HijackableHttpToolsProtocol, client_certs.ClientCertHttpToolsProtocol):
@@ -97,6 +101,7 @@ class APIServer:
         self.authn: Authenticator | None = None
         self.kubelet_proxy: KubeletProxy | None = None
         self.crds: CRDController | None = None
+        self.metrics_scraper: MetricsScraper | None = None
 
     @property
     def url(self) -> str:
@@ -154,6 +159,7 @@ class APIServer:
         self.kubelet_proxy = KubeletProxy(self.registry.get, tls.admin_token,
                                           authorize=self.authorizer.authorize)
         self.handlers.kubelet_proxy = self.kubelet_proxy
+        app.metrics_api = self._metrics_api(tls.admin_token)
 
         # IPPROTO_TCP explicitly: asyncio sets TCP_NODELAY on accepted connections only for
         # sockets it can tell are TCP; without it every response waits ~40 ms for an ACK
@@ -196,6 +202,18 @@ class APIServer:
             return None
         co = self.cache.cache(res).objects.get(res.storage_key(namespace, name))
         return co.obj if co is not None else None
+
+    def _metrics_api(self, token: str) -> MetricsAPI:
+        """metrics.k8s.io, scraped from the kubelets every --metric-resolution (metrics_api.py)."""
+        assert self.cache is not None
+        nodes, pods = self.cache.cache(by_kind("v1", "Node")), self.cache.cache(by_kind("v1", "Pod"))
+
+        def objects(rc: Any) -> Any:
+            return lambda ns: (co.obj for co in rc.select(ns, None))
+        if self.config.metric_resolution > 0:
+            self.metrics_scraper = MetricsScraper(lambda: objects(nodes)(None), token,
+                                                  self.config.metric_resolution)   # started on demand
+        return MetricsAPI(self.metrics_scraper, objects(nodes), objects(pods))
 
     def _kubeconfig_server(self) -> str:
         host = self.config.bind_address
@@ -307,6 +325,9 @@ class APIServer:
         if self.kubelet_proxy is not None:
             await self.kubelet_proxy.close()
             self.kubelet_proxy = None
+        if self.metrics_scraper is not None:
+            await self.metrics_scraper.stop()
+            self.metrics_scraper = None
         if self._server:
             self._server.should_exit = True
         if self._task:

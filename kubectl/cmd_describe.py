@@ -72,7 +72,9 @@ async def _events(ctx: Context, obj: Obj) -> list[Obj]:
     sel = [f"involvedObject.name={meta.get('name')}",
            f"involvedObject.namespace={meta.get('namespace') or ''}",
            f"involvedObject.kind={obj.get('kind')}"]
-    if meta.get("uid"):
+    if obj.get("kind") == "Node":
+        sel.append(f"involvedObject.uid={meta.get('name')}")   # as kubectl: the kubelet's uid for its Node
+    elif meta.get("uid"):
         sel.append(f"involvedObject.uid={meta['uid']}")
     lst = await client.list_all(resolve("events"), meta.get("namespace") or None,
                                 field_selector=",".join(sel))

@@ -50,9 +50,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "drain": ("cmd_drain", "Drain node in preparation for maintenance"),
     "auth": ("cmd_auth", "Inspect authorization"),
     "certificate": ("cmd_auth", "Modify certificate resources"),
+    "top": ("cmd_top", "Display resource (CPU/memory) usage"),
 }
 ALIASES = {"create ns": "create namespace", "create deploy": "create deployment",
-           "create cm": "create configmap", "create cj": "create cronjob"}
+           "create cm": "create configmap", "create cj": "create cronjob",
+           "top nodes": "top node", "top no": "top node", "top pods": "top pod", "top po": "top pod"}
 
 
 def usage() -> str:

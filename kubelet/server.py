@@ -6,6 +6,7 @@ Owns the server and the routes the apiserver proxies to, with the real kubelet's
 - `/exec/...`, `/attach/...`, `/portForward/...`: interactive streams through the
   runtime's streaming server (streaming.py);
 - `GET /pods`: the pods this kubelet runs, as a PodList (what `nodes/proxy/pods` shows);
+- `GET /stats/summary`, `GET /metrics/resource`: usage from cgroups (kubelet/stats/);
 - `GET /healthz`: "ok", unauthenticated.
 
 Security, documented: the serving certificate is self-signed (a kubelet given only a
@@ -23,6 +24,7 @@ import json
 import logging
 import socket
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -34,13 +36,13 @@ from cryptography.x509.oid import NameOID
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response, StreamingResponse
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 from starlette.types import Receive, Scope, Send
 
 from api.models import Pod
 from httpstream.hijack import HijackableHttpToolsProtocol
 from kubelet.auth import KubeletAuth
-from kubelet.logs import LogOptions, stream_log
+from kubelet.logs import LogOptions, log_instance, stream_log
 from kubelet.runtime.interface import ContainerState, ContainerStatus, Runtime, RuntimeServiceError
 from kubelet.runtime_pod import get_runtime_pod
 from kubelet.streaming import StreamingEndpoints, status_response
@@ -80,7 +82,8 @@ def ensure_serving_cert(pki: Path, node_name: str, ips: list[str]) -> tuple[Path
 
 class KubeletServer:
     def __init__(self, host: PodHost, auth: KubeletAuth, cert: Path, key: Path,
-                 bind_address: str = "0.0.0.0", port: int = 10250) -> None:
+                 bind_address: str = "0.0.0.0", port: int = 10250,
+                 extra_routes: Sequence[BaseRoute] = ()) -> None:
         self.host, self.auth = host, auth
         self.cert, self.key = cert, key
         self.bind_address, self.wanted_port = bind_address, port
@@ -93,6 +96,7 @@ class KubeletServer:
             Route("/pods", self.pods),
             Route("/containerLogs/{namespace}/{pod}/{container}", self.container_logs),
             *self.streaming.routes(),
+            *extra_routes,   # /stats/summary, /metrics/resource (kubelet/stats/routes.py)
         ])
 
     async def start(self) -> None:
@@ -147,16 +151,10 @@ class KubeletServer:
                                               *(spec.ephemeral_containers or [])]]:
             return None, status_response(400, "BadRequest", f"container {container} is not valid for pod {pod_name}")
         rp = await get_runtime_pod(self.host.runtime, pod.metadata.uid or "")
-        instances = rp.by_name(container)
-        if previous:
-            if len(instances) < 2:
-                return None, status_response(400, "BadRequest", f'previous terminated container "{container}" in pod '
-                                     f'"{pod_name}" not found')
-            return instances[1], None
-        if not instances:
-            return None, status_response(400, "BadRequest", f'container "{container}" in pod "{pod_name}" is waiting '
-                                 "to start: ContainerCreating")
-        return instances[0], None
+        picked = log_instance(pod, container, rp.by_name(container), previous)
+        if isinstance(picked, str):
+            return None, status_response(400, "BadRequest", picked)
+        return picked, None
 
     async def container_logs(self, request: Request) -> Response:
         ns, pod, container = (request.path_params[k] for k in ("namespace", "pod", "container"))

@@ -44,7 +44,9 @@ CONFIG_MAP, SECRET = "kubernetes.io~configmap", "kubernetes.io~secret"
 
 
 class VolumeError(Exception):
-    """A volume could not be set up (the pod stays ContainerCreating)."""
+    """A volume could not be set up (the pod stays ContainerCreating); `volume` names it."""
+
+    volume: str = ""
 
 
 def _check_host_path(path: Path, kind: str) -> None:
@@ -139,7 +141,11 @@ class VolumeManager:
         paths: dict[str, Path] = {}
         read_only: set[str] = set()
         for v in pod.spec.volumes or []:
-            paths[v.name] = await self._setup_one(pod, uid, v)
+            try:
+                paths[v.name] = await self._setup_one(pod, uid, v)
+            except VolumeError as e:
+                e.volume = e.volume or v.name
+                raise
             if v.config_map is not None or v.secret is not None or v.projected is not None \
                     or v.downward_api is not None:
                 read_only.add(v.name)

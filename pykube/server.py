@@ -54,6 +54,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="do not run this control-plane component (repeatable)")
     p.add_argument("--dns-port", type=int, default=53,
                    help="port the cluster DNS listens on (a free one when taken; pods use the kube-dns Service)")
+    p.add_argument("--metric-resolution", type=float, default=15.0,
+                   help="seconds between scrapes of the kubelets for the metrics API "
+                        "(kubectl top); 0 turns the metrics API off")
     p.add_argument("--leader-elect", choices=("true", "false"), default="true",
                    help="controller-manager and scheduler hold Leases (for several servers)")
 
@@ -106,7 +109,7 @@ async def serve(args: argparse.Namespace) -> int:
     cfg = APIServerConfig(data_dir=data_dir, bind_address=args.bind_address, secure_port=args.secure_port,
                           datastore_endpoint=args.datastore_endpoint, tls_sans=list(args.tls_san),
                           service_cidr=args.service_cidr, advertise_address=args.advertise_address,
-                          extra_tokens={secret: NODE_JOIN})
+                          extra_tokens={secret: NODE_JOIN}, metric_resolution=args.metric_resolution)
     admin = data_dir / "admin.kubeconfig"
     agent_kubeconfig = data_dir / "agent" / "kubelet.kubeconfig"
     leader = args.leader_elect == "true"

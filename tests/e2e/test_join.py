@@ -3,8 +3,9 @@ a clear message; the right token gives a node that `pykubectl get nodes` shows R
 
 One `pykube server --disable-agent` process (sqlite in a tmp data dir, free port); hollow
 agents (`--runtime fake`, as kubemark) so the test needs no root; as root, one real agent
-too (its own containerd, CNI bridge, pod range), removed afterwards with `pykube killall`,
-which must leave nothing behind.
+too (its own containerd, CNI bridge, pod range) on a fresh data dir, which builds its own
+sandbox and busybox images and runs a pod, removed afterwards with `pykube killall`, which
+must leave nothing behind.
 """
 from __future__ import annotations
 
@@ -195,6 +196,20 @@ def test_real_agent_joins_and_killall_cleans_up(server: Server, real_agent_env: 
                   short / "agent.log")
     try:
         wait_ready(server, [f"real-{tag}"], [agent], timeout=90)
+        # a fresh data dir and only the Debian packages: the agent builds its sandbox and busybox images
+        pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": f"on-{tag}", "namespace": "default"},
+               "spec": {"nodeName": f"real-{tag}", "terminationGracePeriodSeconds": 1, "containers": [
+                   {"name": "c", "image": "local/busybox:1", "command": ["sh", "-c", "echo hi from $(hostname); sleep 600"]}]}}
+        kubectl = [PYKUBECTL, "--kubeconfig", str(server.kubeconfig)]
+        subprocess.run([*kubectl, "apply", "-f", "-"], input=yaml.safe_dump(pod), text=True, check=True,
+                       capture_output=True)
+        deadline = time.monotonic() + 90
+        while (logs := subprocess.run([*kubectl, "logs", f"on-{tag}"], capture_output=True, text=True)).stdout \
+                != f"hi from on-{tag}\n":
+            assert time.monotonic() < deadline, f"the pod never ran: {logs.stderr}\n{agent.text()[-3000:]}"
+            time.sleep(0.5)
+        assert (data_dir / "agent" / "images" / "pause.tar").is_file()
+        subprocess.run([*kubectl, "delete", "pod", f"on-{tag}", "--wait=false"], capture_output=True, check=True)
     finally:
         r = subprocess.run([*PYKUBE, "killall", "-d", str(data_dir)], capture_output=True, text=True,
                            env=ENV, cwd=REPO, timeout=120)

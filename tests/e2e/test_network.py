@@ -5,7 +5,8 @@ netns_node.py), kube-proxy and host-gw routes per node, cluster DNS on the lab b
 (tests/e2e/network_cluster.py). The issue's "Must show": pods reach each other across
 nodes by pod IP (keeping their source address); a ClusterIP Service over two pods
 balances 100 requests from a node and from a pod, also hairpin and ClientIP affinity;
-NodePort and LoadBalancer answer on the node addresses from outside; `nginx-svc` resolves
+NodePort and LoadBalancer answer on the node addresses from outside, and a NodePort on the
+node's own address and on 127.0.0.1 from the node itself; `nginx-svc` resolves
 and serves by full and short name inside a pod; scaling to 0 refuses at once and scaling
 back serves again. The fixture then runs `pykube proxy --cleanup`, checks every node is
 clean, and the lab checks the host (namespaces, links, routes, rules, processes, mounts).
@@ -158,6 +159,13 @@ async def test_nodeport_and_load_balancer_answer_on_node_addresses(net: NetworkC
                 assert r.status_code == 200, url
                 seen.add(r.text.split()[0])
             assert seen <= {"web-a", "web-b"} and seen, url
+    # from each node itself: its own address and 127.0.0.1 (kube-proxy's localhost NodePorts)
+    for node in (n1, n2):
+        for url in (f"http://127.0.0.1:{node_port}/cgi-bin/id", f"http://{node.ip}:{node_port}/cgi-bin/id"):
+            seen = await net.count_from_node(node, url, 20)
+            assert sum(seen.values()) == 20 and set(seen) <= {"web-a", "web-b"}, (url, seen)
+        _, localnet, _ = await node.sh("sysctl", "-n", "net.ipv4.conf.all.route_localnet")
+        assert localnet.strip() == "1"
     env = {**os.environ, "KUBECONFIG": str(net.kubeconfig_path)}
     proc = await asyncio.create_subprocess_exec(PYKUBECTL, "get", "svc", "web-lb", env=env,
                                                 stdout=asyncio.subprocess.PIPE)

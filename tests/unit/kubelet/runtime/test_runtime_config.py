@@ -76,7 +76,7 @@ def test_stub_generation_is_relative_and_atomic(tmp_path: Path) -> None:
 
 
 def _builder() -> ModuleType:  # deploy/ is not a package: load the script by path
-    spec = importlib.util.spec_from_file_location("pykube_image_build", REPO / "deploy/images/build.py")
+    spec = importlib.util.spec_from_file_location("pykube_image_build", REPO / "kubelet/images/builder.py")
     assert spec and spec.loader
     mod = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = mod  # dataclasses look their module up while the class is built
