@@ -19,6 +19,7 @@ from collections.abc import AsyncIterator
 from importlib import resources
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -64,10 +65,16 @@ def create_app(base: ClientConfig, *, topology_interval: float = 0.25, heartbeat
         return FileResponse(STATIC / "index.html", headers=HEADERS)
 
     async def login(request: Request) -> Response:
-        if request.headers.get("content-type", "").startswith("application/json"):
-            form: dict[str, Any] = await request.json()
-        else:
-            form = dict(await request.form())
+        body = await request.body()
+        try:
+            if request.headers.get("content-type", "").startswith("application/json"):
+                form: dict[str, Any] = json.loads(body)
+            else:           # application/x-www-form-urlencoded
+                form = {k: v[0] for k, v in parse_qs(body.decode(), keep_blank_values=True).items()}
+        except (ValueError, UnicodeDecodeError):
+            return _json({"error": "send the login as JSON or a url-encoded form"}, 400)
+        if not isinstance(form, dict):
+            return _json({"error": "send the login as a JSON object"}, 400)
         try:
             s = await sessions.login(str(form.get("token") or ""), str(form.get("kubeconfig") or ""),
                                      str(form.get("namespace") or ""))
