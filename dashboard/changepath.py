@@ -12,6 +12,9 @@ and which component did each step, reconstructed from the timeline's entries onl
   ReplicaSet is the replicaset controller's, an Event about a Deployment reported by the
   controller-manager is the deployment controller's.
 
+The path ends where the same actor writes the same object again (a user's next `kubectl
+scale` is a change of its own, with its own path).
+
 Nothing is guessed: a step that left no trace in the API (kube-proxy's iptables rules, for
 one) does not appear.
 """
@@ -28,6 +31,10 @@ SCHEDULERS = {"kube-scheduler", "default-scheduler", "scheduler"}
 KUBELETS = {"kubelet", "hollow-kubelet"}
 #: a kind whose objects a controller other than its owner's makes
 MADE_BY = {"EndpointSlice": "endpointslice controller", "Endpoints": "endpoints controller"}
+
+
+def _is_controller(name: str) -> bool:
+    return name.endswith(" controller") or name in ("scheduler", "kubelet")
 
 
 def actor(e: Entry) -> str:
@@ -88,6 +95,11 @@ def change_path(entries: Iterable[Entry], root_seq: int) -> list[dict[str, Any]]
     picked = [e for e in entries if e is root or
               (e.get("uid") in uids and rv_key(e.get("rv")) >= start and e.get("seq") != root_seq)]
     picked.sort(key=lambda e: (e is not root, rv_key(e.get("rv")), e.get("seq", 0)))
+    who = actor(root)
+    if not _is_controller(who):
+        nxt = next((i for i, e in enumerate(picked) if i and e.get("source") == "watch"
+                    and e.get("uid") == root.get("uid") and actor(e) == who), None)
+        picked = picked[:nxt]
     return [{"seq": e.get("seq"), "rv": e.get("rv"), "time": e.get("time"), "actor": actor(e),
              "component": e.get("component") or "", "source": e.get("source"), "type": e.get("type"),
              "kind": e.get("kind"), "namespace": e.get("namespace"), "name": e.get("name"),

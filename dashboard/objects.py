@@ -86,6 +86,46 @@ def writer(old: Obj | None, new: Obj) -> Obj | None:
     return max(changed, key=lambda m: str(m.get("time") or ""))
 
 
+_IGNORED = {("metadata", "resourceVersion"), ("metadata", "managedFields"), ("metadata", "generation")}
+
+
+def changed_paths(old: Any, new: Any, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    """The paths of the fields that differ (a list counts as one field), without the
+    fields the apiserver itself keeps (resourceVersion, managedFields, generation)."""
+    if prefix[:2] in _IGNORED:
+        return []
+    if isinstance(old, dict) and isinstance(new, dict):
+        out: list[tuple[str, ...]] = []
+        for k in sorted(set(old) | set(new)):
+            out += changed_paths(old.get(k), new.get(k), prefix + (k,))
+        return out
+    return [] if old == new else [prefix]
+
+
+def _owns(fields: Obj, path: tuple[str, ...]) -> bool:
+    """A fieldsV1 set holds `path` (or, past a list or map of items it cannot name, its
+    deepest named prefix of at least two levels)."""
+    node: Any = fields
+    for depth, key in enumerate(path):
+        child = node.get(f"f:{key}") if isinstance(node, dict) else None
+        if child is None:
+            return depth >= 2 and isinstance(node, dict) and any(k.startswith(("k:", "v:", "i:")) for k in node)
+        node = child
+    return True
+
+
+def field_owner(old: Obj | None, new: Obj) -> Obj | None:
+    """The managedFields entry owning most of the fields the write changed: who wrote
+    when no entry's time moved (a manager rewriting fields it already owned)."""
+    paths = changed_paths(old or {}, new)
+    best, best_n = None, 0
+    for m in meta(new).get("managedFields") or []:
+        n = sum(1 for p in paths if _owns(m.get("fieldsV1") or {}, p))
+        if n > best_n or (n == best_n and n and str(m.get("time") or "") > str((best or {}).get("time") or "")):
+            best, best_n = m, n
+    return best
+
+
 def event_component(ev: Obj) -> str:
     """Who reported an Event: reportingController (events.k8s.io) or source.component."""
     return str(ev.get("reportingController") or ev.get("reportingComponent")

@@ -15,8 +15,8 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
-from dashboard.objects import (Obj, controller_ref, endpoint_pod_uids, event_component, meta, node_ready, owner_uids,
-                               pod_phase, pod_ready, pod_restarts, writer)
+from dashboard.objects import (Obj, controller_ref, endpoint_pod_uids, event_component, field_owner, meta,
+                               node_ready, owner_uids, pod_phase, pod_ready, pod_restarts, writer)
 
 Entry = dict[str, Any]
 
@@ -76,11 +76,13 @@ def from_watch(kind: str, etype: str, old: Obj | None, new: Obj, now: str) -> En
     if what is None:
         return None
     m = meta(new)
-    who = writer(old, new) if etype != "DELETED" else None
+    who = (writer(old, new) or (field_owner(old, new) if etype == "MODIFIED" else None)) \
+        if etype != "DELETED" else None
     return {"source": "watch", "type": etype, "kind": kind, "namespace": m.get("namespace") or "",
             "name": m.get("name") or "", "uid": m.get("uid") or "", "rv": m.get("resourceVersion") or "",
             "time": (meta(new).get("creationTimestamp") if etype == "ADDED" else (who or {}).get("time")) or now,
-            "component": (who or {}).get("manager") or "", "subresource": (who or {}).get("subresource") or "", "reason": what, "message": "",
+            "component": (who or {}).get("manager") or "", "subresource": (who or {}).get("subresource") or "",
+            "reason": what, "message": "",
             "owners": owner_uids(new), "ownerKind": (controller_ref(new) or {}).get("kind") or "",
             "pods": endpoint_pod_uids(new) if kind in ("EndpointSlice", "Endpoints") else []}
 

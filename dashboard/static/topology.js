@@ -32,7 +32,8 @@ function elements(topo) {
   const els = [];
   const pods = new Map();
   for (const lane of topo.lanes) for (const p of lane.pods) pods.set(p.uid, p);
-  const node = (id, label, kind, extra = {}) => els.push({ data: { id, label, kind, ...extra } });
+  const short = (name) => (name.length > 20 ? "…" + name.slice(-14) : name);
+  const node = (id, label, kind, extra = {}) => els.push({ data: { id, label, short: short(label), kind, ...extra } });
   const edge = (s, t) => els.push({ data: { id: `${s}->${t}`, source: s, target: t } });
   const addPod = (uid) => {
     const p = pods.get(uid);
@@ -56,7 +57,7 @@ function elements(topo) {
 }
 
 const STYLE = [
-  { selector: "node", style: { label: "data(label)", "font-size": 9, "text-valign": "bottom", width: 14, height: 14, "background-color": "#6c8ebf" } },
+  { selector: "node", style: { label: "data(short)", "font-size": 7, "text-valign": "bottom", width: 14, height: 14, "background-color": "#6c8ebf" } },
   { selector: 'node[kind = "Deployment"]', style: { shape: "round-rectangle", "background-color": "#1d3b66", width: 22, height: 22 } },
   { selector: 'node[kind = "ReplicaSet"]', style: { shape: "round-rectangle", "background-color": "#4a6fa5" } },
   { selector: 'node[kind = "Service"]', style: { shape: "diamond", "background-color": "#8e44ad", width: 20, height: 20 } },
@@ -71,7 +72,7 @@ export function renderGraph(topo, onPick) {
   const els = elements(topo);
   const key = els.map((e) => e.data.id).sort().join(",");
   if (!cy) {
-    cy = cytoscape({ container: $("#graph"), style: STYLE, wheelSensitivity: 0.2 });
+    cy = cytoscape({ container: $("#graph"), style: STYLE, wheelSensitivity: 0.2, maxZoom: 2.5 });
     cy.on("tap", "node", (ev) => {
       const d = ev.target.data();
       if (d.kind !== "Ingress") onPick(d.kind, d.ns, d.label);
@@ -84,5 +85,20 @@ export function renderGraph(topo, onPick) {
   graphKey = key;
   cy.elements().remove();
   cy.add(els);
-  cy.layout({ name: "breadthfirst", directed: true, spacingFactor: 0.9, animate: false }).run();
+  // layers: Deployments, ReplicaSets, Pods, Services, Ingresses (in the order elements() made them)
+  const LAYER = { Deployment: 0, ReplicaSet: 1, Pod: 2, Service: 3, Ingress: 4 };
+  const counts = [0, 0, 0, 0, 0];
+  const positions = {};
+  for (const e of els) {
+    if (e.data.source) continue;
+    const layer = LAYER[e.data.kind] ?? 2;
+    positions[e.data.id] = { x: counts[layer]++ * (layer === 2 ? 70 : 110), y: layer * 90 };
+  }
+  const widest = Math.max(...counts.map((c, i) => c * (i === 2 ? 70 : 110)));
+  for (const [id, pos] of Object.entries(positions)) {       // centre each layer
+    const layer = pos.y / 90;
+    pos.x += (widest - counts[layer] * (layer === 2 ? 70 : 110)) / 2;
+  }
+  cy.layout({ name: "preset", positions, padding: 20, animate: false }).run();
+  if (cy.zoom() > 1.6) { cy.zoom(1.6); cy.center(); }   // a few objects: keep labels readable
 }

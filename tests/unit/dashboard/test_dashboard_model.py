@@ -154,3 +154,29 @@ def test_change_path_of_a_pod_delete_follows_its_replacement() -> None:
     assert [(s["name"], s["what"], s["actor"]) for s in steps] == [
         ("web-1-a", "deleted", "(deleted; the API does not record by whom)"),
         ("web-1-b", "created", "replicaset controller")]
+
+
+def test_a_rewrite_of_owned_fields_is_the_owners() -> None:
+    """No managedFields time moved: the writer is the manager owning the changed fields."""
+    fields = [{"manager": "kubectl-client-side-apply", "operation": "Update", "time": "t1",
+               "fieldsV1": {"f:spec": {"f:replicas": {}}}},
+              {"manager": "kube-controller-manager", "operation": "Update", "subresource": "status", "time": "t0",
+               "fieldsV1": {"f:status": {"f:readyReplicas": {}, "f:conditions": {'k:{"type":"Available"}': {}}}}}]
+    old = obj("Deployment", "d", "D", spec={"replicas": 2}, status={"readyReplicas": 1})
+    old["metadata"]["managedFields"] = fields
+    new = obj("Deployment", "d", "D", rv="2", spec={"replicas": 2}, status={"readyReplicas": 2})
+    new["metadata"]["managedFields"] = fields
+    e = from_watch("Deployment", "MODIFIED", old, new, "now")
+    assert e is not None and (e["component"], e["reason"]) == ("kube-controller-manager", "ready 2/2")
+
+
+def test_the_path_ends_at_the_users_next_write() -> None:
+    t = Timeline()
+    d1 = obj("Deployment", "web", "D", rv="10", spec={"replicas": 2}, managers=[("kubectl", "", "t1")])
+    d2 = obj("Deployment", "web", "D", rv="20", spec={"replicas": 4}, managers=[("kubectl", "", "t2")])
+    rs = obj("ReplicaSet", "web-1", "R", rv="11", owner=("Deployment", "D"), managers=[("kube-controller-manager", "", "t")])
+    for e in [from_watch("Deployment", "ADDED", None, d1, "n"), from_watch("ReplicaSet", "ADDED", None, rs, "n"),
+              from_watch("Deployment", "MODIFIED", d1, d2, "n")]:
+        t.add(e)  # type: ignore[arg-type]
+    assert [s["what"] for s in change_path(t.entries, 1)] == ["created", "created"]
+    assert [s["what"] for s in change_path(t.entries, 3)] == ["scaled to 4"]
