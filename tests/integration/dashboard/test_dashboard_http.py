@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.integration.team.test_team import pykube, signer  # noqa: F401 - the CSR signer fixture
 from tests.support.dashboard_cluster import SSE, DashboardCluster
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -133,3 +134,26 @@ async def test_a_namespace_user_sees_only_their_namespace(dc: DashboardCluster) 
         assert (await http.get("/api/object/Deployment/default/theirs")).status_code == 404
         timeline = (await http.get("/api/timeline")).json()
         assert timeline and {e["namespace"] for e in timeline} == {"team-a"}
+
+
+async def test_a_team_member_sees_only_the_teams_namespace(dc: DashboardCluster, signer: None,
+                                                           tmp_path: Path) -> None:
+    """A member of a `pykube team` logs in with the kubeconfig the command wrote for them
+    (a client certificate): the dashboard shows their team's namespace and nothing else."""
+    code, _, err = await pykube("team", "--kubeconfig", dc.kubeconfig, "create", "alpha", "--member", "alice",
+                                "--output-dir", str(tmp_path))
+    assert code == 0, err
+    await dc.kubectl("create", "deployment", "web", "--image=nginx", "-n", "alpha")
+    await dc.kubectl("create", "deployment", "other", "--image=nginx", "-n", "default")
+    async with dc.browser_http() as http:
+        r = await login(http, kubeconfig=(tmp_path / "alpha-alice.kubeconfig").read_text())
+        assert r.status_code == 200 and r.json()["user"] == "alice" and r.json()["namespace"] == "alpha", r.text
+        async with SSE(http, "/api/stream") as sse:
+            await sse.wait_for(lambda ev: (t := SSE.latest_topology_of(ev)) and pods_on_lanes(t, "web-"),
+                               what="the team's pod on a lane")
+            topo = sse.latest_topology()
+            assert topo is not None
+            assert {p["namespace"] for lane in topo["lanes"] for p in lane["pods"]} == {"alpha"}
+            assert {w["name"] for w in topo["workloads"]} == {"web"}
+            assert topo["scope"]["Deployment"] == "alpha" and "Node" in topo["forbidden"]
+        assert (await http.get("/api/object/Deployment/default/other")).status_code == 404
