@@ -22,11 +22,13 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from client.errors import ApiError, ConnectionFailed
 from client.kubeconfig import ClientConfig
 from dashboard.changepath import change_path
 from dashboard.detail import detail
@@ -55,7 +57,10 @@ def create_app(base: ClientConfig, *, topology_interval: float = 0.25, heartbeat
     async def session_of(request: Request) -> Session | None:
         s = sessions.get(request.cookies.get(COOKIE))
         if s is not None:
-            await s.view.start()
+            try:
+                await s.view.start()
+            except (ApiError, ConnectionFailed) as e:
+                raise HTTPException(503, f"the Kubernetes API cannot be read: {e}") from e
         return s
 
     def unauthorized() -> JSONResponse:

@@ -64,24 +64,32 @@ class ClusterView:
         async with self._lock:
             if self._started:
                 return
+            try:
+                await self._start(sync_timeout)
+            except BaseException:
+                await self.stop()          # a later request tries again
+                self.informers, self.scope, self.forbidden = {}, {}, []
+                raise
             self._started = True
-            for api_version, kind in KINDS:
-                info = resource(api_version, kind)
-                scope = await self._scope(info)
-                if scope is None:
-                    continue
-                inf = Informer(self.client, info, scope or None, page_size=500)
-                self._wire(kind, inf)
-                self.informers[kind] = inf
-                self.scope[kind] = scope
-                await inf.start()
-            for inf in self.informers.values():
-                await inf.wait_synced(sync_timeout)
-            events = self.informers.get("Event")
-            if events is not None:         # history, in the order it was written
-                for ev in sorted(events.store.list(), key=lambda e: rv_key((e.get("metadata") or {})
-                                                                           .get("resourceVersion"))):
-                    self._add(from_event(ev), topology_changed=False)
+
+    async def _start(self, sync_timeout: float) -> None:
+        for api_version, kind in KINDS:
+            info = resource(api_version, kind)
+            scope = await self._scope(info)
+            if scope is None:
+                continue
+            inf = Informer(self.client, info, scope or None, page_size=500)
+            self._wire(kind, inf)
+            self.informers[kind] = inf
+            self.scope[kind] = scope
+            await inf.start()
+        for inf in self.informers.values():
+            await inf.wait_synced(sync_timeout)
+        events = self.informers.get("Event")
+        if events is not None:         # history, in the order it was written
+            for ev in sorted(events.store.list(), key=lambda e: rv_key((e.get("metadata") or {})
+                                                                       .get("resourceVersion"))):
+                self._add(from_event(ev), topology_changed=False)
 
     async def _scope(self, info: ResourceInfo) -> str | None:
         """"" for cluster-wide, a namespace, or None when the user may list neither."""
