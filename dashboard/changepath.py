@@ -3,7 +3,8 @@ and which component did each step, reconstructed from the timeline's entries onl
 
 - *what is related*: the written object, everything owned by it (ownerReferences, to any
   depth), Endpoints/EndpointSlices that list one of those pods (targetRef uids), and the
-  Events whose involvedObject is one of them; for a delete, also the deleted object's
+  Events whose involvedObject is one of them; for a delete (or its start, the
+  deletionTimestamp), also the deleted object's
   owner, and what it creates afterwards (a ReplicaSet replacing a deleted pod);
 - *what followed*: entries at or after the write's resourceVersion (one global revision
   per store, as etcd's), in resourceVersion order;
@@ -33,6 +34,11 @@ KUBELETS = {"kubelet", "hollow-kubelet"}
 MADE_BY = {"EndpointSlice": "endpointslice controller", "Endpoints": "endpoints controller"}
 
 
+def _is_deletion(e: Entry) -> bool:
+    """The object went (DELETED) or began to go (its deletionTimestamp was set)."""
+    return e.get("source") == "watch" and (e.get("type") == "DELETED" or e.get("reason") == "terminating")
+
+
 def _is_controller(name: str) -> bool:
     return name.endswith(" controller") or name in ("scheduler", "kubelet")
 
@@ -54,7 +60,7 @@ def actor(e: Entry) -> str:
         return "kubelet"
     if comp.startswith("kubectl"):
         return "kubectl"
-    if not comp and e.get("type") == "DELETED":
+    if not comp and _is_deletion(e):
         return "(deleted; the API does not record by whom)"
     return comp or "unknown"
 
@@ -66,7 +72,7 @@ def _related(entries: list[Entry], root: Entry) -> set[str]:
     any order."""
     uids = {str(root["uid"])}
     after = [e for e in entries if e.get("source") == "watch" and rv_key(e.get("rv")) >= rv_key(root.get("rv"))]
-    parents: set[str] = set(root.get("owners") or []) if root.get("type") == "DELETED" else set()
+    parents: set[str] = set(root.get("owners") or []) if _is_deletion(root) else set()
     uids |= parents
     while True:
         grown = set(uids)
@@ -96,7 +102,7 @@ def change_path(entries: Iterable[Entry], root_seq: int) -> list[dict[str, Any]]
               (e.get("uid") in uids and rv_key(e.get("rv")) >= start and e.get("seq") != root_seq)]
     picked.sort(key=lambda e: (e is not root, rv_key(e.get("rv")), e.get("seq", 0)))
     who = actor(root)
-    if not _is_controller(who):
+    if not _is_controller(who) and not _is_deletion(root):
         nxt = next((i for i, e in enumerate(picked) if i and e.get("source") == "watch"
                     and e.get("uid") == root.get("uid") and actor(e) == who), None)
         picked = picked[:nxt]

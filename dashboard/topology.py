@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from dashboard.objects import (Obj, controller_ref, name, namespace, node_ready, pod_phase, pod_ready,
+from dashboard.objects import (Obj, controller_ref, meta, name, namespace, node_ready, pod_phase, pod_ready,
                                pod_restarts, selects, uid)
 
 
@@ -54,8 +54,7 @@ def workloads(deployments: Iterable[Obj], replicasets: Iterable[Obj], pods: Iter
         entry = {"kind": "ReplicaSet", "uid": uid(rs), "namespace": namespace(rs), "name": name(rs),
                  "replicas": (rs.get("spec") or {}).get("replicas", 1),
                  "ready": (rs.get("status") or {}).get("readyReplicas") or 0,
-                 "revision": (rs.get("metadata") or {}).get("annotations", {}).get(
-                     "deployment.kubernetes.io/revision", ""),
+                 "revision": (meta(rs).get("annotations") or {}).get("deployment.kubernetes.io/revision", ""),
                  "pods": pods_of.get(uid(rs), [])}
         ref = controller_ref(rs)
         if ref and ref.get("kind") == "Deployment":

@@ -144,15 +144,20 @@ def test_change_path_of_a_deployment_create() -> None:
 
 def test_change_path_of_a_pod_delete_follows_its_replacement() -> None:
     t = Timeline()
-    gone = pod("web-1-a", "P", "n1", rv="30", owner=("ReplicaSet", "R"))
+    alive = pod("web-1-a", "P", "n1", rv="29", owner=("ReplicaSet", "R"))
+    terminating = pod("web-1-a", "P", "n1", rv="30", owner=("ReplicaSet", "R"))
+    terminating["metadata"]["deletionTimestamp"] = "t"
+    gone = pod("web-1-a", "P", "n1", rv="31", owner=("ReplicaSet", "R"))
     new = pod("web-1-b", "P2", rv="32", owner=("ReplicaSet", "R"), managers=[("kube-controller-manager", "", "t")])
     unrelated = pod("x", "Q", rv="33", owner=("ReplicaSet", "OTHER"), managers=[("kube-controller-manager", "", "t")])
-    for e in [from_watch("Pod", "DELETED", None, gone, "n"), from_watch("Pod", "ADDED", None, new, "n"),
-              from_watch("Pod", "ADDED", None, unrelated, "n")]:
+    for e in [from_watch("Pod", "MODIFIED", alive, terminating, "n"), from_watch("Pod", "DELETED", None, gone, "n"),
+              from_watch("Pod", "ADDED", None, new, "n"), from_watch("Pod", "ADDED", None, unrelated, "n")]:
         t.add(e)  # type: ignore[arg-type]
-    steps = change_path(t.entries, 1)
-    assert [(s["name"], s["what"], s["actor"]) for s in steps] == [
-        ("web-1-a", "deleted", "(deleted; the API does not record by whom)"),
+    nobody = "(deleted; the API does not record by whom)"
+    assert [(s["name"], s["what"], s["actor"]) for s in change_path(t.entries, 2)] == [
+        ("web-1-a", "deleted", nobody), ("web-1-b", "created", "replicaset controller")]
+    assert [(s["name"], s["what"], s["actor"]) for s in change_path(t.entries, 1)] == [
+        ("web-1-a", "terminating", nobody), ("web-1-a", "deleted", nobody),
         ("web-1-b", "created", "replicaset controller")]
 
 
