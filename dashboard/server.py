@@ -69,6 +69,8 @@ class DashboardServer:
 
     async def stop(self) -> None:
         if self._server is not None:
+            # end the views first: their SSE streams return, so the shutdown is graceful
+            await self.app.state.sessions.close()
             self._server.should_exit = True
         if self._task is not None:
             with contextlib.suppress(asyncio.CancelledError, Exception):
