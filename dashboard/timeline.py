@@ -76,11 +76,11 @@ def from_watch(kind: str, etype: str, old: Obj | None, new: Obj, now: str) -> En
     if what is None:
         return None
     m = meta(new)
-    who = (writer(old, new) or (field_owner(old, new) if etype == "MODIFIED" else None)) \
-        if etype != "DELETED" else None
+    moved = writer(old, new) if etype != "DELETED" else None   # an entry whose time moved
+    who = moved or (field_owner(old, new) if etype == "MODIFIED" else None)
     return {"source": "watch", "type": etype, "kind": kind, "namespace": m.get("namespace") or "",
             "name": m.get("name") or "", "uid": m.get("uid") or "", "rv": m.get("resourceVersion") or "",
-            "time": (meta(new).get("creationTimestamp") if etype == "ADDED" else (who or {}).get("time")) or now,
+            "time": (meta(new).get("creationTimestamp") if etype == "ADDED" else (moved or {}).get("time")) or now,
             "component": (who or {}).get("manager") or "", "subresource": (who or {}).get("subresource") or "",
             "reason": what, "message": "",
             "owners": owner_uids(new), "ownerKind": (controller_ref(new) or {}).get("kind") or "",
