@@ -11,7 +11,7 @@ MODE ?= auto
 UNIT ?= pykube-server
 PURGE ?=
 
-.PHONY: venv test unit integration e2e up down bench clean
+.PHONY: venv test unit integration e2e up down bench clean dashboard-assets
 
 venv: $(VENV)/.installed
 
@@ -44,6 +44,10 @@ down:
 
 bench: venv
 	$(PY) bench/api.py
+
+# The dashboard's npm packages (dashboard/frontend/package-lock.json) into dashboard/static/vendor.
+dashboard-assets:
+	python3 dashboard/frontend/vendor.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -1,7 +1,8 @@
 """The async REST client: the one place pykube speaks HTTP to the apiserver.
 
 Owns an `httpx.AsyncClient` (TLS with the kubeconfig's CA, bearer token or client
-certificate, `User-Agent: pykube/<component>`) and the typed verbs over the Kubernetes REST
+certificate, `User-Agent: <binary>/pykube`, whose product name the apiserver records as
+the field manager: `kube-controller-manager`, `kube-scheduler`, `kubelet`, ... as Kubernetes) and the typed verbs over the Kubernetes REST
 paths: get, list (one page or all pages), create, update, update_status, patch, delete,
 watch, the scale subresource and pod binding, plus `request`/`stream` for raw paths.
 
@@ -40,6 +41,8 @@ PATCH_CONTENT_TYPES = {
     "json": "application/json-patch+json",
     "strategic": "application/strategic-merge-patch+json",
 }
+#: component -> the Kubernetes binary name its User-Agent starts with (the field manager)
+BINARY_NAMES = {"controller-manager": "kube-controller-manager", "scheduler": "kube-scheduler"}
 _WARNING = re.compile(r'^\d{3} \S+ "(.*)"')
 
 
@@ -135,7 +138,8 @@ class Client:
         self.config = config if config is not None else kubeconfig.load()
         self.component = component
         self.warning_handler = warning_handler
-        headers: list[tuple[str, str]] = [("User-Agent", f"pykube/{component}"), ("Accept", "application/json")]
+        agent = f"{BINARY_NAMES.get(component, component)}/pykube"
+        headers: list[tuple[str, str]] = [("User-Agent", agent), ("Accept", "application/json")]
         if self.config.token:
             headers.append(("Authorization", f"Bearer {self.config.token}"))
         if impersonate is not None:

@@ -2,7 +2,7 @@
 
 Owns the server's flags (k3s' names where they exist) and the start-up order, each part a
 supervised component (pykube/supervisor.py): apiserver; controller-manager; scheduler;
-cluster DNS; then, unless `--disable-agent`, this machine's kubelet and kube-proxy, which
+cluster DNS; the web dashboard (pykube/dashboard.py); then, unless `--disable-agent`, this machine's kubelet and kube-proxy, which
 join through the same node token a remote agent uses.
 
 Files in the data dir: `admin.kubeconfig` and `server/...` (the apiserver's),
@@ -26,7 +26,7 @@ from pykube.token import TokenError, ensure_node_token, parse, secret_from_flag,
 
 log = logging.getLogger("pykube.server")
 
-OPTIONAL = ("controller-manager", "scheduler", "dns", "servicelb")
+OPTIONAL = ("controller-manager", "scheduler", "dns", "servicelb", "dashboard")
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -57,6 +57,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--metric-resolution", type=float, default=15.0,
                    help="seconds between scrapes of the kubelets for the metrics API "
                         "(kubectl top); 0 turns the metrics API off")
+    p.add_argument("--dashboard-port", type=int, default=8443,
+                   help="HTTPS port of the web dashboard (0 picks a free one; `--disable dashboard` runs none)")
     p.add_argument("--leader-elect", choices=("true", "false"), default="true",
                    help="controller-manager and scheduler hold Leases (for several servers)")
 
@@ -89,6 +91,17 @@ def _node_secret(data_dir: Path, flag: str | None) -> str | None:
         return parse(token_path(data_dir).read_text()).secret
     except (OSError, TokenError):
         return None
+
+
+def _dashboard(args: argparse.Namespace, data_dir: Path, api_port: int) -> Any:
+    """The dashboard, reading this apiserver (users log in with their own credentials)."""
+    from client.kubeconfig import ClientConfig
+    from pykube import dashboard
+    ca = (data_dir / "server" / "tls" / "server-ca.crt").read_bytes()
+    cert, key = dashboard.dashboard_cert(data_dir, list(args.tls_san) + (
+        [args.advertise_address] if args.advertise_address else []))
+    api = ClientConfig(server=f"https://127.0.0.1:{api_port}", ca_data=ca)
+    return dashboard.component(api, cert, key, args.bind_address, args.dashboard_port)
 
 
 async def serve(args: argparse.Namespace) -> int:
@@ -155,6 +168,8 @@ async def serve(args: argparse.Namespace) -> int:
                 log.warning("cluster DNS is not available in this build")
             else:
                 await sup.start(dns)
+        if "dashboard" not in args.disable:
+            await sup.start(_dashboard(args, data_dir, cfg.secure_port))
         if kcfg is not None:
             await start_node(sup, args, kcfg, agent_kubeconfig, args.cluster_cidr)
         log.info("pykube server ready: kubeconfig %s, node token %s", admin, token_path(data_dir))

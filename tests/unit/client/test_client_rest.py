@@ -71,7 +71,7 @@ async def test_headers_user_agent_and_token() -> None:
 
     async with raw_client(handler, component="scheduler") as c:
         assert (await c.version())["major"] == "1"
-    assert seen[0].headers["user-agent"] == "pykube/scheduler"
+    assert seen[0].headers["user-agent"] == "kube-scheduler/pykube"   # manager kube-scheduler
     assert seen[0].headers["authorization"] == "Bearer s3cret"
 
 
