@@ -1,0 +1,159 @@
+"""`IngressController`: keeps nginx serving what the Ingresses of our class say.
+
+Level-triggered over one key: any change to an Ingress, IngressClass, Service,
+EndpointSlice or Secret queues `SYNC`, and `reconcile` recomputes everything from the
+informer caches (ingress/routes.py, ingress/nginxconf.py), then:
+1. when the rendered configuration equals the running one, nothing is reloaded;
+2. otherwise it is staged and tested with `nginx -t`; a refusal that nginx blames on
+   lines of one Ingress leaves that Ingress out (until it changes) and the rest is tried
+   again; a refusal nobody owns keeps the running configuration (nothing is swapped);
+3. a tested configuration is swapped in and nginx reloaded (gracefully);
+4. each new Problem (a missing Service or Secret, a bad annotation, nginx's refusal) is
+   told once as a Warning Event on its Ingress;
+5. every served Ingress gets `status.loadBalancer.ingress` from the data plane's
+   LoadBalancer Service (written only when it differs).
+
+Which Ingresses are ours: `spec.ingressClassName` (or the old `kubernetes.io/ingress.class`
+annotation) naming an IngressClass whose controller is `pykube.io/ingress-nginx`, or no
+class at all while our IngressClass is the cluster default.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from api.models import EndpointSlice, Ingress, IngressClass, Secret, Service
+from client.errors import NotFound
+from client.events import WARNING, EventRecorder
+from client.rest import Client
+from controllers.base import Controller, SharedInformers
+from ingress import dataplane
+from ingress.dataplane import CONTROLLER, DEFAULT_CLASS_ANNOTATION, ConfigDir, Reloader
+from ingress.nginxconf import Listen, render
+from ingress.routes import Plan, Problem, build_plan, ingress_key
+
+log = logging.getLogger(__name__)
+
+SYNC = "sync"
+CLASS_ANNOTATION = "kubernetes.io/ingress.class"
+MAX_ATTEMPTS = 5
+Obj = dict[str, Any]
+
+
+def is_ours(ing: Obj, classes: list[Obj], controller: str = CONTROLLER) -> bool:
+    """Whether an Ingress belongs to this controller (by its class, or by default)."""
+    spec = ing.get("spec") or {}
+    name = spec.get("ingressClassName") or ((ing.get("metadata") or {}).get("annotations") or {}).get(CLASS_ANNOTATION)
+    mine = [c for c in classes if (c.get("spec") or {}).get("controller") == controller]
+    if name:
+        return any((c.get("metadata") or {}).get("name") == name for c in mine)
+    return any(((c.get("metadata") or {}).get("annotations") or {}).get(DEFAULT_CLASS_ANNOTATION) == "true"
+               for c in mine)
+
+
+def load_balancer_status(service: Obj | None) -> Obj:
+    """An Ingress's status.loadBalancer from the data plane Service's."""
+    entries = ((service or {}).get("status") or {}).get("loadBalancer", {}).get("ingress") or []
+    out = [{k: e[k] for k in ("ip", "hostname") if e.get(k)} for e in entries]
+    return {"ingress": [e for e in out if e]} if any(out) else {}
+
+
+class IngressController(Controller):
+    NAME = "ingress"
+
+    def __init__(self, client: Client, informers: SharedInformers, conf: ConfigDir, reloader: Reloader,
+                 listen: Listen = Listen(), recorder: EventRecorder | None = None,
+                 status_service: tuple[str, str] = (dataplane.NAMESPACE, dataplane.NAME)) -> None:
+        super().__init__(client, informers, recorder or EventRecorder(client, component="pykube-ingress"))
+        self.conf = conf
+        self.reloader = reloader
+        self.listen = listen
+        self.status_service = status_service
+        self.excluded: dict[str, tuple[str, str]] = {}      # ingress -> (resourceVersion, nginx's message)
+        self.reported: set[Problem] = set()
+        self.reloads = 0
+        self.pending_reload = False
+        for kind in (Ingress, IngressClass, Service, EndpointSlice, Secret):
+            self.watch(kind, lambda _obj: SYNC)
+
+    # ------------------------------------------------------------------ reading the caches
+    def _dicts(self, kind: Any) -> list[Obj]:
+        return [o.to_dict() for o in self.informers.get(kind).store.list()]
+
+    def _by_key(self, kind: Any) -> dict[tuple[str, str], Obj]:
+        out: dict[tuple[str, str], Obj] = {}
+        for o in self._dicts(kind):
+            meta = o.get("metadata") or {}
+            out[(meta.get("namespace") or "", meta.get("name") or "")] = o
+        return out
+
+    def ours(self) -> list[Obj]:
+        classes = self._dicts(IngressClass)
+        return [i for i in self._dicts(Ingress) if is_ours(i, classes)]
+
+    # ------------------------------------------------------------------ reconcile
+    async def reconcile(self, key: Any) -> None:
+        ingresses = self.ours()
+        versions = {ingress_key(i): (i.get("metadata") or {}).get("resourceVersion") or "" for i in ingresses}
+        self.excluded = {k: v for k, v in self.excluded.items() if versions.get(k) == v[0]}
+        services, slices, secrets = self._by_key(Service), self._dicts(EndpointSlice), self._by_key(Secret)
+        plan = await self._apply(ingresses, services, slices, secrets, versions)
+        self._report(plan.problems, ingresses)
+        await self._write_status(plan, ingresses, services.get(self.status_service))
+
+    async def _apply(self, ingresses: list[Obj], services: dict[tuple[str, str], Obj], slices: list[Obj],
+                     secrets: dict[tuple[str, str], Obj], versions: dict[str, str]) -> Plan:
+        for _ in range(MAX_ATTEMPTS):
+            plan = build_plan(ingresses, services, slices, secrets, {k: v[1] for k, v in self.excluded.items()})
+            rendered = render(plan, self.listen)
+            if rendered.text == self.conf.current():
+                if self.pending_reload:
+                    await self._reload()
+                return plan
+            self.conf.stage(rendered)
+            ok, message = await self.conf.test()
+            if ok:
+                self.conf.promote(keep=set(rendered.files))
+                self.pending_reload = True
+                await self._reload()
+                return plan
+            culprit = rendered.culprit(message, str(self.conf.staging))
+            if culprit is None or culprit in self.excluded:
+                log.error("nginx refused the new configuration; keeping the running one: %s", message)
+                return plan
+            log.warning("nginx refused the lines of Ingress %s: %s", culprit, message)
+            self.excluded[culprit] = (versions.get(culprit, ""), "nginx -t refused its configuration: " +
+                                      message.replace(str(self.conf.root) + "/", "").replace("staging.conf", "nginx.conf"))
+        return plan
+
+    async def _reload(self) -> None:
+        await self.reloader.reload()
+        self.pending_reload = False
+        self.reloads += 1
+        log.info("nginx reloaded (%d)", self.reloads)
+
+    def _report(self, problems: list[Problem], ingresses: list[Obj]) -> None:
+        by_key = {ingress_key(i): i for i in ingresses}
+        now = set(problems)
+        for p in problems:
+            if p not in self.reported and p.ingress in by_key:
+                ing = by_key[p.ingress]
+                self.record({**ing, "apiVersion": "networking.k8s.io/v1", "kind": "Ingress"}, WARNING, p.reason,
+                            p.message)
+        self.reported = now
+
+    async def _write_status(self, plan: Plan, ingresses: list[Obj], service: Obj | None) -> None:
+        want = load_balancer_status(service)
+        served = set(plan.served)
+        for ing in ingresses:
+            if ingress_key(ing) not in served:
+                continue
+            have = (ing.get("status") or {}).get("loadBalancer") or {}
+            if have == want:
+                continue
+            meta = ing["metadata"]
+            try:
+                await self.client.patch(Ingress, meta["name"], {"status": {"loadBalancer": want or {"ingress": None}}},
+                                        meta["namespace"], subresource="status")
+            except NotFound:
+                pass
