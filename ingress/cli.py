@@ -1,12 +1,14 @@
 """`pykube ingress`: the ingress controller (run by `pykube server` unless `--disable
-ingress`). `--data-plane pod` (default) programs the nginx pod it deploys in kube-system
-on this node; `--data-plane process` runs nginx as its own child on `--http-listen` /
+ingress`). It creates the default IngressClass `nginx` at once; `--data-plane pod` (default)
+programs the nginx pod it deploys in kube-system on this node when the first Ingress
+appears; `--data-plane process` runs nginx as its own child on `--http-listen` /
 `--https-listen` (for machines that run no pods)."""
 from __future__ import annotations
 
 import argparse
 import logging
 import socket
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -27,13 +29,15 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--https-listen", default="443", help="nginx `listen` for HTTPS (process data plane)")
 
 
-async def ensure_objects(client: Client, node_name: str, conf_dir: Path) -> None:
-    """Create the IngressClass, Deployment and Service of the data plane; bring the
-    Deployment's and Service's spec back to ours when they exist (the IngressClass is left
-    as the user has it)."""
+async def ensure_objects(client: Client, node_name: str, conf_dir: Path, kinds: tuple[str, ...]) -> None:
+    """Create the data plane's objects of `kinds` (IngressClass, Deployment, Service); bring
+    the Deployment's and Service's spec back to ours when they exist (the IngressClass is
+    left as the user has it)."""
     from api.resources import by_kind
     from ingress.dataplane import manifests
     for obj in manifests(node_name, conf_dir):
+        if obj["kind"] not in kinds:
+            continue
         info = by_kind(obj["apiVersion"], obj["kind"])
         try:
             await client.create(obj)
@@ -55,15 +59,19 @@ async def run_ingress(client: Client, node_name: str, conf_dir: Path, data_plane
     conf.prepare(render(build_plan([], {}, [], {}), listen))
     process: ProcessNginx | None = None
     reloader: Reloader
+    deploy: Callable[[], Awaitable[None]] | None = None
+    await ensure_objects(client, node_name, conf_dir, ("IngressClass",))
     if data_plane == "pod":
-        await ensure_objects(client, node_name, conf_dir)
+        async def deploy_pod() -> None:
+            await ensure_objects(client, node_name, conf_dir, ("Deployment", "Service"))
+        deploy = deploy_pod
         reloader = PodReloader(client)
     else:
         process = ProcessNginx(conf)
         await process.start()
         reloader = process
     informers = SharedInformers(client)
-    ctrl = IngressController(client, informers, conf, reloader, listen)
+    ctrl = IngressController(client, informers, conf, reloader, listen, deploy=deploy)
     try:
         await ctrl.run()
     finally:

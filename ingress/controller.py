@@ -10,7 +10,9 @@ informer caches (ingress/routes.py, ingress/nginxconf.py), then:
 3. a tested configuration is swapped in and nginx reloaded (gracefully);
 4. each new Problem (a missing Service or Secret, a bad annotation, nginx's refusal) is
    told once as a Warning Event on its Ingress;
-5. every served Ingress gets `status.loadBalancer.ingress` from the data plane's
+5. the data plane (nginx Deployment and LoadBalancer Service) is deployed when the first
+   Ingress of our class appears, so a cluster that uses none keeps its ports 80 and 443;
+6. every served Ingress gets `status.loadBalancer.ingress` from the data plane's
    LoadBalancer Service (written only when it differs).
 
 Which Ingresses are ours: `spec.ingressClassName` (or the old `kubernetes.io/ingress.class`
@@ -20,6 +22,7 @@ class at all while our IngressClass is the cluster default.
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from api.models import EndpointSlice, Ingress, IngressClass, Secret, Service
@@ -63,12 +66,14 @@ class IngressController(Controller):
 
     def __init__(self, client: Client, informers: SharedInformers, conf: ConfigDir, reloader: Reloader,
                  listen: Listen = Listen(), recorder: EventRecorder | None = None,
-                 status_service: tuple[str, str] = (dataplane.NAMESPACE, dataplane.NAME)) -> None:
+                 status_service: tuple[str, str] = (dataplane.NAMESPACE, dataplane.NAME),
+                 deploy: Callable[[], Awaitable[None]] | None = None) -> None:
         super().__init__(client, informers, recorder or EventRecorder(client, component="pykube-ingress"))
         self.conf = conf
         self.reloader = reloader
         self.listen = listen
         self.status_service = status_service
+        self.deploy = deploy                    # the data plane, deployed for the first Ingress
         self.excluded: dict[str, tuple[str, str]] = {}      # ingress -> (resourceVersion, nginx's message)
         self.reported: set[Problem] = set()
         self.reloads = 0
@@ -94,6 +99,9 @@ class IngressController(Controller):
     # ------------------------------------------------------------------ reconcile
     async def reconcile(self, key: Any) -> None:
         ingresses = self.ours()
+        if ingresses and self.deploy is not None:
+            await self.deploy()
+            self.deploy = None
         versions = {ingress_key(i): (i.get("metadata") or {}).get("resourceVersion") or "" for i in ingresses}
         self.excluded = {k: v for k, v in self.excluded.items() if versions.get(k) == v[0]}
         services, slices, secrets = self._by_key(Service), self._dicts(EndpointSlice), self._by_key(Secret)
