@@ -22,6 +22,7 @@ class at all while our IngressClass is the cluster default.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -119,7 +120,9 @@ class IngressController(Controller):
                     await self._reload()
                 return plan
             self.conf.stage(rendered)
+            start = time.monotonic()
             ok, message = await self.conf.test()
+            log.info("nginx -t: %s in %.0f ms", "ok" if ok else "refused", (time.monotonic() - start) * 1000)
             if ok:
                 self.conf.promote(keep=set(rendered.files))
                 self.pending_reload = True
@@ -135,10 +138,11 @@ class IngressController(Controller):
         return plan
 
     async def _reload(self) -> None:
+        start = time.monotonic()
         await self.reloader.reload()
         self.pending_reload = False
         self.reloads += 1
-        log.info("nginx reloaded (%d)", self.reloads)
+        log.info("nginx reloaded (%d) in %.0f ms", self.reloads, (time.monotonic() - start) * 1000)
 
     def _report(self, problems: list[Problem], ingresses: list[Obj]) -> None:
         by_key = {ingress_key(i): i for i in ingresses}

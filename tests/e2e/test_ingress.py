@@ -192,7 +192,9 @@ def test_fruit_ingress(cluster: Cluster, tmp_path: Path) -> None:
         c.kubectl("patch", "ingress", "fruit", "--type=json", "-p", json.dumps([
             {"op": "replace", "path": "/spec/rules/0/http/paths/0/backend/service/name", "value": "banana"}]))
         wait_for(lambda: get(ip, "fruit.local", "/apple")[0] == 404 or None, 30, "the reroute", c)
-        print(f"rerouted in {time.monotonic() - start:.2f} s")
+        print(f"rerouted in {time.monotonic() - start:.2f} s (curl's view);",
+              [line.split(" ", 2)[1] + " " + line.split(": ", 1)[1] for line in c.log.read_text().splitlines()
+               if "ingress:" in line and ("nginx -t" in line or "reloaded" in line)][-2:])
     finally:
         done.set()
         for t in loaders:
