@@ -1,8 +1,10 @@
 """`pykube ingress`: the ingress controller (run by `pykube server` unless `--disable
-ingress`). It creates the default IngressClass `nginx` at once; `--data-plane pod` (default)
-programs the nginx pod it deploys in kube-system on this node when the first Ingress
-appears; `--data-plane process` runs nginx as its own child on `--http-listen` /
-`--https-listen` (for machines that run no pods)."""
+ingress`). It creates the default IngressClass `nginx` at once, and installs the Gateway
+API's CRDs (GatewayClass, Gateway, HTTPRoute) with the GatewayClass `nginx` unless
+`--disable-gateway-api`. `--data-plane pod` (default) programs the nginx pod it deploys in
+kube-system on this node when the first Ingress (or Gateway of its class) appears;
+`--data-plane process` runs nginx as its own child on `--http-listen` / `--https-listen`
+(for machines that run no pods)."""
 from __future__ import annotations
 
 import argparse
@@ -27,6 +29,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data-plane", choices=("pod", "process"), default="pod")
     p.add_argument("--http-listen", default="80", help="nginx `listen` for HTTP (process data plane)")
     p.add_argument("--https-listen", default="443", help="nginx `listen` for HTTPS (process data plane)")
+    p.add_argument("--disable-gateway-api", action="store_true",
+                   help="do not install the Gateway API CRDs nor serve HTTPRoutes")
 
 
 async def ensure_objects(client: Client, node_name: str, conf_dir: Path, kinds: tuple[str, ...]) -> None:
@@ -47,7 +51,7 @@ async def ensure_objects(client: Client, node_name: str, conf_dir: Path, kinds: 
 
 
 async def run_ingress(client: Client, node_name: str, conf_dir: Path, data_plane: str = "pod",
-                      http: str = "80", https: str = "443") -> None:
+                      http: str = "80", https: str = "443", gateway: bool = True) -> None:
     from controllers.base import SharedInformers
     from ingress.controller import IngressController
     from ingress.dataplane import ConfigDir, PodReloader, ProcessNginx, Reloader
@@ -70,8 +74,16 @@ async def run_ingress(client: Client, node_name: str, conf_dir: Path, data_plane
         process = ProcessNginx(conf)
         await process.start()
         reloader = process
+    gateway_api = False
+    if gateway:
+        from ingress import gateway_sync
+        try:
+            await gateway_sync.install(client)
+            gateway_api = True
+        except Exception as e:  # noqa: BLE001 - Ingresses are served even when the CRDs cannot be
+            log.error("the Gateway API is not served: %s", e)
     informers = SharedInformers(client)
-    ctrl = IngressController(client, informers, conf, reloader, listen, deploy=deploy)
+    ctrl = IngressController(client, informers, conf, reloader, listen, deploy=deploy, gateway_api=gateway_api)
     try:
         await ctrl.run()
     finally:
@@ -85,7 +97,8 @@ async def run_ingress(client: Client, node_name: str, conf_dir: Path, data_plane
 async def main(args: argparse.Namespace) -> None:
     node = args.node_name or socket.gethostname().lower()
     async with Client(kubeconfig.load(args.kubeconfig), component="ingress") as c:
-        await run_ingress(c, node, args.conf_dir.resolve(), args.data_plane, args.http_listen, args.https_listen)
+        await run_ingress(c, node, args.conf_dir.resolve(), args.data_plane, args.http_listen, args.https_listen,
+                          not args.disable_gateway_api)
 
 
 def register(sub: Any) -> None:

@@ -34,7 +34,9 @@ from controllers.base import Controller, SharedInformers
 from ingress import dataplane
 from ingress.dataplane import CONTROLLER, DEFAULT_CLASS_ANNOTATION, ConfigDir, Reloader
 from ingress.nginxconf import Listen, render
-from ingress.routes import Plan, Problem, build_plan, ingress_key
+from ingress import gateway, gateway_sync
+from ingress.gateway_crds import GATEWAY, GATEWAY_CLASS, HTTP_ROUTE
+from ingress.routes import Backends, Location, Plan, Problem, build_plan, ingress_key
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +70,7 @@ class IngressController(Controller):
     def __init__(self, client: Client, informers: SharedInformers, conf: ConfigDir, reloader: Reloader,
                  listen: Listen = Listen(), recorder: EventRecorder | None = None,
                  status_service: tuple[str, str] = (dataplane.NAMESPACE, dataplane.NAME),
-                 deploy: Callable[[], Awaitable[None]] | None = None) -> None:
+                 deploy: Callable[[], Awaitable[None]] | None = None, gateway_api: bool = False) -> None:
         super().__init__(client, informers, recorder or EventRecorder(client, component="pykube-ingress"))
         self.conf = conf
         self.reloader = reloader
@@ -79,12 +81,16 @@ class IngressController(Controller):
         self.reported: set[Problem] = set()
         self.reloads = 0
         self.pending_reload = False
-        for kind in (Ingress, IngressClass, Service, EndpointSlice, Secret):
+        self.gateway_api = gateway_api          # the Gateway API's CRDs are installed: serve HTTPRoutes too
+        kinds: list[Any] = [Ingress, IngressClass, Service, EndpointSlice, Secret]
+        if gateway_api:
+            kinds += [GATEWAY_CLASS, GATEWAY, HTTP_ROUTE]
+        for kind in kinds:
             self.watch(kind, lambda _obj: SYNC)
 
     # ------------------------------------------------------------------ reading the caches
     def _dicts(self, kind: Any) -> list[Obj]:
-        return [o.to_dict() for o in self.informers.get(kind).store.list()]
+        return [o if isinstance(o, dict) else o.to_dict() for o in self.informers.get(kind).store.list()]
 
     def _by_key(self, kind: Any) -> dict[tuple[str, str], Obj]:
         out: dict[tuple[str, str], Obj] = {}
@@ -100,20 +106,39 @@ class IngressController(Controller):
     # ------------------------------------------------------------------ reconcile
     async def reconcile(self, key: Any) -> None:
         ingresses = self.ours()
-        if ingresses and self.deploy is not None:
+        gw_classes, gateways, routes = ((self._dicts(GATEWAY_CLASS), self._dicts(GATEWAY), self._dicts(HTTP_ROUTE))
+                                        if self.gateway_api else ([], [], []))
+        mine = gateway.our_gateways(gw_classes, gateways)
+        if (ingresses or mine) and self.deploy is not None:
             await self.deploy()
             self.deploy = None
-        versions = {ingress_key(i): (i.get("metadata") or {}).get("resourceVersion") or "" for i in ingresses}
+        objects = {ingress_key(i): i for i in ingresses}
+        objects.update({"httproute:" + gateway.route_key(r): r for r in routes})
+        versions = {k: (o.get("metadata") or {}).get("resourceVersion") or "" for k, o in objects.items()}
         self.excluded = {k: v for k, v in self.excluded.items() if versions.get(k) == v[0]}
         services, slices, secrets = self._by_key(Service), self._dicts(EndpointSlice), self._by_key(Secret)
-        plan = await self._apply(ingresses, services, slices, secrets, versions)
-        self._report(plan.problems, ingresses)
-        await self._write_status(plan, ingresses, services.get(self.status_service))
+        issues: dict[str, list[str]] = {}
+
+        def http_routes(backends: Backends) -> tuple[list[tuple[str, Location]], list[Problem]]:
+            locations, problems, found = gateway.route_locations(routes, mine, backends,
+                                                                 {k: v[1] for k, v in self.excluded.items()})
+            issues.clear()
+            issues.update(found)
+            return locations, problems
+        plan = await self._apply(ingresses, services, slices, secrets, versions, http_routes)
+        self._report(plan.problems, objects)
+        lb = services.get(self.status_service)
+        await self._write_status(plan, ingresses, lb)
+        if self.gateway_api:
+            addresses = [e.get("ip") or e.get("hostname") for e in load_balancer_status(lb).get("ingress") or []]
+            await gateway_sync.write_status(self.client, gw_classes, mine, routes, issues, addresses)
 
     async def _apply(self, ingresses: list[Obj], services: dict[tuple[str, str], Obj], slices: list[Obj],
-                     secrets: dict[tuple[str, str], Obj], versions: dict[str, str]) -> Plan:
+                     secrets: dict[tuple[str, str], Obj], versions: dict[str, str],
+                     http_routes: Callable[[Backends], tuple[list[tuple[str, Location]], list[Problem]]]) -> Plan:
         for _ in range(MAX_ATTEMPTS):
-            plan = build_plan(ingresses, services, slices, secrets, {k: v[1] for k, v in self.excluded.items()})
+            plan = build_plan(ingresses, services, slices, secrets, {k: v[1] for k, v in self.excluded.items()},
+                              http_routes)
             rendered = render(plan, self.listen)
             if rendered.text == self.conf.current():
                 if self.pending_reload:
@@ -144,14 +169,14 @@ class IngressController(Controller):
         self.reloads += 1
         log.info("nginx reloaded (%d) in %.0f ms", self.reloads, (time.monotonic() - start) * 1000)
 
-    def _report(self, problems: list[Problem], ingresses: list[Obj]) -> None:
-        by_key = {ingress_key(i): i for i in ingresses}
+    def _report(self, problems: list[Problem], objects: dict[str, Obj]) -> None:
         now = set(problems)
         for p in problems:
-            if p not in self.reported and p.ingress in by_key:
-                ing = by_key[p.ingress]
-                self.record({**ing, "apiVersion": "networking.k8s.io/v1", "kind": "Ingress"}, WARNING, p.reason,
-                            p.message)
+            if p not in self.reported and p.ingress in objects:
+                obj = objects[p.ingress]
+                if not p.ingress.startswith("httproute:"):
+                    obj = {**obj, "apiVersion": "networking.k8s.io/v1", "kind": "Ingress"}
+                self.record(obj, WARNING, p.reason, p.message)
         self.reported = now
 
     async def _write_status(self, plan: Plan, ingresses: list[Obj], service: Obj | None) -> None:

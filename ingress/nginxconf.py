@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from ingress.routes import Location, Plan, Server
+from ingress.routes import Location, Plan, Server, Upstream
 
 DEFAULT_CERT = "default.pem"
 NOT_FOUND_BODY = "default backend - 404"
@@ -113,13 +113,35 @@ def _location_body(w: _Writer, loc: Location, server: Server) -> None:
         w.add("            }", owner)
     for d in loc.options.directives:
         w.add(f"            {d}", owner)
+    for i, branch in enumerate(loc.branches):
+        conditions = [f'$http_{name.lower().replace("-", "_")} = {quote_value(value)}' for name, value in branch.headers]
+        if len(conditions) > 1:        # nginx's `if` takes one condition: count the ones that hold
+            var = f"pykube_match{i}"
+            w.add(f'            set ${var} "";', owner)
+            for cond in conditions:
+                w.add(f'            if ({cond}) {{ set ${var} "${{{var}}}1"; }}', owner)
+            conditions = [f'${var} = "{"1" * len(branch.headers)}"']
+        w.add(f"            if ({conditions[0]}) {{", owner)
+        _answer(w, branch.upstream, owner, "                ")
+        w.add("            }", owner)
     if loc.not_found:
         w.add("            default_type text/plain;")
         w.add(f'            return 404 "{NOT_FOUND_BODY}\\n";')
-    elif loc.upstream is None or not loc.upstream.addresses:
-        w.add("            return 503;", owner)
     else:
-        w.add(f"            proxy_pass http://{loc.upstream.name};", owner)
+        _answer(w, loc.upstream, owner, "            ")
+
+
+def _answer(w: _Writer, upstream: Upstream | None, owner: str, indent: str) -> None:
+    if upstream is None or not upstream.addresses:
+        w.add(f"{indent}return 503;", owner)
+    else:
+        w.add(f"{indent}proxy_pass http://{upstream.name};", owner)
+
+
+def quote_value(value: str) -> str:
+    """A string for nginx's `if` (checked beforehand: no `$`, quote or backslash)."""
+    return '"' + value + '"'
+
 
 
 def _locations(w: _Writer, server: Server) -> None:
@@ -145,12 +167,14 @@ def render(plan: Plan, listen: Listen = Listen()) -> Rendered:
     user = f"user {listen.user};" if listen.user else ""
     for line in HEAD.format(pid=listen.pid, user=user).splitlines():
         w.add(line)
-    upstreams = {loc.upstream.name: loc.upstream for s in plan.servers for loc in s.locations
-                 if loc.upstream is not None and loc.upstream.addresses}
+    upstreams = {u.name: u for s in plan.servers for loc in s.locations
+                 for u in [loc.upstream, *(b.upstream for b in loc.branches)] if u is not None and u.addresses}
     for name in sorted(upstreams):
+        u = upstreams[name]
         w.add(f"    upstream {name} {{")
-        for addr in upstreams[name].addresses:
-            w.add(f"        server {addr} max_fails=0;")
+        for i, addr in enumerate(u.addresses):
+            weight = f" weight={u.weights[i]}" if u.weights else ""
+            w.add(f"        server {addr}{weight} max_fails=0;")
         w.add("    }")
     for server in plan.servers:
         default = " default_server" if not server.host else ""

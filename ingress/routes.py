@@ -24,6 +24,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,6 +38,15 @@ SERVICE_NAME_LABEL = "kubernetes.io/service-name"
 class Upstream:
     name: str
     addresses: tuple[str, ...]
+    weights: tuple[int, ...] = ()   # one per address (an HTTPRoute's weighted backends); empty: equal
+
+
+@dataclass(frozen=True)
+class Branch:
+    """Requests of a location that carry these headers (exact values) go to `upstream`."""
+
+    headers: tuple[tuple[str, str], ...]
+    upstream: Upstream | None
 
 
 @dataclass(frozen=True)
@@ -44,9 +54,10 @@ class Location:
     path: str                 # normalised: no trailing "/" except the root
     exact: bool
     upstream: Upstream | None  # None: 503 (no such backend) or the 404 default
-    ingress: str              # "namespace/name", or "" for the built-in default
+    ingress: str              # "namespace/name" (of an Ingress, or "httproute:ns/name"); "" for the default
     options: annotations.LocationOptions = annotations.LocationOptions()
     not_found: bool = False   # the built-in default backend
+    branches: tuple[Branch, ...] = ()   # header matches, checked before `upstream`
 
 
 @dataclass
@@ -97,7 +108,7 @@ def upstream_name(namespace: str, service: str, port: str | int) -> str:
     return re.sub(r"[^A-Za-z0-9_]", "_", f"{namespace}-{service}-{port}")
 
 
-class _Backends:
+class Backends:
     """Service backends resolved against Services and EndpointSlices."""
 
     def __init__(self, services: dict[tuple[str, str], Obj], slices: list[Obj]) -> None:
@@ -154,9 +165,12 @@ def certificate(secret: Obj | None, namespace: str, name: str) -> tuple[str | No
 
 
 def build_plan(ingresses: list[Obj], services: dict[tuple[str, str], Obj], slices: list[Obj],
-               secrets: dict[tuple[str, str], Obj], excluded: dict[str, str] | None = None) -> Plan:
-    """The routing plan of `ingresses` (already filtered to this controller's class)."""
-    backends = _Backends(services, slices)
+               secrets: dict[tuple[str, str], Obj], excluded: dict[str, str] | None = None,
+               routes: Callable[[Backends], tuple[list[tuple[str, Location]], list[Problem]]] | None = None) -> Plan:
+    """The routing plan of `ingresses` (already filtered to this controller's class), plus
+    the (host, location) pairs `routes` makes with the same backends (HTTPRoutes: an
+    Ingress keeps a path both name)."""
+    backends = Backends(services, slices)
     problems: list[Problem] = []
     servers: dict[str, Server] = {"": Server("")}
     certs: dict[str, bytes] = {}
@@ -203,6 +217,13 @@ def build_plan(ingresses: list[Obj], services: dict[tuple[str, str], Obj], slice
                 server = servers.setdefault(host, Server(host))
                 if server.certificate is None:
                     server.certificate, server.certificate_owner = name, key
+    if routes is not None:
+        extra, route_problems = routes(backends)
+        problems += route_problems
+        for host, loc in extra:
+            server = servers.setdefault(host, Server(host))
+            if not server.has(loc.path, loc.exact):
+                server.locations.append(loc)
     fallback = default or Location("/", False, None, "", not_found=True)
     for server in servers.values():
         if not server.has("/", False):
