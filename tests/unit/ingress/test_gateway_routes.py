@@ -57,8 +57,8 @@ def test_weights_headers_and_problems() -> None:
     assert host == "a.io" and (loc.path, loc.exact) == ("/a", True)
     assert [b.headers for b in loc.branches] == [(("X-A", "1"), ("X-B", "2")), (("X-A", "1"),)]
     assert loc.upstream is not None and loc.upstream.weights == (3, 3, 3, 1)   # 90 over 3 pods, 10 over 1
-    assert issues["default/r"] == ["path match type RegularExpression is not supported",
-                                   'service "default/gone" not found']
+    assert issues["default/r"] == ['service "default/gone" not found',
+                                   "path match type RegularExpression is not supported"]
     assert {p.reason for p in problems} == {"HTTPRouteNotFullyServed"}
 
     plan = build_plan([], {}, [], {}, routes=lambda b: (locs, problems))
