@@ -21,7 +21,7 @@ from client.errors import NotFound
 from client.rest import Client
 from ingress.cli import run_ingress
 from ingress.gateway_crds import GATEWAY, GATEWAY_CLASS, HTTP_ROUTE
-from tests.integration.ingress.test_ingress_nginx import Env, backend, endpoint_slice, free_port, service
+from tests.integration.ingress.test_ingress_nginx import Env, backend, endpoint_slice, env_503, free_port, service
 from tests.integration.kubectl.test_kubectl_batch import real
 from tests.support.apps_cluster import eventually
 
@@ -96,7 +96,8 @@ async def test_canary_split_header_match_and_status(env: Env, apiserver: Any) ->
     await eventually(lambda: env.answers("shop.local", "/x", (200, "shop-v1 /x")), what="the route served")
     seen = Counter([(await env.get("shop.local", f"/r{i}"))[1].split()[0] for i in range(200)])
     print("90/10 split over 200 requests:", dict(seen))
-    assert seen == {"shop-v1": 180, "shop-v2": 20}          # nginx's weighted round robin is exact
+    # each nginx worker's weighted round robin is exact; connections spread over the workers
+    assert set(seen) == {"shop-v1", "shop-v2"} and 14 <= seen["shop-v2"] <= 26
     r = await env.http.get(f"http://127.0.0.1:{env.http_port}/c", headers={"Host": "shop.local", "X-Canary": "yes"})
     assert r.text == "shop-v2 /c"
     assert (await env.get("other.local", "/"))[0] == 404       # not a hostname of the route
@@ -128,7 +129,6 @@ async def test_canary_split_header_match_and_status(env: Env, apiserver: Any) ->
         parents = (await status_of(api, HTTP_ROUTE, "broken")).get("parents") or [{}]
         return cond(parents[0], "ResolvedRefs") == "False"
     await eventually(unresolved, what="ResolvedRefs False for a missing Service")
-    async def unavailable() -> bool:          # nginx's reload (SIGHUP) completes in its own time
-        return (await env.get("broken.local", "/"))[0] == 503
-    await eventually(unavailable, what="503 for the route without a backend")
+    await eventually(lambda: env.answers("broken.local", "/", (503, env_503)),
+                     what="503 for the route without a backend")
     assert (await env.get("shop.local", "/y"))[0] == 200
