@@ -15,5 +15,8 @@ addresses), and a controller that programs it:
   nginx operations: `nginx -t` on a staged config, then swap and `nginx -s reload` in the pod;
 - `controller.py`: the level-triggered loop: render, test, swap, reload only on change;
   Events for broken Ingresses; `status.loadBalancer` of each Ingress from the Service's;
+- the Gateway API: `gateway_crds.py` (the CRDs it installs), `gateway.py` (pure: which
+  Gateways and HTTPRoutes are ours, HTTPRoutes as locations with header branches and
+  weighted upstreams, their status), `gateway_sync.py` (installing, writing status);
 - `cli.py`: `pykube ingress`.
 """

@@ -1,7 +1,8 @@
 """`IngressController`: keeps nginx serving what the Ingresses of our class say.
 
 Level-triggered over one key: any change to an Ingress, IngressClass, Service,
-EndpointSlice or Secret queues `SYNC`, and `reconcile` recomputes everything from the
+EndpointSlice or Secret (and, when the Gateway API's CRDs are installed, a GatewayClass,
+Gateway or HTTPRoute: ingress/gateway.py) queues `SYNC`, and `reconcile` recomputes everything from the
 informer caches (ingress/routes.py, ingress/nginxconf.py), then:
 1. when the rendered configuration equals the running one, nothing is reloaded;
 2. otherwise it is staged and tested with `nginx -t`; a refusal that nginx blames on
@@ -9,11 +10,12 @@ informer caches (ingress/routes.py, ingress/nginxconf.py), then:
    again; a refusal nobody owns keeps the running configuration (nothing is swapped);
 3. a tested configuration is swapped in and nginx reloaded (gracefully);
 4. each new Problem (a missing Service or Secret, a bad annotation, nginx's refusal) is
-   told once as a Warning Event on its Ingress;
+   told once as a Warning Event on its Ingress (or HTTPRoute);
 5. the data plane (nginx Deployment and LoadBalancer Service) is deployed when the first
    Ingress of our class appears, so a cluster that uses none keeps its ports 80 and 443;
 6. every served Ingress gets `status.loadBalancer.ingress` from the data plane's
-   LoadBalancer Service (written only when it differs).
+   LoadBalancer Service (written only when it differs), and the Gateway API objects of
+   ours their status (ingress/gateway_sync.py).
 
 Which Ingresses are ours: `spec.ingressClassName` (or the old `kubernetes.io/ingress.class`
 annotation) naming an IngressClass whose controller is `pykube.io/ingress-nginx`, or no
