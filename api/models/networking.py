@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from api.models.base import K8sModel, K8sObject, LabelSelector
+from api.models.persistentvolume import TypedLocalObjectReference  # core/v1's, shared
 
 
 class NetworkPolicySpec(K8sModel):
@@ -33,12 +34,6 @@ class ServiceBackendPort(K8sModel):
 class IngressServiceBackend(K8sModel):
     name: str = ""
     port: ServiceBackendPort | None = None
-
-
-class TypedLocalObjectReference(K8sModel):
-    api_group: str | None = None
-    kind: str = ""
-    name: str = ""
 
 
 class IngressBackend(K8sModel):

@@ -109,6 +109,8 @@ async def test_create_get_and_default_class(kubectl: KubectlFn, kubeconfig_path:
     assert lines[3].split()[:4] == ["plain", "other", "*", "192.0.2.10,19..."]
     assert (await kubectl("get", "ingressclass")).lines[1].split()[:3] == ["pykube", "pykube.io/ingress-nginx",
                                                                            "<none>"]
+    r = await real(kubeconfig_path, "explain", "ingress.spec.rules.http.paths.pathType")  # OpenAPI v3
+    assert r.code == 0 and "GROUP:      networking.k8s.io" in r.out and "Exact" in r.out, r.err
 
 
 async def test_validation_in_kubernetes_words(kubectl: KubectlFn, kubeconfig_path: str, manifest: Any) -> None:
