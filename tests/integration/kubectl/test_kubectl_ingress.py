@@ -132,3 +132,23 @@ async def test_validation_in_kubernetes_words(kubectl: KubectlFn, kubeconfig_pat
     r = await kubectl("create", "ingress", "x", "--rule=a.io/=s:80", "--class=a",
                       "--annotation=kubernetes.io/ingress.class=b")
     assert "annotations.kubernetes.io/ingress.class: Invalid value: \"b\": must match `ingressClassName`" in r.err
+
+
+async def test_describe_ingress(kubectl: KubectlFn, kubeconfig_path: str, api: Client) -> None:
+    await api.create({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "apple", "namespace": "default"},
+                      "spec": {"ports": [{"name": "http", "port": 80, "targetPort": 8080}]}})
+    await api.create({"apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice", "addressType": "IPv4",
+                      "metadata": {"name": "apple-x", "namespace": "default",
+                                   "labels": {"kubernetes.io/service-name": "apple"}},
+                      "ports": [{"name": "http", "port": 8080, "protocol": "TCP"}],
+                      "endpoints": [{"addresses": [f"10.244.0.{i}"], "conditions": {"ready": True}}
+                                    for i in range(2, 7)]})
+    r = await kubectl("create", "ingress", "fruit", "--rule=fruit.local/apple*=apple:80,tls=fruit-tls",
+                      "--rule=fruit.local/banana=banana:http", "--rule=/any=apple:http,tls",
+                      "--default-backend=missing:80", "--annotation=team=fruit")
+    assert r.code == 0, r.err
+    r = await both(kubectl, kubeconfig_path, "describe", "ingress", "fruit")
+    assert "apple:80 (10.244.0.2:8080,10.244.0.3:8080,10.244.0.4:8080 + 2 more...)" in r.out
+    assert "Default backend:  missing:80 (<error: services \"missing\" not found>)" in r.out
+    await kubectl("create", "ingress", "plain", "--default-backend=apple:http")
+    await both(kubectl, kubeconfig_path, "describe", "ingress", "plain")
