@@ -160,8 +160,8 @@ class IngressController(Controller):
                 log.error("nginx refused the new configuration; keeping the running one: %s", message)
                 return plan
             log.warning("nginx refused the lines of Ingress %s: %s", culprit, message)
-            self.excluded[culprit] = (versions.get(culprit, ""), "nginx -t refused its configuration: " +
-                                      message.replace(str(self.conf.root) + "/", "").replace("staging.conf", "nginx.conf"))
+            shown = message.replace(str(self.conf.root) + "/", "").replace("staging.conf", "nginx.conf")
+            self.excluded[culprit] = (versions.get(culprit, ""), "nginx -t refused its configuration: " + shown)
         return plan
 
     async def _reload(self) -> None:

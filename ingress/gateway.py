@@ -42,7 +42,8 @@ def route_key(route: Obj) -> str:
 
 
 def our_classes(classes: list[Obj]) -> set[str]:
-    return {_meta(c).get("name") or "" for c in classes if (c.get("spec") or {}).get("controllerName") == CONTROLLER_NAME}
+    return {_meta(c).get("name") or "" for c in classes
+            if (c.get("spec") or {}).get("controllerName") == CONTROLLER_NAME}
 
 
 def our_gateways(classes: list[Obj], gateways: list[Obj]) -> list[Obj]:

@@ -68,8 +68,8 @@ async def write_status(client: Client, classes: list[Obj], gateways: list[Obj], 
             attached[(m.get("namespace"), m.get("name"))] = attached.get((m.get("namespace"), m.get("name")), 0) + 1
     for gw in gateways:
         m = gw.get("metadata") or {}
-        await _patch_status(client, GATEWAY, gw, gateway.gateway_status(gw, addresses,
-                                                                        attached.get((m.get("namespace"), m.get("name")), 0)))
+        routes_of = attached.get((m.get("namespace"), m.get("name")), 0)
+        await _patch_status(client, GATEWAY, gw, gateway.gateway_status(gw, addresses, routes_of))
     for route in routes:
         key = gateway.route_key(route)
         if key in issues:

@@ -114,7 +114,8 @@ def _location_body(w: _Writer, loc: Location, server: Server) -> None:
     for d in loc.options.directives:
         w.add(f"            {d}", owner)
     for i, branch in enumerate(loc.branches):
-        conditions = [f'$http_{name.lower().replace("-", "_")} = {quote_value(value)}' for name, value in branch.headers]
+        conditions = [f'$http_{name.lower().replace("-", "_")} = {quote_value(value)}'
+                      for name, value in branch.headers]
         if len(conditions) > 1:        # nginx's `if` takes one condition: count the ones that hold
             var = f"pykube_match{i}"
             w.add(f'            set ${var} "";', owner)

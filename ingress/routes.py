@@ -138,8 +138,8 @@ class Backends:
             return None, f'service "{namespace}/{name}" has no port {want}'
         addresses: list[str] = []
         for s in self.slices.get((namespace, name), []):
-            target = next((p.get("port") for p in s.get("ports") or [] if (p.get("name") or "") == (port.get("name") or "")),
-                          None)
+            target = next((p.get("port") for p in s.get("ports") or []
+                           if (p.get("name") or "") == (port.get("name") or "")), None)
             if target is None:
                 continue
             for ep in s.get("endpoints") or []:

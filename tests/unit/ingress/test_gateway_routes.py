@@ -49,7 +49,8 @@ def test_weights_headers_and_problems() -> None:
                       "headers": [{"name": "X-A", "value": "1"}, {"name": "X-B", "value": "2"}]},
                      {"path": {"type": "Exact", "value": "/a"}, "headers": [{"name": "X-A", "value": "1"}]}],
          "backendRefs": [{"name": "v2", "port": 80}]},
-        {"matches": [{"path": {"type": "Exact", "value": "/a"}}, {"path": {"type": "RegularExpression", "value": ".*"}}],
+        {"matches": [{"path": {"type": "Exact", "value": "/a"}},
+                     {"path": {"type": "RegularExpression", "value": ".*"}}],
          "backendRefs": [{"name": "v1", "port": 80, "weight": 90}, {"name": "v2", "port": 80, "weight": 10},
                          {"name": "gone", "port": 80}]},
     ], hostnames=["a.io"])], [gw()], backends())
