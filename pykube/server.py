@@ -81,7 +81,7 @@ def register(sub: Any) -> None:
 #: the identities the control plane's components run as (their kubeconfigs: server/cred/)
 COMPONENT_USERS = {"controller": "system:kube-controller-manager", "scheduler": "system:kube-scheduler",
                    "dns": "system:coredns"}
-INGRESS_USER = "system:pykube-ingress"
+INGRESS_USER = "system:pykube-ingress"      # bound to the ClusterRole system:pykube:ingress
 
 
 def _node_secret(data_dir: Path, flag: str | None) -> str | None:
@@ -128,8 +128,7 @@ async def serve(args: argparse.Namespace) -> int:
         # each control-plane component under its own identity, as Kubernetes runs them
         for name, user in COMPONENT_USERS.items():
             creds[name] = write_component_kubeconfig(data_dir, name, user, [], local)
-        # the ingress controller deploys its data plane and reads Secrets cluster-wide
-        creds["ingress"] = write_component_kubeconfig(data_dir, "ingress", INGRESS_USER, ["system:masters"], local)
+        creds["ingress"] = write_component_kubeconfig(data_dir, "ingress", INGRESS_USER, [], local)
 
     dns_servers = [] if "dns" in args.disable else [dns_ip(args.service_cidr)]
     kcfg = None if args.disable_agent else kubelet_config(args, data_dir, dns_servers)
