@@ -123,6 +123,8 @@ SCHEMA: dict[str, dict[str, PatchMeta]] = {
     "PodDisruptionBudget": _obj(None, "PodDisruptionBudgetStatus"),
     "PodDisruptionBudgetStatus": dict(_CONDITIONS),
     "EndpointSlice": _obj(None, None),
+    "Ingress": _obj(None, None),
+    "IngressClass": _obj(None, None),
     # ---- anything else: metadata only
     "Object": _obj(None, None),
 }

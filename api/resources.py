@@ -130,6 +130,8 @@ RESOURCES: tuple[ResourceInfo, ...] = (
     ResourceInfo("certificates.k8s.io", "v1", "CertificateSigningRequest", "certificatesigningrequests", False,
                  ("csr",), ("status", "approval")),
     ResourceInfo("networking.k8s.io", "v1", "NetworkPolicy", "networkpolicies", True, ("netpol",)),
+    ResourceInfo("networking.k8s.io", "v1", "Ingress", "ingresses", True, ("ing",), _SUB_STATUS),
+    ResourceInfo("networking.k8s.io", "v1", "IngressClass", "ingressclasses", False),
     ResourceInfo("rbac.authorization.k8s.io", "v1", "Role", "roles", True),
     ResourceInfo("rbac.authorization.k8s.io", "v1", "ClusterRole", "clusterroles", False),
     ResourceInfo("rbac.authorization.k8s.io", "v1", "RoleBinding", "rolebindings", True),

@@ -430,3 +430,6 @@ def row_for(obj: Obj) -> list[Any]:
 from api.tables_workloads import TABLES as _WORKLOAD_TABLES  # noqa: E402  (built on the helpers above)
 
 TABLES.update(_WORKLOAD_TABLES)
+from api.tables_networking import TABLES as _NETWORKING_TABLES  # noqa: E402
+
+TABLES.update(_NETWORKING_TABLES)

@@ -15,6 +15,7 @@ from typing import Any
 
 from api import validation_apps_sets as sets
 from api import validation_batch as batch
+from api import validation_ingress as ingress
 from api import validation_job as job
 from api import validation_kinds as kinds
 from api import validation_netpol as netpol
@@ -50,6 +51,8 @@ _CREATE_RULES: dict[str, Callable[[Obj], list[FieldError]]] = {
     "Secret": kinds.validate_secret,
     "Lease": kinds.validate_lease,
     "NetworkPolicy": netpol.validate_network_policy,
+    "Ingress": ingress.validate_ingress,
+    "IngressClass": ingress.validate_ingress_class,
     "ResourceQuota": quota.validate_resource_quota,
     "LimitRange": quota.validate_limit_range,
     "Role": rbac.validate_role,
@@ -84,6 +87,7 @@ _UPDATE_RULES: dict[str, Callable[[Obj, Obj], list[FieldError]]] = {
     "PersistentVolumeClaim": storage.validate_persistent_volume_claim_update,
     "StorageClass": storage.validate_storage_class_update,
     "EndpointSlice": storage.validate_endpoint_slice_update,
+    "IngressClass": ingress.validate_ingress_class_update,
 }
 
 

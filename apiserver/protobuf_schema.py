@@ -1,6 +1,6 @@
 """Field tables of the Kubernetes protobuf messages pykube decodes (from k8s.io/api's
 generated.proto): what kubectl's imperative generators (`create namespace|configmap|secret|
-service|serviceaccount|deployment|job|cronjob|poddisruptionbudget`), `drain` (DeleteOptions, Eviction)
+service|serviceaccount|deployment|job|cronjob|poddisruptionbudget|ingress`), `drain` (DeleteOptions, Eviction)
 and `auth can-i|whoami`
 (the self-subject reviews) send.
 
@@ -188,6 +188,21 @@ _POLICY: dict[str, dict[int, Field]] = {
                                 3: ("maxUnavailable", "intstr", P), 4: ("unhealthyPodEvictionPolicy", "string", P)},
 }
 
+_NETWORKING: dict[str, dict[int, Field]] = {
+    "Ingress": {1: ("metadata", "ObjectMeta", 0), 2: ("spec", "IngressSpec", 0), 3: ("status", "Ignored", 0)},
+    "IngressSpec": {1: ("defaultBackend", "IngressBackend", P), 2: ("tls", "IngressTLS", R),
+                    3: ("rules", "IngressRule", R), 4: ("ingressClassName", "string", P)},
+    "IngressBackend": {3: ("resource", "TypedLocalObjectReference", P), 4: ("service", "IngressServiceBackend", P)},
+    "IngressServiceBackend": {1: ("name", "string", 0), 2: ("port", "ServiceBackendPort", 0)},
+    "ServiceBackendPort": {1: ("name", "string", 0), 2: ("number", "int", 0)},
+    "TypedLocalObjectReference": {1: ("apiGroup", "string", P), 2: ("kind", "string", 0), 3: ("name", "string", 0)},
+    "IngressTLS": {1: ("hosts", "string", R), 2: ("secretName", "string", 0)},
+    "IngressRule": {1: ("host", "string", 0), 2: ("", "IngressRuleValue", INL)},
+    "IngressRuleValue": {1: ("http", "HTTPIngressRuleValue", P)},
+    "HTTPIngressRuleValue": {1: ("paths", "HTTPIngressPath", R)},
+    "HTTPIngressPath": {1: ("path", "string", 0), 2: ("backend", "IngressBackend", 0), 3: ("pathType", "string", P)},
+}
+
 _REVIEWS: dict[str, dict[int, Field]] = {
     "SelfSubjectAccessReview": {1: ("metadata", "ObjectMeta", 0), 2: ("spec", "AccessReviewSpec", 0),
                                 3: ("status", "Ignored", 0)},
@@ -248,7 +263,7 @@ _TOKENS: dict[str, dict[int, Field]] = {
 }
 
 MESSAGES: dict[str, dict[int, Field]] = {**_META, **_CORE, **_APPS, **_BATCH, **_REVIEWS, **_RBAC, **_CERTIFICATES,
-                                         **_TOKENS, **_POLICY}
+                                         **_TOKENS, **_POLICY, **_NETWORKING}
 
 KINDS: dict[tuple[str, str], str] = {
     ("v1", "Namespace"): "Namespace", ("v1", "ConfigMap"): "ConfigMap", ("v1", "Secret"): "Secret",
@@ -256,6 +271,7 @@ KINDS: dict[tuple[str, str], str] = {
     ("apps/v1", "Deployment"): "Deployment", ("policy/v1", "Eviction"): "Eviction",
     ("batch/v1", "Job"): "Job", ("batch/v1", "CronJob"): "CronJob",
     ("policy/v1", "PodDisruptionBudget"): "PodDisruptionBudget",
+    ("networking.k8s.io/v1", "Ingress"): "Ingress",
     ("authorization.k8s.io/v1", "SelfSubjectAccessReview"): "SelfSubjectAccessReview",
     ("authorization.k8s.io/v1", "SelfSubjectRulesReview"): "SelfSubjectRulesReview",
     ("authentication.k8s.io/v1", "SelfSubjectReview"): "SelfSubjectReview",

@@ -26,6 +26,7 @@ import uvicorn
 from api.resources import by_kind, by_plural
 from apiserver import errors
 from apiserver.admission import AdmissionChain
+from apiserver.admission.default_ingress_class import DefaultIngressClass
 from apiserver.admission.default_storage_class import DefaultStorageClass
 from apiserver.admission.default_tolerations import DefaultTolerationSeconds
 from apiserver.admission.namespace_lifecycle import NamespaceLifecycle
@@ -139,6 +140,7 @@ class APIServer:
                                     ServiceAccountAdmission(by(by_kind("v1", "ServiceAccount")), self.backend),
                                     DefaultTolerationSeconds(cfg.default_toleration_seconds),
                                     DefaultStorageClass(by(by_kind("storage.k8s.io/v1", "StorageClass"))),
+                                    DefaultIngressClass(by(by_kind("networking.k8s.io/v1", "IngressClass"))),
                                     PodSecurity(by(by_kind("v1", "Namespace"))),
                                     RBACEscalation(self.authorizer), service_ips,
                                     ResourceQuotaAdmission(self.cache, self.backend)])

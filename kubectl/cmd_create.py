@@ -215,5 +215,7 @@ from kubectl import cmd_create_batch  # noqa: E402  (create job / create cronjob
 
 COMMANDS.update(cmd_create_batch.COMMANDS)
 from kubectl import cmd_create_pdb  # noqa: E402  (create poddisruptionbudget)
+from kubectl import cmd_create_ingress  # noqa: E402  (create ingress)
 
 COMMANDS.update(cmd_create_pdb.COMMANDS)
+COMMANDS.update(cmd_create_ingress.COMMANDS)

@@ -121,6 +121,18 @@ async def page(ctx: Context, obj: Obj, show_events: bool = True) -> str:
         slices = await client.list_all(resolve("endpointslices"), meta.get("namespace"),
                                        label_selector=f"kubernetes.io/service-name={meta.get('name')}")
         return describers.describe_service(obj, ep, events, slices=list(slices.items))
+    if kind == "Ingress":
+        from kubectl.describe_ingress import describe_ingress, service_names
+        backends: dict[str, Any] = {}
+        for name in service_names(obj):
+            try:
+                svc = await client.get(resolve("services"), name, namespace=meta.get("namespace"))
+                slices = await client.list_all(resolve("endpointslices"), meta.get("namespace"),
+                                               label_selector=f"kubernetes.io/service-name={name}")
+                backends[name] = (svc, list(slices.items))
+            except ApiError as e:
+                backends[name] = str(e)
+        return describe_ingress(obj, backends, events)
     if kind == "Node":
         pods = await client.list_all(resolve("pods"), None,
                                      field_selector=f"spec.nodeName={meta.get('name')},"

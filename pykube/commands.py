@@ -66,4 +66,5 @@ REGISTRARS: list[Callable[[Sub], None]] = [
     _from("kubelet.proxy.cli"),
     _from("kubelet.netpol.cli"),
     _from("kubelet.dns.cli"),
+    _from("ingress.cli"),
 ]

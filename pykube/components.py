@@ -177,6 +177,19 @@ def local_path(kubeconfig: Path, node_name: str, root: Path) -> Component:
     return Component("local-path-provisioner", run)
 
 
+def ingress(kubeconfig: Path, node_name: str, conf_dir: Path) -> Component:
+    """The ingress controller (ingress/): nginx in a kube-system pod on this node."""
+    async def run(ready: Ready) -> None:
+        from client import kubeconfig as kc
+        from client.rest import Client
+        from ingress.cli import run_ingress
+        ready()
+        async with Client(kc.load(str(kubeconfig)), component="ingress") as client:
+            await run_ingress(client, node_name, conf_dir)
+        raise RuntimeError("the ingress controller returned")
+    return Component("ingress", run)
+
+
 async def netpol_cleanup(state: Any) -> None:
     """Remove network policy's chains, jumps and ipsets, when this data dir ran it."""
     if not state.extra.get("netpol"):

@@ -2,8 +2,9 @@
 
 Owns the server's flags (k3s' names where they exist) and the start-up order, each part a
 supervised component (pykube/supervisor.py): apiserver; controller-manager; scheduler;
-cluster DNS; the web dashboard (pykube/dashboard.py); then, unless `--disable-agent`, this machine's kubelet and kube-proxy, which
-join through the same node token a remote agent uses.
+cluster DNS; the web dashboard (pykube/dashboard.py); then, unless `--disable-agent`, this
+machine's kubelet and kube-proxy, which join through the same node token a remote agent
+uses, and the ingress controller (unless `--disable ingress`; its nginx pod runs on this node).
 
 Files in the data dir: `admin.kubeconfig` and `server/...` (the apiserver's),
 `server/node-token` (K10<CA hash>::node:<secret>, for `pykube agent --token`),
@@ -26,7 +27,7 @@ from pykube.token import TokenError, ensure_node_token, parse, secret_from_flag,
 
 log = logging.getLogger("pykube.server")
 
-OPTIONAL = ("controller-manager", "scheduler", "dns", "servicelb", "dashboard")
+OPTIONAL = ("controller-manager", "scheduler", "dns", "servicelb", "dashboard", "ingress")
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -82,6 +83,7 @@ def register(sub: Any) -> None:
 #: the identities the control plane's components run as (their kubeconfigs: server/cred/)
 COMPONENT_USERS = {"controller": "system:kube-controller-manager", "scheduler": "system:kube-scheduler",
                    "dns": "system:coredns"}
+INGRESS_USER = "system:pykube-ingress"      # bound to the ClusterRole system:pykube:ingress
 
 
 def _node_secret(data_dir: Path, flag: str | None) -> str | None:
@@ -139,6 +141,7 @@ async def serve(args: argparse.Namespace) -> int:
         # each control-plane component under its own identity, as Kubernetes runs them
         for name, user in COMPONENT_USERS.items():
             creds[name] = write_component_kubeconfig(data_dir, name, user, [], local)
+        creds["ingress"] = write_component_kubeconfig(data_dir, "ingress", INGRESS_USER, [], local)
 
     dns_servers = [] if "dns" in args.disable else [dns_ip(args.service_cidr)]
     kcfg = None if args.disable_agent else kubelet_config(args, data_dir, dns_servers)
@@ -172,6 +175,8 @@ async def serve(args: argparse.Namespace) -> int:
             await sup.start(_dashboard(args, data_dir, cfg.secure_port))
         if kcfg is not None:
             await start_node(sup, args, kcfg, agent_kubeconfig, args.cluster_cidr)
+            if "ingress" not in args.disable:   # its nginx pod runs on this node (a hostPath)
+                await sup.start(components.ingress(creds["ingress"], kcfg.node_name, data_dir / "server" / "ingress"))
         log.info("pykube server ready: kubeconfig %s, node token %s", admin, token_path(data_dir))
         await sup.wait()
         return 0

@@ -7,7 +7,7 @@ from api.models.base import K8sModel, K8sObject, LabelSelector, ObjectMeta, Owne
 from api.models.certificates import CertificateSigningRequest
 from api.models.batch import CronJob, Job
 from api.models.coordination import Lease
-from api.models.networking import NetworkPolicy
+from api.models.networking import Ingress, IngressClass, NetworkPolicy
 from api.models.quota import LimitRange, ResourceQuota
 from api.models.rbac import ClusterRole, ClusterRoleBinding, Role, RoleBinding
 from api.models.core import (Binding, ConfigMap, Endpoints, Event, Namespace, Node, Pod, Secret,
@@ -27,7 +27,7 @@ MODELS: tuple[type[K8sObject], ...] = (
     CustomResourceDefinition,
     ReplicationController, Job, CronJob,
     DaemonSet, StatefulSet, ControllerRevision, PersistentVolume, PersistentVolumeClaim,
-    StorageClass, PodDisruptionBudget, EndpointSlice,
+    StorageClass, PodDisruptionBudget, EndpointSlice, Ingress, IngressClass,
 )
 _BY_RESOURCE: dict[ResourceInfo, type[K8sObject]] = {m.RESOURCE: m for m in MODELS}
 
@@ -42,5 +42,5 @@ __all__ = [
     "Pod", "ReplicaSet", "ResourceQuota", "Role", "RoleBinding", "Scale", "Secret", "Service", "ServiceAccount", "Status", "model_for",
     "CronJob", "Job", "ReplicationController",
     "ControllerRevision", "DaemonSet", "EndpointSlice", "PersistentVolume", "PersistentVolumeClaim",
-    "PodDisruptionBudget", "StatefulSet", "StorageClass",
+    "PodDisruptionBudget", "StatefulSet", "StorageClass", "Ingress", "IngressClass",
 ]

@@ -16,11 +16,16 @@ def default_class(classes: list[Obj]) -> str | None:
     defaults = [c for c in classes
                 if any(((c.get("metadata") or {}).get("annotations") or {}).get(a) == "true"
                        for a in DEFAULT_ANNOTATIONS)]
-    if not defaults:
+    return newest(defaults)
+
+
+def newest(classes: list[Obj]) -> str | None:
+    """The name of the most recently created of `classes` (None when there is none)."""
+    if not classes:
         return None
-    newest = max(defaults, key=lambda c: ((c["metadata"].get("creationTimestamp") or ""),
-                                          c["metadata"].get("name") or ""))
-    return str(newest["metadata"]["name"])
+    last = max(classes, key=lambda c: ((c["metadata"].get("creationTimestamp") or ""),
+                                       c["metadata"].get("name") or ""))
+    return str(last["metadata"]["name"])
 
 
 class DefaultStorageClass(AdmissionPlugin):

@@ -165,6 +165,20 @@ def cluster_roles() -> list[Obj]:
             rule(READ, [""], ["persistentvolumeclaims"]),
             rule(READ + ["create"], ["storage.k8s.io"], ["storageclasses"]),
             rule(["create", "patch", "update"], ["", "events.k8s.io"], ["events"])]),
+        cluster_role("system:pykube:ingress", [   # pykube ingress (ingress/): Traefik's rules in k3s, and
+            # its own data plane (Deployment, Service, exec of `nginx -s reload`) and the Gateway API
+            rule(READ, [""], ["services", "secrets", "pods", "endpoints", "namespaces"]),
+            rule(["create", "patch", "update"], [""], ["services"]),
+            rule(["get", "create"], [""], ["pods/exec"]),
+            rule(READ, ["discovery.k8s.io"], ["endpointslices"]),
+            rule(READ + ["create"], ["networking.k8s.io"], ["ingresses", "ingressclasses"]),
+            rule(["get", "patch", "update"], ["networking.k8s.io"], ["ingresses/status"]),
+            rule(READ + ["create", "patch", "update"], ["apps"], ["deployments"]),
+            rule(READ + ["create"], ["apiextensions.k8s.io"], ["customresourcedefinitions"]),
+            rule(READ + ["create"], ["gateway.networking.k8s.io"], ["gatewayclasses", "gateways", "httproutes"]),
+            rule(["get", "patch", "update"], ["gateway.networking.k8s.io"],
+                 ["gatewayclasses/status", "gateways/status", "httproutes/status"]),
+            rule(["create", "patch", "update"], ["", "events.k8s.io"], ["events"])]),
         cluster_role("system:auth-delegator", [
             rule(["create"], ["authentication.k8s.io"], ["tokenreviews"]),
             rule(["create"], ["authorization.k8s.io"], ["subjectaccessreviews"])]),
@@ -189,4 +203,5 @@ def cluster_role_bindings() -> list[Obj]:
         binding("system:volume-scheduler", "system:volume-scheduler", [("User", "system:kube-scheduler")]),
         binding("system:pykube:local-path-provisioner", "system:pykube:local-path-provisioner",
                 [("Group", "system:nodes")]),
+        binding("system:pykube:ingress", "system:pykube:ingress", [("User", "system:pykube-ingress")]),
     ]

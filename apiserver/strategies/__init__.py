@@ -199,5 +199,5 @@ def for_resource(resource: ResourceInfo) -> Strategy:
 
 from apiserver.strategies import apps, certificates, core  # noqa: E402,F401  (registers the built-in kinds)
 from apiserver.strategies import batch, replication  # noqa: E402,F401
-from apiserver.strategies import apps_sets, storage  # noqa: E402,F401
+from apiserver.strategies import apps_sets, networking, storage  # noqa: E402,F401
 from apiserver.apiextensions import crd_strategy  # noqa: E402,F401
