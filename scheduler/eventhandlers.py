@@ -28,7 +28,10 @@ class EventHandlers:
         self.scheduler_names = scheduler_names
 
     def responsible(self, pod: PodInfo) -> bool:
-        return pod.scheduler_name in self.scheduler_names
+        """Ours to schedule: our scheduler name, and no scheduling gate left (the
+        SchedulingGates PreEnqueue plugin: a gated pod waits outside the queue until an
+        update removes its last gate)."""
+        return pod.scheduler_name in self.scheduler_names and not pod.gated
 
     # ---------------------------------------------------------------- nodes
     def on_node_add(self, obj: dict[str, Any]) -> None:

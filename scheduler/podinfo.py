@@ -74,6 +74,7 @@ class PodInfo:
     preferred_terms: tuple[PreferredTerm, ...] = ()
     owner_uid: str = ""                       # the controller ownerReference's uid
     labels: dict[str, str] = field(default_factory=dict)
+    gated: bool = False                       # spec.schedulingGates is not empty
 
     @property
     def terminated(self) -> bool:
@@ -109,7 +110,8 @@ def pod_info(obj: dict[str, Any]) -> PodInfo:
         preferred_terms=tuple(
             PreferredTerm(int(p.get("weight") or 0), _term(p.get("preference") or {}))
             for p in affinity.get("preferredDuringSchedulingIgnoredDuringExecution") or []),
-        owner_uid=_controller_uid(meta), labels=dict(meta.get("labels") or {}))
+        owner_uid=_controller_uid(meta), labels=dict(meta.get("labels") or {}),
+        gated=bool(spec.get("schedulingGates")))
 
 
 def _quantity(resources: dict[str, Any], name: str, conv: Any) -> int | None:
