@@ -40,3 +40,68 @@ async def test_reapplying_a_pod_with_tolerations_is_accepted(apiserver, http, tm
     tols = {(t.get("key"), t.get("tolerationSeconds")) for t in pod["spec"]["tolerations"]}
     assert tols == {("example-key", None), ("node.kubernetes.io/unreachable", 6000),
                     ("node.kubernetes.io/not-ready", 300)}
+
+
+PRIORITY = """\
+apiVersion: scheduling.k8s.io/v1
+kind: PriorityClass
+metadata:
+  name: high-priority
+value: 1000000
+globalDefault: false
+preemptionPolicy: Never
+description: "For XYZ service pods only."
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: important
+spec:
+  containers:
+  - name: web
+    image: nginx
+  priorityClassName: high-priority
+"""
+
+
+async def test_priority_class_gives_pods_their_priority(apiserver, http, tmp_path: Path) -> None:
+    kc = apiserver.kubeconfig_path
+    path = tmp_path / "priority.yaml"
+    path.write_text(PRIORITY)
+    code, out, err = await kubectl(kc, "apply", "-f", str(path))
+    assert (code, out, err) == (0, "priorityclass.scheduling.k8s.io/high-priority created\npod/important created\n", "")
+    pod = (await http.get("/api/v1/namespaces/default/pods/important")).json()
+    assert (pod["spec"]["priority"], pod["spec"]["preemptionPolicy"]) == (1000000, "Never")
+    code, out, err = await kubectl(kc, "get", "pc")
+    assert code == 0, err
+    assert out.split("\n")[0].split() == ["NAME", "VALUE", "GLOBAL-DEFAULT", "AGE", "PREEMPTIONPOLICY"]
+    rows = {line.split()[0]: line.split() for line in out.strip().split("\n")[1:]}
+    assert rows["high-priority"][1:3] == ["1000000", "false"] and rows["high-priority"][4] == "Never"
+    assert rows["system-node-critical"][1] == "2000001000"
+    assert rows["system-cluster-critical"][-1] == "PreemptLowerPriority"
+
+    path.write_text(PRIORITY.replace("name: important", "name: orphan").replace("priorityClassName: high-priority", "priorityClassName: missing"))
+    code, out, err = await kubectl(kc, "apply", "-f", str(path))
+    assert code == 1 and 'pods "orphan" is forbidden: no PriorityClass with name missing was found' in err, err
+    path.write_text(PRIORITY.replace("value: 1000000", "value: 2000000000").replace("high-priority", "too-high"))
+    code, out, err = await kubectl(kc, "apply", "-f", str(path))
+    assert code == 1 and "value: Forbidden: maximum allowed value of a user defined priority is 1000000000" in err
+    path.write_text(PRIORITY.split("---")[0].replace("high-priority", "system-mine"))
+    code, out, err = await kubectl(kc, "apply", "-f", str(path))
+    assert code == 1 and "priority class names with 'system-' prefix are reserved for system use only" in err
+
+
+async def test_only_one_default_priority_class(apiserver, tmp_path: Path) -> None:
+    kc = apiserver.kubeconfig_path
+    path = tmp_path / "default.yaml"
+    for name in ("first", "second"):
+        path.write_text(f"apiVersion: scheduling.k8s.io/v1\nkind: PriorityClass\nmetadata:\n  name: {name}\n"
+                        "value: 10\nglobalDefault: true\n")
+        code, out, err = await kubectl(kc, "apply", "-f", str(path))
+    assert code == 1 and "PriorityClass first is already marked as default. Only one default can exist" in err, err
+    path.write_text("apiVersion: v1\nkind: Pod\nmetadata:\n  name: plain\nspec:\n  containers:\n"
+                    "  - name: web\n    image: nginx\n")
+    code, out, err = await kubectl(kc, "apply", "-f", str(path))
+    assert code == 0, err
+    code, out, err = await kubectl(kc, "get", "pod", "plain", "-o", "jsonpath={.spec.priorityClassName} {.spec.priority}")
+    assert out == "first 10", err

@@ -123,6 +123,9 @@ async def test_limit_range_defaults_and_pod_security(http: httpx.AsyncClient) ->
 async def test_scope_selector_counts_only_the_pods_of_its_priority_class(apiserver: Any, http: httpx.AsyncClient,
                                                                        tmp_path: Path) -> None:
     await _namespace(http)
+    pc = {"apiVersion": "scheduling.k8s.io/v1", "kind": "PriorityClass", "metadata": {"name": "high"}, "value": 1000}
+    assert (await http.post("/apis/scheduling.k8s.io/v1/priorityclasses", json=pc)).status_code == 201
+    await _until_cached(http, "/apis/scheduling.k8s.io/v1/priorityclasses/high")
     quota = {"apiVersion": "v1", "kind": "ResourceQuota", "metadata": {"name": "pods-high"},
              "spec": {"hard": {"pods": "1"}, "scopeSelector": {"matchExpressions": [
                  {"operator": "In", "scopeName": "PriorityClass", "values": ["high"]}]}}}
