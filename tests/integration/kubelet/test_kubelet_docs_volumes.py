@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 from client.rest import Client
+from kubelet.runtime.fake import FakeRuntime
 from tests.integration.kubelet.conftest import KubeletFactory, pod_body, ready, wait_pod
 
 
@@ -50,3 +51,20 @@ async def test_memory_empty_dir_with_a_size_limit(client: Client, kubelets: Kube
 
 def _mounts() -> list[list[str]]:
     return [line.split() for line in Path("/proc/self/mounts").read_text().splitlines()]
+
+
+async def test_pod_gets_a_managed_etc_hosts_with_its_aliases(client: Client, kubelets: KubeletFactory) -> None:
+    k = await kubelets("node-1")
+    aliases = [{"ip": "127.0.0.1", "hostnames": ["foo.local", "bar.local"]}]
+    own = {"name": "own", "hostPath": {"path": "/etc/hosts"}}
+    await client.create(pod_body("aliased", hostAliases=aliases, volumes=[own],
+                                 initContainers=[{"name": "mine", "image": "local/busybox:1", "command": ["true"],
+                                                  "volumeMounts": [{"name": "own", "mountPath": "/etc/hosts"}]}]))
+    p = await wait_pod(client, "aliased", ready)
+    assert p.status is not None and p.status.pod_ip
+    rt = k.runtime
+    assert isinstance(rt, FakeRuntime)
+    mounts = {c.config.name: {m.container_path: m.host_path for m in c.config.mounts} for c in rt._containers.values()}
+    assert mounts["mine"]["/etc/hosts"] == "/etc/hosts"        # a container's own mount wins
+    hosts = Path(mounts["c"]["/etc/hosts"]).read_text()
+    assert f"{p.status.pod_ip}\taliased\n" in hosts and hosts.endswith("127.0.0.1\tfoo.local\tbar.local\n")
