@@ -113,6 +113,7 @@ class ProjectedVolumes:
                         continue
                     raise ProjectionError(f'{what} "{s.get("name")}" not found') from None
                 out.update(_keys(data, s.get("items"), mode, what))
-            elif "clusterTrustBundle" in src:
-                raise ProjectionError("clusterTrustBundle projections are not supported")
+            elif "clusterTrustBundle" in src:      # no ClusterTrustBundle API here: none is found
+                if not src["clusterTrustBundle"].get("optional"):
+                    raise ProjectionError("clusterTrustBundle projections are not supported")
         return out

@@ -68,3 +68,14 @@ async def test_pod_gets_a_managed_etc_hosts_with_its_aliases(client: Client, kub
     assert mounts["mine"]["/etc/hosts"] == "/etc/hosts"        # a container's own mount wins
     hosts = Path(mounts["c"]["/etc/hosts"]).read_text()
     assert f"{p.status.pod_ip}\taliased\n" in hosts and hosts.endswith("127.0.0.1\tfoo.local\tbar.local\n")
+
+
+async def test_optional_cluster_trust_bundle_projection_is_skipped(client: Client, kubelets: KubeletFactory) -> None:
+    k = await kubelets("node-1")
+    sources = [{"downwardAPI": {"items": [{"path": "labels", "fieldRef": {"fieldPath": "metadata.labels"}}]}},
+               {"clusterTrustBundle": {"signerName": "example.com/mysigner", "path": "ca.pem", "optional": True,
+                                       "labelSelector": {"matchLabels": {"version": "live"}}}}]
+    await client.create(pod_body("all-in-one", volumes=[{"name": "all", "projected": {"sources": sources}}]))
+    p = await wait_pod(client, "all-in-one", ready)
+    files = k.config.pods_dir / (p.metadata.uid or "") / "volumes" / "kubernetes.io~projected" / "all"
+    assert sorted(f.name for f in files.iterdir()) == ["labels"]
