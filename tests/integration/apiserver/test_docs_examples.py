@@ -105,3 +105,43 @@ async def test_only_one_default_priority_class(apiserver, tmp_path: Path) -> Non
     assert code == 0, err
     code, out, err = await kubectl(kc, "get", "pod", "plain", "-o", "jsonpath={.spec.priorityClassName} {.spec.priority}")
     assert out == "first 10", err
+
+
+LOCAL_LB = """\
+apiVersion: v1
+kind: Service
+metadata:
+  name: my-lb
+spec:
+  selector:
+    app.kubernetes.io/name: MyApp
+  ports:
+  - protocol: TCP
+    port: 8080
+    targetPort: 9376
+  type: LoadBalancer
+  externalTrafficPolicy: Local
+"""
+
+
+async def test_local_load_balancer_gets_a_health_check_node_port(apiserver, http, tmp_path: Path) -> None:
+    kc = apiserver.kubeconfig_path
+    path = tmp_path / "lb.yaml"
+    path.write_text(LOCAL_LB)
+    code, _, err = await kubectl(kc, "apply", "-f", str(path))
+    assert code == 0, err
+    spec = (await http.get("/api/v1/namespaces/default/services/my-lb")).json()["spec"]
+    port = spec["healthCheckNodePort"]
+    assert 30000 <= port <= 32767 and port != spec["ports"][0]["nodePort"]
+    path.write_text(LOCAL_LB.replace("port: 8080", "port: 8081"))
+    code, _, err = await kubectl(kc, "apply", "-f", str(path))
+    assert code == 0, err
+    assert (await http.get("/api/v1/namespaces/default/services/my-lb")).json()["spec"]["healthCheckNodePort"] == port
+    path.write_text(LOCAL_LB.replace("externalTrafficPolicy: Local", "externalTrafficPolicy: Cluster"))
+    code, _, err = await kubectl(kc, "apply", "-f", str(path))
+    assert code == 0, err
+    assert "healthCheckNodePort" not in (await http.get("/api/v1/namespaces/default/services/my-lb")).json()["spec"]
+    other = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "taker"},
+             "spec": {"type": "NodePort", "ports": [{"port": 80, "nodePort": port}]}}
+    r = await http.post("/api/v1/namespaces/default/services", json=other)   # it was given back
+    assert r.status_code == 201, r.text
