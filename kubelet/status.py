@@ -203,7 +203,10 @@ def generate_pod_status(pod: Pod, rp: RuntimePod, ctx: StatusContext) -> Status:
         ready, reason, msg = True, "", ""
     containers_ready, creason, cmsg = ready, reason, msg
     if ready and unmet:       # readiness gates: conditions someone else sets on the pod
-        ready, reason, msg = False, "ReadinessGatesNotReady", f"corresponding condition of pod readiness gate \"{unmet[0]}\" does not exist."
+        gate = old_conds.get(unmet[0] or "")
+        msg = (f"corresponding condition of pod readiness gate \"{unmet[0]}\" does not exist." if gate is None else
+               f"the status of pod readiness gate \"{unmet[0]}\" is not \"True\", but {gate.get('status')}")
+        ready, reason = False, "ReadinessGatesNotReady"
     sb = rp.sandbox
     sandbox_ok = sb is not None and sb.state == SandboxState.READY and (bool(sb.ip) or bool(spec.host_network))
     conditions = [

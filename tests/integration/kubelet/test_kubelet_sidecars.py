@@ -56,6 +56,8 @@ async def test_readiness_gate_holds_ready_until_its_condition_is_true(apiserver:
     conds = {c.type: c for c in p.status.conditions or []} if p.status else {}
     assert conds["ContainersReady"].status == "True"
     assert (conds["Ready"].status, conds["Ready"].reason) == ("False", "ReadinessGatesNotReady")
+    assert conds["Ready"].message == ('corresponding condition of pod readiness gate "www.example.com/feature-1" '
+                                      "does not exist.")
     code, out, err = await kubectl(apiserver.kubeconfig_path, "get", "pod", "gated", "--no-headers", "-o", "wide")
     assert code == 0 and out.split()[1] == "1/1" and out.split()[-1] == "0/1", err
 
