@@ -197,8 +197,8 @@ def _job(obj: Obj) -> None:
         spec["parallelism"] = 1
     if spec.get("parallelism") is None:
         spec["parallelism"] = 1
-    if spec.get("backoffLimit") is None:
-        spec["backoffLimit"] = 6
+    if spec.get("backoffLimit") is None:   # per-index backoff makes the Job-wide one unlimited
+        spec["backoffLimit"] = 2147483647 if spec.get("backoffLimitPerIndex") is not None else 6
     default_job_labels(obj)
     if spec.get("completionMode") is None:
         spec["completionMode"] = "NonIndexed"

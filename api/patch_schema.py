@@ -120,6 +120,7 @@ SCHEMA: dict[str, dict[str, PatchMeta]] = {
     "PersistentVolumeClaim": _obj(None, "PersistentVolumeClaimStatus"),
     "PersistentVolumeClaimStatus": dict(_CONDITIONS),
     "StorageClass": _obj(None, None),
+    "PriorityClass": _obj(None, None),
     "PodDisruptionBudget": _obj(None, "PodDisruptionBudgetStatus"),
     "PodDisruptionBudgetStatus": dict(_CONDITIONS),
     "EndpointSlice": _obj(None, None),

@@ -5,7 +5,8 @@ and plugin/pkg/admission/limitranger, on wire dicts).
   `limits.memory`, `cpu`/`memory` (= requests), `services`, `services.nodeports`,
   `services.loadbalancers`, `configmaps`, `secrets`, `count/<plural>.<group>`, ...;
   a terminated pod counts nothing.
-- `matches_scopes(quota, obj)`: BestEffort / NotBestEffort / Terminating / NotTerminating.
+- `matches_scopes(quota, obj)`: BestEffort / NotBestEffort / Terminating / NotTerminating /
+  PriorityClass / CrossNamespacePodAffinity, from `scopes` and `scopeSelector`.
 - `exceeded(...)`: the `exceeded quota: ...` and `failed quota: ... must specify ...`
   texts of Kubernetes, or None.
 - `apply_limit_ranges(pod, ranges)`: the defaults a LimitRange fills into containers, and
@@ -83,17 +84,43 @@ def _best_effort(pod: Obj) -> bool:
     return not any((c.get("resources") or {}).get(k) for c in _containers(pod) for k in ("requests", "limits"))
 
 
+def _cross_namespace_affinity(pod: Obj) -> bool:
+    affinity = (pod.get("spec") or {}).get("affinity") or {}
+    for kind in ("podAffinity", "podAntiAffinity"):
+        rules = affinity.get(kind) or {}
+        terms = [*(rules.get("requiredDuringSchedulingIgnoredDuringExecution") or []),
+                 *((t.get("podAffinityTerm") or {}) for t in rules.get("preferredDuringSchedulingIgnoredDuringExecution") or [])]
+        if any(t.get("namespaces") or t.get("namespaceSelector") is not None for t in terms):
+            return True
+    return False
+
+
+def _scope_matches(scope: str, operator: str, values: list[str], pod: Obj) -> bool:
+    """One scope (or scopeSelector expression) against a pod: kube's podMatchesScopeFunc."""
+    spec = pod.get("spec") or {}
+    if scope == "PriorityClass":
+        name = spec.get("priorityClassName") or ""
+        return {"Exists": bool(name), "DoesNotExist": not name, "In": name in values,
+                "NotIn": name not in values}.get(operator, False)
+    deadline = spec.get("activeDeadlineSeconds") is not None
+    matched = {"BestEffort": _best_effort(pod), "NotBestEffort": not _best_effort(pod),
+               "Terminating": deadline, "NotTerminating": not deadline,
+               "CrossNamespacePodAffinity": _cross_namespace_affinity(pod)}.get(scope, False)
+    return matched if operator in ("Exists", "In") else not matched
+
+
 def matches_scopes(quota: Obj, group: str, plural: str, obj: Obj) -> bool:
-    scopes = (quota.get("spec") or {}).get("scopes") or []
-    is_pod = group == "" and plural == "pods"
-    for scope in scopes:
-        if not is_pod:
-            return False
-        deadline = (obj.get("spec") or {}).get("activeDeadlineSeconds") is not None
-        if scope == "BestEffort" and not _best_effort(obj) or scope == "NotBestEffort" and _best_effort(obj) \
-                or scope == "Terminating" and not deadline or scope == "NotTerminating" and deadline:
-            return False
-    return True
+    """Whether `obj` counts against a quota with `spec.scopes` and `spec.scopeSelector`
+    (every scope and every selector expression must match; only pods have scopes)."""
+    spec = quota.get("spec") or {}
+    selectors = [(s, "Exists", []) for s in spec.get("scopes") or []]
+    selectors += [(e.get("scopeName") or "", e.get("operator") or "", e.get("values") or [])
+                  for e in (spec.get("scopeSelector") or {}).get("matchExpressions") or []]
+    if not selectors:
+        return True
+    if not (group == "" and plural == "pods"):
+        return False
+    return all(_scope_matches(scope, op, values, obj) for scope, op, values in selectors)
 
 
 def _fmt(name: str, value: Decimal, like: str | None = None) -> str:

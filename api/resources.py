@@ -121,6 +121,7 @@ RESOURCES: tuple[ResourceInfo, ...] = (
     ResourceInfo("", "v1", "PersistentVolumeClaim", "persistentvolumeclaims", True, ("pvc",),
                  _SUB_STATUS),
     ResourceInfo("storage.k8s.io", "v1", "StorageClass", "storageclasses", False, ("sc",)),
+    ResourceInfo("scheduling.k8s.io", "v1", "PriorityClass", "priorityclasses", False, ("pc",)),
     ResourceInfo("policy", "v1", "PodDisruptionBudget", "poddisruptionbudgets", True, ("pdb",),
                  _SUB_STATUS),
     ResourceInfo("discovery.k8s.io", "v1", "EndpointSlice", "endpointslices", True),

@@ -85,16 +85,26 @@ def meta_of(o: Obj) -> Obj:
 
 
 # ----------------------------------------------------------------- pods
+def _sidecars(pod: Obj) -> set[str]:
+    return {c.get("name") for c in spec_of(pod).get("initContainers") or [] if c.get("restartPolicy") == "Always"}
+
+
 def pod_status_reason(pod: Obj) -> str:
-    """The STATUS column: kubectl's printPod logic in short."""
+    """The STATUS column: kubectl's printPod logic in short (sidecars never hold it in Init)."""
     st = status_of(pod)
     reason = st.get("reason") or st.get("phase") or "Unknown"
+    if any(c.get("type") == "PodScheduled" and c.get("reason") == "SchedulingGated"
+           for c in st.get("conditions") or []):
+        reason = "SchedulingGated"
     init_statuses = st.get("initContainerStatuses") or []
     n_init = len(spec_of(pod).get("initContainers") or [])
+    sidecars = _sidecars(pod)
     initializing = False
     for i, cs in enumerate(init_statuses):
         state = cs.get("state") or {}
         term, wait = state.get("terminated"), state.get("waiting")
+        if cs.get("name") in sidecars:
+            continue
         if term and term.get("exitCode") == 0:
             continue
         initializing = True
@@ -106,7 +116,9 @@ def pod_status_reason(pod: Obj) -> str:
         else:
             reason = f"Init:{i}/{n_init}"
         break
-    if not initializing:
+    initialized = any(c.get("type") == "Initialized" and c.get("status") == "True"
+                      for c in st.get("conditions") or [])
+    if not initializing or initialized:
         has_running = False
         for cs in reversed(st.get("containerStatuses") or []):
             state = cs.get("state") or {}
@@ -127,12 +139,25 @@ def pod_status_reason(pod: Obj) -> str:
     return reason
 
 
+def _readiness_gates(p: Obj) -> str:
+    gates = [g.get("conditionType") for g in spec_of(p).get("readinessGates") or []]
+    if not gates:
+        return "<none>"
+    true = {c.get("type") for c in status_of(p).get("conditions") or [] if c.get("status") == "True"}
+    return f"{sum(1 for g in gates if g in true)}/{len(gates)}"
+
+
 def _pod_row(p: Obj) -> list[Any]:
     st = status_of(p)
+    sidecars = _sidecars(p)
+    side_statuses = [c for c in st.get("initContainerStatuses") or [] if c.get("name") in sidecars]
     statuses = st.get("containerStatuses") or []
-    total = len(spec_of(p).get("containers") or [])
-    ready = sum(1 for c in statuses if c.get("ready"))
-    restarts = sum(int(c.get("restartCount") or 0) for c in statuses)
+    total = len(spec_of(p).get("containers") or []) + len(sidecars)
+    ready = sum(1 for c in statuses if c.get("ready")) + sum(1 for c in side_statuses
+                                                              if c.get("started") and c.get("ready"))
+    status = pod_status_reason(p)
+    counted = (st.get("initContainerStatuses") or []) if status.startswith("Init:") else [*side_statuses, *statuses]
+    restarts = sum(int(c.get("restartCount") or 0) for c in counted)
     last = None
     for c in statuses:
         t = parse_time(((c.get("lastState") or {}).get("terminated") or {}).get("finishedAt"))
@@ -141,9 +166,9 @@ def _pod_row(p: Obj) -> list[Any]:
     restarts_s = str(restarts)
     if restarts and last:
         restarts_s += f" ({human_duration((datetime.now(timezone.utc) - last).total_seconds())} ago)"
-    return [meta_of(p).get("name"), f"{ready}/{total}", pod_status_reason(p), restarts_s, age(p),
+    return [meta_of(p).get("name"), f"{ready}/{total}", status, restarts_s, age(p),
             st.get("podIP") or "<none>", spec_of(p).get("nodeName") or "<none>",
-            st.get("nominatedNodeName") or "<none>", "<none>"]
+            st.get("nominatedNodeName") or "<none>", _readiness_gates(p)]
 
 
 def _containers_images(template_spec: Obj) -> tuple[str, str]:

@@ -92,6 +92,11 @@ def _storage_class_row(sc: Obj) -> list[Any]:
             sc.get("volumeBindingMode") or "Immediate", bool(sc.get("allowVolumeExpansion")), age(sc)]
 
 
+def _priority_class_row(pc: Obj) -> list[Any]:
+    return [meta_of(pc).get("name"), pc.get("value") or 0, bool(pc.get("globalDefault")), age(pc),
+            pc.get("preemptionPolicy") or "PreemptLowerPriority"]
+
+
 def _pdb_row(p: Obj) -> list[Any]:
     spec = spec_of(p)
     min_available = spec.get("minAvailable")
@@ -137,6 +142,8 @@ TABLES: dict[str, tuple[list[Column], Callable[[Obj], list[Any]]]] = {
     "StorageClass": ([_NAME, Column("Provisioner"), Column("ReclaimPolicy"),
                       Column("VolumeBindingMode"), Column("AllowVolumeExpansion"), _AGE],
                      _storage_class_row),
+    "PriorityClass": ([_NAME, Column("Value", "integer"), Column("Global-Default", "boolean"), _AGE,
+                       Column("PreemptionPolicy")], _priority_class_row),
     "PodDisruptionBudget": ([_NAME, Column("Min Available"), Column("Max Unavailable"),
                              Column("Allowed Disruptions", "integer"), _AGE], _pdb_row),
     "EndpointSlice": ([_NAME, Column("AddressType"), Column("Ports"), Column("Endpoints"), _AGE],

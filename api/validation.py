@@ -21,6 +21,7 @@ from api import validation_kinds as kinds
 from api import validation_netpol as netpol
 from api import validation_quota as quota
 from api import validation_rbac as rbac
+from api import validation_scheduling as scheduling
 from api import validation_storage as storage
 from api.field import FieldError, InvalidError, invalid_message
 from api.names import is_dns1035_label, is_dns1123_label, is_dns1123_subdomain, is_path_segment_name
@@ -67,6 +68,7 @@ _CREATE_RULES: dict[str, Callable[[Obj], list[FieldError]]] = {
     "PersistentVolume": storage.validate_persistent_volume,
     "PersistentVolumeClaim": storage.validate_persistent_volume_claim,
     "StorageClass": storage.validate_storage_class,
+    "PriorityClass": scheduling.validate_priority_class,
     "PodDisruptionBudget": storage.validate_pod_disruption_budget,
     "EndpointSlice": storage.validate_endpoint_slice,
 }
@@ -86,6 +88,7 @@ _UPDATE_RULES: dict[str, Callable[[Obj, Obj], list[FieldError]]] = {
     "StatefulSet": sets.validate_stateful_set_update,
     "PersistentVolumeClaim": storage.validate_persistent_volume_claim_update,
     "StorageClass": storage.validate_storage_class_update,
+    "PriorityClass": scheduling.validate_priority_class_update,
     "EndpointSlice": storage.validate_endpoint_slice_update,
     "IngressClass": ingress.validate_ingress_class_update,
 }

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from api.validation_pod_gates import validate_gates_on_create
 from api.field import FieldError, child, duplicate, forbidden, index, not_found
 from api.validation_pod import _validate_container
 
@@ -29,7 +30,7 @@ def validate_pod_create(spec: Any) -> list[FieldError]:
     """What a new pod may not have: ephemeral containers."""
     if isinstance(spec, dict) and spec.get("ephemeralContainers"):
         return [forbidden(PATH, "cannot be set on create")]
-    return []
+    return validate_gates_on_create(spec) if isinstance(spec, dict) else []
 
 
 def validate_ephemeral_containers(spec: Obj) -> list[FieldError]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from api.field import (FieldError, child, duplicate, index, invalid, key, not_supported,
+from api.field import (FieldError, child, duplicate, forbidden, index, invalid, key, not_supported,
                        required)
 from api.models.batch import (CONTROLLER_UID_LABEL, JOB_CONTROLLER_NAME, JOB_NAME_LABEL,
                               LEGACY_CONTROLLER_UID_LABEL, LEGACY_JOB_NAME_LABEL)
@@ -94,7 +94,7 @@ def _validate_pod_failure_policy(spec: Obj, path: str) -> list[FieldError]:
         if not action:
             errs.append(required(child(p, "action"), 'valid values: ["Count" "FailIndex" '
                                                      '"FailJob" "Ignore"]'))
-        elif action == "FailIndex":
+        elif action == "FailIndex" and spec.get("backoffLimitPerIndex") is None:
             errs.append(invalid(child(p, "action"), action,
                                 "requires the backoffLimitPerIndex to be set"))
         elif action not in POD_FAILURE_ACTIONS:
@@ -195,13 +195,31 @@ def _validate_success_policy(spec: Obj, path: str) -> list[FieldError]:
     return errs
 
 
+def _validate_backoff_per_index(spec: Obj, path: str) -> list[FieldError]:
+    """backoffLimitPerIndex needs Indexed completion; maxFailedIndexes needs it and is at
+    most completions (validateJobSpec)."""
+    errs: list[FieldError] = []
+    per_index, most = spec.get("backoffLimitPerIndex"), spec.get("maxFailedIndexes")
+    if per_index is not None and spec.get("completionMode") != "Indexed":
+        errs.append(forbidden(child(path, "backoffLimitPerIndex"), "requires indexed completion mode"))
+    if most is not None:
+        if per_index is None:
+            errs.append(required(child(path, "backoffLimitPerIndex"),
+                                 "when maxFailedIndexes is specified"))
+        elif isinstance(spec.get("completions"), int) and most > spec["completions"]:
+            errs.append(invalid(child(path, "maxFailedIndexes"), most,
+                                "must be less than or equal to completions"))
+    return errs
+
+
 # ---------------------------------------------------------------- job spec
 def validate_job_spec(spec: Obj, path: str) -> list[FieldError]:
     """validateJobSpec: counters, completion mode, policies and the pod template."""
     errs: list[FieldError] = []
     for fld in ("parallelism", "completions", "activeDeadlineSeconds", "backoffLimit",
-                "ttlSecondsAfterFinished"):
+                "ttlSecondsAfterFinished", "backoffLimitPerIndex", "maxFailedIndexes"):
         errs.extend(_non_negative(spec.get(fld), child(path, fld)))
+    errs.extend(_validate_backoff_per_index(spec, path))
     managed_by = spec.get("managedBy")
     if managed_by is not None and managed_by != JOB_CONTROLLER_NAME:
         domain, _, rest = managed_by.partition("/")

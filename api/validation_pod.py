@@ -33,6 +33,7 @@ from api.names import (
 )
 from api.quantity import parse_quantity
 from api.validation_meta import validate_labels
+from api.validation_pod_gates import validate_gates, validate_gates_update
 
 RESTART_POLICIES = ("Always", "OnFailure", "Never")
 DNS_POLICIES = ("ClusterFirst", "ClusterFirstWithHostNet", "Default", "None")
@@ -308,6 +309,7 @@ def validate_pod_spec(spec: Any, path: str) -> list[FieldError]:
             errs.extend(invalid(child(path, fld), spec[fld], m) for m in check(spec[fld]))
     errs.extend(validate_labels(spec.get("nodeSelector"), child(path, "nodeSelector")))
     errs.extend(_validate_tolerations(spec.get("tolerations") or [], child(path, "tolerations")))
+    errs.extend(validate_gates(spec, path))
     return errs
 
 
@@ -357,6 +359,12 @@ def validate_pod_update(new_spec: Any, old_spec: Any, path: str = "spec") -> lis
         masked.pop("tolerations", None)
         if "tolerations" in old_spec:
             masked["tolerations"] = old_spec["tolerations"]
+    gate_errs = validate_gates_update(masked, old_spec, path)
+    errs.extend(gate_errs)
+    if not gate_errs:      # removing scheduling gates is the one change they allow
+        masked.pop("schedulingGates", None)
+        if "schedulingGates" in old_spec:
+            masked["schedulingGates"] = old_spec["schedulingGates"]
     old_grace = old_spec.get("terminationGracePeriodSeconds")
     new_grace = masked.get("terminationGracePeriodSeconds")
     if isinstance(old_grace, int) and old_grace < 0 and new_grace == 1:

@@ -43,18 +43,25 @@ LOG_PARAMS = ("follow", "tailLines", "previous", "timestamps", "sinceSeconds", "
 
 
 def pick_container(pod: dict[str, Any], wanted: str | None) -> str:
+    """The container a log or exec request is for: the one named (a container, init
+    container or ephemeral container), else the only container (kube's wording otherwise)."""
     spec = pod.get("spec") or {}
     names = [c["name"] for c in spec.get("containers") or []]
-    debuggable = names + [c["name"] for c in spec.get("ephemeralContainers") or []]
+    inits = [c["name"] for c in spec.get("initContainers") or []]
+    ephemeral = [c["name"] for c in spec.get("ephemeralContainers") or []]
     name = pod["metadata"]["name"]
     if wanted:
-        if wanted not in debuggable:
+        if wanted not in names + inits + ephemeral:
             raise errors.bad_request(f"container {wanted} is not valid for pod {name}")
         return wanted
     if len(names) == 1:
         return names[0]
-    raise errors.bad_request(f"a container name must be specified for pod {name}, "
-                             f"choose one of: [{' '.join(names)}]")
+    message = f"a container name must be specified for pod {name}, choose one of: [{' '.join(names)}]"
+    if inits:
+        message += f" or one of the init containers: [{' '.join(inits)}]"
+    if ephemeral:
+        message += f" or one of the ephemeral containers: [{' '.join(ephemeral)}]"
+    raise errors.bad_request(message)
 
 
 def kubelet_endpoint(node: dict[str, Any]) -> tuple[str, int]:

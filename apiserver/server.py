@@ -27,6 +27,8 @@ from api.resources import by_kind, by_plural
 from apiserver import errors
 from apiserver.admission import AdmissionChain
 from apiserver.admission.default_ingress_class import DefaultIngressClass
+from api.validation_scheduling import SYSTEM_PRIORITY_CLASSES
+from apiserver.admission.priority import Priority
 from apiserver.admission.default_storage_class import DefaultStorageClass
 from apiserver.admission.default_tolerations import DefaultTolerationSeconds
 from apiserver.admission.namespace_lifecycle import NamespaceLifecycle
@@ -141,6 +143,7 @@ class APIServer:
                                     DefaultTolerationSeconds(cfg.default_toleration_seconds),
                                     DefaultStorageClass(by(by_kind("storage.k8s.io/v1", "StorageClass"))),
                                     DefaultIngressClass(by(by_kind("networking.k8s.io/v1", "IngressClass"))),
+                                    Priority(by(by_kind("scheduling.k8s.io/v1", "PriorityClass"))),
                                     PodSecurity(by(by_kind("v1", "Namespace"))),
                                     RBACEscalation(self.authorizer), service_ips,
                                     ResourceQuotaAdmission(self.cache, self.backend)])
@@ -252,6 +255,13 @@ class APIServer:
         for ns in SYSTEM_NAMESPACES:
             await self._ensure(ns_res, None, {"apiVersion": "v1", "kind": "Namespace",
                                               "metadata": {"name": ns}})
+        for name, value in SYSTEM_PRIORITY_CLASSES.items():
+            await self._ensure(by_kind("scheduling.k8s.io/v1", "PriorityClass"), None, {
+                "apiVersion": "scheduling.k8s.io/v1", "kind": "PriorityClass", "metadata": {"name": name},
+                "value": value, "description": "Used for system critical pods that must run in the cluster, "
+                                               "but can be moved to another node if necessary."
+                if name == "system-cluster-critical" else
+                "Used for system critical pods that must not be moved from their current node."})
         svc = {"apiVersion": "v1", "kind": "Service",
                "metadata": {"name": "kubernetes", "namespace": "default",
                             "labels": {"component": "apiserver", "provider": "kubernetes"}},

@@ -33,6 +33,7 @@ from api.models.batch import JOB_TRACKING_FINALIZER, Job
 from client.errors import ApiError, NotFound
 from client.events import NORMAL, WARNING, EventRecorder
 from client.rest import Client
+from controllers import job_failed_indexes as fi
 from controllers import job_indexes as ix
 from controllers import job_logic as logic
 from controllers import job_tracking as tracking
@@ -230,11 +231,13 @@ class JobController(JobEventHandlers, Controller):
             return active, None
         if plan.create <= 0:
             return active, None
-        created, error = await self._create_pods(ctx.job, plan.create, plan.indexes)
+        created, error = await self._create_pods(ctx.job, plan.create, plan.indexes,
+                                                  ctx.index_failures if fi.per_index(ctx.job) else None)
         return active + created, error
 
-    async def _create_pods(self, job: Job, count: int,
-                           indexes: list[int]) -> tuple[int, Exception | None]:
+    async def _create_pods(self, job: Job, count: int, indexes: list[int],
+                           index_failures: dict[int, tuple[int, int]] | None = None,
+                           ) -> tuple[int, Exception | None]:
         """Slow-start batches of creations; a failed batch skips the rest."""
         self.expectations.expect_creations(job.key, count)
         assert job.spec is not None
@@ -244,7 +247,7 @@ class JobController(JobEventHandlers, Controller):
         pending = list(indexes)
         created, first_error = 0, None
         for batch in slow_start_batches(count):
-            pods = [logic.pod_for(job, template, pending.pop(0) if pending else None)
+            pods = [logic.pod_for(job, template, pending.pop(0) if pending else None, index_failures)
                     for _ in range(batch)]
             results = await asyncio.gather(*(self.pod_control.create_pod(p, job) for p in pods),
                                            return_exceptions=True)

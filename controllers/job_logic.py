@@ -25,6 +25,7 @@ from api.models.batch import (JOB_CONTROLLER_NAME, JOB_TRACKING_FINALIZER, Job, 
                               JobStatus, UncountedTerminatedPods)
 from api.models.pod import PodTemplateSpec
 from api.selectors import Selector, selector_from_model
+from controllers import job_failed_indexes as fi
 from controllers import job_indexes as ix
 from controllers.job_policies import (BackoffRecord, match_pod_failure_policy, match_success_policy,
                                       remaining_backoff)
@@ -146,6 +147,8 @@ class SyncContext:
     finished: JobCondition | None = None
     prev_succeeded_indexes: ix.Intervals = field(default_factory=ix.Intervals)
     succeeded_indexes: ix.Intervals = field(default_factory=ix.Intervals)
+    failed_indexes: ix.Intervals = field(default_factory=ix.Intervals)     # backoffLimitPerIndex
+    index_failures: dict[int, tuple[int, int]] = field(default_factory=dict)
     backoff: BackoffRecord = field(default_factory=BackoffRecord)
 
     @property
@@ -206,6 +209,12 @@ def count_finished(ctx: SyncContext, new_succeeded: Sequence[Pod], new_failed: S
                and has_tracking_finalizer(p) and 0 <= ix.completion_index(p) < completions]
         ctx.succeeded_indexes = ctx.prev_succeeded_indexes.with_indexes(new)
         ctx.succeeded = ctx.succeeded_indexes.total()
+        if fi.per_index(ctx.job):
+            failed = [p for p in ctx.pods if is_pod_failed(p, ctx.job)]
+            ctx.index_failures = fi.failure_counts(ctx.job, failed)
+            ctx.failed_indexes = fi.failed_indexes(
+                ctx.job, [p for p in failed if has_tracking_finalizer(p)],
+                ix.Intervals.parse(ctx.status.failed_indexes, completions), completions)
 
 
 # ---------------------------------------------------------------- failing and succeeding
@@ -257,6 +266,10 @@ def evaluate_finish(ctx: SyncContext, now: datetime) -> float | None:
             ctx.finished = new_condition(FAILED, "True", target.reason or "", target.message or "", now)
         elif (message := fail_job_message(job, ctx.pods)) is not None:
             ctx.finished = new_condition(FAILURE_TARGET, "True", "PodFailurePolicy", message, now)
+    if ctx.finished is None and fi.per_index(job):
+        reason = fi.failure_reason(job, ctx.succeeded_indexes, ctx.failed_indexes, completions_of(job) or 0)
+        if reason is not None:
+            ctx.finished = new_condition(FAILURE_TARGET, "True", reason[0], reason[1], now)
     if ctx.finished is None:
         backoff_limit = (job.spec.backoff_limit if job.spec else None) or 0
         remaining = deadline_remaining(job, now)
@@ -348,7 +361,8 @@ def manage_plan(ctx: SyncContext, now: datetime, backoff_base: float,
     if is_indexed(job):
         terminating_pods = [p for p in ctx.pods if is_pod_terminating(p)] \
             if only_replace_failed(job) else []
-        plan.indexes = ix.first_pending_indexes(ctx.succeeded_indexes, ctx.active, diff,
+        done = ctx.succeeded_indexes.with_indexes(ctx.failed_indexes)
+        plan.indexes = ix.first_pending_indexes(done, ctx.active, diff,
                                                 completions or 0, terminating_pods)
         diff = len(plan.indexes)
     plan.create = diff
@@ -356,7 +370,8 @@ def manage_plan(ctx: SyncContext, now: datetime, backoff_base: float,
 
 
 # ---------------------------------------------------------------- the pods a Job creates
-def pod_for(job: Job, template: PodTemplateSpec, index: int | None) -> Pod:
+def pod_for(job: Job, template: PodTemplateSpec, index: int | None,
+            index_failures: dict[int, tuple[int, int]] | None = None) -> Pod:
     """The pod a Job creates (GetPodFromTemplate): template labels, annotations and
     finalizers plus the tracking finalizer, a controller ref, generateName `<job>-` (or
     `<job>-<index>-` with the index annotation, label and hostname when Indexed)."""
@@ -371,7 +386,9 @@ def pod_for(job: Job, template: PodTemplateSpec, index: int | None) -> Pod:
                          uid=job.metadata.uid or "", controller=True, block_owner_deletion=True)
     meta = ObjectMeta(generate_name=prefix, namespace=job.namespace,
                       labels=dict(tmeta.labels or {}) or None,
-                      annotations=dict(tmeta.annotations or {}) or None,
+                      annotations={**(tmeta.annotations or {}),
+                                   **(fi.pod_annotations(index_failures, index)
+                                      if index is not None and index_failures is not None else {})} or None,
                       finalizers=fins, owner_references=[ref])
     spec = template.spec.model_copy(deep=True) if template.spec else None
     return Pod(metadata=meta, spec=spec)

@@ -84,6 +84,8 @@ def match_pod_failure_policy(policy: PodFailurePolicy | None, pod: Pod) -> Polic
             return PolicyMatch(action="Count")
         if rule.action == "FailJob":
             return PolicyMatch(f"{subject} matching FailJob rule at index {i}", True, "FailJob")
+        if rule.action == "FailIndex":
+            return PolicyMatch(action="FailIndex")
     return PolicyMatch()
 
 

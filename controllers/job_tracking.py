@@ -121,6 +121,11 @@ def track(ctx: SyncContext, needs_flush: bool, now: datetime) -> TrackPlan:
             plan.needs_flush = True
         status.succeeded = ctx.succeeded_indexes.total()
         status.completed_indexes = text
+        if ctx.job.spec and ctx.job.spec.backoff_limit_per_index is not None:
+            failed_text = str(ctx.failed_indexes)
+            if failed_text != (status.failed_indexes or ""):
+                plan.needs_flush = True
+            status.failed_indexes = failed_text
     finished = ctx.finished
     if finished is not None and finished.type == FAILURE_TARGET:
         status.conditions = [*(status.conditions or []), finished]

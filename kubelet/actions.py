@@ -13,6 +13,9 @@ Owns `compute_pod_actions`, Kubernetes' kuberuntime_manager computePodActions:
 - when nothing runs and nothing will start, the pod is killed (its sandbox stopped);
 - init containers run first, one at a time, each to success (`init_progress`); a failed
   one is restarted (with backoff) unless the policy is Never, which fails the pod;
+- a sidecar (an init container with `restartPolicy: Always`) only has to be running for
+  the next one to start; it is restarted whenever it stops, whatever the pod's policy,
+  and is killed with the pod once the regular containers are done;
 - an ephemeral container (`kubectl debug`) starts once in the running sandbox, even while
   init containers run, and never again (`start_ephemeral`); it keeps no pod alive.
 """
@@ -83,6 +86,10 @@ def init_progress(pod: Pod, rp: RuntimePod) -> tuple[bool, str | None, Container
         st = rp.latest(c.name)
         if st is None:
             return False, c.name, None
+        if c.restart_policy == "Always":     # a sidecar: started is enough
+            if st.state != ContainerState.RUNNING:
+                return False, c.name, None
+            continue
         if st.state == ContainerState.RUNNING:
             return False, None, None
         if st.state == ContainerState.EXITED and st.exit_code == 0:
@@ -147,4 +154,7 @@ def compute_pod_actions(pod: Pod, rp: RuntimePod, unhealthy: dict[str, str] | No
             actions.start.append(c.name)
     if not actions.start and keep == 0:
         actions.kill_pod = True
+    elif not pod.metadata.deletion_timestamp:
+        actions.start[:0] = [c.name for c in pod.spec.init_containers or [] if c.restart_policy == "Always"
+                             and (st := rp.latest(c.name)) is not None and st.state != ContainerState.RUNNING]
     return actions

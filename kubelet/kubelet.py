@@ -305,7 +305,8 @@ class Kubelet:
         rp = await get_runtime_pod(self.runtime, uid)
         await self.status.set(pod, generate_pod_status(pod, rp, self._status_context(result.waiting)))
         self.probes.sync_pod(uid, [ProbeTarget(c, st.id, st.started_at, rp.sandbox.ip if rp.sandbox else "")
-                                   for c in pod.spec.containers if pod.spec
+                                   for c in [*(i for i in pod.spec.init_containers or []
+                                               if i.restart_policy == "Always"), *pod.spec.containers]
                                    for st in [rp.latest(c.name)] if st and st.state == ContainerState.RUNNING])
         return result.requeue_after
 

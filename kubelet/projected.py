@@ -13,11 +13,11 @@ from __future__ import annotations
 import time
 from typing import Any, Awaitable, Callable
 
-from api.models.core import KeyToPath
+from api.models.core import Container, KeyToPath
 from api.models.pod import Pod
 from client.errors import NotFound
 from client.rest import Client
-from kubelet.env import EnvError, PodContext, field_ref
+from kubelet.env import EnvError, PodContext, field_ref, resource_field_ref
 
 Files = dict[str, tuple[bytes, int]]
 Fetch = Callable[[str, str, str], Awaitable[dict[str, bytes]]]
@@ -27,14 +27,27 @@ class ProjectionError(Exception):
     pass
 
 
+def _container(pod: Pod, name: str) -> Container:
+    """The container a volume's resourceFieldRef names (it must name one)."""
+    assert pod.spec is not None
+    for c in [*pod.spec.containers, *(pod.spec.init_containers or [])]:
+        if c.name == name:
+            return c
+    raise EnvError(f"resourceFieldRef: no container named {name!r}")
+
+
 def downward_files(pod: Pod, items: list[dict[str, Any]], mode: int, ctx: PodContext) -> Files:
     out: Files = {}
     for it in items:
-        ref = it.get("fieldRef")
-        if ref is None:
-            raise ProjectionError(f"downwardAPI item {it.get('path')!r}: only fieldRef is supported")
+        ref, res = it.get("fieldRef"), it.get("resourceFieldRef")
         try:
-            value = field_ref(pod, ref.get("fieldPath", ""), ctx)
+            if ref is not None:
+                value = field_ref(pod, ref.get("fieldPath", ""), ctx)
+            elif res is not None:
+                value = resource_field_ref(_container(pod, res.get("containerName") or ""),
+                                           res.get("resource") or "", res.get("divisor"))
+            else:
+                raise EnvError(f"downwardAPI item {it.get('path')!r}: needs fieldRef or resourceFieldRef")
         except EnvError as e:
             raise ProjectionError(str(e)) from None
         out[it["path"]] = (value.encode(), it.get("mode") or mode)
@@ -100,6 +113,7 @@ class ProjectedVolumes:
                         continue
                     raise ProjectionError(f'{what} "{s.get("name")}" not found') from None
                 out.update(_keys(data, s.get("items"), mode, what))
-            elif "clusterTrustBundle" in src:
-                raise ProjectionError("clusterTrustBundle projections are not supported")
+            elif "clusterTrustBundle" in src:      # no ClusterTrustBundle API here: none is found
+                if not src["clusterTrustBundle"].get("optional"):
+                    raise ProjectionError("clusterTrustBundle projections are not supported")
         return out

@@ -148,17 +148,24 @@ def _init_statuses(pod: Pod, rp: RuntimePod, ctx: StatusContext) -> tuple[list[d
     assert pod.spec is not None
     inits = pod.spec.init_containers or []
     out = []
+    done = []
     for c in inits:
         instances = rp.by_name(c.name)
         waiting = ctx.waiting if instances else {c.name: ("PodInitializing", ""), **ctx.waiting}
-        cs = container_status(c.name, c.image or "", False, False, instances, replace(ctx, waiting=waiting))
+        sidecar = c.restart_policy == "Always"
+        cs = container_status(c.name, c.image or "", sidecar and c.readiness_probe is not None,
+                              sidecar and c.startup_probe is not None, instances, replace(ctx, waiting=waiting))
         term = (cs.get("state") or {}).get("terminated")
-        cs["ready"] = bool(term) and term.get("exitCode") == 0
+        if sidecar:     # ready as a regular container is; done once started
+            done.append(bool(cs.get("started")))
+        else:
+            cs["ready"] = bool(term) and term.get("exitCode") == 0
+            done.append(cs["ready"])
         out.append(cs)
     app_ran = any(rp.latest(c.name) is not None for c in pod.spec.containers)
-    initialized = app_ran or all(cs["ready"] for cs in out)
+    initialized = app_ran or all(done)
     failed = any(((cs.get("state") or {}).get("terminated") or (cs.get("lastState") or {}).get("terminated") or {})
-                 .get("exitCode", 0) != 0 for cs in out)
+                 .get("exitCode", 0) != 0 for c, cs in zip(inits, out, strict=True) if c.restart_policy != "Always")
     return out, initialized, failed
 
 
@@ -184,13 +191,22 @@ def generate_pod_status(pod: Pod, rp: RuntimePod, ctx: StatusContext) -> Status:
         phase = pod.status.phase  # terminal phases never change
     terminal = phase in ("Succeeded", "Failed")
     old_conds = {c["type"]: c for c in old.get("conditions") or []}
-    unready = [s["name"] for s in statuses if not s["ready"]]
+    sidecars = {c.name for c in spec.init_containers or [] if c.restart_policy == "Always"}
+    unready = [s["name"] for s in [*(s for s in init_statuses if s["name"] in sidecars), *statuses] if not s["ready"]]
+    gates = [g.get("conditionType") for g in spec.readiness_gates or []]
+    unmet = [g for g in gates if (old_conds.get(g or "") or {}).get("status") != "True"]
     if terminal:
         ready, reason, msg = False, "PodCompleted", ""
     elif unready:
         ready, reason, msg = False, "ContainersNotReady", f"containers with unready status: [{' '.join(unready)}]"
     else:
         ready, reason, msg = True, "", ""
+    containers_ready, creason, cmsg = ready, reason, msg
+    if ready and unmet:       # readiness gates: conditions someone else sets on the pod
+        gate = old_conds.get(unmet[0] or "")
+        msg = (f"corresponding condition of pod readiness gate \"{unmet[0]}\" does not exist." if gate is None else
+               f"the status of pod readiness gate \"{unmet[0]}\" is not \"True\", but {gate.get('status')}")
+        ready, reason = False, "ReadinessGatesNotReady"
     sb = rp.sandbox
     sandbox_ok = sb is not None and sb.state == SandboxState.READY and (bool(sb.ip) or bool(spec.host_network))
     conditions = [
@@ -200,9 +216,10 @@ def generate_pod_status(pod: Pod, rp: RuntimePod, ctx: StatusContext) -> Status:
                    "" if initialized else "containers with incomplete status: "
                    f"[{' '.join(s['name'] for s in init_statuses if not s['ready'])}]"),
         _condition(old_conds, "Ready", ready, now, reason, msg),
-        _condition(old_conds, "ContainersReady", ready, now, reason, msg),
+        _condition(old_conds, "ContainersReady", containers_ready, now, creason, cmsg),
         old_conds.get("PodScheduled") or _condition(old_conds, "PodScheduled", True, now),
     ]
+    conditions += [c for t, c in old_conds.items() if t in gates]    # kept as their owner set them
     status: Status = {"phase": phase, "conditions": conditions}
     if ctx.host_ip:
         status["hostIP"] = ctx.host_ip

@@ -37,8 +37,9 @@ from kubelet.env import EnvError, PodContext, expand_command, referenced_objects
 from kubelet.events import KubeletEvents
 from kubelet.images.manager import ImageManager
 from kubelet.podconfig import NodeContext, container_config, pod_cgroup, pod_log_dir, sandbox_config
-from kubelet.runtime.interface import ContainerState, Runtime, RuntimeServiceError
+from kubelet.runtime.interface import ContainerState, Mount, Runtime, RuntimeServiceError
 from kubelet.runtime_pod import RuntimePod, restart_count
+from kubelet import etchosts
 from kubelet.volumes import VolumeError, VolumeManager, mounts_for
 
 log = logging.getLogger("kubelet.sync")
@@ -159,6 +160,7 @@ class PodSyncer:
                               await self._master_service_env())
             paths, read_only = await self.volumes.setup(pod)
             mounts = mounts_for(c, paths, read_only)
+            mounts += self._hosts_mount(pod, ip, mounts)
         except (EnvError, VolumeError) as e:
             self._fail(pod, name, result, "CreateContainerConfigError", str(e))
             return
@@ -180,6 +182,18 @@ class PodSyncer:
             self._fail(pod, name, result, "RunContainerError", str(e))
             return
         self.events.container(pod, name, ev.NORMAL, ev.STARTED, f"Started container {name}")
+
+    def _hosts_mount(self, pod: Pod, ip: str, mounts: list[Mount]) -> list[Mount]:
+        """/etc/hosts from the pod's directory, unless the container mounts its own."""
+        if any(m.container_path == "/etc/hosts" for m in mounts):
+            return []
+        node_hosts = Path("/etc/hosts").read_text() if pod.spec and pod.spec.host_network else ""
+        content = etchosts.render(pod, [ip] if ip else [], self.node.cluster_domain, node_hosts)
+        if content is None:
+            return []
+        path = self.volumes.pod_dir(pod.metadata.uid or "") / "etc-hosts"
+        etchosts.ensure(path, content)
+        return [Mount(container_path="/etc/hosts", host_path=str(path))]
 
     async def _master_service_env(self) -> dict[str, str]:
         """KUBERNETES_SERVICE_HOST/PORT and friends, from the `kubernetes` Service (re-read at

@@ -32,6 +32,7 @@ from pathlib import Path
 
 from api.models.core import ConfigMap, Container, KeyToPath, Pod, Secret, Volume
 from api.models.persistentvolume import PersistentVolume, PersistentVolumeClaim
+from api.quantity import memory_bytes
 from client.errors import NotFound
 from client.rest import Client
 from kubelet.env import PodContext
@@ -160,7 +161,7 @@ class VolumeManager:
             path.mkdir(parents=True, exist_ok=True)
             path.chmod(0o777)
             if v.empty_dir.medium == "Memory" and self.is_root and not os.path.ismount(path):
-                size = f",size={v.empty_dir.size_limit}" if v.empty_dir.size_limit else ""
+                size = f",size={memory_bytes(v.empty_dir.size_limit)}" if v.empty_dir.size_limit else ""
                 await _run("mount", "-t", "tmpfs", "-o", f"mode=0777{size}", "tmpfs", str(path))
             return path
         if v.host_path is not None:

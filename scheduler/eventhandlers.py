@@ -11,13 +11,15 @@ from __future__ import annotations
 from typing import Any
 
 from scheduler.cache import Cache
-from scheduler.plugins import (node_affinity, node_ports, node_resources_fit,
+from scheduler.plugins import (inter_pod_affinity, node_affinity, node_ports, node_resources_fit,
                                node_unschedulable, taint_toleration)
 from scheduler.podinfo import DEFAULT_SCHEDULER, PodInfo, pod_info
 from scheduler.queue import SchedulingQueue
 
 # plugins whose verdict a freed-up node can change
-POD_DELETE_PLUGINS = frozenset({node_resources_fit.NAME, node_ports.NAME})
+POD_DELETE_PLUGINS = frozenset({node_resources_fit.NAME, node_ports.NAME, inter_pod_affinity.NAME})
+# plugins whose verdict a newly placed (or relabelled) pod can change
+POD_ADD_PLUGINS = frozenset({inter_pod_affinity.NAME})
 
 
 class EventHandlers:
@@ -28,7 +30,10 @@ class EventHandlers:
         self.scheduler_names = scheduler_names
 
     def responsible(self, pod: PodInfo) -> bool:
-        return pod.scheduler_name in self.scheduler_names
+        """Ours to schedule: our scheduler name, and no scheduling gate left (the
+        SchedulingGates PreEnqueue plugin: a gated pod waits outside the queue until an
+        update removes its last gate)."""
+        return pod.scheduler_name in self.scheduler_names and not pod.gated
 
     # ---------------------------------------------------------------- nodes
     def on_node_add(self, obj: dict[str, Any]) -> None:
@@ -51,6 +56,7 @@ class EventHandlers:
             self.queue.delete(pod.key)
             if not pod.terminated:
                 self.cache.add_pod(pod)
+                self._pod_placed()
         elif self.responsible(pod) and not pod.terminated:
             self.queue.add(pod)
 
@@ -61,7 +67,10 @@ class EventHandlers:
             if pod.terminated:
                 self._bound_pod_gone(pod.key)
             else:
+                newly_bound = self.cache.pod_node(pod.key) is None or self.cache.is_assumed(pod.key)
                 self.cache.update_pod(pod)
+                if newly_bound or (old.get("metadata") or {}).get("labels") != pod.labels:
+                    self._pod_placed()
             return
         if self.cache.is_assumed(pod.key):
             return                       # our binding is on its way; ignore the old view
@@ -76,6 +85,12 @@ class EventHandlers:
         self.queue.delete(key)
         if self.cache.pod_node(key) is not None:
             self._bound_pod_gone(key)
+
+    def _pod_placed(self) -> None:
+        """A pod now runs somewhere (or changed labels): pods parked on inter-pod affinity
+        may fit now (only they are looked at, so a busy cluster pays nothing)."""
+        if self.queue.parked_on(POD_ADD_PLUGINS):
+            self.queue.move_all_to_active_or_backoff(POD_ADD_PLUGINS)
 
     def _bound_pod_gone(self, key: str) -> None:
         if self.cache.pod_node(key) is None:

@@ -74,6 +74,7 @@ class PodInfo:
     preferred_terms: tuple[PreferredTerm, ...] = ()
     owner_uid: str = ""                       # the controller ownerReference's uid
     labels: dict[str, str] = field(default_factory=dict)
+    gated: bool = False                       # spec.schedulingGates is not empty
 
     @property
     def terminated(self) -> bool:
@@ -109,7 +110,8 @@ def pod_info(obj: dict[str, Any]) -> PodInfo:
         preferred_terms=tuple(
             PreferredTerm(int(p.get("weight") or 0), _term(p.get("preference") or {}))
             for p in affinity.get("preferredDuringSchedulingIgnoredDuringExecution") or []),
-        owner_uid=_controller_uid(meta), labels=dict(meta.get("labels") or {}))
+        owner_uid=_controller_uid(meta), labels=dict(meta.get("labels") or {}),
+        gated=bool(spec.get("schedulingGates")))
 
 
 def _quantity(resources: dict[str, Any], name: str, conv: Any) -> int | None:
@@ -125,21 +127,41 @@ def _quantity(resources: dict[str, Any], name: str, conv: Any) -> int | None:
         return 0
 
 
+def _container_requests(c: dict[str, Any]) -> tuple[int, int, int, int]:
+    res = c.get("resources") or {}
+    c_cpu, c_mem = _quantity(res, "cpu", cpu_millis), _quantity(res, "memory", memory_bytes)
+    return (c_cpu or 0, c_mem or 0, DEFAULT_MILLI_CPU_REQUEST if c_cpu is None else c_cpu,
+            DEFAULT_MEMORY_REQUEST if c_mem is None else c_mem)
+
+
+def _add(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, ...]:
+    return tuple(x + y for x, y in zip(a, b))
+
+
 def _requests(spec: dict[str, Any]) -> tuple[int, int, int, int]:
-    cpu = mem = nz_cpu = nz_mem = 0
+    """kube's resourcehelper.PodRequests, as (cpu, memory, non-zero cpu, non-zero memory):
+    the containers' sum plus the sidecars', at least what any init container needs beside
+    the sidecars started before it; pod-level requests (`spec.resources`) replace the
+    aggregate for cpu and memory; then the overhead."""
+    total: tuple[int, ...] = (0, 0, 0, 0)
     for c in spec.get("containers") or []:
-        res = c.get("resources") or {}
-        c_cpu, c_mem = _quantity(res, "cpu", cpu_millis), _quantity(res, "memory", memory_bytes)
-        cpu += c_cpu or 0
-        mem += c_mem or 0
-        nz_cpu += DEFAULT_MILLI_CPU_REQUEST if c_cpu is None else c_cpu
-        nz_mem += DEFAULT_MEMORY_REQUEST if c_mem is None else c_mem
+        total = _add(total, _container_requests(c))
+    sidecars: tuple[int, ...] = (0, 0, 0, 0)
+    init_max: tuple[int, ...] = (0, 0, 0, 0)
     for c in spec.get("initContainers") or []:
-        res = c.get("resources") or {}
-        c_cpu, c_mem = _quantity(res, "cpu", cpu_millis), _quantity(res, "memory", memory_bytes)
-        cpu, mem = max(cpu, c_cpu or 0), max(mem, c_mem or 0)
-        nz_cpu = max(nz_cpu, DEFAULT_MILLI_CPU_REQUEST if c_cpu is None else c_cpu)
-        nz_mem = max(nz_mem, DEFAULT_MEMORY_REQUEST if c_mem is None else c_mem)
+        req = _container_requests(c)
+        if c.get("restartPolicy") == "Always":
+            total, sidecars = _add(total, req), _add(sidecars, req)
+            need = sidecars
+        else:
+            need = _add(req, sidecars)
+        init_max = tuple(max(x, y) for x, y in zip(init_max, need))
+    cpu, mem, nz_cpu, nz_mem = (max(x, y) for x, y in zip(total, init_max))
+    pod_level = (spec.get("resources") or {}).get("requests") or {}
+    if pod_level.get("cpu") is not None:
+        cpu = nz_cpu = _quantity({"requests": pod_level}, "cpu", cpu_millis) or 0
+    if pod_level.get("memory") is not None:
+        mem = nz_mem = _quantity({"requests": pod_level}, "memory", memory_bytes) or 0
     overhead = spec.get("overhead") or {}
     if overhead:
         extra_cpu = _quantity({"requests": overhead}, "cpu", cpu_millis) or 0

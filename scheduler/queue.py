@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import heapq
+from collections import Counter
 import itertools
 import time
 from collections.abc import Callable, Iterable
@@ -63,6 +64,7 @@ class SchedulingQueue:
         self._closed = False
         self.scheduling_cycle = 0
         self.move_request_cycle = -1
+        self._parked: Counter[str] = Counter()     # failing plugin -> parked pods
 
     # ---------------------------------------------------------------- sizes
     def __len__(self) -> int:
@@ -103,6 +105,7 @@ class SchedulingQueue:
     def delete(self, key: str) -> None:
         q = self._pods.pop(key, None)
         if q is not None:
+            self._leave(q)
             q.pool = ""                      # stale heap entries are skipped
 
     # ---------------------------------------------------------------- popping
@@ -140,6 +143,7 @@ class SchedulingQueue:
         else:
             q.pool = UNSCHEDULABLE
             q.parked_at = q.timestamp
+            self._parked.update(q.unschedulable_plugins)
 
     # ---------------------------------------------------------------- cluster events
     def move_all_to_active_or_backoff(self, plugins: Iterable[str] | None = None) -> int:
@@ -204,12 +208,22 @@ class SchedulingQueue:
         else:
             self._push_active(q)
 
+    def _leave(self, q: QueuedPodInfo) -> None:
+        if q.pool == UNSCHEDULABLE:
+            self._parked.subtract(q.unschedulable_plugins)
+
+    def parked_on(self, plugins: Iterable[str]) -> bool:
+        """Is any parked pod waiting for one of `plugins` to change its mind? (O(1))"""
+        return any(self._parked[p] > 0 for p in plugins)
+
     def _push_active(self, q: QueuedPodInfo) -> None:
+        self._leave(q)
         q.pool = ACTIVE
         heapq.heappush(self._active, (-q.pod.priority, q.timestamp, next(self._seq), q))
         self._wakeup.set()
 
     def _push_backoff(self, q: QueuedPodInfo) -> None:
+        self._leave(q)
         q.pool = BACKOFF
         heapq.heappush(self._backoff, (self._backoff_expiry(q), next(self._seq), q))
 

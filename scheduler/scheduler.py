@@ -35,6 +35,7 @@ from scheduler.framework import (NO_NODES_AVAILABLE, CycleState, Framework, Stat
                                  fit_error_message)
 from scheduler.nodeinfo import NodeInfo
 from scheduler.plugins import default_framework
+from scheduler.plugins.inter_pod_affinity import NODES_KEY
 from scheduler.podinfo import DEFAULT_SCHEDULER, PodInfo
 from scheduler.queue import QueuedPodInfo, SchedulingQueue
 from scheduler.plugins.volume_binding import NAME as VOLUME_BINDING
@@ -196,6 +197,7 @@ class Scheduler:
         if not nodes:
             raise FitError(NO_NODES_AVAILABLE, set())
         state = CycleState()
+        state.write(NODES_KEY, nodes)          # plugins that look across nodes (InterPodAffinity)
         plugins, st = self.framework.run_pre_filters(state, pod)
         if st is not None:
             raise FitError(fit_error_message(len(nodes), (), pre_filter_msg=st.message),

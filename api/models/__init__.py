@@ -17,6 +17,7 @@ from api.models.apps_sets import ControllerRevision, DaemonSet, StatefulSet
 from api.models.discovery import EndpointSlice
 from api.models.persistentvolume import PersistentVolume, PersistentVolumeClaim
 from api.models.policy import PodDisruptionBudget
+from api.models.scheduling import PriorityClass
 from api.models.storage import StorageClass
 from api.resources import ResourceInfo
 
@@ -28,6 +29,7 @@ MODELS: tuple[type[K8sObject], ...] = (
     ReplicationController, Job, CronJob,
     DaemonSet, StatefulSet, ControllerRevision, PersistentVolume, PersistentVolumeClaim,
     StorageClass, PodDisruptionBudget, EndpointSlice, Ingress, IngressClass,
+    PriorityClass,
 )
 _BY_RESOURCE: dict[ResourceInfo, type[K8sObject]] = {m.RESOURCE: m for m in MODELS}
 
@@ -42,5 +44,5 @@ __all__ = [
     "Pod", "ReplicaSet", "ResourceQuota", "Role", "RoleBinding", "Scale", "Secret", "Service", "ServiceAccount", "Status", "model_for",
     "CronJob", "Job", "ReplicationController",
     "ControllerRevision", "DaemonSet", "EndpointSlice", "PersistentVolume", "PersistentVolumeClaim",
-    "PodDisruptionBudget", "StatefulSet", "StorageClass", "Ingress", "IngressClass",
+    "PodDisruptionBudget", "StatefulSet", "StorageClass", "Ingress", "IngressClass", "PriorityClass",
 ]

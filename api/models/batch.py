@@ -63,6 +63,8 @@ class JobSpec(K8sModel):
     pod_failure_policy: PodFailurePolicy | None = None
     success_policy: SuccessPolicy | None = None
     backoff_limit: int | None = None
+    backoff_limit_per_index: int | None = None
+    max_failed_indexes: int | None = None
     selector: LabelSelector | None = None
     manual_selector: bool | None = None
     template: PodTemplateSpec = Field(default_factory=PodTemplateSpec)
@@ -96,6 +98,7 @@ class JobStatus(K8sModel):
     failed: int | None = None
     terminating: int | None = None
     completed_indexes: str | None = None
+    failed_indexes: str | None = None
     uncounted_terminated_pods: UncountedTerminatedPods | None = None
     ready: int | None = None
 

@@ -53,6 +53,10 @@ class ServiceSpec(K8sModel):
     ip_family_policy: str | None = None
     publish_not_ready_addresses: bool | None = None
     allocate_load_balancer_node_ports: bool | None = None
+    health_check_node_port: int | None = None
+    load_balancer_class: str | None = None
+    load_balancer_source_ranges: list[str] | None = None
+    traffic_distribution: str | None = None
 
 
 class LoadBalancerIngress(K8sModel):

@@ -127,6 +127,9 @@ class Container(K8sModel):
     stdin: bool | None = None
     stdin_once: bool | None = None
     tty: bool | None = None
+    restart_policy: str | None = None     # init containers only: Always makes a sidecar
+    resize_policy: list[dict[str, Any]] | None = None
+    volume_devices: list[dict[str, Any]] | None = None
 
 
 class EphemeralContainer(Container):
@@ -251,6 +254,17 @@ class PodSpec(K8sModel):
     priority: int | None = None
     enable_service_links: bool | None = None
     topology_spread_constraints: list[dict[str, Any]] | None = None
+    host_aliases: list[dict[str, Any]] | None = None
+    scheduling_gates: list[dict[str, Any]] | None = None
+    readiness_gates: list[dict[str, Any]] | None = None
+    host_users: bool | None = None
+    os: dict[str, Any] | None = None
+    overhead: dict[str, Quantity] | None = None
+    preemption_policy: str | None = None
+    runtime_class_name: str | None = None
+    set_hostname_as_fqdn: bool | None = Field(default=None, alias="setHostnameAsFQDN")
+    share_process_namespace: bool | None = None
+    resources: dict[str, Any] | None = None        # pod-level requests and limits
 
 
 class ContainerStateWaiting(K8sModel):

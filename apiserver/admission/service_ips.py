@@ -1,4 +1,5 @@
-"""ServiceIPs: a Service's ClusterIP (from the service CIDR) and NodePorts (30000-32767).
+"""ServiceIPs: a Service's ClusterIP (from the service CIDR) and NodePorts (30000-32767),
+including the healthCheckNodePort of a LoadBalancer with `externalTrafficPolicy: Local`.
 
 Allocated on create and on updates that ask for new ones, kept across updates that do not,
 given back on delete. Every allocation is recorded on the write's Reservation, so a write
@@ -24,6 +25,8 @@ def held(svc: Obj | None) -> tuple[set[str], set[int]]:
     spec = (svc or {}).get("spec") or {}
     ips = {ip for ip in (spec.get("clusterIPs") or [spec.get("clusterIP")]) if ip and ip != "None"}
     ports = {p["nodePort"] for p in spec.get("ports") or [] if p.get("nodePort")}
+    if spec.get("healthCheckNodePort"):
+        ports.add(spec["healthCheckNodePort"])
     return ips, ports
 
 
@@ -64,6 +67,21 @@ class ServiceIPs(AdmissionPlugin):
         for port in ports - kept_ports:
             self.ports.release(port)
 
+    def _health_check_port(self, spec: Obj, ospec: Obj, res: Reservation) -> None:
+        """A LoadBalancer whose external traffic stays on the node gets a NodePort the load
+        balancer checks the node's health on (kept across updates, given back otherwise)."""
+        if spec.get("type") != "LoadBalancer" or spec.get("externalTrafficPolicy") != "Local":
+            spec.pop("healthCheckNodePort", None)
+            return
+        want, prev = spec.get("healthCheckNodePort"), ospec.get("healthCheckNodePort")
+        if prev and want in (None, prev) and ospec.get("type") == "LoadBalancer" \
+                and ospec.get("externalTrafficPolicy") == "Local":
+            spec["healthCheckNodePort"] = prev
+            return
+        port = self.ports.allocate(want or None)
+        res.on_abort(lambda port=port: self.ports.release(port))
+        spec["healthCheckNodePort"] = port
+
     def _allocate(self, svc: Obj, old: Obj | None, res: Reservation) -> None:
         spec = svc.setdefault("spec", {})
         ospec = (old or {}).get("spec") or {}
@@ -96,6 +114,7 @@ class ServiceIPs(AdmissionPlugin):
                 port = self.ports.allocate(p.get("nodePort") or None)
                 res.on_abort(lambda port=port: self.ports.release(port))
                 p["nodePort"] = port
+            self._health_check_port(spec, ospec, res)
         except AllocationError as e:
             field = "spec.clusterIPs" if "IP" in str(e) or "range is full" in str(e) else "spec.ports"
             name = (svc.get("metadata") or {}).get("name")

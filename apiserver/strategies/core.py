@@ -17,6 +17,7 @@ from typing import Any
 from api.defaults import default_pod_spec
 from api.field import FieldError
 from api.validation_ephemeral import validate_ephemeral_update, validate_pod_create
+from api.validation_pod_gates import gated_condition
 from apiserver import errors
 from apiserver.strategies import Obj, Strategy, builtin
 
@@ -26,7 +27,11 @@ class PodStrategy(Strategy):
     reset_status = True
 
     def initial_status(self, obj: Obj) -> Obj | None:
-        return {"phase": "Pending", "qosClass": qos_class(obj)}
+        status: Obj = {"phase": "Pending", "qosClass": qos_class(obj)}
+        gated = gated_condition(obj.get("spec") or {}, datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"))
+        if gated is not None:
+            status["conditions"] = [gated]
+        return status
 
     def validate(self, obj: Obj) -> list[FieldError]:
         return super().validate(obj) + validate_pod_create(obj.get("spec"))

@@ -1,11 +1,12 @@
-"""Strategies of PersistentVolume, PersistentVolumeClaim, StorageClass, PodDisruptionBudget
+"""Strategies of PersistentVolume, PersistentVolumeClaim, StorageClass, PriorityClass, PodDisruptionBudget
 and EndpointSlice.
 
 PVs and PVCs start `Pending` (the status only the PV controller writes), carry no
 generation, and get the protection finalizer kube-apiserver's StorageObjectInUseProtection
 admission adds (`kubernetes.io/pv-protection`, `kubernetes.io/pvc-protection`), so a
 volume in use is not removed under a pod; a PV's status write stamps
-lastPhaseTransitionTime when the phase changes. A StorageClass has no generation. A
+lastPhaseTransitionTime when the phase changes. A StorageClass has no generation; a PriorityClass none either, its preemptionPolicy defaults to
+PreemptLowerPriority. A
 PodDisruptionBudget starts with the zero counters of its status.
 """
 from __future__ import annotations
@@ -57,6 +58,15 @@ class PersistentVolumeClaimStrategy(Strategy):
 @builtin("storage.k8s.io", "StorageClass")
 class StorageClassStrategy(Strategy):
     generation = False
+
+
+@builtin("scheduling.k8s.io", "PriorityClass")
+class PriorityClassStrategy(Strategy):
+    generation = False
+
+    def default(self, obj: Obj) -> None:
+        super().default(obj)
+        obj.setdefault("preemptionPolicy", "PreemptLowerPriority")
 
 
 @builtin("policy", "PodDisruptionBudget")

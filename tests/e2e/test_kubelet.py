@@ -155,6 +155,8 @@ async def test_httpd_pod_serves_logs_and_execs(e2e: E2E) -> None:
     assert logs.returncode == 0 and f"httpd starting on {ip}" in logs.stdout, logs.stderr
     hostname = await _kubectl(e2e, "exec", "web", "--", "cat", "/etc/hostname")
     assert hostname.returncode == 0 and hostname.stdout == "web\n", hostname.stderr
+    hosts = await _kubectl(e2e, "exec", "web", "--", "cat", "/etc/hosts")     # the kubelet-managed file
+    assert hosts.returncode == 0 and f"{ip}\tweb\n" in hosts.stdout, (hosts.stdout, hosts.stderr)
     failing = await _kubectl(e2e, "exec", "web", "--", "sh", "-c", "exit 4")
     assert failing.returncode == 4
     # and the same through pykubectl

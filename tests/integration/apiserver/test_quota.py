@@ -118,3 +118,28 @@ async def test_limit_range_defaults_and_pod_security(http: httpx.AsyncClient) ->
     assert r.status_code == 403
     assert r.json()["message"] == ('pods "root" is forbidden: violates PodSecurity "baseline:latest": '
                                    'privileged (container "c" must not set securityContext.privileged=true)')
+
+
+async def test_scope_selector_counts_only_the_pods_of_its_priority_class(apiserver: Any, http: httpx.AsyncClient,
+                                                                       tmp_path: Path) -> None:
+    await _namespace(http)
+    pc = {"apiVersion": "scheduling.k8s.io/v1", "kind": "PriorityClass", "metadata": {"name": "high"}, "value": 1000}
+    assert (await http.post("/apis/scheduling.k8s.io/v1/priorityclasses", json=pc)).status_code == 201
+    await _until_cached(http, "/apis/scheduling.k8s.io/v1/priorityclasses/high")
+    quota = {"apiVersion": "v1", "kind": "ResourceQuota", "metadata": {"name": "pods-high"},
+             "spec": {"hard": {"pods": "1"}, "scopeSelector": {"matchExpressions": [
+                 {"operator": "In", "scopeName": "PriorityClass", "values": ["high"]}]}}}
+    assert (await http.post(f"{NS}/resourcequotas", json=quota)).status_code == 201
+    await _until_cached(http, f"{NS}/resourcequotas/pods-high")
+    for i in range(2):      # pods of no priority class are not this quota's business
+        r = await http.post(f"{NS}/pods", json=_pod(f"plain-{i}"))
+        assert r.status_code == 201, r.text
+    path = tmp_path / "high.yaml"
+    high = _pod("high-0")
+    high["spec"]["priorityClassName"] = "high"
+    path.write_text(str(high).replace("'", '"'))
+    code, out, err = await kubectl(apiserver.kubeconfig_path, "apply", "-n", "team", "-f", str(path))
+    assert code == 0, err
+    path.write_text(str(high).replace("'", '"').replace("high-0", "high-1"))
+    code, out, err = await kubectl(apiserver.kubeconfig_path, "apply", "-n", "team", "-f", str(path))
+    assert code == 1 and 'is forbidden: exceeded quota: pods-high, requested: pods=1, used: pods=1, limited: pods=1' in err

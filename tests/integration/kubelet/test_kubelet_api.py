@@ -92,3 +92,20 @@ async def test_follow_ends_when_the_container_exits(client: Client, kubelets: Ku
         async for chunk in r.aiter_text():
             chunks.append(chunk)
     assert "".join(chunks) == "first\nsecond\n"
+
+
+async def test_kubectl_logs_of_init_and_sidecar_containers(apiserver: Any, client: Client, kubelets: KubeletFactory,
+                                                           kubelet_proxy: Any) -> None:
+    await kubelets("node-1")
+    inits = [{"name": "init-myservice", "image": "local/busybox:1", "command": ["sh", "-c", "echo waiting for myservice"]},
+             {"name": "logshipper", "image": "local/busybox:1", "restartPolicy": "Always",
+              "command": ["sh", "-c", "echo shipping; sleep 1000"]}]
+    await client.create(pod_body("myapp-pod", command=["sh", "-c", "echo The app is running!; sleep 3600"],
+                                 initContainers=inits))
+    await wait_pod(client, "myapp-pod", ready)
+    code, out, err = await _kubectl(apiserver, "logs", "myapp-pod", "-c", "init-myservice")
+    assert (code, out) == (0, "waiting for myservice\n"), err
+    code, out, err = await _kubectl(apiserver, "logs", "myapp-pod", "-c", "logshipper")
+    assert (code, out) == (0, "shipping\n"), err
+    code, out, err = await _kubectl(apiserver, "logs", "myapp-pod", "-c", "nope")
+    assert code == 1 and "container nope is not valid for pod myapp-pod" in err

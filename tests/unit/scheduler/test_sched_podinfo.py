@@ -1,4 +1,5 @@
-"""PodInfo parsing: requests (containers, init containers, overhead, limits), non-zero
+"""PodInfo parsing: requests (containers, init containers, sidecars, pod-level requests,
+overhead, limits), non-zero
 defaults, ports, tolerations, affinity, owner."""
 from __future__ import annotations
 
@@ -16,6 +17,24 @@ def test_requests_sum_containers_and_max_init() -> None:
     assert p.cpu == 3100 and p.memory == 1024 ** 3
     assert p.non_zero_cpu == 3100                 # max(500 + 1000, 3000) + 100
     assert p.non_zero_memory == max(1024 ** 3 + DEFAULT_MEMORY_REQUEST, DEFAULT_MEMORY_REQUEST)
+
+
+def test_sidecars_add_to_the_containers_and_to_later_init_containers() -> None:
+    obj = pod("a", cpu="500m")
+    obj["spec"]["initContainers"] = [
+        {"name": "side", "restartPolicy": "Always", "resources": {"requests": {"cpu": "200m"}}},
+        {"name": "setup", "resources": {"requests": {"cpu": "1"}}}]
+    assert pod_info(obj).cpu == 1200              # max(500 + 200, 1000 + 200)
+    obj["spec"]["initContainers"][1]["resources"]["requests"]["cpu"] = "100m"
+    assert pod_info(obj).cpu == 700
+
+
+def test_pod_level_requests_replace_the_containers_sum() -> None:
+    obj = pod("a", cpu="500m", memory="50Mi")
+    obj["spec"]["containers"].append({"name": "b"})
+    obj["spec"]["resources"] = {"requests": {"cpu": "1", "memory": "100Mi"}, "limits": {"cpu": "1"}}
+    p = pod_info(obj)
+    assert (p.cpu, p.memory, p.non_zero_cpu, p.non_zero_memory) == (1000, 100 * 1024 ** 2, 1000, 100 * 1024 ** 2)
 
 
 def test_best_effort_pod_has_zero_requests_and_default_non_zero() -> None:
