@@ -1,4 +1,5 @@
-"""Defaulting of the apps/v1 sets, the storage kinds, PodDisruptionBudget and EndpointSlice.
+"""Defaulting of the apps/v1 sets, the storage kinds, PodDisruptionBudget and EndpointSlice
+(and the HorizontalPodAutoscaler's, from api.defaults_autoscaling).
 
 Kubernetes' SetDefaults_DaemonSet, SetDefaults_StatefulSet (pkg/apis/apps/v1/defaults.go),
 SetDefaults_PersistentVolume(Claim) (pkg/apis/core/v1/defaults.go), SetDefaults_StorageClass
@@ -11,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from api.defaults import Obj, _items, _sub, default_pod_template
+from api.defaults_autoscaling import default_hpa
 
 
 def _daemon_set(obj: Obj) -> None:
@@ -102,4 +104,5 @@ DEFAULTERS: dict[str, Callable[[Obj], None]] = {
     "PersistentVolumeClaim": default_claim,
     "StorageClass": _storage_class,
     "EndpointSlice": _endpoint_slice,
+    "HorizontalPodAutoscaler": default_hpa,
 }

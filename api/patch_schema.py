@@ -123,6 +123,8 @@ SCHEMA: dict[str, dict[str, PatchMeta]] = {
     "PodDisruptionBudget": _obj(None, "PodDisruptionBudgetStatus"),
     "PodDisruptionBudgetStatus": dict(_CONDITIONS),
     "EndpointSlice": _obj(None, None),
+    "HorizontalPodAutoscaler": _obj(None, "HorizontalPodAutoscalerStatus"),
+    "HorizontalPodAutoscalerStatus": dict(_CONDITIONS),
     # ---- anything else: metadata only
     "Object": _obj(None, None),
 }

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from api import validation_apps_sets as sets
+from api import validation_autoscaling as autoscaling
 from api import validation_batch as batch
 from api import validation_job as job
 from api import validation_kinds as kinds
@@ -66,6 +67,7 @@ _CREATE_RULES: dict[str, Callable[[Obj], list[FieldError]]] = {
     "StorageClass": storage.validate_storage_class,
     "PodDisruptionBudget": storage.validate_pod_disruption_budget,
     "EndpointSlice": storage.validate_endpoint_slice,
+    "HorizontalPodAutoscaler": autoscaling.validate_horizontal_pod_autoscaler,
 }
 
 _UPDATE_RULES: dict[str, Callable[[Obj, Obj], list[FieldError]]] = {

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from api.models.apiextensions import CustomResourceDefinition
 from api.models.apps import Deployment, ReplicaSet, Scale
+from api.models.autoscaling import HorizontalPodAutoscaler
 from api.models.base import K8sModel, K8sObject, LabelSelector, ObjectMeta, OwnerReference
 from api.models.certificates import CertificateSigningRequest
 from api.models.batch import CronJob, Job
@@ -27,7 +28,7 @@ MODELS: tuple[type[K8sObject], ...] = (
     CustomResourceDefinition,
     ReplicationController, Job, CronJob,
     DaemonSet, StatefulSet, ControllerRevision, PersistentVolume, PersistentVolumeClaim,
-    StorageClass, PodDisruptionBudget, EndpointSlice,
+    StorageClass, PodDisruptionBudget, EndpointSlice, HorizontalPodAutoscaler,
 )
 _BY_RESOURCE: dict[ResourceInfo, type[K8sObject]] = {m.RESOURCE: m for m in MODELS}
 
@@ -42,5 +43,5 @@ __all__ = [
     "Pod", "ReplicaSet", "ResourceQuota", "Role", "RoleBinding", "Scale", "Secret", "Service", "ServiceAccount", "Status", "model_for",
     "CronJob", "Job", "ReplicationController",
     "ControllerRevision", "DaemonSet", "EndpointSlice", "PersistentVolume", "PersistentVolumeClaim",
-    "PodDisruptionBudget", "StatefulSet", "StorageClass",
+    "PodDisruptionBudget", "StatefulSet", "StorageClass", "HorizontalPodAutoscaler",
 ]
