@@ -33,7 +33,8 @@ ALL_CONTROLLERS = ("endpoint", "namespace", "garbagecollector", "nodelifecycle",
                    "root-ca-cert-publisher", "clusterrole-aggregation", "resourcequota",
                    "replicationcontroller", "job", "cronjob", "ttl-after-finished", "podgc",
                    "daemonset", "statefulset", "persistentvolume-binder", "pvc-protection",
-                   "pv-protection", "disruption", "endpointslice", "horizontalpodautoscaling")
+                   "pv-protection", "disruption", "endpointslice", "endpointslicemirroring",
+                   "horizontalpodautoscaling")
 
 
 @dataclass
@@ -235,6 +236,12 @@ def _endpointslice(c: Client, i: SharedInformers, r: EventRecorder,
     return EndpointSliceController(c, i, r)
 
 
+def _endpointslicemirroring(c: Client, i: SharedInformers, r: EventRecorder,
+                            o: ControllerManagerOptions) -> Controller:
+    from controllers.endpointslicemirroring import EndpointSliceMirroringController
+    return EndpointSliceMirroringController(c, i, r)
+
+
 def _hpa(c: Client, i: SharedInformers, r: EventRecorder,
          o: ControllerManagerOptions) -> Controller:
     from controllers.hpa import HorizontalController
@@ -269,6 +276,7 @@ FACTORIES: dict[str, tuple[Factory, str]] = {
     "pv-protection": (_pv_protection, "pv-protection-controller"),
     "disruption": (_disruption, "controllermanager"),
     "endpointslice": (_endpointslice, "endpoint-slice-controller"),
+    "endpointslicemirroring": (_endpointslicemirroring, "endpointslice-mirroring-controller"),
     "horizontalpodautoscaling": (_hpa, "horizontal-pod-autoscaler"),
 }
 
