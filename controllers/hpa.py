@@ -255,30 +255,27 @@ class HorizontalController(Controller):
         ns = hpa["metadata"]["namespace"]
         tolerances = self._tolerances(hpa)
         what = f"{resource} container resource" if container else f"{resource} resource"
-        try:
-            if target.get("averageValue") is not None:
-                try:
-                    metrics = await self.metrics(resource, ns, selector, container)
-                    p = calc.average_value_replicas(current, cpu_millis(target["averageValue"]), resource, pods,
-                                                    metrics, now, tolerances)
-                except (MetricsUnavailable, calc.ReplicaCalcError) as e:
-                    raise MetricError(failed, f"failed to get {resource} usage: {e}") from e
-                current_value = {"averageValue": milli_quantity(p.raw_average)}
-                metric_name = what
-            elif target.get("averageUtilization") is not None:
-                try:
-                    metrics = await self.metrics(resource, ns, selector, container)
-                    p = calc.resource_replicas(current, target["averageUtilization"], resource, pods, metrics,
-                                               now, tolerances, container)
-                except (MetricsUnavailable, calc.ReplicaCalcError) as e:
-                    raise MetricError(failed, f"failed to get {resource} utilization: {e}") from e
-                current_value = {"averageUtilization": p.utilization, "averageValue": milli_quantity(p.raw_average)}
-                metric_name = f"{what} utilization (percentage of request)"
-            else:
-                raise MetricError(failed, "invalid resource metric source: neither an average utilization "
-                                          "target nor an average value (usage) target was set")
-        except MetricError:
-            raise
+        if target.get("averageValue") is not None:
+            try:
+                metrics = await self.metrics(resource, ns, selector, container)
+                p = calc.average_value_replicas(current, cpu_millis(target["averageValue"]), resource, pods,
+                                                metrics, now, tolerances)
+            except (MetricsUnavailable, calc.ReplicaCalcError) as e:
+                raise MetricError(failed, f"failed to get {resource} usage: {e}") from e
+            current_value = {"averageValue": milli_quantity(p.raw_average)}
+            metric_name = what
+        elif target.get("averageUtilization") is not None:
+            try:
+                metrics = await self.metrics(resource, ns, selector, container)
+                p = calc.resource_replicas(current, target["averageUtilization"], resource, pods, metrics,
+                                           now, tolerances, container)
+            except (MetricsUnavailable, calc.ReplicaCalcError) as e:
+                raise MetricError(failed, f"failed to get {resource} utilization: {e}") from e
+            current_value = {"averageUtilization": p.utilization, "averageValue": milli_quantity(p.raw_average)}
+            metric_name = f"{what} utilization (percentage of request)"
+        else:
+            raise MetricError(failed, "invalid resource metric source: neither an average utilization "
+                                      "target nor an average value (usage) target was set")
         body: Obj = {"name": resource, "current": current_value}
         if container:
             body["container"] = container
