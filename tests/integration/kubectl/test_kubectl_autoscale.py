@@ -75,3 +75,34 @@ spec:
     assert 'The HorizontalPodAutoscaler "bad" is invalid' in r.err
     assert "spec.maxReplicas: Invalid value: 2: must be greater than or equal to `minReplicas`" in r.err
     assert "spec.metrics[0].resource.target.averageUtilization: Required value" in r.err
+
+
+async def test_describe_hpa(kubectl: KubectlFn, kubeconfig_path: str, api: Client) -> None:
+    await api.create({"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler",
+                      "metadata": {"name": "web", "namespace": "default", "labels": {"app": "web"}},
+                      "spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "web"},
+                               "maxReplicas": 5, "metrics": [
+                                   {"type": "Resource", "resource": {"name": "cpu", "target": {
+                                       "type": "Utilization", "averageUtilization": 50}}},
+                                   {"type": "Resource", "resource": {"name": "memory", "target": {
+                                       "type": "AverageValue", "averageValue": "100Mi"}}}],
+                               "behavior": {"scaleDown": {"stabilizationWindowSeconds": 10}}}})
+    await both(kubectl, kubeconfig_path, "describe", "hpa", "web")
+    hpa = await api.get(HorizontalPodAutoscaler, "web", "default")
+    status = {"currentReplicas": 2, "desiredReplicas": 3, "currentMetrics": [
+        {"type": "Resource", "resource": {"name": "cpu", "current": {"averageUtilization": 75, "averageValue": "75m"}}},
+        {"type": "Resource", "resource": {"name": "memory", "current": {"averageValue": "52428800"}}}],
+        "conditions": [{"type": "AbleToScale", "status": "True", "reason": "SucceededRescale",
+                        "message": "the HPA controller was able to update the target scale to 3",
+                        "lastTransitionTime": "2026-01-01T00:00:00Z"},
+                       {"type": "ScalingActive", "status": "True", "reason": "ValidMetricFound",
+                        "message": "the HPA was able to successfully calculate a replica count from cpu resource "
+                                   "utilization (percentage of request)",
+                        "lastTransitionTime": "2026-01-01T00:00:00Z"}]}
+    body = hpa.to_dict()
+    body["status"] = status
+    await api.update_status(body)
+    r = await both(kubectl, kubeconfig_path, "describe", "hpa", "web")
+    assert "  resource cpu on pods  (as a percentage of request):  75% (75m) / 50%" in r.out
+    assert "Deployment pods:" in r.out and "2 current / 3 desired" in r.out
+    assert "Stabilization Window: 10 seconds" in r.out
