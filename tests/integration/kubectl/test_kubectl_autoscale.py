@@ -1,7 +1,10 @@
 """`autoscale` and `get hpa` with the real kubectl and with pykubectl against the same
 apiserver: the autoscaling/v2 object kubectl sends (protobuf) and pykubectl sends (JSON)
-are stored alike, with the server's defaults; output, errors and exit codes match."""
+are stored alike, with the server's defaults; output, errors and exit codes match; `describe
+hpa`; the official Python client's AutoscalingV2Api."""
 from __future__ import annotations
+
+from typing import Any
 
 from api.models import HorizontalPodAutoscaler
 from client.rest import Client
@@ -106,3 +109,31 @@ async def test_describe_hpa(kubectl: KubectlFn, kubeconfig_path: str, api: Clien
     assert "  resource cpu on pods  (as a percentage of request):  75% (75m) / 50%" in r.out
     assert "Deployment pods:" in r.out and "2 current / 3 desired" in r.out
     assert "Stabilization Window: 10 seconds" in r.out
+
+
+def _python_client_round_trip(kubeconfig: str) -> tuple[Any, Any, Any]:
+    from kubernetes import client, config
+    api = client.AutoscalingV2Api(config.new_client_from_config(config_file=kubeconfig))
+    body = client.V2HorizontalPodAutoscaler(
+        metadata=client.V1ObjectMeta(name="py"),
+        spec=client.V2HorizontalPodAutoscalerSpec(
+            scale_target_ref=client.V2CrossVersionObjectReference(api_version="apps/v1", kind="Deployment",
+                                                                  name="web"),
+            min_replicas=2, max_replicas=6,
+            metrics=[client.V2MetricSpec(type="Resource", resource=client.V2ResourceMetricSource(
+                name="memory", target=client.V2MetricTarget(type="Utilization", average_utilization=70)))]))
+    created = api.create_namespaced_horizontal_pod_autoscaler("default", body)
+    read = api.read_namespaced_horizontal_pod_autoscaler("py", "default")
+    listed = api.list_namespaced_horizontal_pod_autoscaler("default")
+    api.delete_namespaced_horizontal_pod_autoscaler("py", "default")
+    return created, read, listed
+
+
+async def test_the_python_client_speaks_autoscaling_v2(kubeconfig_path: str) -> None:
+    import asyncio
+    created, read, listed = await asyncio.to_thread(_python_client_round_trip, kubeconfig_path)
+    assert created.metadata.uid == read.metadata.uid
+    assert read.spec.metrics[0].resource.target.average_utilization == 70
+    assert (read.spec.min_replicas, read.spec.max_replicas) == (2, 6)
+    assert read.status.desired_replicas == 0
+    assert [h.metadata.name for h in listed.items] == ["py"]
