@@ -1,5 +1,6 @@
 """Defaulting of the apps/v1 sets, the storage kinds, PodDisruptionBudget, EndpointSlice
-and IngressClass (SetDefaults_IngressClass, in api/validation_ingress.py).
+and IngressClass (SetDefaults_IngressClass, in api/validation_ingress.py), and the
+HorizontalPodAutoscaler's (api.defaults_autoscaling).
 
 Kubernetes' SetDefaults_DaemonSet, SetDefaults_StatefulSet (pkg/apis/apps/v1/defaults.go),
 SetDefaults_PersistentVolume(Claim) (pkg/apis/core/v1/defaults.go), SetDefaults_StorageClass
@@ -13,6 +14,7 @@ from typing import Any
 
 from api.defaults import Obj, _items, _sub, default_pod_template
 from api.validation_ingress import default_ingress_class
+from api.defaults_autoscaling import default_hpa
 
 
 def _daemon_set(obj: Obj) -> None:
@@ -105,4 +107,5 @@ DEFAULTERS: dict[str, Callable[[Obj], None]] = {
     "StorageClass": _storage_class,
     "EndpointSlice": _endpoint_slice,
     "IngressClass": default_ingress_class,
+    "HorizontalPodAutoscaler": default_hpa,
 }

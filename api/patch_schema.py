@@ -126,6 +126,8 @@ SCHEMA: dict[str, dict[str, PatchMeta]] = {
     "EndpointSlice": _obj(None, None),
     "Ingress": _obj(None, None),
     "IngressClass": _obj(None, None),
+    "HorizontalPodAutoscaler": _obj(None, "HorizontalPodAutoscalerStatus"),
+    "HorizontalPodAutoscalerStatus": dict(_CONDITIONS),
     # ---- anything else: metadata only
     "Object": _obj(None, None),
 }

@@ -124,6 +124,8 @@ RESOURCES: tuple[ResourceInfo, ...] = (
     ResourceInfo("scheduling.k8s.io", "v1", "PriorityClass", "priorityclasses", False, ("pc",)),
     ResourceInfo("policy", "v1", "PodDisruptionBudget", "poddisruptionbudgets", True, ("pdb",),
                  _SUB_STATUS),
+    ResourceInfo("autoscaling", "v2", "HorizontalPodAutoscaler", "horizontalpodautoscalers", True,
+                 ("hpa",), _SUB_STATUS, ("all",)),
     ResourceInfo("discovery.k8s.io", "v1", "EndpointSlice", "endpointslices", True),
     ResourceInfo("coordination.k8s.io", "v1", "Lease", "leases", True),
     ResourceInfo("batch", "v1", "Job", "jobs", True, (), _SUB_STATUS, ("all",)),

@@ -1,5 +1,5 @@
 """`kubectl get` columns of DaemonSet, StatefulSet, ControllerRevision, the storage kinds,
-PodDisruptionBudget and EndpointSlice (Kubernetes' pkg/printers/internalversion), as pure
+PodDisruptionBudget, EndpointSlice and HorizontalPodAutoscaler (Kubernetes' pkg/printers/internalversion), as pure
 functions of wire dicts. `TABLES` is merged into api.tables'.
 """
 from __future__ import annotations
@@ -121,6 +121,48 @@ def _endpoint_slice_row(s: Obj) -> list[Any]:
             _list_with_more(addresses, len(addresses)), age(s)]
 
 
+def _hpa_metric_text(spec: Obj, status: Obj | None) -> str:
+    """One metric of formatHPAMetrics: `cpu: 45%/50%`, `memory: <unknown>/200Mi`."""
+    typ = spec.get("type")
+    field = {"Resource": "resource", "ContainerResource": "containerResource", "Pods": "pods",
+             "Object": "object", "External": "external"}.get(typ or "")
+    if field is None:
+        return "<unknown type>"
+    source, cur = spec.get(field) or {}, ((status or {}).get(field) or {}).get("current") or {}
+    target = source.get("target") or {}
+    if typ in ("Resource", "ContainerResource"):
+        label = source.get("name", "") if typ == "Resource" else f"{source.get('name', '')}/{source.get('container', '')}"
+        if target.get("averageValue") is not None:
+            return f"{label}: {cur.get('averageValue', '<unknown>')}/{target['averageValue']}"
+        current = f"{cur['averageUtilization']}%" if cur.get("averageUtilization") is not None else "<unknown>"
+        want = f"{target['averageUtilization']}%" if target.get("averageUtilization") is not None else "<auto>"
+        return f"{label}: {current}/{want}"
+    if typ == "Pods":
+        return f"{cur.get('averageValue', '<unknown>')}/{target.get('averageValue')}"
+    if target.get("averageValue") is not None:
+        return f"{cur.get('averageValue', '<unknown>')}/{target['averageValue']} (avg)"
+    return f"{cur.get('value', '<unknown>')}/{target.get('value')}"
+
+
+def hpa_targets(specs: list[Obj], statuses: list[Obj], limit: int = 2) -> str:
+    """The TARGETS column: the first two metrics, then `+ N more...`."""
+    if not specs:
+        return "<none>"
+    texts = [_hpa_metric_text(s, statuses[i] if i < len(statuses) else None) for i, s in enumerate(specs)]
+    if len(texts) > limit:
+        return f"{', '.join(texts[:limit])} + {len(texts) - limit} more..."
+    return ", ".join(texts)
+
+
+def _hpa_row(h: Obj) -> list[Any]:
+    spec, st = spec_of(h), status_of(h)
+    ref = spec.get("scaleTargetRef") or {}
+    min_pods = str(spec["minReplicas"]) if spec.get("minReplicas") is not None else "<unset>"
+    return [meta_of(h).get("name"), f"{ref.get('kind', '')}/{ref.get('name', '')}",
+            hpa_targets(spec.get("metrics") or [], st.get("currentMetrics") or []), min_pods,
+            spec.get("maxReplicas") or 0, st.get("currentReplicas") or 0, age(h)]
+
+
 TABLES: dict[str, tuple[list[Column], Callable[[Obj], list[Any]]]] = {
     "DaemonSet": ([_NAME, Column("Desired", "integer"), Column("Current", "integer"),
                    Column("Ready", "integer"), Column("Up-to-date", "integer"),
@@ -148,4 +190,7 @@ TABLES: dict[str, tuple[list[Column], Callable[[Obj], list[Any]]]] = {
                              Column("Allowed Disruptions", "integer"), _AGE], _pdb_row),
     "EndpointSlice": ([_NAME, Column("AddressType"), Column("Ports"), Column("Endpoints"), _AGE],
                       _endpoint_slice_row),
+    "HorizontalPodAutoscaler": ([_NAME, Column("Reference"), Column("Targets"), Column("MinPods"),
+                                 Column("MaxPods", "integer"), Column("Replicas", "integer"), _AGE],
+                                _hpa_row),
 }

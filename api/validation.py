@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from api import validation_apps_sets as sets
+from api import validation_autoscaling as autoscaling
 from api import validation_batch as batch
 from api import validation_ingress as ingress
 from api import validation_job as job
@@ -71,6 +72,7 @@ _CREATE_RULES: dict[str, Callable[[Obj], list[FieldError]]] = {
     "PriorityClass": scheduling.validate_priority_class,
     "PodDisruptionBudget": storage.validate_pod_disruption_budget,
     "EndpointSlice": storage.validate_endpoint_slice,
+    "HorizontalPodAutoscaler": autoscaling.validate_horizontal_pod_autoscaler,
 }
 
 _UPDATE_RULES: dict[str, Callable[[Obj, Obj], list[FieldError]]] = {

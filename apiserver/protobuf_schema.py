@@ -1,6 +1,6 @@
 """Field tables of the Kubernetes protobuf messages pykube decodes (from k8s.io/api's
 generated.proto): what kubectl's imperative generators (`create namespace|configmap|secret|
-service|serviceaccount|deployment|job|cronjob|poddisruptionbudget|ingress`), `drain` (DeleteOptions, Eviction)
+service|serviceaccount|deployment|job|cronjob|poddisruptionbudget|ingress`, `autoscale`), `drain` (DeleteOptions, Eviction)
 and `auth can-i|whoami`
 (the self-subject reviews) send.
 
@@ -203,6 +203,28 @@ _NETWORKING: dict[str, dict[int, Field]] = {
     "HTTPIngressPath": {1: ("path", "string", 0), 2: ("backend", "IngressBackend", 0), 3: ("pathType", "string", P)},
 }
 
+_AUTOSCALING: dict[str, dict[int, Field]] = {
+    "HorizontalPodAutoscaler": {1: ("metadata", "ObjectMeta", 0), 2: ("spec", "HorizontalPodAutoscalerSpec", 0),
+                                3: ("status", "Ignored", 0)},
+    "HorizontalPodAutoscalerSpec": {1: ("scaleTargetRef", "CrossVersionObjectReference", 0),
+                                    2: ("minReplicas", "int", P), 3: ("maxReplicas", "int", 0),
+                                    4: ("metrics", "MetricSpec", R),
+                                    5: ("behavior", "HorizontalPodAutoscalerBehavior", P)},
+    "CrossVersionObjectReference": {1: ("kind", "string", 0), 2: ("name", "string", 0),
+                                    3: ("apiVersion", "string", 0)},
+    "MetricSpec": {1: ("type", "string", 0), 4: ("resource", "ResourceMetricSource", P),
+                   7: ("containerResource", "ContainerResourceMetricSource", P)},
+    "ResourceMetricSource": {1: ("name", "string", 0), 2: ("target", "MetricTarget", 0)},
+    "ContainerResourceMetricSource": {1: ("name", "string", 0), 2: ("target", "MetricTarget", 0),
+                                      3: ("container", "string", 0)},
+    "MetricTarget": {1: ("type", "string", 0), 2: ("value", "quantity", P), 3: ("averageValue", "quantity", P),
+                     4: ("averageUtilization", "int", P)},
+    "HorizontalPodAutoscalerBehavior": {1: ("scaleUp", "HPAScalingRules", P), 2: ("scaleDown", "HPAScalingRules", P)},
+    "HPAScalingRules": {1: ("selectPolicy", "string", P), 2: ("policies", "HPAScalingPolicy", R),
+                        3: ("stabilizationWindowSeconds", "int", P), 4: ("tolerance", "quantity", P)},
+    "HPAScalingPolicy": {1: ("type", "string", 0), 2: ("value", "int", 0), 3: ("periodSeconds", "int", 0)},
+}
+
 _REVIEWS: dict[str, dict[int, Field]] = {
     "SelfSubjectAccessReview": {1: ("metadata", "ObjectMeta", 0), 2: ("spec", "AccessReviewSpec", 0),
                                 3: ("status", "Ignored", 0)},
@@ -263,7 +285,7 @@ _TOKENS: dict[str, dict[int, Field]] = {
 }
 
 MESSAGES: dict[str, dict[int, Field]] = {**_META, **_CORE, **_APPS, **_BATCH, **_REVIEWS, **_RBAC, **_CERTIFICATES,
-                                         **_TOKENS, **_POLICY, **_NETWORKING}
+                                         **_TOKENS, **_POLICY, **_NETWORKING, **_AUTOSCALING}
 
 KINDS: dict[tuple[str, str], str] = {
     ("v1", "Namespace"): "Namespace", ("v1", "ConfigMap"): "ConfigMap", ("v1", "Secret"): "Secret",
@@ -272,6 +294,7 @@ KINDS: dict[tuple[str, str], str] = {
     ("batch/v1", "Job"): "Job", ("batch/v1", "CronJob"): "CronJob",
     ("policy/v1", "PodDisruptionBudget"): "PodDisruptionBudget",
     ("networking.k8s.io/v1", "Ingress"): "Ingress",
+    ("autoscaling/v2", "HorizontalPodAutoscaler"): "HorizontalPodAutoscaler",
     ("authorization.k8s.io/v1", "SelfSubjectAccessReview"): "SelfSubjectAccessReview",
     ("authorization.k8s.io/v1", "SelfSubjectRulesReview"): "SelfSubjectRulesReview",
     ("authentication.k8s.io/v1", "SelfSubjectReview"): "SelfSubjectReview",

@@ -5,7 +5,7 @@ tables are never touched; they are deleted at the end, pass or fail. An in-proce
 apiserver (memory store) gets N Services with M ready endpoints each, through the API; a
 `Proxier` (its iptables behind `nsenter --net=...`) lists and watches them and makes its
 first, full sync. Then the very text that sync restored is restored raw with
-`iptables-restore --noflush` into a second, empty namespace. Finally K Endpoints changes
+`iptables-restore --noflush` into a second, empty namespace. Finally K EndpointSlice changes
 (one address replaced, a quiet second apart) are timed from the update call until the
 proxier has the new rules in the kernel (the watch, the partial sync and its restore).
 
@@ -32,7 +32,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from api.models import Endpoints, Service  # noqa: E402
+from api.models import EndpointSlice, Service  # noqa: E402
 from client import kubeconfig  # noqa: E402
 from client.rest import Client  # noqa: E402
 from kubelet.proxy.iptables import IPTables, Runner  # noqa: E402
@@ -58,9 +58,13 @@ async def populate(client: Client, services: int, per: int) -> None:
     await asyncio.gather(*(one(i) for i in range(services)))
 
 
-def endpoints(i: int, ips: list[str]) -> Endpoints:
-    return Endpoints.from_dict({"metadata": {"name": f"svc-{i}", "namespace": "default"}, "subsets": [
-        {"addresses": [{"ip": ip} for ip in ips], "ports": [{"name": "http", "port": 8080}]}]})
+def endpoints(i: int, ips: list[str]) -> EndpointSlice:
+    """Service i's one EndpointSlice (what kube-proxy reads), as the slice controller writes it."""
+    return EndpointSlice.from_dict({
+        "metadata": {"name": f"svc-{i}-bench", "namespace": "default",
+                     "labels": {"kubernetes.io/service-name": f"svc-{i}"}},
+        "addressType": "IPv4", "ports": [{"name": "http", "port": 8080, "protocol": "TCP"}],
+        "endpoints": [{"addresses": [ip], "conditions": {"ready": True}} for ip in ips]})
 
 
 def netns() -> str:
@@ -90,8 +94,8 @@ async def fresh_sync(client: Client, config: ProxierConfig) -> float:
         proxier = Proxier(None, config, iptables_in(ns))
         for svc in (await client.list(Service)).items:
             proxier.on_service(svc)
-        for ep in (await client.list(Endpoints)).items:
-            proxier.on_endpoints(ep)
+        for es in (await client.list(EndpointSlice)).items:
+            proxier.on_slice(es)
         await proxier.sync()
         return proxier.last_sync_seconds
     finally:
@@ -138,11 +142,11 @@ async def bench(services: int, per: int, changes: int, rounds: int, log: bool) -
                             i = (k * 97) % services
                             new_ip = f"10.250.{k // 250}.{k % 250 + 1}"
                             sp = ServicePortInfo("default", f"svc-{i}", "http", "TCP", 80, "")
-                            ep = await client.get(Endpoints, f"svc-{i}", namespace="default")
-                            ips = [a.ip for a in ep.subsets[0].addresses][1:] + [new_ip]
+                            ep = await client.get(EndpointSlice, f"svc-{i}-bench", namespace="default")
+                            ips = [e.addresses[0] for e in ep.endpoints or []][1:] + [new_ip]
                             sep = endpoint_chain(sp, Endpoint(new_ip, 8080))
                             t0 = time.perf_counter()
-                            ep.subsets = endpoints(i, ips).subsets
+                            ep.endpoints = endpoints(i, ips).endpoints
                             await client.update(ep)
                             if not await proxier.wait_until(lambda rs: sep in rs["nat"], 30):
                                 raise SystemExit(f"change {k} never applied")

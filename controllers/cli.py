@@ -2,7 +2,7 @@
 
 Owns only flag parsing (Kubernetes' flag names: --kubeconfig, --leader-elect,
 --cluster-cidr, --node-monitor-grace-period, --pod-eviction-timeout, --controllers,
---terminated-pod-gc-threshold, ...)
+--terminated-pod-gc-threshold, --horizontal-pod-autoscaler-sync-period, ...)
 and the hand-off to `controllers.manager.run_controller_manager`. `register(subparsers)`
 is what pykube/commands.py calls.
 """
@@ -30,6 +30,9 @@ def options_from_args(args: argparse.Namespace) -> ControllerManagerOptions:
         cluster_signing_key_file=args.cluster_signing_key_file,
         root_ca_file=args.root_ca_file,
         terminated_pod_gc_threshold=args.terminated_pod_gc_threshold,
+        hpa_sync_period=args.horizontal_pod_autoscaler_sync_period,
+        hpa_downscale_stabilization=args.horizontal_pod_autoscaler_downscale_stabilization,
+        hpa_tolerance=args.horizontal_pod_autoscaler_tolerance,
         **({"identity": args.leader_elect_identity} if args.leader_elect_identity else {}))
 
 
@@ -63,6 +66,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--terminated-pod-gc-threshold", type=int, default=12500, metavar="N",
                    help="terminated pods kept before the pod garbage collector deletes them "
                         "(0 disables; default 12500)")
+    p.add_argument("--horizontal-pod-autoscaler-sync-period", type=parse_duration, default=15.0,
+                   metavar="DURATION", help="how often each HorizontalPodAutoscaler is synced (default 15s)")
+    p.add_argument("--horizontal-pod-autoscaler-downscale-stabilization", type=parse_duration, default=300.0,
+                   metavar="DURATION", help="how far back the autoscaler looks for a higher recommendation "
+                                            "before scaling down (default 5m0s)")
+    p.add_argument("--horizontal-pod-autoscaler-tolerance", type=float, default=0.1,
+                   help="the ratio to target under which the autoscaler does not act (default 0.1)")
 
 
 def register(sub: Any) -> None:

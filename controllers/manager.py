@@ -33,7 +33,8 @@ ALL_CONTROLLERS = ("endpoint", "namespace", "garbagecollector", "nodelifecycle",
                    "root-ca-cert-publisher", "clusterrole-aggregation", "resourcequota",
                    "replicationcontroller", "job", "cronjob", "ttl-after-finished", "podgc",
                    "daemonset", "statefulset", "persistentvolume-binder", "pvc-protection",
-                   "pv-protection", "disruption", "endpointslice")
+                   "pv-protection", "disruption", "endpointslice", "endpointslicemirroring",
+                   "horizontalpodautoscaling")
 
 
 @dataclass
@@ -55,6 +56,9 @@ class ControllerManagerOptions:
     cluster_signing_cert_file: str | None = None   # the CA that signs approved CSRs
     cluster_signing_key_file: str | None = None
     root_ca_file: str | None = None   # published to every namespace as kube-root-ca.crt
+    hpa_sync_period: float = 15.0                 # --horizontal-pod-autoscaler-sync-period
+    hpa_downscale_stabilization: float = 300.0    # --horizontal-pod-autoscaler-downscale-stabilization
+    hpa_tolerance: float = 0.1                    # --horizontal-pod-autoscaler-tolerance
 
 
 def enabled_controllers(spec: list[str], known: tuple[str, ...] = ALL_CONTROLLERS) -> list[str]:
@@ -232,6 +236,19 @@ def _endpointslice(c: Client, i: SharedInformers, r: EventRecorder,
     return EndpointSliceController(c, i, r)
 
 
+def _endpointslicemirroring(c: Client, i: SharedInformers, r: EventRecorder,
+                            o: ControllerManagerOptions) -> Controller:
+    from controllers.endpointslicemirroring import EndpointSliceMirroringController
+    return EndpointSliceMirroringController(c, i, r)
+
+
+def _hpa(c: Client, i: SharedInformers, r: EventRecorder,
+         o: ControllerManagerOptions) -> Controller:
+    from controllers.hpa import HorizontalController
+    return HorizontalController(c, i, r, sync_period=o.hpa_sync_period,
+                                downscale_stabilization=o.hpa_downscale_stabilization, tolerance=o.hpa_tolerance)
+
+
 # name -> (factory, event source component, as Kubernetes names them)
 FACTORIES: dict[str, tuple[Factory, str]] = {
     "endpoint": (_endpoint, "endpoint-controller"),
@@ -259,6 +276,8 @@ FACTORIES: dict[str, tuple[Factory, str]] = {
     "pv-protection": (_pv_protection, "pv-protection-controller"),
     "disruption": (_disruption, "controllermanager"),
     "endpointslice": (_endpointslice, "endpoint-slice-controller"),
+    "endpointslicemirroring": (_endpointslicemirroring, "endpointslice-mirroring-controller"),
+    "horizontalpodautoscaling": (_hpa, "horizontal-pod-autoscaler"),
 }
 
 

@@ -360,3 +360,6 @@ __all__ = ["DESCRIBERS", "describe_configmap", "describe_deployment", "describe_
 from kubectl import describe_batch  # noqa: E402  (Job, CronJob; ReplicationController in cmd_describe)
 
 DESCRIBERS.update(describe_batch.DESCRIBERS)
+from kubectl import describe_hpa  # noqa: E402  (HorizontalPodAutoscaler)
+
+DESCRIBERS.update(describe_hpa.DESCRIBERS)

@@ -26,6 +26,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "delete": ("cmd_delete", "Delete resources by file names, stdin, resources and names, or by resources and label selector"),
     "rollout": ("cmd_rollout", "Manage the rollout of a resource"),
     "scale": ("cmd_scale", "Set a new size for a deployment, replica set, or replication controller"),
+    "autoscale": ("cmd_autoscale", "Auto-scale a deployment, replica set, stateful set, or replication controller"),
     "cluster-info": ("cmd_info", "Display cluster information"),
     "describe": ("cmd_describe", "Show details of a specific resource or group of resources"),
     "logs": ("cmd_logs", "Print the logs for a container in a pod"),

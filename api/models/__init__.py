@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from api.models.apiextensions import CustomResourceDefinition
 from api.models.apps import Deployment, ReplicaSet, Scale
+from api.models.autoscaling import HorizontalPodAutoscaler
 from api.models.base import K8sModel, K8sObject, LabelSelector, ObjectMeta, OwnerReference
 from api.models.certificates import CertificateSigningRequest
 from api.models.batch import CronJob, Job
@@ -29,7 +30,7 @@ MODELS: tuple[type[K8sObject], ...] = (
     ReplicationController, Job, CronJob,
     DaemonSet, StatefulSet, ControllerRevision, PersistentVolume, PersistentVolumeClaim,
     StorageClass, PodDisruptionBudget, EndpointSlice, Ingress, IngressClass,
-    PriorityClass,
+    PriorityClass, HorizontalPodAutoscaler,
 )
 _BY_RESOURCE: dict[ResourceInfo, type[K8sObject]] = {m.RESOURCE: m for m in MODELS}
 
@@ -45,4 +46,5 @@ __all__ = [
     "CronJob", "Job", "ReplicationController",
     "ControllerRevision", "DaemonSet", "EndpointSlice", "PersistentVolume", "PersistentVolumeClaim",
     "PodDisruptionBudget", "StatefulSet", "StorageClass", "Ingress", "IngressClass", "PriorityClass",
+    "HorizontalPodAutoscaler",
 ]

@@ -1,5 +1,5 @@
-"""Strategies of PersistentVolume, PersistentVolumeClaim, StorageClass, PriorityClass, PodDisruptionBudget
-and EndpointSlice.
+"""Strategies of PersistentVolume, PersistentVolumeClaim, StorageClass, PriorityClass,
+PodDisruptionBudget, EndpointSlice and HorizontalPodAutoscaler.
 
 PVs and PVCs start `Pending` (the status only the PV controller writes), carry no
 generation, and get the protection finalizer kube-apiserver's StorageObjectInUseProtection
@@ -75,3 +75,13 @@ class PodDisruptionBudgetStrategy(Strategy):
 
     def initial_status(self, obj: Obj) -> Obj | None:
         return {"disruptionsAllowed": 0, "currentHealthy": 0, "desiredHealthy": 0, "expectedPods": 0}
+
+
+@builtin("autoscaling", "HorizontalPodAutoscaler")
+class HorizontalPodAutoscalerStrategy(Strategy):
+    """The status is the HPA controller's: a new autoscaler starts with an empty one."""
+
+    reset_status = True
+
+    def initial_status(self, obj: Obj) -> Obj | None:
+        return {"desiredReplicas": 0}

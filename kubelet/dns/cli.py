@@ -1,7 +1,7 @@
 """`pykube dns`: the cluster DNS server on its own (run by `pykube server` too).
 
 Owns the flags (`register(subparsers)` adds the `dns` subcommand to the launcher),
-`DNSOptions`, and `run_dns(options)`: informers on Services and Endpoints, the UDP+TCP
+`DNSOptions`, and `run_dns(options)`: informers on Services and EndpointSlices, the UDP+TCP
 server on `--bind`:`--port`, and (unless `--no-register`) the kube-dns Service and
 Endpoints pointing at `--advertise-address` (default: the bind address, or the host's
 primary address when binding to all), re-checked every 30 s. Also runs as
@@ -63,7 +63,7 @@ def advertise_address(options: DNSOptions) -> str:
 
 async def run_dns(options: DNSOptions, client: Any = None, started: asyncio.Event | None = None) -> None:
     """Serve cluster DNS until cancelled."""
-    from api.models import Endpoints, Service
+    from api.models import EndpointSlice, Service
     from client import kubeconfig
     from client.informer import Informer
     from client.rest import Client
@@ -73,7 +73,7 @@ async def run_dns(options: DNSOptions, client: Any = None, started: asyncio.Even
     own = client is None
     if client is None:
         client = Client(kubeconfig.load(options.kubeconfig), component="pykube-dns")
-    services, endpoints = Informer(client, Service), Informer(client, Endpoints)
+    services, endpoints = Informer(client, Service), Informer(client, EndpointSlice)
     address = advertise_address(options)
     upstreams = [parse_upstream(u) for u in options.upstreams] or \
         host_upstreams(exclude=(options.cluster_ip, address))

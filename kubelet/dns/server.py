@@ -4,7 +4,8 @@ Owns the wire (dnslib): `DNSServer.handle(packet)` parses a query, asks
 `records.Resolver` and packs the answer (authoritative, EDNS-aware truncation on UDP:
 `TC` set, the client retries over TCP), or forwards the query unchanged to the upstream
 resolvers (the host's `/etc/resolv.conf` by default; first one to answer wins, SERVFAIL
-when none does). `InformerView` is the `ClusterView` over Service and Endpoints caches.
+when none does). `InformerView` is the `ClusterView` over the Service and EndpointSlice caches (endpoints
+read from slices, as CoreDNS's kubernetes plugin does).
 
 Invariants: a malformed packet is dropped, never answered; one slow upstream never
 blocks other queries (each query is its own task); the listeners bind UDP and TCP to the
@@ -20,25 +21,42 @@ from pathlib import Path
 
 from dnslib import AAAA, CNAME, PTR, QTYPE, RCODE, RR, SOA, SRV, A, DNSError, DNSRecord
 
-from api.models import Endpoints, Service
+from api.models import Endpoints, EndpointSlice, Service
 from client.informer import Informer
 from kubelet.dns import records
+from kubelet.endpointslices import SliceCache
 
 log = logging.getLogger("dns")
 Upstream = tuple[str, int]
 
 
 class InformerView:
-    def __init__(self, services: Informer, endpoints: Informer) -> None:
-        self._services, self._endpoints = services, endpoints
+    """Services from their informer; each Service's endpoints merged from its EndpointSlices
+    (the informer's events keep a `SliceCache`; merged views are computed once per change)."""
+
+    def __init__(self, services: Informer, slices: Informer) -> None:
+        self._services = services
+        self._slices = SliceCache()
+        self._merged: dict[str, Endpoints | None] = {}
+        slices.add_handlers(self._on_slice, lambda _o, n: self._on_slice(n), self._on_slice_delete)
+
+    def _on_slice(self, es: EndpointSlice) -> None:
+        for key in self._slices.update(es):
+            self._merged.pop(key, None)
+
+    def _on_slice_delete(self, es: EndpointSlice) -> None:
+        for key in self._slices.delete(es):
+            self._merged.pop(key, None)
 
     def service(self, namespace: str, name: str) -> Service | None:
         obj = self._services.store.get(f"{namespace}/{name}")
         return obj if isinstance(obj, Service) else None
 
     def endpoints(self, namespace: str, name: str) -> Endpoints | None:
-        obj = self._endpoints.store.get(f"{namespace}/{name}")
-        return obj if isinstance(obj, Endpoints) else None
+        key = f"{namespace}/{name}"
+        if key not in self._merged:
+            self._merged[key] = self._slices.endpoints(key)
+        return self._merged[key]
 
     def services(self) -> Iterable[Service]:
         return self._services.store.list()

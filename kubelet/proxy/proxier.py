@@ -1,12 +1,14 @@
-"""The iptables proxier: Services and Endpoints in, kube-proxy's rules out.
+"""The iptables proxier: Services and EndpointSlices in, kube-proxy's rules out.
 
-Owns the loop kube-proxy runs on every node: informers on Services and Endpoints feed an
-internal state (`state.py`); syncs turn it into rules (`rules.RuleBuilder`) and apply
+Owns the loop kube-proxy runs on every node: informers on Services and EndpointSlices
+(discovery.k8s.io/v1, as kube-proxy reads them; Endpoints of selectorless Services reach it
+through the mirroring controller) feed an internal state (`state.py`, slices grouped per
+Service by `kubelet.endpointslices.SliceCache`); syncs turn it into rules (`rules.RuleBuilder`) and apply
 them with one `iptables-restore --noflush` (`iptables.IPTables`).
 
 Invariants:
 - Handlers only convert and record; an event that changes nothing the rules depend on
-  (a status heartbeat, an unchanged Endpoints) does not cause a sync.
+  (a status heartbeat, an unchanged slice) does not cause a sync.
 - Syncs are coalesced by a token bucket (kube-proxy's BoundedFrequencyRunner: a burst of
   2, then one per `min_sync_period`), so the first change after a quiet spell is applied
   at once and churn costs at most one sync per period.
@@ -37,13 +39,14 @@ from typing import Any
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
-from api.models import Endpoints, Service
+from api.models import EndpointSlice, Service
 from client.informer import Informer
 from client.rest import Client
 from client.store import object_key
 from kubelet.proxy import existing, rules
 from kubelet.proxy.health import HTTPEndpoint, Response
 from kubelet.proxy.iptables import IPTables
+from kubelet.endpointslices import SliceCache
 from kubelet.proxy.state import (EndpointsByPort, endpoints_for, ready_endpoints, service_ports,
                                  stale_udp_flows)
 
@@ -128,6 +131,7 @@ class Proxier:
         self.metrics_server: HTTPEndpoint | None = None
         self._ports: dict[str, list[rules.ServicePortInfo]] = {}
         self._eps: dict[str, EndpointsByPort] = {}
+        self.slices = SliceCache()
         self._udp: dict[tuple[str, str], tuple[rules.ServicePortInfo, tuple[rules.Endpoint, ...]]] = {}
         self._dirty = asyncio.Event()
         self._pending_since: float | None = None
@@ -156,15 +160,24 @@ class Proxier:
         if self._ports.pop(object_key(svc), None) is not None:
             self._changed("service")
 
-    def on_endpoints(self, ep: Endpoints) -> None:
-        key, by_port = object_key(ep), ready_endpoints(ep)
-        if self._eps.get(key, {}) != by_port:
-            self._eps[key] = by_port
-            self._changed("endpoints")
+    def on_slice(self, es: EndpointSlice) -> None:
+        self._refresh(self.slices.update(es))
 
-    def on_endpoints_delete(self, ep: Endpoints) -> None:
-        if self._eps.pop(object_key(ep), None) is not None:
-            self._changed("endpoints")
+    def on_slice_delete(self, es: EndpointSlice) -> None:
+        self._refresh(self.slices.delete(es))
+
+    def _refresh(self, keys: list[str]) -> None:
+        """Recompute the ready endpoints of the Services whose slices changed."""
+        for key in keys:
+            merged = self.slices.endpoints(key)
+            if merged is None:
+                if self._eps.pop(key, None) is not None:
+                    self._changed("endpoints")
+                continue
+            by_port = ready_endpoints(merged)
+            if self._eps.get(key) != by_port:
+                self._eps[key] = by_port
+                self._changed("endpoints")
 
     # ---------------------------------------------------------------- one sync
     def desired(self) -> tuple[rules.Ruleset, dict[tuple[str, str], Any]]:
@@ -279,9 +292,9 @@ class Proxier:
         """Watch, sync, serve health until cancelled."""
         assert self.client is not None, "run() needs an API client"
         services = Informer(self.client, Service)
-        endpoints = Informer(self.client, Endpoints)
+        endpoints = Informer(self.client, EndpointSlice)
         services.add_handlers(self.on_service, lambda _o, n: self.on_service(n), self.on_service_delete)
-        endpoints.add_handlers(self.on_endpoints, lambda _o, n: self.on_endpoints(n), self.on_endpoints_delete)
+        endpoints.add_handlers(self.on_slice, lambda _o, n: self.on_slice(n), self.on_slice_delete)
         self._informers = [services, endpoints]
         try:
             await self.start_servers()

@@ -85,7 +85,8 @@ class NetworkCluster:
             node = await self.lab.add_node(f"10.244.{i}.0/24", images)
             self.nodes.append(node)
             await self._register(node)
-        cm = ControllerManager(self.kube, ControllerManagerOptions(leader_elect=False, controllers=["endpoint"]))
+        cm = ControllerManager(self.kube, ControllerManagerOptions(
+            leader_elect=False, controllers=["endpoint", "endpointslice", "endpointslicemirroring"]))
         lb = ServiceLBController(self.kube, self.informers)
         self._spawn(cm.run(), lb.run(), self.informers.start_all(),
                     run_dns(DNSOptions(bind=self.lab.gateway, port=0), client=self.kube, started=self.dns_started))

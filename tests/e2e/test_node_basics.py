@@ -299,3 +299,57 @@ def test_top_shows_a_busy_loop_using_one_core(cluster: Cluster) -> None:
     node_list = api.list_cluster_custom_object("metrics.k8s.io", "v1beta1", "nodes")
     assert [n["metadata"]["name"] for n in node_list["items"]] == [cluster.node]
     assert node_list["items"][0]["usage"]["memory"].endswith(("Ki", "Mi", "Gi"))
+
+
+def burner_deployment(command: str) -> dict[str, Any]:
+    return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "burner", "namespace": "default"},
+            "spec": {"replicas": 1, "selector": {"matchLabels": {"app": "burner"}},
+                     "template": {"metadata": {"labels": {"app": "burner"}}, "spec": {
+                         "terminationGracePeriodSeconds": 1,
+                         "containers": [{"name": "burn", "image": BUSYBOX, "command": ["sh", "-c", command],
+                                         "resources": {"requests": {"cpu": "100m"}}}]}}}}
+
+
+def test_hpa_scales_a_cpu_burner_up_and_back_down(cluster: Cluster) -> None:
+    """A busy loop requesting 100m, autoscaled at 50% CPU: the HPA controller reads the metrics
+    API and scales the Deployment to 3; when the loop stops (the template runs `sleep`
+    instead) it scales back to 1 after the 10 s scale-down window the spec asks for."""
+    cluster.apply(burner_deployment("while :; do :; done"))
+    try:
+        r = cluster.kubectl("autoscale", "deployment", "burner", "--cpu=50%", "--min=1", "--max=3")
+        assert r.stdout == "horizontalpodautoscaler.autoscaling/burner autoscaled\n"
+        cluster.kubectl("patch", "hpa", "burner", "--type=merge", "-p",
+                        '{"spec":{"behavior":{"scaleDown":{"stabilizationWindowSeconds":10}}}}')
+
+        def scaled(n: int) -> Callable[[], Any]:
+            def check() -> Any:
+                hpa = json.loads(cluster.kubectl("get", "hpa", "burner", "-o", "json").stdout)
+                deploy = json.loads(cluster.kubectl("get", "deployment", "burner", "-o", "json").stdout)
+                st = hpa.get("status") or {}
+                return deploy["spec"]["replicas"] == n and st.get("currentReplicas") == n and \
+                    st.get("desiredReplicas") == n and hpa
+            return check
+        hpa = wait_for(scaled(3), 180, "the HPA to scale the burner to 3", cluster)
+        conditions = {c["type"]: (c["status"], c["reason"]) for c in hpa["status"]["conditions"]}
+        assert conditions["ScalingActive"] == ("True", "ValidMetricFound"), conditions
+        assert hpa["status"]["currentMetrics"][0]["resource"]["current"]["averageUtilization"] > 50
+        for binary in (KUBECTL, PYKUBECTL):
+            out = cluster.run(binary, "get", "hpa", "burner").stdout.splitlines()
+            assert out[0].split() == ["NAME", "REFERENCE", "TARGETS", "MINPODS", "MAXPODS", "REPLICAS", "AGE"]
+            name, ref, resource, targets, *rest = out[1].split()
+            assert (name, ref, resource, targets.split("/")[1], rest[:3]) == \
+                ("burner", "Deployment/burner", "cpu:", "50%", ["1", "3", "3"]), out
+        events = cluster.kubectl("get", "events", "--field-selector", "reason=SuccessfulRescale",
+                                 "-o", "jsonpath={.items[*].message}").stdout
+        assert "New size: 3; reason: cpu resource utilization (percentage of request) above target" in events
+        # the load stops
+        cluster.kubectl("patch", "deployment", "burner", "-p", json.dumps(
+            {"spec": {"template": {"spec": {"containers": [{"name": "burn", "command": ["sleep", "3600"]}]}}}}))
+        hpa = wait_for(scaled(1), 240, "the HPA to scale the burner back to 1", cluster)
+        assert hpa["status"]["currentMetrics"][0]["resource"]["current"]["averageUtilization"] < 50
+        events = cluster.kubectl("get", "events", "--field-selector", "reason=SuccessfulRescale",
+                                 "-o", "jsonpath={.items[*].message}").stdout
+        assert "New size: 1; reason: All metrics below target" in events
+    finally:
+        cluster.kubectl("delete", "hpa", "burner", "--ignore-not-found", check=False)
+        cluster.kubectl("delete", "deployment", "burner", "--ignore-not-found", check=False)

@@ -1,6 +1,6 @@
 """A StatefulSet with storage end to end on a real node, as root: a kubelet on its own
 containerd and CNI (real busybox containers), the in-process apiserver, scheduler,
-StatefulSet, PersistentVolume, protection, Endpoints and garbage-collector controllers, the
+StatefulSet, PersistentVolume, protection, EndpointSlice and garbage-collector controllers, the
 node's local-path provisioner and the cluster DNS. `web` (3 replicas, OrderedReady, a 1Gi
 claim per pod from volumeClaimTemplates, headless Service `nginx`) applied with the real
 kubectl starts its pods in order, each bound to its own provisioned volume; every pod's
@@ -24,7 +24,7 @@ import pytest
 import pytest_asyncio
 
 from api.meta import is_pod_ready
-from api.models import Endpoints, Node, PersistentVolume, PersistentVolumeClaim, Pod, Service, StatefulSet
+from api.models import EndpointSlice, Endpoints, Node, PersistentVolume, PersistentVolumeClaim, Pod, Service, StatefulSet
 from client import kubeconfig
 from client.errors import NotFound
 from client.events import EventRecorder
@@ -47,7 +47,7 @@ KUBECTL = str(Path(sys.executable).parent / "kubectl")
 PYKUBECTL = str(Path(sys.executable).parent / "pykubectl")
 IMAGE = "local/busybox:1"
 NODE = "sts-node"
-CONTROLLERS = ("statefulset", "persistentvolume-binder", "pvc-protection", "pv-protection", "endpoint",
+CONTROLLERS = ("statefulset", "persistentvolume-binder", "pvc-protection", "pv-protection", "endpointslice",
                "garbagecollector")
 
 MANIFEST = """\
@@ -129,7 +129,7 @@ async def e2e(tmp_path_factory: pytest.TempPathFactory, images: Path) -> AsyncIt
         options = ControllerManagerOptions()
         controllers = [FACTORIES[n][0](client, informers, recorder, options) for n in CONTROLLERS]
         provisioner = LocalPathProvisioner(client, NODE, base / "storage")
-        services, endpoints = Informer(client, Service), Informer(client, Endpoints)
+        services, endpoints = Informer(client, Service), Informer(client, EndpointSlice)
         dns = DNSServer(InformerView(services, endpoints), "cluster.local")
         tasks: list[asyncio.Task[Any]] = []
         problems: list[str] = []

@@ -14,10 +14,11 @@ from typing import Any
 
 import pytest
 
-from api.models import Endpoints, Node, Service
+from api.models import Endpoints, EndpointSlice, Node, Service
 from client import kubeconfig
 from client.rest import Client
 from controllers.base import SharedInformers
+from controllers.endpointslicemirroring import EndpointSliceMirroringController
 from kubelet.dns import registration
 from kubelet.dns.cli import DNSOptions, run_dns
 from kubelet.proxy.proxier import Proxier, ProxierConfig
@@ -56,10 +57,16 @@ def web_service(**spec: Any) -> Service:
 
 
 async def test_proxier_follows_services_and_endpoints(kube: Client) -> None:
+    """A Service without a selector and a hand-written Endpoints: the mirroring controller
+    turns the Endpoints into an EndpointSlice, which is what kube-proxy reads."""
     fake = FakeIPTables()
     proxier = Proxier(kube, ProxierConfig(healthz_bind_address=None, metrics_bind_address=None,
                                           min_sync_period=0.05), fake)  # type: ignore[arg-type]
+    informers = SharedInformers(kube)
+    mirroring = EndpointSliceMirroringController(kube, informers)
     task = await running(proxier.run())
+    mirror_task = await running(mirroring.run(1))
+    await informers.start_all()
     try:
         svc = await kube.create(web_service(type="NodePort"))
         ip = svc.spec.cluster_ip
@@ -70,6 +77,20 @@ async def test_proxier_follows_services_and_endpoints(kube: Client) -> None:
             {"addresses": [{"ip": "10.244.1.5"}], "ports": [{"name": "http", "port": 8080}]}]}))
         sep = endpoint_chain(sp, Endpoint("10.244.1.5", 8080))
         assert await proxier.wait_until(lambda rs: sep in rs["nat"])
+        (mirrored,) = (await kube.list(EndpointSlice, "default", label_selector="kubernetes.io/service-name=web")).items
+        assert (mirrored.metadata.labels or {})["endpointslice.kubernetes.io/managed-by"] == \
+            "endpointslicemirroring-controller.k8s.io"
+        assert [e.addresses for e in mirrored.endpoints or []] == [["10.244.1.5"]]
+        # a not-ready address is mirrored as such and gets no rules
+        ep = await kube.get(Endpoints, "web", "default")
+        ep.subsets[0].not_ready_addresses = ep.subsets[0].addresses
+        ep.subsets[0].addresses = None
+        await kube.update(ep)
+        assert await proxier.wait_until(lambda rs: sep not in rs["nat"])
+        ep = await kube.get(Endpoints, "web", "default")
+        ep.subsets[0].addresses, ep.subsets[0].not_ready_addresses = ep.subsets[0].not_ready_addresses, None
+        await kube.update(ep)
+        assert await proxier.wait_until(lambda rs: sep in rs["nat"])
         assert sep in fake.chains("nat") and service_chain(sp) in fake.chains("nat")
         nodeport = svc.spec.ports[0].node_port
         assert any(f"--dport {nodeport}" in r for r in fake.rules_of("nat", "KUBE-NODEPORTS"))
@@ -79,7 +100,8 @@ async def test_proxier_follows_services_and_endpoints(kube: Client) -> None:
         assert await proxier.wait_until(lambda rs: service_chain(sp) not in rs["nat"])
         assert service_chain(sp) not in fake.chains("nat") and sep not in fake.chains("nat")
     finally:
-        await stop(task)
+        await stop(task, mirror_task)
+        await informers.stop_all()
 
 
 async def test_servicelb_writes_node_addresses(kube: Client, apiserver: Any) -> None:

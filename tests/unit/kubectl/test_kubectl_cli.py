@@ -103,7 +103,7 @@ def test_target_forms() -> None:
     assert [(x.info.plural, x.names) for x in t] == [("pods", ["a", "c"]), ("deployments", ["b"])]
     assert [x.info.plural for x in targets.parse_args(["all"])] == [
         "pods", "services", "replicationcontrollers", "daemonsets", "deployments", "replicasets",
-        "statefulsets", "jobs", "cronjobs"]
+        "statefulsets", "horizontalpodautoscalers", "jobs", "cronjobs"]
 
 
 # ---------------------------------------------------------------- error wording

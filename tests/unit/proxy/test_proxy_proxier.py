@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from api.models import Endpoints, Service
+from api.models import EndpointSlice, Service
 from kubelet.proxy.iptables import CommandError
 from kubelet.proxy.proxier import Limiter, Proxier, ProxierConfig
 from kubelet.proxy.rules import JUMPS, Endpoint, ServicePortInfo, endpoint_chain, service_chain
@@ -19,9 +19,13 @@ def service(name: str, ip: str, **spec: Any) -> Service:
                               "spec": {"clusterIP": ip, "ports": [{"name": "http", "port": 80}], **spec}})
 
 
-def endpoints(name: str, *ips: str) -> Endpoints:
-    return Endpoints.from_dict({"metadata": {"name": name, "namespace": "default"}, "subsets": [
-        {"addresses": [{"ip": ip} for ip in ips], "ports": [{"name": "http", "port": 8080}]}] if ips else []})
+def endpoints(name: str, *ips: str) -> EndpointSlice:
+    """The Service's one EndpointSlice, as the EndpointSlice controller writes it."""
+    return EndpointSlice.from_dict({
+        "metadata": {"name": f"{name}-abcde", "namespace": "default",
+                     "labels": {"kubernetes.io/service-name": name}},
+        "addressType": "IPv4", "ports": [{"name": "http", "port": 8080, "protocol": "TCP"}],
+        "endpoints": [{"addresses": [ip], "conditions": {"ready": True}} for ip in ips]})
 
 
 SP = ServicePortInfo("default", "web", "http", "TCP", 80, "10.96.0.50")
@@ -36,7 +40,7 @@ def make(**cfg: Any) -> tuple[Proxier, FakeIPTables]:
 async def test_first_sync_is_full_then_partial() -> None:
     p, fake = make()
     p.on_service(service("web", "10.96.0.50"))
-    p.on_endpoints(endpoints("web", "10.244.1.5", "10.244.2.5"))
+    p.on_slice(endpoints("web", "10.244.1.5", "10.244.2.5"))
     await p.sync()
     assert p.last_sync_full and fake.saves == 1
     nat = fake.chains("nat")
@@ -44,7 +48,7 @@ async def test_first_sync_is_full_then_partial() -> None:
     assert any(r.endswith("-j KUBE-SERVICES") for r in fake.rules_of("nat", "PREROUTING"))
     assert len([r for c in ("INPUT", "FORWARD", "OUTPUT") for r in fake.rules_of("filter", c)]) == 7
 
-    p.on_endpoints(endpoints("web", "10.244.1.5", "10.244.3.5"))
+    p.on_slice(endpoints("web", "10.244.1.5", "10.244.3.5"))
     await p.sync()
     assert not p.last_sync_full and fake.saves == 1
     text = fake.restores[-1]
@@ -56,9 +60,9 @@ async def test_first_sync_is_full_then_partial() -> None:
 async def test_scale_to_zero_rejects_and_removes_chains() -> None:
     p, fake = make()
     p.on_service(service("web", "10.96.0.50"))
-    p.on_endpoints(endpoints("web", "10.244.1.5"))
+    p.on_slice(endpoints("web", "10.244.1.5"))
     await p.sync()
-    p.on_endpoints(endpoints("web"))
+    p.on_slice(endpoints("web"))
     await p.sync()
     assert not any(c.startswith(("KUBE-SVC-", "KUBE-SEP-")) for c in fake.chains("nat"))
     assert any("has no endpoints" in r and "-j REJECT" in r for r in fake.rules_of("filter", "KUBE-SERVICES"))
@@ -73,8 +77,8 @@ async def test_unchanged_objects_do_not_dirty() -> None:
     await p.sync()
     assert not p._dirty.is_set()
     p.on_service(service("web", "10.96.0.50"))            # e.g. a status-only update
-    p.on_endpoints(endpoints("other"))                    # Endpoints with nothing ready, first seen
-    p.on_endpoints(endpoints("other"))
+    p.on_slice(endpoints("other"))                    # Endpoints with nothing ready, first seen
+    p.on_slice(endpoints("other"))
     assert p.metrics.changes.labels("service")._value.get() == 1
 
 
@@ -95,7 +99,7 @@ async def test_failed_restore_forces_full_sync_next() -> None:
     p.on_service(service("web", "10.96.0.50"))
     await p.sync()
     fake.fail_next = True
-    p.on_endpoints(endpoints("web", "10.244.1.5"))
+    p.on_slice(endpoints("web", "10.244.1.5"))
     with pytest.raises(CommandError):
         await p.sync()
     assert p.applied is None and p._pending_since is not None
@@ -107,7 +111,7 @@ async def test_failed_restore_forces_full_sync_next() -> None:
 async def test_cleanup_after_sync_leaves_nothing() -> None:
     p, fake = make()
     p.on_service(service("web", "10.96.0.50", type="NodePort"))
-    p.on_endpoints(endpoints("web", "10.244.1.5"))
+    p.on_slice(endpoints("web", "10.244.1.5"))
     await p.sync()
     assert await fake.cleanup()
     assert fake.chains("nat") == {"PREROUTING", "INPUT", "OUTPUT", "POSTROUTING"}
@@ -122,8 +126,10 @@ async def test_udp_changes_clear_conntrack() -> None:
         "clusterIP": "10.96.0.10", "ports": [{"name": "dns", "port": 53, "protocol": "UDP"}]}})
     p.on_service(s)
     await p.sync()
-    p.on_endpoints(Endpoints.from_dict({"metadata": {"name": "dns", "namespace": "default"}, "subsets": [
-        {"addresses": [{"ip": "10.244.1.9"}], "ports": [{"name": "dns", "port": 53, "protocol": "UDP"}]}]}))
+    p.on_slice(EndpointSlice.from_dict({
+        "metadata": {"name": "dns-x", "namespace": "default", "labels": {"kubernetes.io/service-name": "dns"}},
+        "addressType": "IPv4", "ports": [{"name": "dns", "port": 53, "protocol": "UDP"}],
+        "endpoints": [{"addresses": ["10.244.1.9"]}]}))
     await p.sync()
     assert fake.conntrack == [["-D", "-p", "udp", "--orig-dst", "10.96.0.10", "--orig-port-dst", "53"]]
 
@@ -144,7 +150,7 @@ async def test_sync_loop_coalesces_churn() -> None:
     try:
         assert await p.wait_until(lambda rs: "KUBE-SERVICES" in rs["nat"], 2)
         for i in range(30):                        # 30 changes in ~0.3 s
-            p.on_endpoints(endpoints("web", f"10.244.1.{i + 1}"))
+            p.on_slice(endpoints("web", f"10.244.1.{i + 1}"))
             await asyncio.sleep(0.01)
         last = endpoint_chain(SP, Endpoint("10.244.1.30", 8080))
         assert await p.wait_until(lambda rs: last in rs["nat"], 3)
@@ -152,7 +158,7 @@ async def test_sync_loop_coalesces_churn() -> None:
         # a quiet spell refills the bucket: the next change is applied at once
         await asyncio.sleep(0.7)
         t0 = asyncio.get_running_loop().time()
-        p.on_endpoints(endpoints("web", "10.244.9.9"))
+        p.on_slice(endpoints("web", "10.244.9.9"))
         assert await p.wait_until(lambda rs: endpoint_chain(SP, Endpoint("10.244.9.9", 8080)) in rs["nat"], 2)
         assert asyncio.get_running_loop().time() - t0 < 0.2
     finally:
