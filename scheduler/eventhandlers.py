@@ -12,14 +12,15 @@ from typing import Any
 
 from scheduler.cache import Cache
 from scheduler.plugins import (inter_pod_affinity, node_affinity, node_ports, node_resources_fit,
-                               node_unschedulable, taint_toleration)
+                               node_unschedulable, pod_topology_spread, taint_toleration)
 from scheduler.podinfo import DEFAULT_SCHEDULER, PodInfo, pod_info
 from scheduler.queue import SchedulingQueue
 
 # plugins whose verdict a freed-up node can change
-POD_DELETE_PLUGINS = frozenset({node_resources_fit.NAME, node_ports.NAME, inter_pod_affinity.NAME})
+POD_DELETE_PLUGINS = frozenset({node_resources_fit.NAME, node_ports.NAME, inter_pod_affinity.NAME,
+                                pod_topology_spread.NAME})
 # plugins whose verdict a newly placed (or relabelled) pod can change
-POD_ADD_PLUGINS = frozenset({inter_pod_affinity.NAME})
+POD_ADD_PLUGINS = frozenset({inter_pod_affinity.NAME, pod_topology_spread.NAME})
 
 
 class EventHandlers:
@@ -108,7 +109,7 @@ def node_change_plugins(old: dict[str, Any], new: dict[str, Any]) -> set[str]:
             o_status.get("capacity") != n_status.get("capacity"):
         out.add(node_resources_fit.NAME)
     if (old.get("metadata") or {}).get("labels") != (new.get("metadata") or {}).get("labels"):
-        out.add(node_affinity.NAME)
+        out.update((node_affinity.NAME, inter_pod_affinity.NAME, pod_topology_spread.NAME))
     if o_spec.get("taints") != n_spec.get("taints"):
         out.add(taint_toleration.NAME)
     if bool(o_spec.get("unschedulable")) != bool(n_spec.get("unschedulable")):

@@ -3,18 +3,19 @@
 `REGISTRY` maps each plugin NAME to its module's `new` factory. `DEFAULT_PLUGINS` is the
 filter order kube-scheduler's default profile uses (cheap, unresolvable checks first;
 the first failing filter decides a node's reason), and `DEFAULT_SCORE_WEIGHTS` its score
-weights (TaintToleration 3, NodeAffinity 2, InterPodAffinity 2, spreading 2 like PodTopologySpread's system
+weights (TaintToleration 3, NodeAffinity 2, InterPodAffinity 2, PodTopologySpread 2, spreading 2 like PodTopologySpread's system
 defaults, the two resource scores 1).
 """
 from __future__ import annotations
 
 from scheduler.framework import Framework, Registry
 from scheduler.plugins import (balanced_allocation, inter_pod_affinity, node_affinity, node_name,
-                               node_ports, node_resources_fit, node_unschedulable, selector_spread,
-                               taint_toleration, volume_binding)
+                               node_ports, node_resources_fit, node_unschedulable, pod_topology_spread,
+                               selector_spread, taint_toleration, volume_binding)
 
 _MODULES = (node_unschedulable, node_name, taint_toleration, node_affinity, node_ports,
-            node_resources_fit, volume_binding, inter_pod_affinity, balanced_allocation, selector_spread)
+            node_resources_fit, volume_binding, pod_topology_spread, inter_pod_affinity, balanced_allocation,
+            selector_spread)
 
 REGISTRY: Registry = {m.NAME: m.new for m in _MODULES}
 
@@ -24,6 +25,7 @@ DEFAULT_SCORE_WEIGHTS: dict[str, int] = {
     taint_toleration.NAME: 3,
     node_affinity.NAME: 2,
     inter_pod_affinity.NAME: 2,
+    pod_topology_spread.NAME: 2,
     selector_spread.NAME: 2,
     node_resources_fit.NAME: 1,
     balanced_allocation.NAME: 1,
