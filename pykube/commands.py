@@ -1,6 +1,6 @@
 """Subcommand registrations for the `pykube` launcher, one per command.
 
-`REGISTRARS` lists them in help order: `server`, `agent`, `killall` (pykube/), then each
+`REGISTRARS` lists them in help order: `server`, `agent`, `killall`, `lab` (pykube/), then each
 component on its own (`apiserver` here; the others' `register(subparsers)` live in their
 own folder's cli.py). Each registrar adds its arguments and sets `func`, which imports
 the component lazily and runs it until a signal. A component a build does not have yet
@@ -56,6 +56,7 @@ REGISTRARS: list[Callable[[Sub], None]] = [
     _from("pykube.server"),
     _from("pykube.agent"),
     _from("pykube.killall"),
+    _from("pykube.lab.cli"),
     _apiserver,
     _from("controllers.cli"),
     _from("scheduler.cli"),

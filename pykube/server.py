@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from pykube import components, runstate
+from pykube.flags import parse_duration
 from pykube.kubeconfigs import write_token_kubeconfig
 from pykube.node import (DEFAULT_CLUSTER_CIDR, DEFAULT_SERVICE_CIDR, add_node_arguments,
                          check_proxy_args, dns_ip, host_state, kubelet_config, runs_proxy, start_node)
@@ -54,6 +55,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="do not run this control-plane component (repeatable)")
     p.add_argument("--dns-port", type=int, default=53,
                    help="port the cluster DNS listens on (a free one when taken; pods use the kube-dns Service)")
+    p.add_argument("--node-monitor-grace-period", type=parse_duration, default=40.0, metavar="DURATION",
+                   help="how long a node may go without a heartbeat before it is NotReady (default 40s)")
     p.add_argument("--leader-elect", choices=("true", "false"), default="true",
                    help="controller-manager and scheduler hold Leases (for several servers)")
 
@@ -122,7 +125,8 @@ async def serve(args: argparse.Namespace) -> int:
         await sup.start(components.apiserver(cfg, on_apiserver))
         if "controller-manager" not in args.disable:
             opts = ControllerManagerOptions(leader_elect=leader, cluster_cidr=args.cluster_cidr,
-                                            identity=identity)
+                                            identity=identity,
+                                            node_monitor_grace_period=args.node_monitor_grace_period)
             if "servicelb" in args.disable:
                 opts.controllers = ["*", "-servicelb"]
             await sup.start(components.controller_manager(admin, opts))
