@@ -1,0 +1,187 @@
+"""`pykube lab` end to end, as a class would use it: `lab up --nodes 3` from nothing gives three
+Ready nodes (one server, two agents, each a network namespace provisioned with
+deploy/vagrant/provision.sh); a Deployment of 6 nginx pods spreads over all three; its
+Service answers from every node (`lab exec`); `lab stop-node` makes the node NotReady and
+its pods are rescheduled on the others; `lab start-node` brings it back Ready; `lab down`
+leaves no namespace, link, rule, process, mount or cgroup, checked here from outside too.
+
+The Deployment tolerates `unreachable`/`not-ready` for 2 s and the lab's grace period is
+15 s, so the drill takes seconds, not the default five minutes.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pykube import procs
+from tests.support.runtime_node import missing_node_tools
+
+pytestmark = pytest.mark.root
+
+REPO = Path(__file__).resolve().parents[2]
+KUBECTL = str(Path(sys.executable).parent / "kubectl")
+NEEDED = ["umoci", "nginx", "busybox", "conntrack", "nsenter", "unshare", "setsid"]
+TOLERATE = [{"key": k, "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 2}
+            for k in ("node.kubernetes.io/unreachable", "node.kubernetes.io/not-ready")]
+
+
+def deployment() -> dict[str, Any]:
+    labels = {"app": "web"}
+    return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"},
+            "spec": {"replicas": 6, "selector": {"matchLabels": labels},
+                     "template": {"metadata": {"labels": labels}, "spec": {
+                         "tolerations": TOLERATE,
+                         "containers": [{"name": "nginx", "image": "docker.io/local/nginx:1.22",
+                                         "ports": [{"containerPort": 80}]}]}}}}
+
+
+class LabCLI:
+    def __init__(self, lab_dir: Path) -> None:
+        self.dir = lab_dir
+
+    def lab(self, *args: str, timeout: float = 400) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "pykube.main", "lab", "--dir", str(self.dir), *args],
+                              capture_output=True, text=True, cwd=REPO, timeout=timeout,
+                              env={**os.environ, "PYTHONPATH": str(REPO)})
+
+    def kubectl(self, *args: str, stdin: str | None = None) -> str:
+        r = subprocess.run([KUBECTL, "--kubeconfig", str(self.dir / "kubeconfig"), *args], input=stdin,
+                           capture_output=True, text=True, timeout=60)
+        assert r.returncode == 0, f"kubectl {' '.join(args)}: {r.stderr}"
+        return r.stdout
+
+    def pods(self) -> list[dict[str, Any]]:
+        return json.loads(self.kubectl("get", "pods", "-l", "app=web", "-o", "json"))["items"]
+
+    def running_per_node(self) -> Counter[str]:
+        return Counter(p["spec"].get("nodeName", "") for p in self.pods()
+                       if p["status"].get("phase") == "Running" and not p["metadata"].get("deletionTimestamp")
+                       and any(c["type"] == "Ready" and c["status"] == "True"
+                               for c in p["status"].get("conditions") or []))
+
+    def node_ready(self) -> dict[str, str]:
+        items = json.loads(self.kubectl("get", "nodes", "-o", "json"))["items"]
+        return {n["metadata"]["name"]: next((c["status"] for c in n["status"].get("conditions") or []
+                                             if c["type"] == "Ready"), "") for n in items}
+
+    def logs(self) -> str:
+        out = []
+        for log in sorted(self.dir.glob("nodes/*/logs/*.log")) + sorted(self.dir.glob("logs/*.log")):
+            out.append(f"--- {log}\n{log.read_text(errors='replace')[-2500:]}")
+        return "\n".join(out)
+
+
+def wait(what: str, check: Callable[[], Any], timeout: float, cli: LabCLI) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:.0f}s: {what}\n{cli.logs()}")
+        time.sleep(0.5)
+
+
+def host_leftovers(lab_dir: Path, tag: str, prefix: str) -> list[str]:
+    """Looked for independently of `lab down`'s own report."""
+    def sh(*argv: str) -> str:
+        return subprocess.run(argv, capture_output=True, text=True, check=False).stdout
+    out = [f"netns {ns}" for ns in sh("ip", "netns", "list").split() if ns.startswith(f"pkl-{tag}-")]
+    out += [f"link {ln}" for ln in sh("ip", "-o", "link").splitlines() if tag in ln]
+    out += [f"iptables {r}" for r in sh("iptables-save").splitlines() if tag in r or prefix + "." in r]
+    out += [f"route {r}" for r in sh("ip", "-4", "route").splitlines() if prefix + "." in r]
+    out += [f"process {' '.join(procs.argv_of(p))}" for p in procs.processes_of(lab_dir)]
+    out += [f"mount {ln.split()[4]}" for ln in Path("/proc/self/mountinfo").read_text().splitlines()
+            if str(lab_dir) in ln]
+    cg = f"pykube-lab-{tag}"
+    if Path(f"/sys/fs/cgroup/{cg}").exists() or any(Path("/sys/fs/cgroup").glob(f"*/{cg}")):
+        out.append(f"cgroup {cg}")
+    if lab_dir.exists():
+        out.append(f"lab dir {lab_dir}")
+    return out
+
+
+@pytest.fixture
+def lab_cli() -> Iterator[LabCLI]:
+    if os.geteuid() != 0:
+        pytest.skip("pykube lab needs root (namespaces, containerd, CNI)")
+    missing = missing_node_tools() + [t for t in NEEDED if shutil.which(t) is None]
+    if missing:
+        pytest.skip(f"missing on this machine: {missing} (see .ci/run)")
+    base = Path(tempfile.mkdtemp(prefix="pkl-", dir="/tmp"))   # containerd's socket path must stay short
+    cli = LabCLI(base / "lab")
+    try:
+        yield cli
+    finally:
+        if (cli.dir / "lab.json").exists():          # the test failed before its own `lab down`
+            cli.lab("down", timeout=300)
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def test_three_node_lab(lab_cli: LabCLI) -> None:
+    cli = lab_cli
+    up = cli.lab("up", "--nodes", "3", "--node-monitor-grace-period", "15s")
+    assert up.returncode == 0, f"lab up failed:\n{up.stdout}\n{up.stderr}\n{cli.logs()}"
+    state = json.loads((cli.dir / "lab.json").read_text())
+    tag, prefix = state["tag"], state["prefix"]
+    assert f"export KUBECONFIG={cli.dir / 'kubeconfig'}" in up.stdout
+    for name in ("server-1", "agent-1", "agent-2"):
+        assert any(line.split()[:2] == [name, "server" if name == "server-1" else "agent"]
+                   and line.split()[-1] == "Ready" for line in up.stdout.splitlines()), up.stdout
+    assert cli.node_ready() == {"server-1": "True", "agent-1": "True", "agent-2": "True"}
+    wide = cli.kubectl("get", "nodes", "-o", "wide", "--no-headers")
+    assert {line.split()[5] for line in wide.splitlines()} == {f"{prefix}.11", f"{prefix}.12", f"{prefix}.13"}
+
+    # a shell "on" a node: its own host name and address
+    on = cli.lab("exec", "agent-1", "--", "sh", "-c", "hostname; ip -4 -o addr show dev eth0")
+    assert on.returncode == 0 and on.stdout.split()[0] == "agent-1" and f"{prefix}.12/24" in on.stdout
+
+    # 6 nginx pods over the three nodes, and a Service every node reaches
+    cli.kubectl("apply", "-f", "-", stdin=json.dumps(deployment()))
+    cli.kubectl("expose", "deployment", "web", "--port", "80")
+    spread = wait("6 Running pods on all three nodes",
+                  lambda: (c := cli.running_per_node()) and sum(c.values()) == 6 and len(c) == 3 and c, 120, cli)
+    assert set(spread) == {"server-1", "agent-1", "agent-2"}
+    ip = json.loads(cli.kubectl("get", "svc", "web", "-o", "json"))["spec"]["clusterIP"]
+    for node in ("server-1", "agent-1", "agent-2"):
+        def served(node: str = node) -> bool:
+            r = cli.lab("exec", node, "--", "wget", "-q", "-O-", "-T", "3", f"http://{ip}/", timeout=30)
+            return r.returncode == 0 and "Welcome to nginx!" in r.stdout
+        wait(f"the Service {ip} from {node}", served, 30, cli)
+
+    # switch agent-2 off: NotReady, its pods evicted and run again on the others
+    stop = cli.lab("stop-node", "agent-2")
+    assert stop.returncode == 0, stop.stderr
+    status = cli.lab("status")
+    assert any(line.split()[:1] == ["agent-2"] and "stopped" in line for line in status.stdout.splitlines()), \
+        status.stdout
+    wait("agent-2 not Ready", lambda: cli.node_ready().get("agent-2") in ("Unknown", "False"), 60, cli)
+    moved = wait("6 Running pods on server-1 and agent-1",
+                 lambda: (c := cli.running_per_node()) and sum(c.values()) == 6 and "agent-2" not in c and c,
+                 90, cli)
+    assert set(moved) == {"server-1", "agent-1"}
+    wait("the Service from agent-1 after the move", lambda: "Welcome to nginx!" in cli.lab(
+        "exec", "agent-1", "--", "wget", "-q", "-O-", "-T", "3", f"http://{ip}/", timeout=30).stdout, 30, cli)
+
+    # and back
+    start = cli.lab("start-node", "agent-2")
+    assert start.returncode == 0, f"{start.stderr}\n{cli.logs()}"
+    assert cli.node_ready()["agent-2"] == "True"
+
+    down = cli.lab("down")
+    assert down.returncode == 0, f"{down.stdout}\n{down.stderr}"
+    assert "removed" in down.stdout
+    assert host_leftovers(cli.dir, tag, prefix) == []
+    again = cli.lab("status")
+    assert again.returncode == 1 and "no lab in" in again.stderr
