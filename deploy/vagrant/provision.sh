@@ -8,6 +8,7 @@
 #
 # Both end in deploy/install.sh (server | agent --server URL --token T), the installer a
 # real machine runs. Settings (environment):
+#   REPO        the pykube checkout (default: the one holding this script; Vagrant: /vagrant)
 #   NODE_IP     this machine's address on the lab network (required)
 #   NODE_NAME   the node's name (default: the host name)
 #   SHARED      the folder every machine sees (default /vagrant/.lab: Vagrant's synced folder)
@@ -19,7 +20,7 @@
 #   WAIT        seconds to wait for the server's files or the node token (default 600)
 set -euo pipefail
 
-REPO=$(cd "$(dirname "$0")/../.." && pwd)
+REPO=${REPO:-$(cd "$(dirname "$0")/../.." && pwd)}
 ROLE=${1:-}
 NODE_IP=${NODE_IP:-}
 NODE_NAME=${NODE_NAME:-$(hostname)}
