@@ -68,6 +68,10 @@ def _load(args: argparse.Namespace) -> Any:
 
 def _up(args: argparse.Namespace) -> int:
     from pykube.lab import lifecycle, netns, state
+    if sys.prefix == sys.base_prefix:
+        print("pykube lab: run it from pykube's venv (make venv; .venv/bin/pykube lab up): the nodes "
+              "are provisioned with that venv", file=sys.stderr)
+        return 1
     if state.Lab.read(args.dir) is not None:
         print(f"pykube lab: a lab already exists in {args.dir} (pykube lab down first)", file=sys.stderr)
         return 1

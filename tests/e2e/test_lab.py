@@ -185,3 +185,21 @@ def test_three_node_lab(lab_cli: LabCLI) -> None:
     assert host_leftovers(cli.dir, tag, prefix) == []
     again = cli.lab("status")
     assert again.returncode == 1 and "no lab in" in again.stderr
+
+
+def test_lab_on_etcd(lab_cli: LabCLI) -> None:
+    """`--datastore etcd`: an etcd member inside server-1 holds the cluster; down removes it too."""
+    cli = lab_cli
+    up = cli.lab("up", "--nodes", "2", "--datastore", "etcd")
+    assert up.returncode == 0, f"lab up failed:\n{up.stdout}\n{up.stderr}\n{cli.logs()}"
+    state = json.loads((cli.dir / "lab.json").read_text())
+    assert "store etcd" in up.stdout and state["etcd_pid"] > 0
+    server_log = (cli.dir / "nodes" / "server-1" / "logs" / "server.log").read_text()
+    assert f"store etcd://{state['prefix']}.11:2379" in server_log
+    assert cli.node_ready() == {"server-1": "True", "agent-1": "True"}
+    etcd = cli.lab("exec", "server-1", "--", "etcdctl", "--endpoints", f"http://{state['prefix']}.11:2379",
+                   "get", "--prefix", "--keys-only", "/registry/core/nodes/")
+    assert etcd.returncode == 0 and "agent-1" in etcd.stdout, etcd.stdout + etcd.stderr
+    down = cli.lab("down")
+    assert down.returncode == 0, f"{down.stdout}\n{down.stderr}"
+    assert host_leftovers(cli.dir, state["tag"], state["prefix"]) == []
