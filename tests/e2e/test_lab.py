@@ -1,9 +1,10 @@
 """`pykube lab` end to end, as a class would use it: `lab up --nodes 3` from nothing gives three
 Ready nodes (one server, two agents, each a network namespace provisioned with
 deploy/vagrant/provision.sh); a Deployment of 6 nginx pods spreads over all three; its
-Service answers from every node (`lab exec`); `lab stop-node` makes the node NotReady and
-its pods are rescheduled on the others; `lab start-node` brings it back Ready; `lab down`
-leaves no namespace, link, rule, process, mount or cgroup, checked here from outside too.
+Service answers from every node (`lab exec`) and, by its DNS name, from a pod on every
+node; `lab stop-node` makes the node NotReady and its pods are rescheduled on the others;
+`lab start-node` brings it back Ready; `lab down` leaves no namespace, link, rule, process,
+mount or cgroup, checked here from outside too.
 
 The Deployment tolerates `unreachable`/`not-ready` for 2 s and the lab's grace period is
 15 s, so the drill takes seconds, not the default five minutes.
@@ -44,6 +45,13 @@ def deployment() -> dict[str, Any]:
                          "tolerations": TOLERATE,
                          "containers": [{"name": "nginx", "image": "docker.io/local/nginx:1.22",
                                          "ports": [{"containerPort": 80}]}]}}}}
+
+
+def probe_pod(node: str) -> dict[str, Any]:
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": f"probe-{node}"},
+            "spec": {"nodeName": node, "terminationGracePeriodSeconds": 0,
+                     "containers": [{"name": "sh", "image": "docker.io/local/busybox:1",
+                                     "command": ["sleep", "3600"]}]}}
 
 
 class LabCLI:
@@ -159,6 +167,21 @@ def test_three_node_lab(lab_cli: LabCLI) -> None:
             r = cli.lab("exec", node, "--", "wget", "-q", "-O-", "-T", "3", f"http://{ip}/", timeout=30)
             return r.returncode == 0 and "Welcome to nginx!" in r.stdout
         wait(f"the Service {ip} from {node}", served, 30, cli)
+
+    # from a pod on every node, by the Service's DNS name: cluster DNS and the pod network
+    for node in ("server-1", "agent-1", "agent-2"):
+        cli.kubectl("apply", "-f", "-", stdin=json.dumps(probe_pod(node)))
+    wait("the probe pods Running", lambda: all(
+        json.loads(cli.kubectl("get", "pod", f"probe-{n}", "-o", "json"))["status"].get("phase") == "Running"
+        for n in ("server-1", "agent-1", "agent-2")), 60, cli)
+    for node in ("server-1", "agent-1", "agent-2"):
+        def via_dns(node: str = node) -> bool:
+            r = subprocess.run([KUBECTL, "--kubeconfig", str(cli.dir / "kubeconfig"), "exec", f"probe-{node}", "--",
+                                "wget", "-q", "-O-", "http://web.default.svc.cluster.local/"],
+                               capture_output=True, text=True, timeout=30)
+            return r.returncode == 0 and "Welcome to nginx!" in r.stdout
+        wait(f"web.default.svc.cluster.local from a pod on {node}", via_dns, 30, cli)
+    cli.kubectl("delete", "pod", "probe-server-1", "probe-agent-1", "probe-agent-2", "--wait=false")
 
     # switch agent-2 off: NotReady, its pods evicted and run again on the others
     stop = cli.lab("stop-node", "agent-2")
