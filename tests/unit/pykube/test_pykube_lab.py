@@ -80,3 +80,15 @@ def test_status_without_a_lab(tmp_path: Path) -> None:
         assert f"no lab in {tmp_path}" in r.stderr
     else:
         assert "run as root" in r.stderr
+
+
+def test_up_refuses_an_ha_request_before_making_anything(tmp_path: Path) -> None:
+    import os
+    r = subprocess.run([sys.executable, "-m", "pykube.main", "lab", "--dir", str(tmp_path / "lab"), "up",
+                        "--nodes", "3", "--servers", "3"], capture_output=True, text=True, cwd=REPO)
+    if os.geteuid() != 0:
+        assert r.returncode == 1 and "run as root" in r.stderr
+        return
+    assert r.returncode == 2
+    assert "--servers > 1 (an HA control plane) is not supported yet" in r.stderr
+    assert not (tmp_path / "lab").exists()
