@@ -120,7 +120,6 @@ def default_pod_spec(spec: Obj) -> None:
     spec.setdefault("terminationGracePeriodSeconds", 30)
     spec.setdefault("dnsPolicy", "ClusterFirst")
     spec.setdefault("schedulerName", "default-scheduler")
-    spec.setdefault("enableServiceLinks", True)
     if spec.get("securityContext") is None:
         spec["securityContext"] = {}
     host_network = bool(spec.get("hostNetwork"))
@@ -137,8 +136,11 @@ def default_pod_template(template: Any) -> None:
 
 
 def _pod(obj: Obj) -> None:
+    """SetDefaults_Pod: the spec's defaults, and enableServiceLinks (set on pods only, never
+    on the pod templates of workloads)."""
     if isinstance(obj.get("spec"), dict):
         default_pod_spec(obj["spec"])
+        obj["spec"].setdefault("enableServiceLinks", True)
 
 
 # ---------------------------------------------------------------- workloads
@@ -160,6 +162,72 @@ def _replica_set(obj: Obj) -> None:
     spec = _sub(obj, "spec")
     spec.setdefault("replicas", 1)
     default_pod_template(spec.get("template"))
+
+
+def _replication_controller(obj: Obj) -> None:
+    """SetDefaults_ReplicationController: selector and labels from the template's labels."""
+    spec = _sub(obj, "spec")
+    template = spec.get("template")
+    labels = (template.get("metadata") or {}).get("labels") if isinstance(template, dict) else None
+    if labels:
+        if not spec.get("selector"):
+            spec["selector"] = dict(labels)
+        meta = _sub(obj, "metadata")
+        if not meta.get("labels"):
+            meta["labels"] = dict(labels)
+    spec.setdefault("replicas", 1)
+    default_pod_template(template)
+
+
+# ---------------------------------------------------------------- batch
+def default_job_labels(obj: Obj) -> None:
+    """A Job without labels takes its pod template's (part of SetDefaults_Job)."""
+    template = (obj.get("spec") or {}).get("template")
+    labels = (template.get("metadata") or {}).get("labels") if isinstance(template, dict) else None
+    meta = _sub(obj, "metadata")
+    if labels and not meta.get("labels"):
+        meta["labels"] = dict(labels)
+
+
+def _job(obj: Obj) -> None:
+    """SetDefaults_Job (pkg/apis/batch/v1/defaults.go)."""
+    spec = _sub(obj, "spec")
+    if spec.get("completions") is None and spec.get("parallelism") is None:
+        spec["completions"] = 1
+        spec["parallelism"] = 1
+    if spec.get("parallelism") is None:
+        spec["parallelism"] = 1
+    if spec.get("backoffLimit") is None:
+        spec["backoffLimit"] = 6
+    default_job_labels(obj)
+    if spec.get("completionMode") is None:
+        spec["completionMode"] = "NonIndexed"
+    if spec.get("suspend") is None:
+        spec["suspend"] = False
+    policy = spec.get("podFailurePolicy")
+    for rule in _items(policy, "rules"):
+        for pattern in _items(rule, "onPodConditions"):
+            if not pattern.get("status"):
+                pattern["status"] = "True"
+    if spec.get("podReplacementPolicy") is None:
+        spec["podReplacementPolicy"] = "Failed" if isinstance(policy, dict) else "TerminatingOrFailed"
+    default_pod_template(spec.get("template"))
+
+
+def _cron_job(obj: Obj) -> None:
+    """SetDefaults_CronJob; the job template's pod spec gets the pod defaults."""
+    spec = _sub(obj, "spec")
+    if not spec.get("concurrencyPolicy"):
+        spec["concurrencyPolicy"] = "Allow"
+    if spec.get("suspend") is None:
+        spec["suspend"] = False
+    if spec.get("successfulJobsHistoryLimit") is None:
+        spec["successfulJobsHistoryLimit"] = 3
+    if spec.get("failedJobsHistoryLimit") is None:
+        spec["failedJobsHistoryLimit"] = 1
+    job_template = spec.get("jobTemplate")
+    if isinstance(job_template, dict) and isinstance(job_template.get("spec"), dict):
+        default_pod_template(job_template["spec"].get("template"))
 
 
 # ---------------------------------------------------------------- services
@@ -222,6 +290,9 @@ _DEFAULTERS: dict[str, Callable[[Obj], None]] = {
     "Pod": _pod,
     "Deployment": _deployment,
     "ReplicaSet": _replica_set,
+    "ReplicationController": _replication_controller,
+    "Job": _job,
+    "CronJob": _cron_job,
     "Service": _service,
     "Endpoints": _endpoints,
     "Namespace": _namespace,
@@ -230,11 +301,16 @@ _DEFAULTERS: dict[str, Callable[[Obj], None]] = {
 }
 
 
+def _workload_defaulters() -> dict[str, Callable[[Obj], None]]:
+    from api.defaults_workloads import DEFAULTERS   # it builds on this module's helpers
+    return DEFAULTERS
+
+
 def apply_defaults(resource: ResourceInfo, obj: Obj) -> None:
     """Fill Kubernetes' defaults into `obj` (a wire dict of `resource`'s kind), in place."""
-    defaulter = _DEFAULTERS.get(resource.kind)
+    defaulter = _DEFAULTERS.get(resource.kind) or _workload_defaulters().get(resource.kind)
     if defaulter is not None:
         defaulter(obj)
 
 
-__all__ = ["apply_defaults", "default_pod_spec", "default_pod_template"]
+__all__ = ["apply_defaults", "default_job_labels", "default_pod_spec", "default_pod_template"]

@@ -16,6 +16,7 @@ from typing import Any
 ERROR_TYPES = {
     "Required": "Required value",
     "Invalid": "Invalid value",
+    "TypeInvalid": "Invalid value",
     "Duplicate": "Duplicate value",
     "NotSupported": "Unsupported value",
     "Forbidden": "Forbidden",
@@ -29,6 +30,9 @@ _NO_VALUE = ("Required", "Forbidden", "TooLong", "Internal")
 
 def go_repr(value: Any) -> str:
     """A bad value printed the way Go's field errors print it (`"x"`, `5`, `map[...]`)."""
+    go = getattr(value, "go_repr", None)
+    if callable(go):         # a value that knows how Go prints it (unstructured JSON)
+        return str(go())
     if value is None:
         return "null"
     if isinstance(value, bool):

@@ -175,3 +175,13 @@ def is_env_var_name(value: str) -> list[str]:
         return []
     return ["a valid environment variable name must consist only of printable ASCII characters "
             "other than '='"]
+
+
+def is_path_segment_name(value: str) -> list[str]:
+    """ValidatePathSegmentName: what RBAC objects may be called (`system:node` has a colon)."""
+    if value in (".", ".."):
+        return [f'may not be \'{value}\'']
+    for bad in ("/", "%"):
+        if bad in value:
+            return [f"may not contain '{bad}'"]
+    return []

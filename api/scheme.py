@@ -9,7 +9,7 @@ reported as warnings (`unknown field "spec.template.spec.foo"`), as the apiserve
 from __future__ import annotations
 
 import types
-from typing import Any, Union, get_args, get_origin
+from typing import Annotated, Any, Union, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 
@@ -36,13 +36,18 @@ _TYPE_MESSAGES = {
 
 
 def _unwrap(tp: Any) -> tuple[Any, bool]:
-    """(the single non-None member of an Optional, is_multi_member_union)."""
-    if get_origin(tp) in (Union, types.UnionType):
-        members = [a for a in get_args(tp) if a is not type(None)]
-        if len(members) == 1:
-            return members[0], False
-        return None, True
-    return tp, False
+    """(the single non-None member of an Optional, is_multi_member_union), looking through
+    `Annotated` (IntOrString, Quantity)."""
+    while True:
+        if get_origin(tp) is Annotated:
+            tp = get_args(tp)[0]
+        elif get_origin(tp) in (Union, types.UnionType):
+            members = [a for a in get_args(tp) if a is not type(None)]
+            if len(members) != 1:
+                return None, True
+            tp = members[0]
+        else:
+            return tp, False
 
 
 def _model_field(model: type[BaseModel], part: str) -> tuple[str, Any] | None:
@@ -77,7 +82,7 @@ def _loc_to_path(model: type[BaseModel], loc: tuple[Any, ...]) -> str:
     return path
 
 
-def _field_errors(model: type[BaseModel], exc: ValidationError) -> list[FieldError]:
+def field_errors(model: type[BaseModel], exc: ValidationError) -> list[FieldError]:
     """One FieldError per path; the members of a failed union are joined (`int or string`)."""
     by_path: dict[str, tuple[str, Any, list[str]]] = {}
     for e in exc.errors(include_url=False):
@@ -126,10 +131,10 @@ def decode(resource: ResourceInfo, obj: Obj) -> tuple[Obj, list[str]]:
     try:
         parsed = model.model_validate(obj)
     except ValidationError as exc:
-        raise InvalidError(_field_errors(model, exc)) from None
+        raise InvalidError(field_errors(model, exc)) from None
     clean = parsed.to_dict()
     warnings = [f'unknown field "{p}"' for p in unknown_fields(obj, clean)]
     return clean, warnings
 
 
-__all__ = ["decode", "unknown_fields"]
+__all__ = ["decode", "field_errors", "unknown_fields"]

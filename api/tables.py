@@ -185,6 +185,68 @@ def _replicaset_row(r: Obj) -> list[Any]:
             format_label_selector(spec.get("selector"))]
 
 
+def _since(ts: str | None) -> str:
+    t = parse_time(ts)
+    if t is None:
+        return "<unknown>"
+    return human_duration((datetime.now(timezone.utc) - t).total_seconds())
+
+
+def _true_condition(o: Obj, ctype: str) -> bool:
+    return any(c.get("type") == ctype and c.get("status") == "True"
+               for c in status_of(o).get("conditions") or [])
+
+
+def job_status_text(j: Obj) -> str:
+    """The Job STATUS column (printJob)."""
+    for ctype, text in (("Complete", "Complete"), ("Failed", "Failed")):
+        if _true_condition(j, ctype):
+            return text
+    if meta_of(j).get("deletionTimestamp"):
+        return "Terminating"
+    for ctype in ("Suspended", "FailureTarget", "SuccessCriteriaMet"):
+        if _true_condition(j, ctype):
+            return ctype
+    return "Running"
+
+
+def _job_row(j: Obj) -> list[Any]:
+    st, spec = status_of(j), spec_of(j)
+    succeeded = st.get("succeeded") or 0
+    if spec.get("completions") is not None:
+        completions = f"{succeeded}/{spec['completions']}"
+    elif (spec.get("parallelism") or 0) > 1:
+        completions = f"{succeeded}/1 of {spec['parallelism']}"
+    else:
+        completions = f"{succeeded}/1"
+    start, end = parse_time(st.get("startTime")), parse_time(st.get("completionTime"))
+    duration = ""
+    if start is not None:
+        duration = human_duration(((end or datetime.now(timezone.utc)) - start).total_seconds())
+    names, images = _containers_images(spec_of(spec.get("template") or {}))
+    return [meta_of(j).get("name"), job_status_text(j), completions, duration, age(j),
+            names, images, format_label_selector(spec.get("selector"))]
+
+
+def _cronjob_row(c: Obj) -> list[Any]:
+    st, spec = status_of(c), spec_of(c)
+    suspend = spec.get("suspend")
+    job_spec = spec_of(spec.get("jobTemplate") or {})
+    names, images = _containers_images(spec_of(job_spec.get("template") or {}))
+    last = _since(st["lastScheduleTime"]) if st.get("lastScheduleTime") else "<none>"
+    return [meta_of(c).get("name"), spec.get("schedule") or "", spec.get("timeZone") or "<none>",
+            "<unset>" if suspend is None else str(bool(suspend)), len(st.get("active") or []),
+            last, age(c), names, images, format_label_selector(job_spec.get("selector"))]
+
+
+def _replicationcontroller_row(r: Obj) -> list[Any]:
+    st, spec = status_of(r), spec_of(r)
+    names, images = _containers_images(spec_of(spec.get("template") or {}))
+    selector = ",".join(f"{k}={v}" for k, v in sorted((spec.get("selector") or {}).items()))
+    return [meta_of(r).get("name"), spec.get("replicas", 0), st.get("replicas") or 0,
+            st.get("readyReplicas") or 0, age(r), names, images, selector or "<none>"]
+
+
 def service_external_ip(s: Obj) -> str:
     spec = spec_of(s)
     stype = spec.get("type") or "ClusterIP"
@@ -260,6 +322,39 @@ def _event_row(e: Obj) -> list[Any]:
             f"{(inv.get('kind') or '').lower()}/{inv.get('name', '')}", e.get("message") or ""]
 
 
+def _binding_row(b: Obj) -> list[Any]:
+    ref = b.get("roleRef") or {}
+    subjects = b.get("subjects") or []
+
+    def names(kind: str) -> str:
+        return ", ".join((f"{s.get('namespace')}/{s.get('name')}" if kind == "ServiceAccount" else s.get("name", ""))
+                         for s in subjects if s.get("kind") == kind)
+    return [meta_of(b).get("name"), f"{ref.get('kind')}/{ref.get('name')}", age(b),
+            names("User"), names("Group"), names("ServiceAccount")]
+
+
+def _csr_row(c: Obj) -> list[Any]:
+    spec = spec_of(c)
+    conds = [x.get("type") for x in status_of(c).get("conditions") or [] if x.get("status", "True") == "True"]
+    if status_of(c).get("certificate"):
+        conds.append("Issued")
+    secs = spec.get("expirationSeconds")
+    return [meta_of(c).get("name"), age(c), spec.get("signerName") or "", spec.get("username") or "",
+            human_duration(secs) if secs else "<none>", ",".join(conds) or "Pending"]
+
+
+def _quota_row(q: Obj) -> list[Any]:
+    hard, used = status_of(q).get("hard") or spec_of(q).get("hard") or {}, status_of(q).get("used") or {}
+    parts = {"req": [], "lim": []}   # type: dict[str, list[str]]
+    for k in sorted(hard):
+        parts["lim" if k.startswith("limits.") else "req"].append(f"{k}: {used.get(k, '0')}/{hard[k]}")
+    return [meta_of(q).get("name"), age(q), ", ".join(parts["req"]), ", ".join(parts["lim"])]
+
+
+def _created_at(o: Obj) -> list[Any]:
+    return [meta_of(o).get("name"), meta_of(o).get("creationTimestamp")]
+
+
 _NAME = Column("Name", format="name", description="Name must be unique within a namespace.")
 _AGE = Column("Age", description="CreationTimestamp")
 TABLES: dict[str, tuple[list[Column], Callable[[Obj], list[Any]]]] = {
@@ -290,6 +385,33 @@ TABLES: dict[str, tuple[list[Column], Callable[[Obj], list[Any]]]] = {
                        lambda o: [meta_of(o).get("name"), len(o.get("secrets") or []), age(o)]),
     "Event": ([Column("Last Seen"), Column("Type"), Column("Reason"), Column("Object"),
                Column("Message")], _event_row),
+    "CertificateSigningRequest": ([_NAME, _AGE, Column("SignerName"), Column("Requestor"),
+                                   Column("RequestedDuration"), Column("Condition")], _csr_row),
+    "ResourceQuota": ([_NAME, _AGE, Column("Request"), Column("Limit")], _quota_row),
+    "NetworkPolicy": ([_NAME, Column("Pod-Selector"), _AGE],
+                      lambda o: [meta_of(o).get("name"), format_label_selector(spec_of(o).get("podSelector")),
+                                 age(o)]),
+    "LimitRange": ([_NAME, Column("Created At", format="date-time")], _created_at),
+    "Role": ([_NAME, Column("Created At", format="date-time")], _created_at),
+    "ClusterRole": ([_NAME, Column("Created At", format="date-time")], _created_at),
+    "RoleBinding": ([_NAME, Column("Role"), _AGE, Column("Users", priority=1),
+                     Column("Groups", priority=1), Column("ServiceAccounts", priority=1)], _binding_row),
+    "ClusterRoleBinding": ([_NAME, Column("Role"), _AGE, Column("Users", priority=1),
+                            Column("Groups", priority=1), Column("ServiceAccounts", priority=1)], _binding_row),
+    "CustomResourceDefinition": ([_NAME, Column("Created At", format="date-time")],
+                                 lambda o: [meta_of(o).get("name"), meta_of(o).get("creationTimestamp")]),
+    "ReplicationController": ([_NAME, Column("Desired", "integer"), Column("Current", "integer"),
+                               Column("Ready", "integer"), _AGE, Column("Containers", priority=1),
+                               Column("Images", priority=1), Column("Selector", priority=1)],
+                              _replicationcontroller_row),
+    "Job": ([_NAME, Column("Status", description="Status of the job."), Column("Completions"),
+             Column("Duration", description="Time required to complete the job."), _AGE,
+             Column("Containers", priority=1), Column("Images", priority=1),
+             Column("Selector", priority=1)], _job_row),
+    "CronJob": ([_NAME, Column("Schedule"), Column("Timezone"), Column("Suspend", "boolean"),
+                 Column("Active", "integer"), Column("Last Schedule"), _AGE,
+                 Column("Containers", priority=1), Column("Images", priority=1),
+                 Column("Selector", priority=1)], _cronjob_row),
     "Lease": ([_NAME, Column("Holder"), _AGE],
               lambda o: [meta_of(o).get("name"), spec_of(o).get("holderIdentity") or "", age(o)]),
 }
@@ -304,3 +426,8 @@ def row_for(obj: Obj) -> list[Any]:
     if entry is None:
         return [meta_of(obj).get("name"), age(obj)]
     return entry[1](obj)
+
+
+from api.tables_workloads import TABLES as _WORKLOAD_TABLES  # noqa: E402  (built on the helpers above)
+
+TABLES.update(_WORKLOAD_TABLES)

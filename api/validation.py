@@ -3,8 +3,9 @@
 Owns the dispatch from a resource to its rules and the update-only rules shared by all
 kinds (metadata.name, namespace and uid are immutable). The rules themselves live in
 api.validation_meta (metadata, labels, selectors), api.validation_pod (pod specs and pod
-updates) and api.validation_kinds (everything else). `FieldError` and `InvalidError` are
-defined in api.field and exported here. The apiserver runs defaulting first, then these,
+updates), api.validation_job (Job), api.validation_batch (CronJob, ReplicationController)
+and api.validation_kinds (everything else). `FieldError` and `InvalidError` are defined in
+api.field and exported here. The apiserver runs defaulting first, then these,
 and turns a non-empty result into a 422 `Invalid` Status (`InvalidError(errors)`).
 """
 from __future__ import annotations
@@ -12,9 +13,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from api import validation_apps_sets as sets
+from api import validation_batch as batch
+from api import validation_job as job
 from api import validation_kinds as kinds
+from api import validation_netpol as netpol
+from api import validation_quota as quota
+from api import validation_rbac as rbac
+from api import validation_storage as storage
 from api.field import FieldError, InvalidError, invalid_message
-from api.names import is_dns1035_label, is_dns1123_label, is_dns1123_subdomain
+from api.names import is_dns1035_label, is_dns1123_label, is_dns1123_subdomain, is_path_segment_name
 from api.resources import ResourceInfo
 from api.validation_meta import NameValidator, immutable, validate_object_meta
 from api.validation_pod import validate_pod_spec, validate_pod_update
@@ -24,6 +32,10 @@ Obj = dict[str, Any]
 NAME_VALIDATORS: dict[str, NameValidator] = {
     "Namespace": is_dns1123_label,
     "Service": is_dns1035_label,  # Kubernetes' ValidateServiceName is a DNS-1035 label
+    "Role": is_path_segment_name,
+    "ClusterRole": is_path_segment_name,
+    "RoleBinding": is_path_segment_name,
+    "ClusterRoleBinding": is_path_segment_name,
 }
 
 _CREATE_RULES: dict[str, Callable[[Obj], list[FieldError]]] = {
@@ -37,6 +49,23 @@ _CREATE_RULES: dict[str, Callable[[Obj], list[FieldError]]] = {
     "ConfigMap": kinds.validate_config_map,
     "Secret": kinds.validate_secret,
     "Lease": kinds.validate_lease,
+    "NetworkPolicy": netpol.validate_network_policy,
+    "ResourceQuota": quota.validate_resource_quota,
+    "LimitRange": quota.validate_limit_range,
+    "Role": rbac.validate_role,
+    "ClusterRole": rbac.validate_cluster_role,
+    "RoleBinding": rbac.validate_role_binding,
+    "ClusterRoleBinding": rbac.validate_cluster_role_binding,
+    "ReplicationController": batch.validate_replication_controller,
+    "Job": job.validate_job,
+    "CronJob": batch.validate_cron_job,
+    "DaemonSet": sets.validate_daemon_set,
+    "StatefulSet": sets.validate_stateful_set,
+    "PersistentVolume": storage.validate_persistent_volume,
+    "PersistentVolumeClaim": storage.validate_persistent_volume_claim,
+    "StorageClass": storage.validate_storage_class,
+    "PodDisruptionBudget": storage.validate_pod_disruption_budget,
+    "EndpointSlice": storage.validate_endpoint_slice,
 }
 
 _UPDATE_RULES: dict[str, Callable[[Obj, Obj], list[FieldError]]] = {
@@ -47,6 +76,14 @@ _UPDATE_RULES: dict[str, Callable[[Obj, Obj], list[FieldError]]] = {
     "Node": kinds.validate_node_update,
     "ConfigMap": lambda new, old: kinds.validate_config_update(new, old, "ConfigMap"),
     "Secret": lambda new, old: kinds.validate_config_update(new, old, "Secret"),
+    "RoleBinding": rbac.validate_binding_update,
+    "ClusterRoleBinding": rbac.validate_binding_update,
+    "Job": job.validate_job_update,
+    "DaemonSet": sets.validate_daemon_set_update,
+    "StatefulSet": sets.validate_stateful_set_update,
+    "PersistentVolumeClaim": storage.validate_persistent_volume_claim_update,
+    "StorageClass": storage.validate_storage_class_update,
+    "EndpointSlice": storage.validate_endpoint_slice_update,
 }
 
 

@@ -85,6 +85,9 @@ def _validate_volumes(volumes: list[dict[str, Any]],
             errs.append(required(p, "must specify a volume type"))
         for extra in sources[1:]:
             errs.append(forbidden(child(p, extra), "may not specify more than 1 volume type"))
+        claim = vol.get("persistentVolumeClaim")
+        if isinstance(claim, dict) and not claim.get("claimName"):
+            errs.append(required(child(child(p, "persistentVolumeClaim"), "claimName")))
         host_path = vol.get("hostPath")
         if isinstance(host_path, dict) and not host_path.get("path"):
             errs.append(required(child(child(p, "hostPath"), "path")))

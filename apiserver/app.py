@@ -16,7 +16,10 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
 from apiserver import discovery, errors
-from apiserver.gateway import Authenticator, Gateway, Metrics
+from apiserver.openapi import routes as openapi_routes
+from apiserver.auth.authenticator import Authenticator
+from apiserver.auth.authorizer import Authorizer
+from apiserver.gateway import Gateway, Metrics
 from apiserver.handlers import Handlers
 from apiserver.request import json_response
 
@@ -26,7 +29,8 @@ __all__ = ["Authenticator", "Gateway", "create_app"]
 
 
 def create_app(handlers: Handlers, authn: Authenticator,
-               ready: Callable[[], bool] = lambda: True, ca_pem: bytes = b"") -> Gateway:
+               ready: Callable[[], bool] = lambda: True, ca_pem: bytes = b"",
+               authorizer: Authorizer | None = None) -> Gateway:
     app = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
     metrics = Metrics()
 
@@ -92,15 +96,7 @@ def create_app(handlers: Handlers, authn: Authenticator,
     async def _metrics() -> Response:
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
-    @app.get("/openapi/v3")
-    async def _openapi_root() -> Response:
-        return json_response(discovery.openapi_root())
+    for path, endpoint in openapi_routes.ROUTES:
+        app.add_api_route(path, endpoint, methods=["GET"])
 
-    @app.get("/openapi/v3/{gv:path}")
-    async def _openapi_gv(gv: str) -> Response:
-        doc = discovery.openapi_document(gv)
-        if doc is None:
-            raise errors.resource_not_found(f"/openapi/v3/{gv}")
-        return json_response(doc)
-
-    return Gateway(app, handlers, authn, metrics)
+    return Gateway(app, handlers, authn, metrics, authorizer)

@@ -1,42 +1,57 @@
-"""Discovery and OpenAPI documents, built from the resource table.
+"""Discovery documents, built from the resource table as it is now (built-in rows and
+the CRDs served at run time; versions of a group in Kubernetes' priority order, the first
+preferred).
 
 Owns: legacy discovery (`/api` APIVersions, `/apis` APIGroupList, `/api/v1` and
 `/apis/<g>/<v>` APIResourceList), aggregated discovery v2 (`APIGroupDiscoveryList`, what
-kubectl asks for first), `/version`, and the minimal `/openapi/v3` documents that let
-`kubectl apply` run with its default (strict) validation, leaving validation to the
-server (see shared/KUBECTL-COMPAT.md).
+kubectl asks for first) and `/version` (see shared/KUBECTL-COMPAT.md). OpenAPI lives in
+apiserver/openapi/.
 """
 from __future__ import annotations
 
-import hashlib
-import json
 import platform
 from typing import Any
 
-from api.resources import RESOURCES, ResourceInfo
+from api.resources import ResourceInfo, all_resources, generation, version_priority
+from apiserver.metrics_api import RESOURCES as METRICS_RESOURCES
+
+
+def served() -> list[ResourceInfo]:
+    """What discovery lists: the stored kinds (built-in and registered), and the metrics API
+    served beside them (metrics_api.py)."""
+    return [*all_resources(), *METRICS_RESOURCES]
 
 AGGREGATED_CT = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
 GIT_VERSION = "v1.31.0-pykube"
 
 
 def group_versions() -> dict[str, list[str]]:
+    """Each served group and its versions, highest priority first."""
     out: dict[str, list[str]] = {}
-    for r in RESOURCES:
+    for r in served():
         out.setdefault(r.group, [])
         if r.version not in out[r.group]:
             out[r.group].append(r.version)
+    for versions in out.values():
+        versions.sort(key=version_priority)
     return out
+
+
+#: subresources whose kind lives in another group: (group, version, kind)
+_OTHER_GROUP = {"scale": ("autoscaling", "v1", "Scale"), "eviction": ("policy", "v1", "Eviction")}
 
 
 def _sub_verbs(sub: str) -> list[str]:
     return {"status": ["get", "patch", "update"], "scale": ["get", "patch", "update"],
+            "ephemeralcontainers": ["get", "patch", "update"],
             "binding": ["create"], "eviction": ["create"], "log": ["get"],
-            "exec": ["create", "get"]}.get(sub, ["get"])
+            "exec": ["create", "get"], "attach": ["create", "get"], "portforward": ["create", "get"],
+            "proxy": ["create", "delete", "get", "patch", "update"]}.get(sub, ["get"])
 
 
 def resource_list(group: str, version: str) -> dict[str, Any]:
     resources: list[dict[str, Any]] = []
-    for r in RESOURCES:
+    for r in served():
         if r.group != group or r.version != version:
             continue
         entry: dict[str, Any] = {"name": r.plural, "singularName": r.singular,
@@ -48,8 +63,12 @@ def resource_list(group: str, version: str) -> dict[str, Any]:
         resources.append(entry)
         for sub in r.subresources:
             kind = "Scale" if sub == "scale" else "Binding" if sub == "binding" else r.kind
-            resources.append({"name": f"{r.plural}/{sub}", "singularName": "", "namespaced": r.namespaced,
-                              "kind": kind, "verbs": _sub_verbs(sub)})
+            sub_entry: dict[str, Any] = {"name": f"{r.plural}/{sub}", "singularName": "",
+                                         "namespaced": r.namespaced}
+            if sub in _OTHER_GROUP:   # as kube-apiserver lists them (kubectl drain looks for this)
+                grp, ver, kind = _OTHER_GROUP[sub]
+                sub_entry.update({"group": grp, "version": ver})
+            resources.append({**sub_entry, "kind": kind, "verbs": _sub_verbs(sub)})
     gv = f"{group}/{version}" if group else version
     return {"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": gv, "resources": resources}
 
@@ -88,7 +107,9 @@ def _aggregated_resource(r: ResourceInfo) -> dict[str, Any]:
     subs = []
     for sub in r.subresources:
         kind = "Scale" if sub == "scale" else "Binding" if sub == "binding" else r.kind
-        grp, ver = ("autoscaling", "v1") if sub == "scale" else (r.group, r.version)
+        grp, ver = (r.group, r.version)
+        if sub in _OTHER_GROUP:
+            grp, ver, kind = _OTHER_GROUP[sub]
         subs.append({"subresource": sub, "responseKind": {"group": grp, "version": ver, "kind": kind},
                      "verbs": _sub_verbs(sub)})
     if subs:
@@ -98,12 +119,13 @@ def _aggregated_resource(r: ResourceInfo) -> dict[str, Any]:
 
 def aggregated(core: bool) -> dict[str, Any]:
     items = []
+    rows = served()
     for g, versions in group_versions().items():
         if core != (g == ""):
             continue
         items.append({"metadata": {"name": g},
                       "versions": [{"version": v, "freshness": "Current", "resources": [
-                          _aggregated_resource(r) for r in RESOURCES if r.group == g and r.version == v]}
+                          _aggregated_resource(r) for r in rows if r.group == g and r.version == v]}
                           for v in versions]})
     return {"kind": "APIGroupDiscoveryList", "apiVersion": "apidiscovery.k8s.io/v2",
             "metadata": {}, "items": items}
@@ -114,56 +136,3 @@ def version_info() -> dict[str, Any]:
             "gitTreeState": "clean", "buildDate": "2026-11-22T00:00:00Z",
             "goVersion": f"python{platform.python_version()}", "compiler": "cpython",
             "platform": f"linux/{platform.machine()}"}
-
-
-# ----------------------------------------------------------------- openapi v3
-def _gv_path(group: str, version: str) -> str:
-    return f"apis/{group}/{version}" if group else f"api/{version}"
-
-
-def _openapi_gv(group: str, version: str) -> dict[str, Any]:
-    paths: dict[str, Any] = {}
-    schemas: dict[str, Any] = {}
-    for r in RESOURCES:
-        if r.group != group or r.version != version:
-            continue
-        gvk = {"group": r.group, "version": r.version, "kind": r.kind}
-        ns = "/namespaces/{namespace}" if r.namespaced else ""
-        path = f"/{_gv_path(group, version)}{ns}/{r.plural}/{{name}}"
-        params = [{"name": "name", "in": "path", "required": True, "schema": {"type": "string"}}]
-        op_params = [{"name": n, "in": "query", "schema": {"type": "string"}}
-                     for n in ("dryRun", "fieldManager", "fieldValidation")]
-        if r.namespaced:
-            params.append({"name": "namespace", "in": "path", "required": True, "schema": {"type": "string"}})
-        ref = f"io.k8s.pykube.{r.group or 'core'}.{r.version}.{r.kind}"
-        schemas[ref] = {"type": "object", "x-kubernetes-group-version-kind": [gvk],
-                        "x-kubernetes-preserve-unknown-fields": True}
-        paths[path] = {"parameters": params, "patch": {
-            "operationId": f"patch{r.kind}", "x-kubernetes-action": "patch", "parameters": op_params,
-            "x-kubernetes-group-version-kind": gvk,
-            "requestBody": {"content": {"application/merge-patch+json": {"schema": {"type": "object"}}}},
-            "responses": {"200": {"description": "OK", "content": {"application/json": {
-                "schema": {"$ref": f"#/components/schemas/{ref}"}}}}}}}
-    return {"openapi": "3.0.0", "info": {"title": "pykube", "version": GIT_VERSION},
-            "paths": paths, "components": {"schemas": schemas}}
-
-
-_OPENAPI_CACHE: dict[str, bytes] = {}
-
-
-def openapi_document(gv_path: str) -> bytes | None:
-    if not _OPENAPI_CACHE:
-        for g, versions in group_versions().items():
-            for v in versions:
-                _OPENAPI_CACHE[_gv_path(g, v)] = json.dumps(_openapi_gv(g, v)).encode()
-    return _OPENAPI_CACHE.get(gv_path)
-
-
-def openapi_root() -> dict[str, Any]:
-    paths = {}
-    for g, versions in group_versions().items():
-        for v in versions:
-            p = _gv_path(g, v)
-            digest = hashlib.sha256(openapi_document(p) or b"").hexdigest()[:16].upper()
-            paths[p] = {"serverRelativeURL": f"/openapi/v3/{p}?hash={digest}"}
-    return {"paths": paths}

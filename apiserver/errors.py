@@ -12,6 +12,7 @@ app turns them into a JSON Status body with the same code.
       ├── 404 NotFound            object, namespace or resource type missing
       ├── 405 MethodNotAllowed
       ├── 409 AlreadyExists / Conflict
+      │     └── StaleObjectError   resourceVersion mismatch: the one a writer may retry
       ├── 410 Gone (Expired)      resourceVersion too old
       ├── 413 RequestEntityTooLarge
       ├── 415 UnsupportedMediaType
@@ -33,11 +34,15 @@ class APIError(Exception):
         self.code, self.reason, self.message, self.details = code, reason, message, details
 
     def status(self) -> dict[str, Any]:
+        """The Status body, its fields in kube-apiserver's order (kind, apiVersion, metadata,
+        status, message, reason, details, code): clients that compare bodies as strings see
+        the same text."""
         body: dict[str, Any] = {"kind": "Status", "apiVersion": "v1", "metadata": {},
                                 "status": "Failure", "message": self.message,
-                                "reason": self.reason, "code": self.code}
-        if self.details:
+                                "reason": self.reason}
+        if self.details is not None:   # {} stays: kubectl debug reads details of a 404
             body["details"] = self.details
+        body["code"] = self.code
         return body
 
     def body(self) -> bytes:
@@ -66,12 +71,20 @@ def already_exists(resource: ResourceInfo, name: str) -> APIError:
                     _details(resource, name))
 
 
+class StaleObjectError(APIError):
+    """409 Conflict because the object changed since the writer read it: the one conflict
+    a read-modify-write loop retries (never decided by matching the message)."""
+
+
+STALE = "the object has been modified; please apply your changes to the latest version and try again"
+
+
 def conflict(resource: ResourceInfo, name: str, why: str = "") -> APIError:
-    why = why or ("the object has been modified; please apply your changes to the latest "
-                  "version and try again")
-    return APIError(409, "Conflict",
-                    f'Operation cannot be fulfilled on {resource.group_resource} "{name}": {why}',
-                    _details(resource, name))
+    """409 Conflict. Without `why` it is the stale-resourceVersion conflict (retryable)."""
+    cls = APIError if why else StaleObjectError
+    return cls(409, "Conflict",
+               f'Operation cannot be fulfilled on {resource.group_resource} "{name}": {why or STALE}',
+               _details(resource, name))
 
 
 def invalid(resource: ResourceInfo, kind: str, name: str, errors: list[Any]) -> APIError:

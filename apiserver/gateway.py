@@ -1,12 +1,16 @@
 """The outermost ASGI layer: bearer-token authentication, metrics, and the resource fast path.
 
 Owns `Gateway`, which every HTTP request meets first:
-- authentication (401 for anything but health, version and `/cacerts` without a valid token);
+- authentication (auth/authenticator.py: 401 for anything but health, version and
+  `/cacerts` without a valid token or client certificate), impersonation, and
+  authorization of the request's verb and resource by RBAC (auth/authorizer.py: 403 with
+  Kubernetes' wording); the user is then `auth.user.current_user` for the request;
 - the REST resource paths (`/api/v1/<...>`, `/apis/<group>/<version>/<...>`), parsed here and
   handed straight to `Handlers.dispatch`, with `APIError`s turned into Status bodies: these
   are nearly every request a cluster makes, and FastAPI's routing, dependency and middleware
   layers cost more than the handler itself;
-- the self-subject reviews of `kubectl auth` (reviews.py);
+- the self-subject reviews of `kubectl auth` (reviews.py), and the metrics API
+  (`metrics.k8s.io`, metrics_api.py) when `metrics_api` is set;
 - everything else (discovery, OpenAPI, health, metrics, the exec WebSocket) goes on to the
   FastAPI app built by `app.py`, kept as `self.app`;
 - request counts and latencies per verb and resource (`Metrics`).
@@ -22,25 +26,17 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from apiserver import errors, reviews
+from apiserver import errors, metrics_api, reviews
+from apiserver.auth.authenticator import Authenticator
+from apiserver.auth.authorizer import Authorizer, attributes_for
+from apiserver.auth.rbac import Attributes
+from apiserver.auth.user import UserInfo, current_user
 from apiserver.handlers import Handlers
 from apiserver.request import Target, json_response, parse_resource_path
 
 log = logging.getLogger("apiserver")
 
 PUBLIC_PATHS = ("/healthz", "/livez", "/readyz", "/version", "/cacerts")
-
-
-class Authenticator:
-    """Bearer tokens → user names. Issue-time tokens live in the data dir."""
-
-    def __init__(self, tokens: dict[str, str]) -> None:
-        self.tokens = dict(tokens)
-
-    def user_for(self, header: str | None) -> str | None:
-        if not header or not header.startswith("Bearer "):
-            return None
-        return self.tokens.get(header[7:].strip())
 
 
 class Metrics:
@@ -90,14 +86,53 @@ def _target(path: str) -> Target | None:
     return None
 
 
+class _AllowAll:
+    """The authorizer of an apiserver built without RBAC (unit tests): everything allowed."""
+
+    def allowed(self, attrs: Attributes) -> bool:
+        return True
+
+    def index(self) -> Any:
+        from apiserver.auth.rbac import RBACIndex
+        return RBACIndex((), (), (), ())
+
+
+_ALLOW_ALL: Any = _AllowAll()
+
+
 def _is_watch(scope: Scope) -> bool:
     qs: bytes = scope.get("query_string", b"")
     return b"watch=true" in qs or b"watch=1" in qs or b"follow=true" in qs
 
 
 class Gateway:
-    def __init__(self, app: ASGIApp, handlers: Handlers, authn: Authenticator, metrics: Metrics) -> None:
+    def __init__(self, app: ASGIApp, handlers: Handlers, authn: Authenticator, metrics: Metrics,
+                 authorizer: Authorizer | None = None) -> None:
         self.app, self.handlers, self.authn, self.metrics = app, handlers, authn, metrics
+        self.authorizer = authorizer
+        self.metrics_api: Any = None   # apiserver.metrics_api.MetricsAPI, set by the server
+
+    def _authorize(self, scope: Scope, user: UserInfo, target: Target | None) -> UserInfo:
+        """The user the request acts as (after impersonation); raises 403 when RBAC says no."""
+        if self.authorizer is None:
+            return user
+        user = self.authorizer.impersonate(user, scope["headers"])
+        path: str = scope["path"]
+        if metrics_api.handles(path):
+            attrs = metrics_api.attributes(user, scope["method"], path)
+        elif reviews.handles(path):
+            _, kind, ns = reviews.target(path)
+            group = "authentication.k8s.io" if kind in ("SelfSubjectReview", "TokenReview") else "authorization.k8s.io"
+            attrs = Attributes(user, "create", ns, group, reviews.PLURALS[kind])
+        else:
+            query = dict(Request(scope).query_params) if scope.get("query_string") else {}
+            attrs = attributes_for(user, scope["method"], path, query,
+                                   target.resource if target else None,
+                                   target.namespace if target else None,
+                                   target.name if target else None,
+                                   target.subresource if target else None)
+        self.authorizer.authorize(attrs)
+        return user
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -113,28 +148,34 @@ class Gateway:
             await send(message)
 
         resource = ""
+        reset = None
         try:
-            if not path.startswith(PUBLIC_PATHS):
-                auth = None
-                for k, v in scope["headers"]:
-                    if k == b"authorization":
-                        auth = v.decode("latin-1")
-                        break
-                user = self.authn.user_for(auth)
-                if user is None:
-                    await json_response(errors.unauthorized().status(), 401)(scope, receive, send_wrapper)
-                    return
-                scope.setdefault("state", {})["user"] = user
-            if reviews.handles(path):
-                resource = path.rsplit("/", 1)[-1]
-                response = await self._guard(scope, reviews.review(Request(scope, receive),
-                                                                   scope.get("state", {}).get("user", "")))
-                await response(scope, receive, send_wrapper)
-                return
             try:
-                target = _target(path)
+                public = path.startswith(PUBLIC_PATHS)
+                user = None if public else self.authn.authenticate_scope(scope)
+                if user is None and not public:
+                    raise errors.unauthorized()
+                special = reviews.handles(path) or metrics_api.handles(path)
+                target = None if special else await self._target(path)
+                if user is not None:
+                    user = self._authorize(scope, user, target)
+                    scope.setdefault("state", {})["user"] = user.name
+                    scope["state"]["userinfo"] = user
+                    reset = current_user.set(user)
             except errors.APIError as e:
                 await json_response(e.status(), e.code)(scope, receive, send_wrapper)
+                return
+            if reviews.handles(path):
+                resource = path.rsplit("/", 1)[-1]
+                response = await self._guard(scope, reviews.review(
+                    Request(scope, receive), scope["state"]["userinfo"], self.authorizer or _ALLOW_ALL,
+                    self.authn))
+                await response(scope, receive, send_wrapper)
+                return
+            if self.metrics_api is not None and metrics_api.handles(path):
+                resource = Metrics.resource_of(path)
+                response = await self._guard(scope, self.metrics_api.serve(Request(scope, receive)))
+                await response(scope, receive, send_wrapper)
                 return
             if target is None:
                 resource = Metrics.resource_of(path)
@@ -144,7 +185,21 @@ class Gateway:
             response = await self._dispatch(scope, receive, target)
             await response(scope, receive, send_wrapper)
         finally:
+            if reset is not None:
+                current_user.reset(reset)
             self.metrics.observe(scope["method"], resource, code_box[0], start, _is_watch(scope))
+
+    async def _target(self, path: str) -> Target | None:
+        """The path's target; an unknown resource is looked up again once the watch cache
+        has caught up with the store, so a CRD created just before is served (its resource
+        is registered as the cache applies it)."""
+        try:
+            return _target(path)
+        except errors.APIError as e:
+            if e.code != 404 or not path.startswith("/apis/"):
+                raise
+        await self.handlers.cache.sync()
+        return _target(path)
 
     async def _dispatch(self, scope: Scope, receive: Receive, target: Target) -> Response:
         return await self._guard(scope, self.handlers.dispatch(Request(scope, receive), target))

@@ -13,11 +13,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from api import patch as api_patch
-from api import scheme
 from api.resources import ResourceInfo
 from api.validation import InvalidError
-from apiserver import errors, reads, subresources
-from apiserver.registry import DeleteOptions, Registry, is_dry_run
+from apiserver import errors, fieldmanager, fieldvalidation, reads, strategies, subresources
+from apiserver.registry import DeleteOptions, Registry, is_dry_run, now
 from apiserver.request import (PATCH_TYPES, Target, json_response, parse_object,
                                parse_object_body, read_body, table_include, warning_headers)
 from apiserver.watchcache import WatchCache
@@ -29,10 +28,22 @@ class Handlers:
     def __init__(self, registry: Registry, cache: WatchCache) -> None:
         self.registry, self.cache = registry, cache
         self.kubelet_proxy: Callable[..., Any] | None = None   # set by the server (logs, exec)
+        self.token_signer: Any = None   # set by the server: auth.serviceaccount.TokenSigner
 
     async def dispatch(self, request: Request, t: Target) -> Response:
         method = request.method
         q = dict(request.query_params) if request.scope.get("query_string") else {}
+        if method in ("POST", "PUT", "PATCH"):
+            manager = fieldmanager.manager_for(q, request.headers.get("user-agent", ""))
+            apply = request.headers.get("content-type", "").startswith("application/apply-patch")
+            token = fieldmanager.current_manager.set((manager, "Apply" if apply else "Update"))
+            try:
+                return await self._dispatch(request, t, q, method)
+            finally:
+                fieldmanager.current_manager.reset(token)
+        return await self._dispatch(request, t, q, method)
+
+    async def _dispatch(self, request: Request, t: Target, q: dict[str, str], method: str) -> Response:
         if t.name is None:
             if method == "GET":
                 table = table_include(request, q)
@@ -65,11 +76,17 @@ class Handlers:
         raise errors.method_not_allowed()
 
     # ------------------------------------------------------------------ decoding
-    async def decode(self, request: Request, t: Target) -> tuple[dict[str, Any], list[str]]:
+    async def decode(self, request: Request, t: Target, q: dict[str, str] | None = None
+                     ) -> tuple[dict[str, Any], list[str]]:
+        """The clean object and the warnings to send, after `fieldValidation` (400 under
+        Strict for unknown or duplicate fields)."""
+        how = fieldvalidation.mode(q or {})
         dropped: list[str] = []
-        body = parse_object_body(await read_body(request), request.headers.get("content-type", ""), dropped)
+        raw = await read_body(request)
+        ctype = request.headers.get("content-type", "")
+        body = parse_object_body(raw, ctype, dropped)
         clean, warnings = self.clean(t.resource, body)
-        return clean, dropped + warnings
+        return clean, dropped + fieldvalidation.body_warnings(t.resource, how, raw, ctype, warnings)
 
     @staticmethod
     def clean(resource: ResourceInfo, body: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
@@ -81,7 +98,7 @@ class Handlers:
         body.setdefault("kind", resource.kind)
         body.setdefault("apiVersion", resource.api_version)
         try:
-            return scheme.decode(resource, body)
+            return strategies.for_resource(resource).decode(body)
         except InvalidError as e:
             name = (body.get("metadata") or {}).get("name") or ""
             raise errors.invalid(resource, resource.kind, name, e.errors) from None
@@ -89,21 +106,22 @@ class Handlers:
     # ------------------------------------------------------------------ writes
     async def create(self, request: Request, t: Target, q: dict[str, str]) -> Response:
         dry_run = is_dry_run(q.get("dryRun"))
-        obj, warnings = await self.decode(request, t)
+        obj, warnings = await self.decode(request, t, q)
         created = await self.registry.create(t.resource, t.namespace, obj, dry_run=dry_run)
         return json_response(created, 201, warning_headers(warnings))
 
     async def update(self, request: Request, t: Target, q: dict[str, str], sub: str | None = None) -> Response:
         dry_run = is_dry_run(q.get("dryRun"))
-        obj, warnings = await self.decode(request, t)
+        obj, warnings = await self.decode(request, t, q)
         assert t.name is not None
         updated = await self.registry.update(t.resource, t.namespace, t.name, obj, sub, dry_run=dry_run)
         return json_response(updated, 200, warning_headers(warnings))
 
-    def patcher(self, request_ctype: str, raw: bytes, resource: ResourceInfo, warnings: list[str]) -> Mutate:
+    def patcher(self, request_ctype: str, raw: bytes, resource: ResourceInfo, warnings: list[str],
+                how: str = "Warn") -> Mutate:
         ctype = request_ctype.split(";")[0].strip()
         ptype = PATCH_TYPES.get(ctype)
-        if ptype is None:
+        if ptype is None or ptype == "apply":   # apply to a subresource is not supported
             raise errors.unsupported_media_type(ctype)
         patch = parse_object(raw, "application/json")
         if ptype != "json" and not isinstance(patch, dict):
@@ -131,15 +149,47 @@ class Handlers:
                 raise errors.bad_request("the patch produced something that is not an object")
             new.setdefault("metadata", {})["resourceVersion"] = cur["metadata"]["resourceVersion"]
             clean, w = self.clean(resource, new)
-            warnings[:] = w
+            warnings[:] = fieldvalidation.patch_warnings(resource, how, ptype, raw, patch, new, w)
             return clean
         return mutate
+
+    async def apply(self, request: Request, t: Target, q: dict[str, str], raw: bytes) -> Response:
+        """Server-side apply (`application/apply-patch+yaml`): create or merge, owning what
+        the configuration names."""
+        assert t.name is not None
+        if not q.get("fieldManager"):
+            raise errors.bad_request("PATCH " + request.url.path + ": fieldManager is required for apply requests")
+        force = q.get("force") in ("true", "1")
+        if q.get("force") and not force and q.get("force") != "false":
+            raise errors.bad_request(f'invalid value for force: "{q.get("force")}"')
+        dry_run = is_dry_run(q.get("dryRun"))
+        how = fieldvalidation.mode(q)
+        applied = fieldmanager.parse_applied(raw, t.resource, t.name)
+        repeated = fieldvalidation.apply_warnings(how, raw)
+        warnings: list[str] = []
+
+        def clean(obj: dict[str, Any]) -> dict[str, Any]:
+            out, w = self.clean(t.resource, obj)
+            warnings[:] = repeated + fieldvalidation.decide(t.resource, how, w)
+            return out
+        mutate = fieldmanager.applier(applied, t.resource, q["fieldManager"], force, now, clean)
+        try:
+            out = await self.registry.guaranteed_update(t.resource, t.namespace, t.name, mutate, dry_run=dry_run)
+            return json_response(out, 200, warning_headers(warnings))
+        except errors.APIError as e:
+            if e.code != 404 or (e.details or {}).get("name") != t.name:
+                raise
+        created = await self.registry.create(t.resource, t.namespace, mutate(None), dry_run=dry_run)
+        return json_response(created, 201, warning_headers(warnings))
 
     async def patch(self, request: Request, t: Target, q: dict[str, str], sub: str | None = None) -> Response:
         dry_run = is_dry_run(q.get("dryRun"))
         raw = await read_body(request)
+        if request.headers.get("content-type", "").startswith("application/apply-patch") and sub is None:
+            return await self.apply(request, t, q, raw)
         warnings: list[str] = []
-        mutate = self.patcher(request.headers.get("content-type", ""), raw, t.resource, warnings)
+        mutate = self.patcher(request.headers.get("content-type", ""), raw, t.resource, warnings,
+                              fieldvalidation.mode(q))
         assert t.name is not None
         out = await self.registry.guaranteed_update(t.resource, t.namespace, t.name, mutate, sub,
                                                     dry_run=dry_run)

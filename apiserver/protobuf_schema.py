@@ -1,6 +1,7 @@
 """Field tables of the Kubernetes protobuf messages pykube decodes (from k8s.io/api's
 generated.proto): what kubectl's imperative generators (`create namespace|configmap|secret|
-service|serviceaccount|deployment`), `drain` (DeleteOptions, Eviction) and `auth can-i|whoami`
+service|serviceaccount|deployment|job|cronjob|poddisruptionbudget`), `drain` (DeleteOptions, Eviction)
+and `auth can-i|whoami`
 (the self-subject reviews) send.
 
 `MESSAGES[name][field number] = (JSON name, type, flags)`. Types: `string`, `bytes`
@@ -78,11 +79,15 @@ _CORE: dict[str, dict[int, Field]] = {
                 7: ("nodeSelector", "map:string", 0), 8: ("serviceAccountName", "string", 0),
                 9: ("serviceAccount", "string", 0), 10: ("nodeName", "string", 0),
                 11: ("hostNetwork", "bool", 0), 12: ("hostPID", "bool", 0), 13: ("hostIPC", "bool", 0),
+                14: ("securityContext", "PodSecurityContext", P),
                 15: ("imagePullSecrets", "LocalObjectReference", R), 16: ("hostname", "string", 0),
                 17: ("subdomain", "string", 0), 19: ("schedulerName", "string", 0),
                 20: ("initContainers", "Container", R), 21: ("automountServiceAccountToken", "bool", P),
                 22: ("tolerations", "Toleration", R), 24: ("priorityClassName", "string", 0),
                 25: ("priority", "int", P), 30: ("enableServiceLinks", "bool", P)},
+    "PodSecurityContext": {2: ("runAsUser", "int", P), 3: ("runAsNonRoot", "bool", P),
+                           4: ("supplementalGroups", "int", R), 5: ("fsGroup", "int", P),
+                           6: ("runAsGroup", "int", P), 9: ("fsGroupChangePolicy", "string", P)},
     "Container": {1: ("name", "string", 0), 2: ("image", "string", 0), 3: ("command", "string", R),
                   4: ("args", "string", R), 5: ("workingDir", "string", 0), 6: ("ports", "ContainerPort", R),
                   7: ("env", "EnvVar", R), 8: ("resources", "ResourceRequirements", 0),
@@ -148,6 +153,41 @@ _APPS: dict[str, dict[int, Field]] = {
     "RollingUpdateDeployment": {1: ("maxUnavailable", "intstr", P), 2: ("maxSurge", "intstr", P)},
 }
 
+_BATCH: dict[str, dict[int, Field]] = {
+    "Job": {1: ("metadata", "ObjectMeta", 0), 2: ("spec", "JobSpec", 0), 3: ("status", "Ignored", 0)},
+    "JobSpec": {1: ("parallelism", "int", P), 2: ("completions", "int", P),
+                3: ("activeDeadlineSeconds", "int", P), 4: ("selector", "LabelSelector", P),
+                5: ("manualSelector", "bool", P), 6: ("template", "PodTemplateSpec", 0),
+                7: ("backoffLimit", "int", P), 8: ("ttlSecondsAfterFinished", "int", P),
+                9: ("completionMode", "string", P), 10: ("suspend", "bool", P),
+                11: ("podFailurePolicy", "PodFailurePolicy", P),
+                12: ("backoffLimitPerIndex", "int", P), 13: ("maxFailedIndexes", "int", P),
+                14: ("podReplacementPolicy", "string", P), 15: ("managedBy", "string", P),
+                16: ("successPolicy", "SuccessPolicy", P)},
+    "PodFailurePolicy": {1: ("rules", "PodFailurePolicyRule", R)},
+    "PodFailurePolicyRule": {1: ("action", "string", 0),
+                             2: ("onExitCodes", "PodFailurePolicyOnExitCodesRequirement", P),
+                             3: ("onPodConditions", "PodFailurePolicyOnPodConditionsPattern", R)},
+    "PodFailurePolicyOnExitCodesRequirement": {1: ("containerName", "string", P),
+                                               2: ("operator", "string", 0), 3: ("values", "int", R)},
+    "PodFailurePolicyOnPodConditionsPattern": {1: ("type", "string", 0), 2: ("status", "string", 0)},
+    "SuccessPolicy": {1: ("rules", "SuccessPolicyRule", R)},
+    "SuccessPolicyRule": {1: ("succeededIndexes", "string", P), 2: ("succeededCount", "int", P)},
+    "JobTemplateSpec": {1: ("metadata", "ObjectMeta", 0), 2: ("spec", "JobSpec", 0)},
+    "CronJob": {1: ("metadata", "ObjectMeta", 0), 2: ("spec", "CronJobSpec", 0), 3: ("status", "Ignored", 0)},
+    "CronJobSpec": {1: ("schedule", "string", 0), 2: ("startingDeadlineSeconds", "int", P),
+                    3: ("concurrencyPolicy", "string", 0), 4: ("suspend", "bool", P),
+                    5: ("jobTemplate", "JobTemplateSpec", 0), 6: ("successfulJobsHistoryLimit", "int", P),
+                    7: ("failedJobsHistoryLimit", "int", P), 8: ("timeZone", "string", P)},
+}
+
+_POLICY: dict[str, dict[int, Field]] = {
+    "PodDisruptionBudget": {1: ("metadata", "ObjectMeta", 0), 2: ("spec", "PodDisruptionBudgetSpec", 0),
+                            3: ("status", "Ignored", 0)},
+    "PodDisruptionBudgetSpec": {1: ("minAvailable", "intstr", P), 2: ("selector", "LabelSelector", P),
+                                3: ("maxUnavailable", "intstr", P), 4: ("unhealthyPodEvictionPolicy", "string", P)},
+}
+
 _REVIEWS: dict[str, dict[int, Field]] = {
     "SelfSubjectAccessReview": {1: ("metadata", "ObjectMeta", 0), 2: ("spec", "AccessReviewSpec", 0),
                                 3: ("status", "Ignored", 0)},
@@ -163,16 +203,72 @@ _REVIEWS: dict[str, dict[int, Field]] = {
     "SelfSubjectReview": {1: ("metadata", "ObjectMeta", 0), 2: ("status", "Ignored", 0)},
 }
 
-MESSAGES: dict[str, dict[int, Field]] = {**_META, **_CORE, **_APPS, **_REVIEWS}
+_RBAC: dict[str, dict[int, Field]] = {
+    "Role": {1: ("metadata", "ObjectMeta", 0), 2: ("rules", "PolicyRule", R)},
+    "ClusterRole": {1: ("metadata", "ObjectMeta", 0), 2: ("rules", "PolicyRule", R),
+                    3: ("aggregationRule", "AggregationRule", P)},
+    "AggregationRule": {1: ("clusterRoleSelectors", "LabelSelector", R)},
+    "PolicyRule": {1: ("verbs", "string", R), 2: ("apiGroups", "string", R), 3: ("resources", "string", R),
+                   4: ("resourceNames", "string", R), 5: ("nonResourceURLs", "string", R)},
+    "RoleBinding": {1: ("metadata", "ObjectMeta", 0), 2: ("subjects", "Subject", R), 3: ("roleRef", "RoleRef", 0)},
+    "ClusterRoleBinding": {1: ("metadata", "ObjectMeta", 0), 2: ("subjects", "Subject", R),
+                           3: ("roleRef", "RoleRef", 0)},
+    "RoleRef": {1: ("apiGroup", "string", 0), 2: ("kind", "string", 0), 3: ("name", "string", 0)},
+    "Subject": {1: ("kind", "string", 0), 2: ("apiGroup", "string", 0), 3: ("name", "string", 0),
+                4: ("namespace", "string", 0)},
+    "SubjectAccessReview": {1: ("metadata", "ObjectMeta", 0), 2: ("spec", "SubjectAccessReviewSpec", 0),
+                            3: ("status", "Ignored", 0)},
+    "SubjectAccessReviewSpec": {1: ("resourceAttributes", "ResourceAttributes", P),
+                                2: ("nonResourceAttributes", "NonResourceAttributes", P),
+                                3: ("user", "string", 0), 4: ("groups", "string", R), 6: ("uid", "string", 0)},
+}
+
+_CERTIFICATES: dict[str, dict[int, Field]] = {
+    "CertificateSigningRequest": {1: ("metadata", "ObjectMeta", 0), 2: ("spec", "CertificateSigningRequestSpec", 0),
+                                  3: ("status", "CertificateSigningRequestStatus", 0)},
+    "CertificateSigningRequestSpec": {1: ("request", "bytes", 0), 2: ("username", "string", 0),
+                                      3: ("uid", "string", 0), 4: ("groups", "string", R),
+                                      5: ("usages", "string", R), 7: ("signerName", "string", 0),
+                                      8: ("expirationSeconds", "int", P)},
+    "CertificateSigningRequestStatus": {1: ("conditions", "CertificateSigningRequestCondition", R),
+                                        2: ("certificate", "bytes", 0)},
+    "CertificateSigningRequestCondition": {1: ("type", "string", 0), 2: ("reason", "string", 0),
+                                           3: ("message", "string", 0), 4: ("lastUpdateTime", "time", 0),
+                                           5: ("lastTransitionTime", "time", 0), 6: ("status", "string", 0)},
+}
+
+_TOKENS: dict[str, dict[int, Field]] = {
+    "TokenRequest": {1: ("metadata", "ObjectMeta", 0), 2: ("spec", "TokenRequestSpec", 0), 3: ("status", "Ignored", 0)},
+    "TokenRequestSpec": {1: ("audiences", "string", R), 3: ("boundObjectRef", "BoundObjectReference", P),
+                         4: ("expirationSeconds", "int", P)},
+    "BoundObjectReference": {1: ("kind", "string", 0), 2: ("apiVersion", "string", 0), 3: ("name", "string", 0),
+                             4: ("uid", "string", 0)},
+    "TokenReview": {1: ("metadata", "ObjectMeta", 0), 2: ("spec", "TokenReviewSpec", 0), 3: ("status", "Ignored", 0)},
+    "TokenReviewSpec": {1: ("token", "string", 0), 2: ("audiences", "string", R)},
+}
+
+MESSAGES: dict[str, dict[int, Field]] = {**_META, **_CORE, **_APPS, **_BATCH, **_REVIEWS, **_RBAC, **_CERTIFICATES,
+                                         **_TOKENS, **_POLICY}
 
 KINDS: dict[tuple[str, str], str] = {
     ("v1", "Namespace"): "Namespace", ("v1", "ConfigMap"): "ConfigMap", ("v1", "Secret"): "Secret",
     ("v1", "ServiceAccount"): "ServiceAccount", ("v1", "Service"): "Service", ("v1", "Pod"): "Pod",
     ("apps/v1", "Deployment"): "Deployment", ("policy/v1", "Eviction"): "Eviction",
+    ("batch/v1", "Job"): "Job", ("batch/v1", "CronJob"): "CronJob",
+    ("policy/v1", "PodDisruptionBudget"): "PodDisruptionBudget",
     ("authorization.k8s.io/v1", "SelfSubjectAccessReview"): "SelfSubjectAccessReview",
     ("authorization.k8s.io/v1", "SelfSubjectRulesReview"): "SelfSubjectRulesReview",
     ("authentication.k8s.io/v1", "SelfSubjectReview"): "SelfSubjectReview",
     ("authentication.k8s.io/v1beta1", "SelfSubjectReview"): "SelfSubjectReview",
+    ("authorization.k8s.io/v1", "SubjectAccessReview"): "SubjectAccessReview",
+    ("authorization.k8s.io/v1", "LocalSubjectAccessReview"): "SubjectAccessReview",
+    ("certificates.k8s.io/v1", "CertificateSigningRequest"): "CertificateSigningRequest",
+    ("authentication.k8s.io/v1", "TokenRequest"): "TokenRequest",
+    ("authentication.k8s.io/v1", "TokenReview"): "TokenReview",
+    ("rbac.authorization.k8s.io/v1", "Role"): "Role",
+    ("rbac.authorization.k8s.io/v1", "ClusterRole"): "ClusterRole",
+    ("rbac.authorization.k8s.io/v1", "RoleBinding"): "RoleBinding",
+    ("rbac.authorization.k8s.io/v1", "ClusterRoleBinding"): "ClusterRoleBinding",
 }
 # DeleteOptions is registered in every group version (and meta.k8s.io/v1)
 OPTIONS_KINDS = {"DeleteOptions": "DeleteOptions"}

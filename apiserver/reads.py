@@ -13,9 +13,9 @@ from typing import Any, AsyncIterator, Callable
 
 from starlette.responses import Response, StreamingResponse
 
-from api import selectors, tables
+from api import selectors
 from api.resources import ResourceInfo
-from apiserver import errors
+from apiserver import errors, strategies
 from apiserver.wire import dumps, loads
 from apiserver.request import json_response
 from apiserver.storage.interface import CompactedError
@@ -37,9 +37,12 @@ class Selection:
             raise errors.bad_request(str(e)) from None
         self.node_name: str | None = None
         rest = []
+        allowed = strategies.for_resource(resource).field_labels()
         for f in self.fields:
             field, op, value = f
-            if field in _NODE_FIELDS and op in ("=", "==") and resource.kind == "Pod":
+            if allowed is not None and field not in allowed:
+                raise errors.bad_request(f'field label not supported: {field}')
+            if field in _NODE_FIELDS and op in ("=", "=="):   # the cache's spec.nodeName index
                 self.node_name = value
             else:
                 rest.append(f)
@@ -90,14 +93,43 @@ async def list_objects(cache: WatchCache, resource: ResourceInfo, namespace: str
     if table:
         return json_response(make_table(resource, [o.obj for o in objs], meta, table))
     head = dumps({"kind": resource.list_kind, "apiVersion": resource.api_version, "metadata": meta})
-    body = head[:-1] + b',"items":[' + b",".join(o.raw for o in objs) + b"]}"
+    raws = [o.raw for o in objs] if not resource.storage_version else \
+        [_as_version(resource, o.raw) for o in objs]
+    body = head[:-1] + b',"items":[' + b",".join(raws) + b"]}"
     return json_response(body)
+
+
+def _as_version(resource: ResourceInfo, raw: bytes) -> bytes:
+    """A stored object's bytes as `resource`'s version (CRDs served at several versions
+    convert with strategy None: only apiVersion changes)."""
+    obj = loads(raw)
+    if obj.get("apiVersion") == resource.api_version:
+        return raw
+    obj["apiVersion"] = resource.api_version
+    return dumps(obj)
+
+
+class VersionEvents:
+    """Watch event lines with their object as `resource`'s version."""
+
+    def __init__(self, resource: ResourceInfo, then: Callable[[bytes], bytes]) -> None:
+        self.resource, self.then = resource, then
+
+    def __call__(self, line: bytes) -> bytes:
+        ev = loads(line)
+        obj = ev.get("object")
+        if isinstance(obj, dict) and obj.get("kind") == self.resource.kind and \
+                obj.get("apiVersion") != self.resource.api_version:
+            obj["apiVersion"] = self.resource.api_version
+            line = dumps(ev) + b"\n"
+        return self.then(line)
 
 
 def make_table(resource: ResourceInfo, objs: list[dict[str, Any]], meta: dict[str, Any],
                include: str = "Metadata", headers: bool = True) -> dict[str, Any]:
     """A meta.k8s.io/v1 Table; `headers=False` leaves out the column definitions, as the
     events after the first of a Table watch do."""
+    strategy = strategies.for_resource(resource)
     rows = []
     for o in objs:
         if include == "Object":
@@ -107,11 +139,11 @@ def make_table(resource: ResourceInfo, objs: list[dict[str, Any]], meta: dict[st
         else:
             ref = {"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1",
                    "metadata": o.get("metadata", {})}
-        row: dict[str, Any] = {"cells": tables.row_for(o)}
+        row: dict[str, Any] = {"cells": strategy.table_row(o)}
         if ref is not None:
             row["object"] = ref
         rows.append(row)
-    columns = [c.definition() for c in tables.columns_for(resource.kind)] if headers else []
+    columns = [c.definition() for c in strategy.table_columns()] if headers else []
     return {"kind": "Table", "apiVersion": "meta.k8s.io/v1", "metadata": meta,
             "columnDefinitions": columns, "rows": rows}
 
@@ -159,6 +191,8 @@ async def watch_objects(cache: WatchCache, resource: ResourceInfo, namespace: st
     """A chunked watch stream; `table` (an includeObject mode) sends Table events."""
     sel = Selection(resource, namespace, query)
     render: Callable[[bytes], bytes] = TableEvents(resource, table) if table else _same
+    if resource.storage_version:
+        render = VersionEvents(resource, render)
     rv_param = query.get("resourceVersion", "")
     send_initial = query.get("sendInitialEvents") == "true"
     bookmarks = query.get("allowWatchBookmarks") in ("true", "1")

@@ -1,10 +1,12 @@
 """The generic registry: create, update, patch and delete of any resource over the store.
 
 Owns the write path every resource shares (Kubernetes' `genericregistry.Store`):
-metadata stamping (uid, creationTimestamp, generation, generateName), the status/spec
-split between the main resource and the `status` subresource, compare-and-swap on
-resourceVersion, no-op updates that write nothing, finalizers and deletionTimestamp,
-graceful deletion of pods bound to a node, and propagationPolicy finalizers.
+metadata stamping (uid, creationTimestamp, generateName), the status/spec split between
+the main resource and the `status` subresource, compare-and-swap on resourceVersion,
+no-op updates that write nothing, finalizers and deletionTimestamp, and propagationPolicy
+finalizers. What differs by kind (status reset, generation, validation, graceful deletion)
+is asked of the kind's `Strategy` (apiserver/strategies/); what admission takes for a write
+is held on a `Reservation` that a failed write gives back. This module names no kind.
 
 Objects are wire dicts. resourceVersion is never stored: it is the key's mod_revision,
 set on every read.
@@ -15,20 +17,16 @@ import random
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from typing import Any, Callable
 
-from api import defaults as api_defaults
-from api import validation
 from api.resources import ResourceInfo
-from apiserver import errors, wire
-from apiserver.admission import Admission
+from apiserver import errors, fieldmanager, strategies, wire
+from apiserver.admission import AdmissionChain, reservation
 from apiserver.storage.interface import (Backend, ConflictError, KeyExistsError, KeyValue,
                                          NotFoundError)
 
 _NAME_CHARS = "bcdfghjklmnpqrstvwxz2456789"
-_STATUS_RESET_ON_CREATE = {"Pod", "Deployment", "ReplicaSet", "Service", "Namespace"}
-_NO_SPEC_GENERATION = {"ConfigMap", "Secret", "Event", "Endpoints", "ServiceAccount", "Lease"}
 _IMMUTABLE_META = ("uid", "creationTimestamp", "deletionTimestamp",
                    "deletionGracePeriodSeconds", "generation")
 
@@ -96,16 +94,13 @@ def is_dry_run(value: str | None) -> bool:
 
 
 class Registry:
-    def __init__(self, backend: Backend, admission: Admission) -> None:
+    def __init__(self, backend: Backend, admission: AdmissionChain) -> None:
         self.backend = backend
         self.admission = admission
 
     # ------------------------------------------------------------------ reads
     async def get(self, resource: ResourceInfo, namespace: str | None, name: str) -> dict[str, Any]:
-        kv = await self.backend.get(resource.storage_key(namespace, name))
-        if kv is None:
-            raise errors.not_found(resource, name)
-        return decode(kv)
+        return decode(await self._get_kv(resource, namespace, name))
 
     async def _get_kv(self, resource: ResourceInfo, namespace: str | None, name: str) -> KeyValue:
         kv = await self.backend.get(resource.storage_key(namespace, name))
@@ -118,6 +113,7 @@ class Registry:
                      obj: dict[str, Any], dry_run: bool = False) -> dict[str, Any]:
         """Stamp, default, validate, admit and store `obj`. dry_run: all of it but the write
         (the object comes back without a resourceVersion, as from kube-apiserver)."""
+        strategy = strategies.for_resource(resource)
         meta = obj.setdefault("metadata", {})
         if resource.namespaced:
             if meta.get("namespace") and namespace and meta["namespace"] != namespace:
@@ -132,31 +128,28 @@ class Registry:
             meta.pop(k, None)
         meta["uid"] = str(uuid.uuid4())
         meta["creationTimestamp"] = now()
-        if resource.kind not in _NO_SPEC_GENERATION:
-            meta["generation"] = 1
-        if resource.kind in _STATUS_RESET_ON_CREATE:
-            obj.pop("status", None)
-            if resource.kind == "Pod":
-                obj["status"] = {"phase": "Pending", "qosClass": _qos_class(obj)}
-        api_defaults.apply_defaults(resource, obj)
-        errs = validation.validate_create(resource, obj)
-        if errs:
-            raise errors.invalid(resource, resource.kind, meta.get("name") or "", errs)
-        await self.admission.admit_create(resource, obj)
         key = resource.storage_key(meta.get("namespace"), meta["name"])
-        if dry_run:
-            self.admission.release(resource, obj)
-            if await self.backend.get(key) is not None:
-                raise errors.already_exists(resource, meta["name"])
-            return obj
-        try:
-            kv = await self.backend.create(key, encode(obj))
-        except KeyExistsError:
-            self.admission.release(resource, obj)
-            raise errors.already_exists(resource, meta["name"]) from None
-        except BaseException:
-            self.admission.release(resource, obj)
-            raise
+        with reservation() as res:
+            # as kube-apiserver: mutating admission, then the strategy and validation, then
+            # validating admission (quota, allocations) on the final object
+            strategy.default(obj)
+            await self.admission.admit_create(resource, obj, res, mutating=True)
+            strategy.prepare_for_create(obj)
+            strategy.default(obj)
+            errs = strategy.validate(obj)
+            if errs:
+                raise errors.invalid(resource, resource.kind, meta.get("name") or "", errs)
+            await self.admission.admit_create(resource, obj, res, mutating=False)
+            fieldmanager.track(obj, None, resource, None, now())
+            if dry_run:
+                res.abort()
+                if await self.backend.get(key) is not None:
+                    raise errors.already_exists(resource, meta["name"])
+                return obj
+            try:
+                kv = await self.backend.create(key, encode(obj))
+            except KeyExistsError:
+                raise errors.already_exists(resource, meta["name"]) from None
         meta["resourceVersion"] = str(kv.mod_revision)
         return obj
 
@@ -178,80 +171,75 @@ class Registry:
                                 mutate: Callable[[dict[str, Any]], dict[str, Any]],
                                 subresource: str | None = None, attempts: int = 8,
                                 dry_run: bool = False) -> dict[str, Any]:
-        """Read, mutate, CAS-write; retried on conflicts (patch, scale, binding use it).
-        `mutate` may raise APIError (e.g. a resourceVersion precondition in the patch)."""
+        """Read, mutate, CAS-write; retried when the object changed in between (patch, scale,
+        binding use it). `mutate` may raise APIError (e.g. a resourceVersion precondition in
+        the patch), which is never retried."""
         for _ in range(attempts):
             kv = await self._get_kv(resource, namespace, name)
             new = mutate(decode(kv))
             try:
                 return await self._write_update(resource, kv, new, subresource, dry_run)
-            except errors.APIError as e:
-                if e.reason != "Conflict" or "has been modified" not in e.message:
-                    raise
+            except errors.StaleObjectError:
+                continue
         raise errors.conflict(resource, name)
 
     async def _write_update(self, resource: ResourceInfo, kv: KeyValue, new: dict[str, Any],
                             subresource: str | None, dry_run: bool = False) -> dict[str, Any]:
+        strategy = strategies.for_resource(resource)
         old = decode(kv)
         name = old["metadata"]["name"]
-        merged = self._merge_for_update(resource, old, new, subresource)
-        if subresource is None:
-            api_defaults.apply_defaults(resource, merged)
-            errs = validation.validate_update(resource, merged, old)
-            if errs:
-                raise errors.invalid(resource, resource.kind, name, errs)
-            self.admission.admit_update(resource, merged, old)
-        merged["metadata"]["resourceVersion"] = old["metadata"]["resourceVersion"]
-        if merged == old:
-            return old
-        if dry_run:
-            self.admission.release(resource, merged, keep=old)
-            return merged
-        meta = merged["metadata"]
-        if meta.get("deletionTimestamp") and not meta.get("finalizers") and \
-                not self._namespace_finalizers(resource, merged) and not self._graceful_pod(resource, merged):
-            return await self._delete_now(resource, kv, merged)
-        try:
-            nkv = await self.backend.update(kv.key, encode(merged), kv.mod_revision)
-        except ConflictError:
-            self.admission.release(resource, merged, keep=old)
-            raise errors.conflict(resource, name) from None
-        except NotFoundError:
-            raise errors.not_found(resource, name) from None
-        self.admission.release(resource, old, keep=merged)
+        merged = self._merge_for_update(strategy, old, new, subresource)
+        with reservation() as res:
+            if subresource is None:
+                strategy.default(merged)
+                await self.admission.admit_update(resource, merged, old, res, mutating=True)
+                errs = strategy.validate_update(merged, old)
+                if errs:
+                    raise errors.invalid(resource, resource.kind, name, errs)
+                await self.admission.admit_update(resource, merged, old, res, mutating=False)
+            elif subresource == "status":
+                errs = strategy.validate_status_update(merged, old)
+                if errs:
+                    raise errors.invalid(resource, resource.kind, name, errs)
+            merged["metadata"]["resourceVersion"] = old["metadata"]["resourceVersion"]
+            fieldmanager.track(merged, old, resource, subresource, now())
+            if merged == old:
+                return old
+            if dry_run:
+                res.abort()
+                return merged
+            meta = merged["metadata"]
+            if meta.get("deletionTimestamp") and not meta.get("finalizers") and not strategy.held(merged):
+                return await self._delete_now(resource, kv, merged)
+            try:
+                nkv = await self.backend.update(kv.key, encode(merged), kv.mod_revision)
+            except ConflictError:
+                raise errors.conflict(resource, name) from None
+            except NotFoundError:
+                raise errors.not_found(resource, name) from None
         meta["resourceVersion"] = str(nkv.mod_revision)
         return merged
 
-    def _merge_for_update(self, resource: ResourceInfo, old: dict[str, Any], new: dict[str, Any],
+    @staticmethod
+    def _merge_for_update(strategy: strategies.Strategy, old: dict[str, Any], new: dict[str, Any],
                           subresource: str | None) -> dict[str, Any]:
-        if subresource == "binding":   # the handler derived `new` from the stored pod
+        """The object to store: `new` with what the server owns taken from `old`."""
+        if subresource == "binding":   # the handler derived `new` from the stored object
             return wire.clone(new)
-        if subresource == "status":
-            merged = wire.clone(old)
-            if "status" in new:
-                merged["status"] = new["status"]
-            else:
-                merged.pop("status", None)
-            return merged
+        if subresource not in (None, "finalize"):   # status, approval, ...: the strategy says
+            return strategy.prepare_for_subresource_update(subresource, new, old)
         merged = wire.clone(new)
         meta = merged.setdefault("metadata", {})
         ometa = old["metadata"]
         meta["name"] = ometa["name"]
-        if resource.namespaced:
+        if strategy.resource.namespaced:
             meta["namespace"] = ometa.get("namespace")
         for k in _IMMUTABLE_META:
             if k in ometa:
                 meta[k] = ometa[k]
             else:
                 meta.pop(k, None)
-        if "status" in resource.subresources or subresource == "finalize":
-            if "status" in old:
-                merged["status"] = old["status"]
-            else:
-                merged.pop("status", None)
-        if resource.kind not in _NO_SPEC_GENERATION and "generation" in ometa:
-            if _spec_of(merged) != _spec_of(old):
-                meta["generation"] = ometa["generation"] + 1
+        strategy.prepare_for_update(merged, old)
         return merged
 
     # ------------------------------------------------------------------ delete
@@ -269,33 +257,21 @@ class Registry:
                                       f"Precondition failed: ResourceVersion in precondition: {opts.precondition_rv}, ResourceVersion in object meta: {meta['resourceVersion']}")
             try:
                 return await self._delete_step(resource, kv, obj, opts)
-            except errors.APIError as e:
-                if e.reason != "Conflict" or "has been modified" not in e.message:
-                    raise
+            except errors.StaleObjectError:
+                continue
         raise errors.conflict(resource, name)
 
     async def _delete_step(self, resource: ResourceInfo, kv: KeyValue, obj: dict[str, Any],
                            opts: DeleteOptions) -> dict[str, Any]:
+        strategy = strategies.for_resource(resource)
         meta = obj["metadata"]
         before = wire.clone(meta), wire.clone(obj.get("status"))
-        hold = False
-        if resource.kind == "Namespace":
-            obj.setdefault("status", {})["phase"] = "Terminating"
-            hold = self._namespace_finalizers(resource, obj)
-        elif resource.kind == "Pod" and _pod_needs_grace(obj) and opts.grace_period_seconds != 0:
-            grace = opts.grace_period_seconds
-            if grace is None:
-                grace = (obj.get("spec") or {}).get("terminationGracePeriodSeconds", 30)
-            current = meta.get("deletionGracePeriodSeconds")
-            if current is None or grace < current:
-                meta["deletionGracePeriodSeconds"] = grace
-                meta["deletionTimestamp"] = (datetime.now(timezone.utc) + timedelta(seconds=grace)
-                                             ).strftime("%Y-%m-%dT%H:%M:%SZ")
-            hold = bool(meta["deletionGracePeriodSeconds"])
+        hold = strategy.begin_delete(obj, opts.grace_period_seconds)
         finalizers = list(meta.get("finalizers") or [])
-        if opts.propagation_policy == "Foreground" and "foregroundDeletion" not in finalizers:
+        policy = opts.propagation_policy or strategy.default_propagation_policy
+        if policy == "Foreground" and "foregroundDeletion" not in finalizers:
             finalizers.append("foregroundDeletion")
-        elif opts.propagation_policy == "Orphan" and "orphan" not in finalizers:
+        elif policy == "Orphan" and "orphan" not in finalizers:
             finalizers.append("orphan")
         if finalizers:
             meta["finalizers"] = finalizers
@@ -320,41 +296,6 @@ class Registry:
             raise errors.conflict(resource, obj["metadata"]["name"]) from None
         except NotFoundError:
             raise errors.not_found(resource, obj["metadata"]["name"]) from None
-        self.admission.release(resource, obj)
+        self.admission.deleted(resource, obj)
         obj["metadata"]["resourceVersion"] = str(dkv.mod_revision)
         return obj
-
-    @staticmethod
-    def _namespace_finalizers(resource: ResourceInfo, obj: dict[str, Any]) -> bool:
-        return resource.kind == "Namespace" and bool((obj.get("spec") or {}).get("finalizers"))
-
-    @staticmethod
-    def _graceful_pod(resource: ResourceInfo, obj: dict[str, Any]) -> bool:
-        """A pod marked for graceful deletion stays until its kubelet deletes it with grace 0."""
-        meta = obj["metadata"]
-        return resource.kind == "Pod" and _pod_needs_grace(obj) and \
-            bool(meta.get("deletionGracePeriodSeconds"))
-
-
-def _spec_of(obj: dict[str, Any]) -> Any:
-    if "spec" in obj:
-        return obj["spec"]
-    return {k: v for k, v in obj.items() if k not in ("metadata", "status")}
-
-
-def _pod_needs_grace(pod: dict[str, Any]) -> bool:
-    bound = bool((pod.get("spec") or {}).get("nodeName"))
-    phase = (pod.get("status") or {}).get("phase")
-    return bound and phase not in ("Succeeded", "Failed")
-
-
-def _qos_class(pod: dict[str, Any]) -> str:
-    containers = (pod.get("spec") or {}).get("containers") or []
-    reqs = [((c.get("resources") or {}).get("requests") or {}) for c in containers]
-    lims = [((c.get("resources") or {}).get("limits") or {}) for c in containers]
-    if not any(reqs) and not any(lims):
-        return "BestEffort"
-    if all(lim.get("cpu") and lim.get("memory") and (not r or (r.get("cpu") in (None, lim.get("cpu")) and
-           r.get("memory") in (None, lim.get("memory")))) for r, lim in zip(reqs, lims)):
-        return "Guaranteed"
-    return "Burstable"

@@ -1,7 +1,8 @@
 """Request plumbing shared by the REST handlers: parsing paths, bodies and Accept headers,
 and building JSON responses.
 
-Owns `parse_resource_path` (Kubernetes REST path → resource, namespace, name, subresource),
+Owns `parse_resource_path` (Kubernetes REST path → resource, namespace, name, subresource,
+looked up in the resource table as it is now, so CRDs route as soon as they are served),
 body decoding (JSON, YAML, or Kubernetes protobuf via `protobuf.py`; the 3 MiB limit), the
 Table negotiation of `Accept`, and small response helpers.
 """
@@ -20,6 +21,7 @@ from apiserver import errors, protobuf, wire
 MAX_BODY = 3 * 1024 * 1024
 JSON = "application/json"
 PATCH_TYPES = {"application/merge-patch+json": "merge", "application/json-patch+json": "json",
+               "application/apply-patch+yaml": "apply",
                "application/strategic-merge-patch+json": "strategic"}
 
 
@@ -37,29 +39,51 @@ def parse_resource_path(group: str, version: str, segments: list[str], path: str
     ns: str | None = None
     if len(segs) >= 3 and segs[0] == "namespaces" and segs[2] not in ("status", "finalize"):
         ns, segs = segs[1], segs[2:]
+    if len(segs) > 3 and segs[2] == "proxy":   # .../NAME/proxy/<path on the backend>
+        segs = segs[:3]
     if not segs or len(segs) > 3:
         raise errors.resource_not_found(path)
-    res = by_plural(group, segs[0])
-    if res is None or res.version != version:
+    res = by_plural(group, segs[0], version)
+    if res is None:
         raise errors.resource_not_found(path)
     if ns is not None and not res.namespaced:
         raise errors.resource_not_found(path)
     name = segs[1] if len(segs) > 1 else None
     sub = segs[2] if len(segs) > 2 else None
-    if sub is not None and sub not in res.subresources and not (res.kind == "Namespace" and sub == "finalize"):
+    if sub is not None and sub not in res.subresources:
         raise errors.resource_not_found(path)
     return Target(res, ns, name, sub)
+
+
+#: how much of an oversized body is read (and thrown away) before the 413 is sent: a client
+#: that writes its whole body before reading (urllib, the Python client) then reads the
+#: Status instead of a connection reset
+DRAIN_LIMIT = 64 * 1024 * 1024
+
+
+async def _drain(request: Request, already: int) -> None:
+    size = already
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > DRAIN_LIMIT:
+                return
+    except Exception:   # the client gave up: nothing more to read
+        return
 
 
 async def read_body(request: Request) -> bytes:
     length = request.headers.get("content-length")
     if length and int(length) > MAX_BODY:
+        if int(length) <= DRAIN_LIMIT:
+            await _drain(request, 0)
         raise errors.too_large(MAX_BODY)
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > MAX_BODY:
+            await _drain(request, size)
             raise errors.too_large(MAX_BODY)
         chunks.append(chunk)
     return b"".join(chunks)
@@ -116,5 +140,10 @@ def table_include(request: Request, query: dict[str, str]) -> str | None:
 def warning_headers(warnings: list[str]) -> dict[str, str]:
     if not warnings:
         return {}
-    # one header value; starlette joins duplicates poorly, so comma-join as HTTP allows
-    return {"Warning": ", ".join(f'299 - "{w.replace(chr(34), chr(39))}"' for w in warnings[:20])}
+    # one header value; starlette joins duplicates poorly, so comma-join as HTTP allows; the
+    # text is a quoted-string, `"` and `\` escaped, as kube-apiserver writes it
+    return {"Warning": ", ".join(f'299 - "{_quoted(w)}"' for w in warnings[:20])}
+
+
+def _quoted(text: str) -> str:
+    return text.replace("\\", "\\\\").replace('"', '\\"')

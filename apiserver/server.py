@@ -1,10 +1,11 @@
 """The apiserver process: configuration, start-up bootstrap and the HTTPS listener.
 
-Owns `APIServerConfig` and `APIServer`: opens the store, fills the watch cache, rebuilds the
-allocators, makes sure the built-in objects exist (namespaces default, kube-system,
+Owns `APIServerConfig` and `APIServer`: opens the store, fills the watch cache, serves the
+stored CRDs (apiextensions/controller.py), rebuilds the allocators, makes sure the built-in objects exist (namespaces default, kube-system,
 kube-public, kube-node-lease; the `kubernetes` Service at the first service IP and its
 Endpoints), generates TLS material and admin.kubeconfig, wires the kubelet proxy (pod logs
-and exec), and serves the app with uvicorn (httptools, no access log, signals left to the
+and exec) and the metrics API (`metrics.k8s.io`, scraped from the kubelets: metrics_api.py),
+and serves the app with uvicorn (httptools, no access log, signals left to the
 caller). `tune_gc` makes the cyclic collector run rarely in a process that holds a cache
 of every object.
 """
@@ -22,18 +23,35 @@ from typing import Any
 
 import uvicorn
 
-from api.resources import by_kind
+from api.resources import by_kind, by_plural
 from apiserver import errors
-from apiserver.admission import Admission
+from apiserver.admission import AdmissionChain
+from apiserver.admission.default_storage_class import DefaultStorageClass
+from apiserver.admission.default_tolerations import DefaultTolerationSeconds
+from apiserver.admission.namespace_lifecycle import NamespaceLifecycle
+from apiserver.admission.service_ips import ServiceIPs
+from apiserver.apiextensions.controller import CRDController
+from apiserver.apiextensions.versions import VersionedRegistry
 from apiserver.app import create_app
-from apiserver.gateway import Authenticator
+from apiserver.admission.limit_ranger import LimitRanger
+from apiserver.admission.pod_security import PodSecurity
+from apiserver.admission.rbac_escalation import RBACEscalation
+from apiserver.admission.resource_quota import ResourceQuotaAdmission
+from apiserver.admission.service_account import ServiceAccountAdmission
+from apiserver.auth import bootstrap_policy, client_certs
+from apiserver.auth.authenticator import Authenticator
+from apiserver.auth.authorizer import Authorizer
+from apiserver.auth.serviceaccount import TokenSigner, load_or_create_key
+from apiserver.auth.user import ADMIN, UserInfo
 from apiserver.handlers import Handlers
-from apiserver.kubeletproxy import KubeletProxy, install_exec_websocket
-from apiserver.registry import Registry
+from apiserver.kubeletproxy import KubeletProxy
+from apiserver.metrics_api import MetricsAPI
+from apiserver.metrics_scraper import MetricsScraper
 from apiserver.storage import open_backend
 from apiserver.storage.interface import Backend
 from apiserver.tls import ensure_tls, write_kubeconfig
 from apiserver.watchcache import WatchCache
+from httpstream.hijack import HijackableHttpToolsProtocol
 
 log = logging.getLogger("apiserver")
 
@@ -59,8 +77,15 @@ class APIServerConfig:
     node_port_range: tuple[int, int] = (30000, 32767)
     advertise_address: str | None = None
     default_toleration_seconds: int = 300
-    extra_tokens: dict[str, str] = field(default_factory=dict)   # token -> user
+    extra_tokens: dict[str, UserInfo | str] = field(default_factory=dict)   # token -> user
+    anonymous_auth: bool = False   # --anonymous-auth: off, unauthenticated requests get 401
     compaction_interval: float = 300.0   # as kube-apiserver: compact what is 5 minutes old
+    metric_resolution: float = 15.0      # kubelet scrapes for metrics.k8s.io (metrics-server's); 0: off
+
+
+class _HttpProtocol(HijackableHttpToolsProtocol, client_certs.ClientCertHttpToolsProtocol):
+    """Client certificates in the scope; connections exec, attach, port-forward and proxy may
+    take over (httpstream.hijack)."""
 
 
 class APIServer:
@@ -75,6 +100,8 @@ class APIServer:
         self.handlers: Handlers | None = None
         self.authn: Authenticator | None = None
         self.kubelet_proxy: KubeletProxy | None = None
+        self.crds: CRDController | None = None
+        self.metrics_scraper: MetricsScraper | None = None
 
     @property
     def url(self) -> str:
@@ -103,19 +130,36 @@ class APIServer:
         self.cache = WatchCache(self.backend)
         await self.cache.start()
         by = self.cache.cache
-        admission = Admission(by(by_kind("v1", "Namespace")), self.backend, cfg.service_cidr, cfg.node_port_range,
-                              cfg.default_toleration_seconds)
-        admission.rebuild(co.obj for co in by(by_kind("v1", "Service")).objects.values())
-        self.registry = Registry(self.backend, admission)
+        service_ips = ServiceIPs(cfg.service_cidr, cfg.node_port_range)
+        service_ips.rebuild(co.obj for co in by(by_kind("v1", "Service")).objects.values())
+        self.authorizer = Authorizer(self.cache)
+        # in kube-apiserver's order; mutating plugins run before validation, the rest after
+        admission = AdmissionChain([NamespaceLifecycle(by(by_kind("v1", "Namespace")), self.backend),
+                                    LimitRanger(by(by_kind("v1", "LimitRange"))),
+                                    ServiceAccountAdmission(by(by_kind("v1", "ServiceAccount")), self.backend),
+                                    DefaultTolerationSeconds(cfg.default_toleration_seconds),
+                                    DefaultStorageClass(by(by_kind("storage.k8s.io/v1", "StorageClass"))),
+                                    PodSecurity(by(by_kind("v1", "Namespace"))),
+                                    RBACEscalation(self.authorizer), service_ips,
+                                    ResourceQuotaAdmission(self.cache, self.backend)])
+        self.registry = VersionedRegistry(self.backend, admission)
+        self.crds = CRDController(self.registry, self.cache)
+        await self.crds.start()       # serve the stored CRDs before answering anyone
         self.handlers = Handlers(self.registry, self.cache)
         tls = ensure_tls(cfg.data_dir, cfg.tls_sans + ([cfg.advertise_address] if cfg.advertise_address else [])
                          + ([cfg.bind_address] if cfg.bind_address not in ("0.0.0.0", "::") else []))
         self.token = tls.admin_token
-        self.authn = Authenticator({tls.admin_token: "admin", **cfg.extra_tokens})
-        app = create_app(self.handlers, self.authn, lambda: self._ready, tls.ca_cert.read_bytes())
-        self.kubelet_proxy = KubeletProxy(self.registry.get, tls.admin_token)
+        self.authn = Authenticator({tls.admin_token: ADMIN, **cfg.extra_tokens}, cfg.anonymous_auth)
+        self.token_signer = TokenSigner(load_or_create_key(cfg.data_dir / "server" / "tls" / "service-account.key"),
+                                        self._lookup)
+        self.authn.token_authenticators.append(self.token_signer.authenticate)
+        self.handlers.token_signer = self.token_signer
+        app = create_app(self.handlers, self.authn, lambda: self._ready, tls.ca_cert.read_bytes(),
+                         self.authorizer)
+        self.kubelet_proxy = KubeletProxy(self.registry.get, tls.admin_token,
+                                          authorize=self.authorizer.authorize)
         self.handlers.kubelet_proxy = self.kubelet_proxy
-        install_exec_websocket(app.app, self.kubelet_proxy, self.authn.user_for)
+        app.metrics_api = self._metrics_api(tls.admin_token)
 
         # IPPROTO_TCP explicitly: asyncio sets TCP_NODELAY on accepted connections only for
         # sockets it can tell are TCP; without it every response waits ~40 ms for an ACK
@@ -126,9 +170,12 @@ class APIServer:
         sock.listen(1024)
         sock.setblocking(False)
         self.port = sock.getsockname()[1]
-        # http="auto" is httptools when installed (a dependency): several times h11's speed
+        # client certificates are asked for (and their identity put in the scope) by
+        # auth/client_certs.py; httptools, several times h11's speed, parses HTTP
         ucfg = uvicorn.Config(app, ssl_certfile=str(tls.serving_cert), ssl_keyfile=str(tls.serving_key),
-                              log_level="warning", lifespan="off", access_log=False, http="auto",
+                              ssl_context_factory=client_certs.context_factory(tls.ca_cert),
+                              log_level="warning", lifespan="off", access_log=False,
+                              http=_HttpProtocol,
                               proxy_headers=False, server_header=False,
                               timeout_graceful_shutdown=1, timeout_keep_alive=30, ws="websockets-sansio")
         self._server = uvicorn.Server(ucfg)
@@ -136,7 +183,7 @@ class APIServer:
         # not to uvicorn, which would otherwise take SIGINT/SIGTERM while it serves
         self._server.capture_signals = contextlib.nullcontext  # type: ignore[method-assign,assignment]
         self._task = asyncio.create_task(self._server.serve(sockets=[sock]), name="uvicorn")
-        await self._bootstrap(admission)
+        await self._bootstrap(service_ips)
         write_kubeconfig(self.kubeconfig_path, self._kubeconfig_server(), tls.ca_cert.read_bytes(),
                          tls.admin_token)
         while not self._server.started:
@@ -147,13 +194,58 @@ class APIServer:
         self._ready = True
         log.info("apiserver listening on %s (store %s)", self.url, endpoint.split("?")[0])
 
+    def _lookup(self, plural: str, namespace: str, name: str) -> dict[str, Any] | None:
+        """An object from the watch cache (what token authentication checks a token against)."""
+        assert self.cache is not None
+        res = by_plural("", plural)
+        if res is None:
+            return None
+        co = self.cache.cache(res).objects.get(res.storage_key(namespace, name))
+        return co.obj if co is not None else None
+
+    def _metrics_api(self, token: str) -> MetricsAPI:
+        """metrics.k8s.io, scraped from the kubelets every --metric-resolution (metrics_api.py)."""
+        assert self.cache is not None
+        nodes, pods = self.cache.cache(by_kind("v1", "Node")), self.cache.cache(by_kind("v1", "Pod"))
+
+        def objects(rc: Any) -> Any:
+            return lambda ns: (co.obj for co in rc.select(ns, None))
+        if self.config.metric_resolution > 0:
+            self.metrics_scraper = MetricsScraper(lambda: objects(nodes)(None), token,
+                                                  self.config.metric_resolution)   # started on demand
+        return MetricsAPI(self.metrics_scraper, objects(nodes), objects(pods))
+
     def _kubeconfig_server(self) -> str:
         host = self.config.bind_address
         if host in ("0.0.0.0", "::"):
             host = self.config.advertise_address or "127.0.0.1"
         return f"https://{host}:{self.port}"
 
-    async def _bootstrap(self, admission: Admission) -> None:
+    async def _bootstrap_rbac(self) -> None:
+        """Create the default ClusterRoles and bindings; put back the rules of those still
+        marked `rbac.authorization.kubernetes.io/autoupdate: "true"`."""
+        for res, objs in ((by_kind("rbac.authorization.k8s.io/v1", "ClusterRole"), bootstrap_policy.cluster_roles()),
+                          (by_kind("rbac.authorization.k8s.io/v1", "ClusterRoleBinding"),
+                           bootstrap_policy.cluster_role_bindings())):
+            for obj in objs:
+                name = obj["metadata"]["name"]
+                try:
+                    cur = await self.registry.get(res, None, name)
+                except errors.APIError:
+                    await self._ensure(res, None, obj)
+                    continue
+                if (cur["metadata"].get("annotations") or {}).get(
+                        "rbac.authorization.kubernetes.io/autoupdate") != "true":
+                    continue
+                fields = ("rules", "aggregationRule", "roleRef", "subjects")
+                if any(cur.get(f) != obj.get(f) for f in fields if f in obj):
+                    for f in fields:
+                        if f in obj:
+                            cur[f] = obj[f]
+                    await self.registry.update(res, None, name, cur)
+
+    async def _bootstrap(self, service_ips: ServiceIPs) -> None:
+        await self._bootstrap_rbac()
         ns_res = by_kind("v1", "Namespace")
         for ns in SYSTEM_NAMESPACES:
             await self._ensure(ns_res, None, {"apiVersion": "v1", "kind": "Namespace",
@@ -161,7 +253,7 @@ class APIServer:
         svc = {"apiVersion": "v1", "kind": "Service",
                "metadata": {"name": "kubernetes", "namespace": "default",
                             "labels": {"component": "apiserver", "provider": "kubernetes"}},
-               "spec": {"type": "ClusterIP", "clusterIP": admission.ips.kubernetes_ip,
+               "spec": {"type": "ClusterIP", "clusterIP": service_ips.ips.kubernetes_ip,
                         "ports": [{"name": "https", "port": 443, "protocol": "TCP",
                                    "targetPort": self.port}]}}
         await self._ensure(by_kind("v1", "Service"), "default", svc)
@@ -179,6 +271,26 @@ class APIServer:
                 await self.registry.update(ep_res, "default", "kubernetes", cur)
         except errors.APIError:
             await self._ensure(ep_res, "default", ep)
+        await self._bootstrap_endpoint_slice(addr)
+
+    async def _bootstrap_endpoint_slice(self, addr: str) -> None:
+        """The `kubernetes` Service's EndpointSlice, as kube-apiserver's endpoint reconciler
+        keeps it beside the Endpoints (what `kubectl describe svc kubernetes` reads)."""
+        res = by_kind("discovery.k8s.io/v1", "EndpointSlice")
+        want = {"addressType": "IPv4",
+                "endpoints": [{"addresses": [addr], "conditions": {"ready": True}}],
+                "ports": [{"name": "https", "port": self.port, "protocol": "TCP"}]}
+        try:
+            cur = await self.registry.get(res, "default", "kubernetes")
+        except errors.APIError:
+            await self._ensure(res, "default", {
+                "apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
+                "metadata": {"name": "kubernetes", "namespace": "default",
+                             "labels": {"kubernetes.io/service-name": "kubernetes"}}, **want})
+            return
+        if any(cur.get(k) != v for k, v in want.items()):
+            cur.update(want)
+            await self.registry.update(res, "default", "kubernetes", cur)
 
     async def _ensure(self, resource: Any, namespace: str | None, obj: dict[str, Any]) -> None:
         if await self.backend.get(resource.storage_key(namespace, obj["metadata"]["name"])):  # type: ignore[union-attr]
@@ -206,11 +318,16 @@ class APIServer:
         self._ready = False
         if getattr(self, "_compactor", None):
             self._compactor.cancel()
+        if self.crds:
+            await self.crds.stop()
         if self.cache:
             await self.cache.stop()
         if self.kubelet_proxy is not None:
             await self.kubelet_proxy.close()
             self.kubelet_proxy = None
+        if self.metrics_scraper is not None:
+            await self.metrics_scraper.stop()
+            self.metrics_scraper = None
         if self._server:
             self._server.should_exit = True
         if self._task:

@@ -1,25 +1,31 @@
 """Subresource handlers: status, scale, binding, eviction, a namespace's finalize, log and exec.
 
 Owns what each subresource means over the generic registry:
-- `status`: GET, and PUT/PATCH that change only `.status`;
-- `scale`: an `autoscaling/v1` Scale view of `spec.replicas` (GET, PUT, merge/JSON PATCH);
+- `status`: GET, and PUT/PATCH that change only `.status`; a CSR's `approval` likewise
+  changes only its Approved/Denied conditions (both through the kind's strategy);
+- `ephemeralcontainers`: a pod's `spec.ephemeralContainers` (GET, PUT, PATCH), likewise;
+- `scale`: an `autoscaling/v1` Scale view of the replicas the kind's strategy names
+  (`spec.replicas`, or a CRD's specReplicasPath) (GET, PUT, merge/JSON PATCH);
 - `binding`: the scheduler's POST that sets a pod's `spec.nodeName` (409 if already bound);
-- `eviction`: a pod delete carrying the Eviction's deleteOptions;
+- `eviction`: a pod delete carrying the Eviction's deleteOptions, refused (429) when it would
+  break the pod's PodDisruptionBudget (apiserver/eviction.py);
 - `finalize`: a namespace's `spec.finalizers`;
-- `log` / `exec`: handed to the kubelet proxy.
+- `token`: a ServiceAccount's TokenRequest, answered with a signed, bound JWT;
+- `log`, `exec`, `attach`, `portforward`, `proxy`: handed to the kubelet proxy (kubeletproxy.py).
 Every write honours `dryRun=All`.
 """
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 
 from api import patch as api_patch
-from api.tables import format_label_selector
-from apiserver import errors
-from apiserver.registry import DeleteOptions, is_dry_run, now
+from api.resources import ResourceInfo, by_kind
+from apiserver import errors, strategies
+from apiserver.registry import is_dry_run, now
 from apiserver.request import PATCH_TYPES, Target, json_response, parse_object, parse_object_body, read_body
 
 if TYPE_CHECKING:
@@ -29,13 +35,13 @@ if TYPE_CHECKING:
 async def handle(h: "Handlers", request: Request, t: Target, q: dict[str, str]) -> Response:
     sub, method = t.subresource, request.method
     assert t.name is not None
-    if sub == "status":
+    if sub in ("status", "approval", "ephemeralcontainers"):   # the strategy says what each may change
         if method == "GET":
             return json_response(await h.registry.get(t.resource, t.namespace, t.name))
         if method == "PUT":
-            return await h.update(request, t, q, "status")
+            return await h.update(request, t, q, sub)
         if method == "PATCH":
-            return await h.patch(request, t, q, "status")
+            return await h.patch(request, t, q, sub)
     elif sub == "scale":
         return await scale(h, request, t, q)
     elif sub == "binding" and method == "POST":
@@ -51,7 +57,9 @@ async def handle(h: "Handlers", request: Request, t: Target, q: dict[str, str]) 
             return cur
         return json_response(await h.registry.guaranteed_update(
             t.resource, None, t.name, set_fins, "finalize", dry_run=is_dry_run(q.get("dryRun"))))
-    elif sub in ("log", "exec") and h.kubelet_proxy is not None:
+    elif sub == "token" and method == "POST" and h.token_signer is not None:
+        return await token_request(h, request, t)
+    elif sub in ("log", "exec", "attach", "portforward", "proxy") and h.kubelet_proxy is not None:
         return await h.kubelet_proxy(request, t)
     raise errors.method_not_allowed()
 
@@ -59,15 +67,17 @@ async def handle(h: "Handlers", request: Request, t: Target, q: dict[str, str]) 
 async def scale(h: "Handlers", request: Request, t: Target, q: dict[str, str]) -> Response:
     assert t.name is not None
     if request.method == "GET":
-        return json_response(to_scale(await h.registry.get(t.resource, t.namespace, t.name)))
+        return json_response(to_scale(t.resource, await h.registry.get(t.resource, t.namespace, t.name)))
     if request.method not in ("PUT", "PATCH"):
         raise errors.method_not_allowed()
     dry_run = is_dry_run(q.get("dryRun"))
     raw = await read_body(request)
     ctype = request.headers.get("content-type", "")
 
+    strategy = strategies.for_resource(t.resource)
+
     def mutate(cur: dict[str, Any]) -> dict[str, Any]:
-        current = to_scale(cur)
+        current = to_scale(t.resource, cur)
         if request.method == "PUT":
             new_scale = parse_object_body(raw, ctype)
             want_rv = (new_scale.get("metadata") or {}).get("resourceVersion")
@@ -84,10 +94,10 @@ async def scale(h: "Handlers", request: Request, t: Target, q: dict[str, str]) -
         if not isinstance(replicas, int) or replicas < 0:
             raise errors.APIError(422, "Invalid", f'Scale.autoscaling "{t.name}" is invalid: '
                                   f"spec.replicas: Invalid value: {replicas}: must be greater than or equal to 0")
-        cur.setdefault("spec", {})["replicas"] = replicas
+        strategy.set_replicas(cur, replicas)
         return cur
     out = await h.registry.guaranteed_update(t.resource, t.namespace, t.name, mutate, dry_run=dry_run)
-    return json_response(to_scale(out))
+    return json_response(to_scale(t.resource, out))
 
 
 async def bind(h: "Handlers", request: Request, t: Target, q: dict[str, str]) -> Response:
@@ -118,27 +128,52 @@ async def bind(h: "Handlers", request: Request, t: Target, q: dict[str, str]) ->
 
 
 async def evict(h: "Handlers", request: Request, t: Target, q: dict[str, str]) -> Response:
-    """policy/v1 Eviction: delete the pod with the Eviction's deleteOptions (no disruption
-    budgets in pykube, so an eviction is never refused for one)."""
+    """policy/v1 Eviction: a pod delete honouring PodDisruptionBudgets (apiserver/eviction.py)."""
+    from apiserver import eviction
+    return await eviction.evict(h, request, t, q)
+
+
+async def token_request(h: "Handlers", request: Request, t: Target) -> Response:
+    """authentication.k8s.io/v1 TokenRequest on a ServiceAccount (`kubectl create token`)."""
+    assert t.name is not None and h.token_signer is not None
     raw = await read_body(request)
-    body = parse_object_body(raw, request.headers.get("content-type", "")) if raw.strip() else {}
-    opts = DeleteOptions.from_body(body.get("deleteOptions") or {}, q)
-    assert t.name is not None
-    await h.registry.delete(t.resource, t.namespace, t.name, opts)
-    return json_response(success(201), 201)
+    body = parse_object_body(raw, request.headers.get("content-type", ""), []) if raw.strip() else {}
+    spec = body.get("spec") or {}
+    seconds = spec.get("expirationSeconds") or 3600
+    if not isinstance(seconds, int) or seconds < 600 or seconds > 2 ** 32:
+        raise errors.APIError(422, "Invalid", f'TokenRequest.authentication.k8s.io "{t.name}" is invalid: '
+                              f"spec.expirationSeconds: Invalid value: {seconds}: may not specify a duration "
+                              "less than 10 minutes", {"name": t.name, "group": "authentication.k8s.io",
+                                                       "kind": "TokenRequest"})
+    sa = await h.registry.get(t.resource, t.namespace, t.name)
+    pod = None
+    ref = spec.get("boundObjectRef")
+    if ref:
+        if ref.get("kind") != "Pod":
+            raise errors.bad_request(f'cannot bind token to object of kind "{ref.get("kind")}": only Pod is supported')
+        pod = await h.registry.get(by_kind("v1", "Pod"), t.namespace, ref.get("name", ""))
+        if ref.get("uid") and ref["uid"] != pod["metadata"].get("uid"):
+            raise errors.conflict(by_kind("v1", "Pod"), ref.get("name", ""),
+                                  f"the UID in the bound object reference ({ref['uid']}) does not match the UID in record")
+    token, exp = h.token_signer.issue(t.namespace or "", sa, spec.get("audiences"), seconds, pod)
+    out_spec = {"audiences": spec.get("audiences") or list(h.token_signer.audiences),
+                "expirationSeconds": seconds, "boundObjectRef": ref}
+    return json_response({"kind": "TokenRequest", "apiVersion": "authentication.k8s.io/v1",
+                          "metadata": {"name": t.name, "namespace": t.namespace, "creationTimestamp": now()},
+                          "spec": {k: v for k, v in out_spec.items() if v is not None},
+                          "status": {"token": token, "expirationTimestamp": datetime.fromtimestamp(
+                              exp, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")}}, 201)
 
 
-def to_scale(obj: dict[str, Any]) -> dict[str, Any]:
+def to_scale(resource: ResourceInfo, obj: dict[str, Any]) -> dict[str, Any]:
     meta = obj["metadata"]
-    sel = (obj.get("spec") or {}).get("selector") or {}
-    selector = format_label_selector(sel) if sel else ""
+    spec_replicas, status_replicas, selector = strategies.for_resource(resource).scale_of(obj)
     return {"kind": "Scale", "apiVersion": "autoscaling/v1",
             "metadata": {"name": meta["name"], "namespace": meta.get("namespace"), "uid": meta.get("uid"),
                          "resourceVersion": meta["resourceVersion"],
                          "creationTimestamp": meta.get("creationTimestamp")},
-            "spec": {"replicas": (obj.get("spec") or {}).get("replicas", 0)},
-            "status": {"replicas": (obj.get("status") or {}).get("replicas", 0),
-                       "selector": selector if selector != "<none>" else ""}}
+            "spec": {"replicas": spec_replicas},
+            "status": {"replicas": status_replicas, "selector": selector}}
 
 
 def success(code: int) -> dict[str, Any]:

@@ -14,6 +14,7 @@ import secrets
 import socket
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import yaml
 from cryptography import x509
@@ -66,13 +67,14 @@ def make_ca(common_name: str = "pykube-ca") -> tuple[bytes, bytes]:
 
 
 def issue_cert(ca_cert_pem: bytes, ca_key_pem: bytes, common_name: str, sans: list[str],
-               server: bool = True, organization: str | None = None) -> tuple[bytes, bytes]:
+               server: bool = True, organization: str | None = None,
+               organizations: list[str] | None = None) -> tuple[bytes, bytes]:
     ca_cert = x509.load_pem_x509_certificate(ca_cert_pem)
     ca_key = serialization.load_pem_private_key(ca_key_pem, None)
     key = ec.generate_private_key(ec.SECP256R1())
     attrs = [x509.NameAttribute(NameOID.COMMON_NAME, common_name)]
-    if organization:
-        attrs.append(x509.NameAttribute(NameOID.ORGANIZATION_NAME, organization))
+    for org in ([organization] if organization else []) + (organizations or []):
+        attrs.append(x509.NameAttribute(NameOID.ORGANIZATION_NAME, org))
     alt: list[x509.GeneralName] = []
     for s in sans:
         try:
@@ -90,6 +92,34 @@ def issue_cert(ca_cert_pem: bytes, ca_key_pem: bytes, common_name: str, sans: li
         builder = builder.add_extension(x509.SubjectAlternativeName(alt), critical=False)
     cert = builder.sign(ca_key, hashes.SHA256())  # type: ignore[arg-type]
     return cert.public_bytes(serialization.Encoding.PEM), _key_pem(key)
+
+
+def write_cert_kubeconfig(path: Path, server: str, ca_pem: bytes, cert_pem: bytes, key_pem: bytes,
+                          user: str, cluster: str = "pykube", context: str = "default",
+                          namespace: str | None = None) -> None:
+    """A kubeconfig that authenticates with a client certificate."""
+    ctx: dict[str, Any] = {"cluster": cluster, "user": user}
+    if namespace:
+        ctx["namespace"] = namespace
+    cfg = {"apiVersion": "v1", "kind": "Config", "preferences": {},
+           "clusters": [{"name": cluster, "cluster": {
+               "server": server, "certificate-authority-data": base64.b64encode(ca_pem).decode()}}],
+           "users": [{"name": user, "user": {"client-certificate-data": base64.b64encode(cert_pem).decode(),
+                                             "client-key-data": base64.b64encode(key_pem).decode()}}],
+           "contexts": [{"name": context, "context": ctx}],
+           "current-context": context}
+    _write_private(path, yaml.safe_dump(cfg, sort_keys=False).encode())
+
+
+def write_component_kubeconfig(data_dir: Path, name: str, user: str, groups: list[str], server: str) -> Path:
+    """`<data dir>/server/cred/<name>.kubeconfig`: a client certificate for one control-plane
+    component's own identity (k3s' layout), reissued on every start."""
+    tls = data_dir / "server" / "tls"
+    ca_pem, ca_key = (tls / "server-ca.crt").read_bytes(), (tls / "server-ca.key").read_bytes()
+    cert, key = issue_cert(ca_pem, ca_key, user, [], server=False, organizations=groups)
+    path = data_dir / "server" / "cred" / f"{name}.kubeconfig"
+    write_cert_kubeconfig(path, server, ca_pem, cert, key, user)
+    return path
 
 
 def cert_sans(cert_pem: bytes) -> set[str]:

@@ -1,9 +1,9 @@
 """The watch cache: every object of every resource in memory, fed by one storage watch.
 
 Owns: `WatchCache` (one storage watch on `/registry/`, dispatching to a `ResourceCache` per
-resource), the per-resource object map with indexes by namespace and by `spec.nodeName`, a
-bounded history of recent events for watches that resume from a resourceVersion, and the
-`Watcher`s that receive events.
+storage prefix `/registry/<group>/<plural>/`), the per-resource object map with indexes by
+namespace and by `spec.nodeName`, a bounded history of recent events for watches that
+resume from a resourceVersion, and the `Watcher`s that receive events.
 
 Invariants:
 - Each stored write is parsed once here (JSON → dict, resourceVersion set from the store's
@@ -14,6 +14,11 @@ Invariants:
   never silently given a partial history.
 - Watcher registration and history replay happen with no await in between, so no event can
   slip between the replay and the live stream.
+- Caches are made on first sight of a prefix (a key in the store, or a `cache(resource)`
+  call), so resources registered at run time (CRDs) need no set-up here, and every version
+  of a resource shares its one cache. Their history is complete from the load on.
+- `listeners` of a prefix are called, with no await, for each event applied there (the
+  CRD controller registers served resources from them).
 """
 from __future__ import annotations
 
@@ -23,7 +28,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
-from api.resources import RESOURCES, ResourceInfo
+from api.resources import ResourceInfo
 from apiserver.storage.interface import Backend, CompactedError, Event
 from apiserver.wire import dumps, loads
 
@@ -128,15 +133,20 @@ class _EncodedEvent:
         return data
 
 
+Listener = Callable[[CacheEvent], None]
+
+
 class ResourceCache:
-    def __init__(self, resource: ResourceInfo) -> None:
-        self.resource = resource
+    def __init__(self, prefix: str, window_start: int = 0) -> None:
+        self.prefix = prefix
+        self.resource: ResourceInfo | None = None     # the first row it was asked for by
         self.objects: dict[str, CachedObject] = {}
         self.by_namespace: dict[str, set[str]] = {}
         self.by_node: dict[str, set[str]] = {}
         self.history: deque[CacheEvent] = deque()
-        self.window_start = 0       # history is complete for revisions > window_start
+        self.window_start = window_start   # history is complete for revisions > window_start
         self.watchers: set[Watcher] = set()
+        self.listeners: list[Listener] = []
 
     # -- state
     def _index(self, co: CachedObject) -> None:
@@ -177,6 +187,11 @@ class ResourceCache:
         encoded = _EncodedEvent()
         for w in list(self.watchers):
             w.offer(cev, encoded)
+        for listener in self.listeners:
+            try:
+                listener(cev)
+            except Exception:   # a listener's bug must not stop the cache
+                log.exception("watch cache listener failed on %s", key)
         return cev
 
     # -- reads
@@ -211,25 +226,34 @@ class ResourceCache:
 
 
 class WatchCache:
-    def __init__(self, backend: Backend, resources: Iterable[ResourceInfo] = RESOURCES) -> None:
+    def __init__(self, backend: Backend) -> None:
         self.backend = backend
-        self.caches: dict[ResourceInfo, ResourceCache] = {r: ResourceCache(r) for r in resources}
-        self._by_prefix: dict[str, ResourceCache] = {r.storage_prefix(): c
-                                                      for r, c in self.caches.items()}
+        self.caches: dict[str, ResourceCache] = {}     # by storage prefix
         self.rv = 0
+        self._loaded_rv = 0
         self._waiters: list[tuple[int, asyncio.Future[None]]] = []
         self._task: asyncio.Task[None] | None = None
         self.ready = asyncio.Event()
 
     def cache(self, resource: ResourceInfo) -> ResourceCache:
-        return self.caches[resource]
+        """The cache holding `resource`'s objects (every version of it shares one)."""
+        c = self._cache_for_prefix(resource.storage_prefix())
+        if c.resource is None:
+            c.resource = resource
+        return c
+
+    def _cache_for_prefix(self, prefix: str) -> ResourceCache:
+        c = self.caches.get(prefix)
+        if c is None:
+            c = self.caches[prefix] = ResourceCache(prefix, self._loaded_rv)
+        return c
 
     def _cache_for_key(self, key: str) -> ResourceCache | None:
         # /registry/<group>/<plural>/...
         parts = key.split("/", 4)
-        if len(parts) < 4:
+        if len(parts) < 5 or parts[0] or parts[1] != "registry":
             return None
-        return self._by_prefix.get(f"/registry/{parts[2]}/{parts[3]}/")
+        return self._cache_for_prefix(f"/registry/{parts[2]}/{parts[3]}/")
 
     async def start(self) -> None:
         await self._load()
@@ -246,7 +270,7 @@ class WatchCache:
             rc = self._cache_for_key(kv.key)
             if rc is not None:
                 rc.load(decode(kv.key, kv.value, kv.mod_revision))
-        self.rv = res.revision
+        self.rv = self._loaded_rv = res.revision
         for c in self.caches.values():
             c.window_start = res.revision
         self.ready.set()

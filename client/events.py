@@ -1,8 +1,9 @@
 """Event recording: what controllers, the scheduler and the kubelet tell users about objects.
 
-Owns `EventRecorder.record(obj, type, reason, message)`: fire-and-forget core/v1 Events
-named `<object name>.<hex nanoseconds>` in the object's namespace ("default" for
-cluster-scoped objects), carrying involvedObject, source, first/lastTimestamp and count.
+Owns `EventRecorder.record(obj, type, reason, message, field_path="")`: fire-and-forget
+core/v1 Events named `<object name>.<hex nanoseconds>` in the object's namespace ("default"
+for cluster-scoped objects), carrying involvedObject (with `fieldPath` when given, e.g. the
+kubelet's `spec.containers{c}`), source, first/lastTimestamp and count.
 
 Invariants:
 - `record` never blocks and never raises: it puts the event on a bounded queue that one
@@ -86,10 +87,14 @@ class EventRecorder:
         self._seen: OrderedDict[tuple[Any, ...], _Seen] = OrderedDict()
         self._task: asyncio.Task[None] | None = None
 
-    def record(self, obj: Any, type: str, reason: str, message: str) -> None:  # noqa: A002
+    def record(self, obj: Any, type: str, reason: str, message: str,  # noqa: A002
+               field_path: str = "") -> None:
         """Queue one event about `obj` (type "Normal" or "Warning"). Never blocks or raises."""
         try:
-            item = _Pending(object_reference(obj), type, reason, message,
+            ref = object_reference(obj)
+            if field_path:
+                ref["fieldPath"] = field_path
+            item = _Pending(ref, type, reason, message,
                             datetime.now(UTC), time.monotonic())
             if self._task is None or self._task.done():
                 self._task = asyncio.get_running_loop().create_task(
@@ -136,7 +141,7 @@ class EventRecorder:
     async def _write(self, item: _Pending) -> None:
         ref = item.ref
         key = (ref.get("kind"), ref.get("namespace"), ref.get("name"), ref.get("uid"),
-               item.type, item.reason, item.message)
+               ref.get("fieldPath"), item.type, item.reason, item.message)
         now = rfc3339(item.at)
         seen = self._seen.get(key)
         if seen is not None and item.mono - seen.mono < self.aggregate_window:

@@ -129,13 +129,18 @@ class Client:
 
     def __init__(self, config: ClientConfig | None = None, *, component: str = "client",
                  timeout: float = 30.0, transport: httpx.AsyncBaseTransport | None = None,
-                 warning_handler: Callable[[str], None] | None = _default_warning) -> None:
+                 warning_handler: Callable[[str], None] | None = _default_warning,
+                 impersonate: tuple[str, list[str]] | None = None) -> None:
+        """`impersonate`: (user, groups) sent as Impersonate-User / Impersonate-Group."""
         self.config = config if config is not None else kubeconfig.load()
         self.component = component
         self.warning_handler = warning_handler
-        headers = {"User-Agent": f"pykube/{component}", "Accept": "application/json"}
+        headers: list[tuple[str, str]] = [("User-Agent", f"pykube/{component}"), ("Accept", "application/json")]
         if self.config.token:
-            headers["Authorization"] = f"Bearer {self.config.token}"
+            headers.append(("Authorization", f"Bearer {self.config.token}"))
+        if impersonate is not None:
+            headers.append(("Impersonate-User", impersonate[0]))
+            headers += [("Impersonate-Group", g) for g in impersonate[1]]
         self._timeout = timeout
         self._http = httpx.AsyncClient(
             base_url=self.config.server, headers=headers, timeout=timeout,

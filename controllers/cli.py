@@ -1,7 +1,8 @@
 """`pykube controller-manager`: the command line of the controller-manager.
 
 Owns only flag parsing (Kubernetes' flag names: --kubeconfig, --leader-elect,
---cluster-cidr, --node-monitor-grace-period, --pod-eviction-timeout, --controllers, ...)
+--cluster-cidr, --node-monitor-grace-period, --pod-eviction-timeout, --controllers,
+--terminated-pod-gc-threshold, ...)
 and the hand-off to `controllers.manager.run_controller_manager`. `register(subparsers)`
 is what pykube/commands.py calls.
 """
@@ -25,6 +26,10 @@ def options_from_args(args: argparse.Namespace) -> ControllerManagerOptions:
         workers=args.concurrent_syncs, lease_duration=args.leader_elect_lease_duration,
         renew_deadline=args.leader_elect_renew_deadline,
         retry_period=args.leader_elect_retry_period,
+        cluster_signing_cert_file=args.cluster_signing_cert_file,
+        cluster_signing_key_file=args.cluster_signing_key_file,
+        root_ca_file=args.root_ca_file,
+        terminated_pod_gc_threshold=args.terminated_pod_gc_threshold,
         **({"identity": args.leader_elect_identity} if args.leader_elect_identity else {}))
 
 
@@ -50,6 +55,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--controllers", action="append", default=None, metavar="LIST",
                    help=f"'*', NAME or -NAME, comma separated; names: {', '.join(ALL_CONTROLLERS)}")
     p.add_argument("--concurrent-syncs", type=int, default=5, help="workers per controller")
+    p.add_argument("--cluster-signing-cert-file", default=None,
+                   help="CA certificate that signs approved client-certificate CSRs")
+    p.add_argument("--cluster-signing-key-file", default=None, help="its private key")
+    p.add_argument("--root-ca-file", default=None,
+                   help="CA bundle published to every namespace as the kube-root-ca.crt ConfigMap")
+    p.add_argument("--terminated-pod-gc-threshold", type=int, default=12500, metavar="N",
+                   help="terminated pods kept before the pod garbage collector deletes them "
+                        "(0 disables; default 12500)")
 
 
 def register(sub: Any) -> None:

@@ -59,6 +59,13 @@ class Expectations:
         keys = set(pod_keys)
         self._records[key] = _Record(delete=len(keys), deleting=keys, timestamp=self.clock())
 
+    def expect(self, key: str, creations: int, pod_keys: Iterable[str]) -> None:
+        """Replace the record with both (SetExpectations): `creations` pods about to be
+        created and the pods `pod_keys` about to be deleted in the same sync."""
+        keys = set(pod_keys)
+        self._records[key] = _Record(add=creations, delete=len(keys), deleting=keys,
+                                     timestamp=self.clock())
+
     def creation_observed(self, key: str) -> None:
         """The informer showed a pod we created (or a creation failed: lower it anyway)."""
         rec = self._records.get(key)

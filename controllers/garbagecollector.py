@@ -26,6 +26,8 @@ Invariants:
 - Deletes carry a uid precondition; ownerRef and finalizer edits are merge patches with
   the resourceVersion read, so a concurrent change makes them retry, never clobber.
 - An ownerReference naming a kind pykube does not serve counts as a live owner.
+- Custom kinds join the graph when their CRD is established (watched like the built-in
+  kinds from then on), so custom resources own and are owned like built-in objects.
 """
 from __future__ import annotations
 
@@ -35,7 +37,10 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any, NamedTuple
 
-from api.models import MODELS, K8sObject, OwnerReference
+from api import resources
+from api.crds import accepted_rows
+from api.models import MODELS, CustomResourceDefinition, K8sObject, OwnerReference
+from api.models.custom import custom_model
 from api.resources import ResourceInfo, UnknownResourceError, by_kind
 from client.errors import Conflict, NotFound
 from client.informer import Informer
@@ -124,12 +129,34 @@ class GarbageCollector(Controller):
         self._absent: OrderedDict[str, None] = OrderedDict()
         self._absent_cache_size = absent_cache_size
         for model in kinds:
-            inf = self.informers.get(model)
-            inf.add_index("uid", _uid_index)
-            inf.add_handlers(self._on_add, self._on_update, self._on_delete)
-            self._watched.append(inf)
-            self._by_resource[model.RESOURCE] = inf
-            self._models[model.RESOURCE] = model
+            self._add_kind(model)
+        if CustomResourceDefinition in kinds:
+            crds = self._by_resource[CustomResourceDefinition.RESOURCE]
+            crds.add_handlers(self._on_crd, lambda old, new: self._on_crd(new), None)
+
+    def _add_kind(self, model: type[K8sObject]) -> Informer:
+        inf = self.informers.get(model)
+        inf.add_index("uid", _uid_index)
+        inf.add_handlers(self._on_add, self._on_update, self._on_delete)
+        self._watched.append(inf)
+        self._by_resource[model.RESOURCE] = inf
+        self._models[model.RESOURCE] = model
+        return inf
+
+    def _on_crd(self, crd: K8sObject) -> None:
+        """An established CRD adds its kind (at its preferred version) to the graph, so its
+        objects can own others and be collected; the row joins this process's table."""
+        rows = accepted_rows(crd.to_dict())
+        if not rows or any(r.group == rows[0].group and r.plural == rows[0].plural
+                           for r in self._by_resource):
+            return
+        if not resources.registered(rows[0].group, rows[0].plural):
+            try:
+                resources.register(rows)
+            except ValueError:
+                return                            # a built-in resource: already watched
+        self._add_kind(custom_model(rows[0]))
+        log.info("garbage collector watches %s.%s", rows[0].plural, rows[0].group)
 
     # ---------------------------------------------------------------- graph queries
     def _resource_for(self, api_version: str, kind: str) -> ResourceInfo | None:
@@ -137,7 +164,11 @@ class GarbageCollector(Controller):
             info = by_kind(api_version, kind)
         except UnknownResourceError:
             return None
-        return info if info in self._by_resource else None
+        if info in self._by_resource:
+            return info
+        # another version of a watched kind (CRDs serve several): the watched row
+        return next((r for r in self._by_resource
+                     if r.group == info.group and r.plural == info.plural), None)
 
     def _informer_for(self, api_version: str, kind: str) -> Informer | None:
         info = self._resource_for(api_version, kind)

@@ -29,7 +29,11 @@ log = logging.getLogger(__name__)
 
 LEASE_NAMESPACE, LEASE_NAME = "kube-system", "kube-controller-manager"
 ALL_CONTROLLERS = ("endpoint", "namespace", "garbagecollector", "nodelifecycle", "nodeipam",
-                   "replicaset", "deployment", "servicelb")
+                   "replicaset", "deployment", "servicelb", "csrsigning", "serviceaccount",
+                   "root-ca-cert-publisher", "clusterrole-aggregation", "resourcequota",
+                   "replicationcontroller", "job", "cronjob", "ttl-after-finished", "podgc",
+                   "daemonset", "statefulset", "persistentvolume-binder", "pvc-protection",
+                   "pv-protection", "disruption", "endpointslice")
 
 
 @dataclass
@@ -43,10 +47,14 @@ class ControllerManagerOptions:
     pod_eviction_timeout: float | None = None
     controllers: list[str] = field(default_factory=lambda: ["*"])
     workers: int = 5
+    terminated_pod_gc_threshold: int = 12500
     lease_duration: float = 15.0
     renew_deadline: float = 10.0
     retry_period: float = 2.0
     identity: str = field(default_factory=lambda: f"{socket.gethostname()}_{uuid.uuid4()}")
+    cluster_signing_cert_file: str | None = None   # the CA that signs approved CSRs
+    cluster_signing_key_file: str | None = None
+    root_ca_file: str | None = None   # published to every namespace as kube-root-ca.crt
 
 
 def enabled_controllers(spec: list[str], known: tuple[str, ...] = ALL_CONTROLLERS) -> list[str]:
@@ -61,7 +69,7 @@ def enabled_controllers(spec: list[str], known: tuple[str, ...] = ALL_CONTROLLER
     return [n for n in known if (star or n in on) and n not in off]
 
 
-Factory = Callable[[Client, SharedInformers, EventRecorder, ControllerManagerOptions], Controller]
+Factory = Callable[[Client, SharedInformers, EventRecorder, ControllerManagerOptions], "Controller | None"]
 
 
 def _endpoint(c: Client, i: SharedInformers, r: EventRecorder,
@@ -115,6 +123,115 @@ def _servicelb(c: Client, i: SharedInformers, r: EventRecorder,
     return ServiceLBController(c, i, r)
 
 
+def _csrsigning(c: Client, i: SharedInformers, r: EventRecorder,
+                o: ControllerManagerOptions) -> Controller | None:
+    from controllers.csrsigning import CSRSigningController
+    if not (o.cluster_signing_cert_file and o.cluster_signing_key_file):
+        log.info("csrsigning: no --cluster-signing-cert-file/--cluster-signing-key-file; not signing")
+        return None
+    return CSRSigningController(c, i, r, ca_cert=Path(o.cluster_signing_cert_file),
+                                ca_key=Path(o.cluster_signing_key_file))
+
+
+def _serviceaccount(c: Client, i: SharedInformers, r: EventRecorder,
+                    o: ControllerManagerOptions) -> Controller | None:
+    from controllers.serviceaccounts import ServiceAccountsController
+    return ServiceAccountsController(c, i, r)
+
+
+def _root_ca(c: Client, i: SharedInformers, r: EventRecorder,
+             o: ControllerManagerOptions) -> Controller | None:
+    from controllers.serviceaccounts import RootCACertPublisher
+    if not o.root_ca_file:
+        log.info("root-ca-cert-publisher: no --root-ca-file; not publishing kube-root-ca.crt")
+        return None
+    return RootCACertPublisher(c, i, r, ca_file=Path(o.root_ca_file))
+
+
+def _aggregation(c: Client, i: SharedInformers, r: EventRecorder,
+                 o: ControllerManagerOptions) -> Controller | None:
+    from controllers.clusterroleaggregation import ClusterRoleAggregationController
+    return ClusterRoleAggregationController(c, i, r)
+
+
+def _resourcequota(c: Client, i: SharedInformers, r: EventRecorder,
+                   o: ControllerManagerOptions) -> Controller | None:
+    from controllers.resourcequota import ResourceQuotaController
+    return ResourceQuotaController(c, i, r)
+
+
+def _replicationcontroller(c: Client, i: SharedInformers, r: EventRecorder,
+                           o: ControllerManagerOptions) -> Controller:
+    from controllers.replication import ReplicationManager
+    return ReplicationManager(c, i, r)
+
+
+def _job(c: Client, i: SharedInformers, r: EventRecorder,
+         o: ControllerManagerOptions) -> Controller:
+    from controllers.job import JobController
+    return JobController(c, i, r)
+
+
+def _cronjob(c: Client, i: SharedInformers, r: EventRecorder,
+             o: ControllerManagerOptions) -> Controller:
+    from controllers.cronjob import CronJobController
+    return CronJobController(c, i, r)
+
+
+def _ttl_after_finished(c: Client, i: SharedInformers, r: EventRecorder,
+                        o: ControllerManagerOptions) -> Controller:
+    from controllers.ttlafterfinished import TTLAfterFinishedController
+    return TTLAfterFinishedController(c, i, r)
+
+
+def _podgc(c: Client, i: SharedInformers, r: EventRecorder,
+           o: ControllerManagerOptions) -> Controller:
+    from controllers.podgc import PodGCController
+    return PodGCController(c, i, r, terminated_pod_threshold=o.terminated_pod_gc_threshold)
+
+
+def _daemonset(c: Client, i: SharedInformers, r: EventRecorder,
+               o: ControllerManagerOptions) -> Controller:
+    from controllers.daemonset import DaemonSetsController
+    return DaemonSetsController(c, i, r)
+
+
+def _statefulset(c: Client, i: SharedInformers, r: EventRecorder,
+                 o: ControllerManagerOptions) -> Controller:
+    from controllers.statefulset import StatefulSetController
+    return StatefulSetController(c, i, r)
+
+
+def _pv_binder(c: Client, i: SharedInformers, r: EventRecorder,
+               o: ControllerManagerOptions) -> Controller:
+    from controllers.persistentvolume import PersistentVolumeController
+    return PersistentVolumeController(c, i, r)
+
+
+def _pvc_protection(c: Client, i: SharedInformers, r: EventRecorder,
+                    o: ControllerManagerOptions) -> Controller:
+    from controllers.storageprotection import PVCProtectionController
+    return PVCProtectionController(c, i, r)
+
+
+def _pv_protection(c: Client, i: SharedInformers, r: EventRecorder,
+                   o: ControllerManagerOptions) -> Controller:
+    from controllers.storageprotection import PVProtectionController
+    return PVProtectionController(c, i, r)
+
+
+def _disruption(c: Client, i: SharedInformers, r: EventRecorder,
+                o: ControllerManagerOptions) -> Controller:
+    from controllers.disruption import DisruptionController
+    return DisruptionController(c, i, r)
+
+
+def _endpointslice(c: Client, i: SharedInformers, r: EventRecorder,
+                   o: ControllerManagerOptions) -> Controller:
+    from controllers.endpointslice import EndpointSliceController
+    return EndpointSliceController(c, i, r)
+
+
 # name -> (factory, event source component, as Kubernetes names them)
 FACTORIES: dict[str, tuple[Factory, str]] = {
     "endpoint": (_endpoint, "endpoint-controller"),
@@ -125,6 +242,23 @@ FACTORIES: dict[str, tuple[Factory, str]] = {
     "replicaset": (_replicaset, "replicaset-controller"),
     "deployment": (_deployment, "deployment-controller"),
     "servicelb": (_servicelb, "service-lb-controller"),
+    "csrsigning": (_csrsigning, "certificatesigningrequest-signing-controller"),
+    "serviceaccount": (_serviceaccount, "serviceaccount-controller"),
+    "root-ca-cert-publisher": (_root_ca, "root-ca-cert-publisher"),
+    "clusterrole-aggregation": (_aggregation, "clusterrole-aggregation-controller"),
+    "resourcequota": (_resourcequota, "resourcequota-controller"),
+    "replicationcontroller": (_replicationcontroller, "replication-controller"),
+    "job": (_job, "job-controller"),
+    "cronjob": (_cronjob, "cronjob-controller"),
+    "ttl-after-finished": (_ttl_after_finished, "ttlafterfinished-controller"),
+    "podgc": (_podgc, "pod-garbage-collector"),
+    "daemonset": (_daemonset, "daemonset-controller"),
+    "statefulset": (_statefulset, "statefulset-controller"),
+    "persistentvolume-binder": (_pv_binder, "persistentvolume-controller"),
+    "pvc-protection": (_pvc_protection, "pvc-protection-controller"),
+    "pv-protection": (_pv_protection, "pv-protection-controller"),
+    "disruption": (_disruption, "controllermanager"),
+    "endpointslice": (_endpointslice, "endpoint-slice-controller"),
 }
 
 
@@ -170,11 +304,13 @@ class ControllerManager:
             factory, component = FACTORIES[name]
             recorder = EventRecorder(self.client, component)
             try:
-                self.controllers[name] = factory(self.client, informers, recorder,
-                                                 self.options)
+                controller = factory(self.client, informers, recorder, self.options)
             except ImportError as e:
                 log.error("controller %s is not available: %s", name, e)
                 continue
+            if controller is None:   # not configured (e.g. no signing CA)
+                continue
+            self.controllers[name] = controller
             recorders.append(recorder)
         self.informers = informers
         return informers, recorders

@@ -2,8 +2,8 @@
 
 A deleted namespace is kept by the apiserver (phase Terminating) while its
 `spec.finalizers` holds "kubernetes". This controller deletes every namespaced object in
-it (every namespaced kind of `api.resources`), waits (re-queueing) until they are all
-gone, and then PUTs `/api/v1/namespaces/{name}/finalize` without "kubernetes", after which
+it (every namespaced built-in kind, and the custom ones discovery lists), waits
+(re-queueing) until they are all gone, and then PUTs `/api/v1/namespaces/{name}/finalize` without "kubernetes", after which
 the apiserver removes the namespace.
 
 Invariants:
@@ -20,13 +20,14 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Awaitable, Callable
 
 from api.meta import now_rfc3339
 from api.models import Namespace
 from api.models.core import NamespaceSpec, NamespaceStatus
 from api.resources import RESOURCES, ResourceInfo
-from client.errors import Conflict, NotFound
+from client.discovery import server_resources
+from client.errors import ApiError, Conflict, NotFound
 from controllers.base import Controller
 
 log = logging.getLogger(__name__)
@@ -75,8 +76,11 @@ def content_conditions(rem: Remaining) -> list[dict[str, Any]]:
 class NamespaceController(Controller):
     NAME = "namespace-controller"
 
-    def __init__(self, *args: Any, requeue_seconds: float = 0.5, **kw: Any) -> None:
+    def __init__(self, *args: Any, requeue_seconds: float = 0.5,
+                 discover: Callable[[Any], Awaitable[list[ResourceInfo]]] = server_resources,
+                 **kw: Any) -> None:
         super().__init__(*args, **kw)
+        self.discover = discover
         self.namespaces = self.watch(Namespace)
         self.requeue_seconds = requeue_seconds
 
@@ -96,7 +100,7 @@ class NamespaceController(Controller):
     async def delete_content(self, namespace: str) -> Remaining:
         """Delete everything in `namespace`; answers what was still there."""
         rem = Remaining()
-        for info in NAMESPACED:
+        for info in await self.namespaced_resources():
             items = (await self.client.list_all(info, namespace)).items
             if not items:
                 continue
@@ -108,6 +112,24 @@ class NamespaceController(Controller):
                                    for obj in items
                                    if not obj["metadata"].get("deletionTimestamp")))
         return rem
+
+    async def namespaced_resources(self) -> list[ResourceInfo]:
+        """The built-in namespaced kinds, then the custom ones the server serves (one row
+        per resource, its preferred version; read from discovery each time, so a CRD made
+        a moment ago is emptied too)."""
+        out = list(NAMESPACED)
+        try:
+            served = await self.discover(self.client)
+        except ApiError as e:
+            log.warning("discovery failed (%s); emptying built-in kinds only", e)
+            return out
+        seen = {(r.group, r.plural) for r in RESOURCES}
+        for r in served:
+            if r.namespaced and "delete" in r.verbs and "list" in r.verbs and \
+                    (r.group, r.plural) not in seen:
+                seen.add((r.group, r.plural))
+                out.append(r)
+        return out
 
     async def _delete(self, info: ResourceInfo, namespace: str, meta: dict[str, Any]) -> None:
         try:

@@ -22,7 +22,7 @@ import logging
 from typing import Any, Protocol
 
 from api.meta import controller_ref, is_pod_ready
-from api.models import Pod, ReplicaSet
+from api.models import K8sObject, Pod, ReplicaSet
 from api.models.apps import ReplicaSetStatus
 from api.models.base import OwnerReference
 from client.errors import ApiError, Conflict, NotFound
@@ -43,7 +43,8 @@ class PodControl(Protocol):
 
     async def create_pod(self, pod: Pod, owner: Any) -> Pod: ...
     async def delete_pod(self, namespace: str, name: str, owner: Any) -> None: ...
-    async def patch_pod(self, namespace: str, name: str, patch: dict[str, Any]) -> None: ...
+    async def patch_pod(self, namespace: str, name: str, patch: dict[str, Any],
+                        patch_type: str = "merge") -> None: ...
 
 
 class RealPodControl:
@@ -76,8 +77,9 @@ class RealPodControl:
             raise
         self._record(owner, NORMAL, "SuccessfulDelete", f"Deleted pod: {name}")
 
-    async def patch_pod(self, namespace: str, name: str, patch: dict[str, Any]) -> None:
-        await self.client.patch(Pod, name, patch, namespace)
+    async def patch_pod(self, namespace: str, name: str, patch: dict[str, Any],
+                        patch_type: str = "merge") -> None:
+        await self.client.patch(Pod, name, patch, namespace, patch_type=patch_type)
 
 
 class FakePodControl:
@@ -89,6 +91,7 @@ class FakePodControl:
         self.patches: list[tuple[str, dict[str, Any]]] = []
         self.create_error = create_error
         self.create_limit: int | None = None   # fail every creation after this many
+        self.patch_error: Exception | None = None
 
     async def create_pod(self, pod: Pod, owner: Any) -> Pod:
         if self.create_error is not None and (self.create_limit is None
@@ -102,12 +105,18 @@ class FakePodControl:
     async def delete_pod(self, namespace: str, name: str, owner: Any) -> None:
         self.deleted.append(f"{namespace}/{name}")
 
-    async def patch_pod(self, namespace: str, name: str, patch: dict[str, Any]) -> None:
+    async def patch_pod(self, namespace: str, name: str, patch: dict[str, Any],
+                        patch_type: str = "merge") -> None:
+        if self.patch_error is not None:
+            raise self.patch_error
         self.patches.append((f"{namespace}/{name}", patch))
 
 
 class ReplicaSetController(Controller):
     NAME = "replicaset-controller"
+    #: the kind managed; the ReplicationManager runs ReplicationControllers through this
+    #: controller, seen as ReplicaSets by `_as_rs` (Kubernetes' conversion adapter)
+    OWNER: type[K8sObject] = ReplicaSet
 
     def __init__(self, client: Client, informers: SharedInformers,
                  recorder: EventRecorder | None = None, *,
@@ -118,7 +127,7 @@ class ReplicaSetController(Controller):
         self.pod_control: PodControl = pod_control or RealPodControl(client, recorder)
         self.burst_replicas = burst_replicas
         self.expectations = expectations or Expectations()
-        self.rs_informer = self.watch(ReplicaSet)
+        self.rs_informer = self.watch(self.OWNER)
         self.pod_informer = informers.get(Pod)
         self.pod_informer.add_handlers(self._pod_added, self._pod_updated, self._pod_deleted)
         self._watched.append(self.pod_informer)
@@ -126,15 +135,20 @@ class ReplicaSetController(Controller):
     # ---------------------------------------------------------------- pod events
     def _resolve(self, namespace: str | None, ref: OwnerReference | None) -> ReplicaSet | None:
         """The cached ReplicaSet a controller ref points at (same uid), or None."""
-        if ref is None or ref.kind != "ReplicaSet":
+        if ref is None or ref.kind != self.OWNER.RESOURCE.kind:
             return None
         rs = self.rs_informer.store.get_by_name(namespace, ref.name)
-        return rs if rs is not None and rs.metadata.uid == ref.uid else None
+        return self._as_rs(rs) if rs is not None and rs.metadata.uid == ref.uid else None
+
+    def _as_rs(self, obj: Any) -> ReplicaSet:
+        """A cached object of OWNER's kind as the ReplicaSet the decisions work on."""
+        return obj  # type: ignore[no-any-return]
 
     def _matching(self, pod: Pod) -> list[ReplicaSet]:
         """ReplicaSets in the pod's namespace whose selector matches it (orphan pods)."""
         labels = pod.metadata.labels or {}
-        return [rs for rs in self.rs_informer.store.by_index("namespace", pod.namespace or "")
+        return [rs for rs in map(self._as_rs,
+                                 self.rs_informer.store.by_index("namespace", pod.namespace or ""))
                 if logic.rs_selector(rs).matches(labels)]
 
     def _pod_added(self, pod: Pod) -> None:
@@ -193,7 +207,8 @@ class ReplicaSetController(Controller):
             self.queue.add_after(key, CONFLICT_RETRY_SECONDS)
 
     async def _sync_replica_set(self, key: str) -> None:
-        rs: ReplicaSet | None = self.rs_informer.store.get(key)
+        cached = self.rs_informer.store.get(key)
+        rs: ReplicaSet | None = self._as_rs(cached) if cached is not None else None
         if rs is None:
             self.expectations.delete(key)
             return
@@ -242,7 +257,7 @@ class ReplicaSetController(Controller):
     async def _can_adopt(self, rs: ReplicaSet) -> bool:
         """Recheck with a live read that we still exist, unchanged and not deleting."""
         try:
-            fresh = await self.client.get(ReplicaSet, rs.name, rs.namespace)
+            fresh = await self.client.get(self.OWNER, rs.name, rs.namespace)
         except NotFound:
             return False
         return fresh.metadata.uid == rs.metadata.uid and not fresh.metadata.deletion_timestamp

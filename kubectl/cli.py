@@ -76,6 +76,9 @@ def add_global_flags(p: argparse.ArgumentParser) -> None:
     g.add_argument("-n", "--namespace", default=None, help="the namespace scope for this request")
     g.add_argument("--kubeconfig", default=None, help="path to the kubeconfig file")
     g.add_argument("--context", default=None, help="the kubeconfig context to use")
+    g.add_argument("--as", dest="as_user", default=None, help="username to impersonate for the operation")
+    g.add_argument("--as-group", dest="as_group", action="append", default=[],
+                   help="group to impersonate for the operation (repeatable)")
     g.add_argument("--request-timeout", default="0",
                    help="how long to wait for a single request (0: no timeout)")
     g.add_argument("-v", "--v", dest="verbosity", default="0", help="log level (accepted, unused)")

@@ -33,14 +33,16 @@ def configure(p: Parser) -> None:
                    choices=["none", "client", "server"], help="only print what would be done")
     p.add_argument("--validate", nargs="?", const="strict", default="strict",
                    help="accepted for compatibility (the server validates)")
-    p.add_argument("--field-manager", default="kubectl-client-side-apply")
-    p.add_bool("--server-side", help="not supported: pykubectl applies client-side")
+    p.add_argument("--field-manager", default=None,
+                   help="the manager owning the fields (kubectl-client-side-apply, or kubectl with --server-side)")
+    p.add_bool("--server-side", help="apply on the server (server-side apply with field ownership)")
+    p.add_bool("--force-conflicts", help="with --server-side: take fields other managers own")
     p.add_argument("-l", "--selector", default="", help="apply only objects with these labels")
 
 
 async def run(ctx: Context, args: argparse.Namespace) -> int:
-    if args.server_side:
-        raise CmdError("--server-side is not supported by pykubectl; use client-side apply")
+    if args.force_conflicts and not args.server_side:
+        raise CmdError("--force-conflicts only works with --server-side")
     if args.output not in ("", "name"):
         raise CmdError(f'unable to match a printer suitable for the output format "{args.output}", allowed formats are: name')
     from kubectl import manifests
@@ -53,7 +55,7 @@ async def run(ctx: Context, args: argparse.Namespace) -> int:
         raise CmdError("no objects passed to apply")
     for m in loaded:
         try:
-            await apply_one(ctx, m, args)
+            await (apply_server_side(ctx, m, args) if args.server_side else apply_one(ctx, m, args))
         except Exception as e:  # noqa: BLE001 - report and go on, as kubectl
             if is_bug(e):
                 raise
@@ -105,6 +107,49 @@ async def apply_one(ctx: Context, m: Any, args: argparse.Namespace) -> None:
         except Exception as e:
             raise wrap(e, f'error when patching "{m.source}": ') from None
     _report(ctx, args, result, "configured" + suffix)
+
+
+CONFLICT_HELP = """Please review the fields above--they currently have other managers. Here
+are the ways you can resolve this warning:
+* If you intend to manage all of these fields, please re-run the apply
+  command with the `--force-conflicts` flag.
+* If you do not intend to manage all of the fields, please edit your
+  manifest to remove references to the fields that should keep their
+  current managers.
+* You may co-own fields by updating your manifest to match the existing
+  value; in this case, you'll become the manager if the other manager(s)
+  stop managing the field (remove it from their configuration).
+See https://kubernetes.io/docs/reference/using-api/server-side-apply/#conflicts"""
+
+
+async def apply_server_side(ctx: Context, m: Any, args: argparse.Namespace) -> None:
+    """One object through server-side apply (a PATCH of type apply-patch+yaml, as kubectl
+    sends it), reported as `<kind>/<name> serverside-applied`."""
+    import json
+
+    from client.errors import ApiError
+    info, obj = objects.prepared(ctx, m)
+    name, ns = obj["metadata"].get("name", ""), obj["metadata"].get("namespace")
+    if not name:
+        raise CmdError(f'from {m.source}: cannot use generate name with apply')
+    params = {"fieldManager": args.field_manager or "kubectl", "force": "true" if args.force_conflicts else "false",
+              "fieldValidation": "Ignore" if args.validate in ("false", "ignore") else
+              ("Warn" if args.validate == "warn" else "Strict")}
+    if args.dry_run == "server":
+        params["dryRun"] = "All"
+    elif args.dry_run == "client":
+        raise CmdError("--dry-run=client doesn't work with --server-side (did you mean --dry-run=server instead?)")
+    client = await ctx.client()
+    try:
+        resp = await client.request("PATCH", info.path(ns if info.namespaced else None, name), params=params,
+                                    content=json.dumps(obj).encode(),
+                                    headers={"Content-Type": "application/apply-patch+yaml"})
+    except ApiError as e:
+        if e.code == 409 and e.message.startswith("Apply failed"):
+            raise CmdError(f"{e.message}\n{CONFLICT_HELP}") from None
+        raise wrap(e, f'error when patching "{m.source}": ') from None
+    suffix = " (server dry run)" if args.dry_run == "server" else ""
+    _report(ctx, args, resp.json(), "serverside-applied" + suffix)
 
 
 def _report(ctx: Context, args: argparse.Namespace, obj: dict[str, Any], what: str) -> None:

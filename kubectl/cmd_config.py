@@ -137,7 +137,7 @@ async def run_view(ctx: Context, args: argparse.Namespace) -> int:
     elif fmt == "json":
         ctx.out(printers.to_json(doc))
     elif fmt == "jsonpath":
-        from kubectl import jsonpath
+        from api import jsonpath
         try:
             ctx.out(jsonpath.render(args.output.split("=", 1)[1], doc))
         except jsonpath.JSONPathError as e:

@@ -209,3 +209,11 @@ COMMANDS = {
     "create deployment": (configure_deployment, run_deployment),
     "create configmap": (configure_configmap, run_configmap),
 }
+
+
+from kubectl import cmd_create_batch  # noqa: E402  (create job / create cronjob)
+
+COMMANDS.update(cmd_create_batch.COMMANDS)
+from kubectl import cmd_create_pdb  # noqa: E402  (create poddisruptionbudget)
+
+COMMANDS.update(cmd_create_pdb.COMMANDS)

@@ -72,7 +72,9 @@ async def _events(ctx: Context, obj: Obj) -> list[Obj]:
     sel = [f"involvedObject.name={meta.get('name')}",
            f"involvedObject.namespace={meta.get('namespace') or ''}",
            f"involvedObject.kind={obj.get('kind')}"]
-    if meta.get("uid"):
+    if obj.get("kind") == "Node":
+        sel.append(f"involvedObject.uid={meta.get('name')}")   # as kubectl: the kubelet's uid for its Node
+    elif meta.get("uid"):
         sel.append(f"involvedObject.uid={meta['uid']}")
     lst = await client.list_all(resolve("events"), meta.get("namespace") or None,
                                 field_selector=",".join(sel))
@@ -108,12 +110,17 @@ async def page(ctx: Context, obj: Obj, show_events: bool = True) -> str:
         return describers.describe_deployment(obj, await _owned(ctx, obj, "replicasets"), events)
     if kind == "ReplicaSet":
         return describers.describe_replicaset(obj, await _owned(ctx, obj, "pods"), events)
+    if kind == "ReplicationController":
+        from kubectl.describe_batch import describe_replication_controller
+        return describe_replication_controller(obj, await _owned(ctx, obj, "pods"), events)
     if kind == "Service":
         try:
             ep = await client.get(resolve("endpoints"), meta.get("name", ""), namespace=meta.get("namespace"))
         except ApiError:
             ep = None
-        return describers.describe_service(obj, ep, events)
+        slices = await client.list_all(resolve("endpointslices"), meta.get("namespace"),
+                                       label_selector=f"kubernetes.io/service-name={meta.get('name')}")
+        return describers.describe_service(obj, ep, events, slices=list(slices.items))
     if kind == "Node":
         pods = await client.list_all(resolve("pods"), None,
                                      field_selector=f"spec.nodeName={meta.get('name')},"

@@ -77,12 +77,13 @@ async def run(ctx: Context, args: argparse.Namespace) -> int:
     if args.watch or args.watch_only:
         return await _watch(ctx, args, tgts)
     got = await targets.fetch(ctx, tgts, all_namespaces=args.all_namespaces,
-                              label_selector=args.selector, field_selector=args.field_selector)
+                              label_selector=args.selector, field_selector=args.field_selector,
+                              tables=printers.check_table(args.output))
     from client.errors import NotFound
     errors = [e for e in got.errors if not (args.ignore_not_found and isinstance(e, NotFound))]
     opts = print_options(args, tgts, got.objects, args.args)
     if got.objects:
-        ctx.out(printers.render(got.objects, opts, single=single and not got.listed))
+        ctx.out(printers.render(got.objects, opts, single=single and not got.listed, server=got.tables))
     elif not errors and opts.format in ("", "wide", "custom-columns") and not args.ignore_not_found:
         ctx.err(targets.no_resources_message(ctx, args.all_namespaces, tgts))
     elif not errors and opts.format in ("yaml", "json") and not single:

@@ -55,14 +55,14 @@ def log_params(args: argparse.Namespace, container: str) -> dict[str, Any]:
 
 def pick_containers(pod: Obj, wanted: str, all_containers: bool) -> tuple[list[str], str | None]:
     """(containers to read, the note kubectl prints when it chose one)."""
-    names = [c.get("name", "") for c in (pod.get("spec") or {}).get("containers") or []]
+    spec = pod.get("spec") or {}
+    inits, names, ephemeral = ([c.get("name", "") for c in spec.get(k) or []]
+                               for k in ("initContainers", "containers", "ephemeralContainers"))
     pod_name = (pod.get("metadata") or {}).get("name")
     if all_containers:
-        inits = [c.get("name", "") for c in (pod.get("spec") or {}).get("initContainers") or []]
-        return inits + names, None
+        return inits + names + ephemeral, None
     if wanted:
-        every = names + [c.get("name", "") for c in (pod.get("spec") or {}).get("initContainers") or []]
-        if wanted not in every:
+        if wanted not in inits + names + ephemeral:
             raise CmdError(f"container {wanted} is not valid for pod {pod_name}")
         return [wanted], None
     if not names:
@@ -72,7 +72,8 @@ def pick_containers(pod: Obj, wanted: str, all_containers: bool) -> tuple[list[s
         return [default], None
     if len(names) == 1:
         return names, None
-    return [names[0]], f'Defaulted container "{names[0]}" out of: {", ".join(names)}'
+    every = [f"{n} (init)" for n in inits] + names + [f"{n} (ephem)" for n in ephemeral]
+    return [names[0]], f'Defaulted container "{names[0]}" out of: {", ".join(every)}'
 
 
 async def _pods(ctx: Context, args: argparse.Namespace) -> list[Obj]:

@@ -1,10 +1,12 @@
-"""`pykubectl rollout status|history|undo|restart|pause|resume` for Deployments.
+"""`pykubectl rollout status|history|undo|restart|pause|resume` for Deployments, DaemonSets
+and StatefulSets.
 
-`status` prints kubectl's progress line for the Deployment as it is now and again on every
+`status` prints kubectl's progress line for the object as it is now and again on every
 change the watch reports, until the rollout is complete (or `--timeout`). `history` and
-`undo` read the ReplicaSets the Deployment controls; `undo` sends the JSON patch that puts
-the chosen revision's template back. `restart` stamps the template with
-`kubectl.kubernetes.io/restartedAt`; `pause`/`resume` flip spec.paused.
+`undo` read the ReplicaSets a Deployment controls, or the ControllerRevisions of a
+DaemonSet or StatefulSet; `undo` sends the JSON patch that puts the chosen ReplicaSet's
+template back, or the revision's own strategic merge patch. `restart` stamps the template
+with `kubectl.kubernetes.io/restartedAt`; `pause`/`resume` flip a Deployment's spec.paused.
 """
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ import asyncio
 from datetime import datetime
 from typing import Any
 
-from kubectl import printers, rollout_logic, targets
+from kubectl import printers, rollout_logic, rollout_sets, targets
 from kubectl.cli import Parser, parse_duration
 from kubectl.context import Context
 from kubectl.errors import CmdError, is_bug
@@ -64,6 +66,12 @@ def configure_resume(p: Parser) -> None:
     _targets_args(p)
 
 
+SET_KINDS = ("DaemonSet", "StatefulSet")
+LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
+_ROLLOUT_KINDS = {"status": ("Deployment", *SET_KINDS), "history": ("Deployment", *SET_KINDS),
+                  "undo": ("Deployment", *SET_KINDS), "restart": ("Deployment", *SET_KINDS)}
+
+
 async def _deployments(ctx: Context, args: argparse.Namespace, verb: str) -> list[Obj]:
     if args.filename:
         from kubectl import manifests
@@ -74,15 +82,16 @@ async def _deployments(ctx: Context, args: argparse.Namespace, verb: str) -> lis
         raise CmdError("required resource not specified",
                        f"See 'pykubectl rollout {verb} -h' for help and examples")
     for t in tgts:
-        if t.info.kind != "Deployment":
+        if t.info.kind not in _ROLLOUT_KINDS.get(verb, ("Deployment",)):
             what = {"status": "status viewer", "history": "history viewer", "undo": "rollbacker"}.get(verb)
             group = f"{t.info.kind}.{t.info.group}" if t.info.group else t.info.kind
             if what == "status viewer":
                 raise CmdError(f"no status viewer has been implemented for {group}")
             if what:
                 raise CmdError(f'no {what} has been implemented for "{group}"')
-            raise CmdError(f"{t.info.group_resource} {', '.join(repr(n) for n in t.names)} "
-                           f"{verb} is not supported")
+            doing = {"pause": "pausing", "resume": "resuming", "restart": "restarting"}.get(verb, verb)
+            names = ", ".join(f'"{n}"' for n in t.names)
+            raise CmdError(f"{t.info.group_resource} {names} {doing} is not supported")
     got = await targets.fetch(ctx, tgts, label_selector=args.selector)
     for e in got.errors:
         ctx.error(e)
@@ -125,14 +134,24 @@ def _check_revision(d: Obj, want: int) -> None:
         raise CmdError(f"desired revision ({want}) is different from the running revision ({have})")
 
 
+def _status_of(obj: Obj) -> tuple[str, bool]:
+    kind = obj.get("kind")
+    if kind == "DaemonSet":
+        return rollout_sets.daemon_set_status(obj)
+    if kind == "StatefulSet":
+        return rollout_sets.stateful_set_status(obj)
+    return rollout_logic.deployment_status(obj)
+
+
 async def _follow(ctx: Context, d: Obj, watch: bool, want_revision: int) -> None:
-    from api.resources import resolve
+    from api.resources import by_kind
     client = await ctx.client()
-    info = resolve("deployments")
+    info = by_kind(d.get("apiVersion") or "apps/v1", d.get("kind") or "Deployment")
     meta = d.get("metadata") or {}
     name, ns = meta.get("name", ""), meta.get("namespace")
-    _check_revision(d, want_revision)
-    msg, done = rollout_logic.deployment_status(d)
+    if d.get("kind") == "Deployment":
+        _check_revision(d, want_revision)
+    msg, done = _status_of(d)
     ctx.out(msg)
     if done or not watch:
         return
@@ -159,17 +178,31 @@ async def _follow(ctx: Context, d: Obj, watch: bool, want_revision: int) -> None
 
 
 def _report(ctx: Context, d: Obj, want_revision: int) -> bool:
-    """Print the Deployment's status line; True once the rollout is complete."""
-    _check_revision(d, want_revision)
-    msg, done = rollout_logic.deployment_status(d)
+    """Print the object's status line; True once the rollout is complete."""
+    if d.get("kind") == "Deployment":
+        _check_revision(d, want_revision)
+    msg, done = _status_of(d)
     ctx.out(msg)
     return done
 
 
 # ---------------------------------------------------------------- history / undo
+async def _owned_revisions(ctx: Context, owner: Obj) -> list[Obj]:
+    from api.resources import resolve
+    from kubectl.describers import selector_text
+    client = await ctx.client()
+    sel = selector_text((owner.get("spec") or {}).get("selector"))
+    lst = await client.list_all(resolve("controllerrevisions.apps"), (owner.get("metadata") or {}).get("namespace"),
+                                label_selector=sel or None)
+    return rollout_sets.controlled(owner, list(lst.items))
+
+
 async def run_history(ctx: Context, args: argparse.Namespace) -> int:
     for d in await _deployments(ctx, args, "history"):
-        hist = rollout_logic.history(await _owned_replicasets(ctx, d))
+        if d.get("kind") in SET_KINDS:
+            hist = rollout_sets.history(await _owned_revisions(ctx, d))
+        else:
+            hist = rollout_logic.history(await _owned_replicasets(ctx, d))
         text = rollout_logic.history_text(hist, args.revision)
         head = f"with revision #{args.revision}" if args.revision > 0 else ""
         ctx.out(f"{printers.qualified_name(d)} {head}\n{text}\n")
@@ -177,11 +210,20 @@ async def run_history(ctx: Context, args: argparse.Namespace) -> int:
 
 
 async def run_undo(ctx: Context, args: argparse.Namespace) -> int:
-    from api.resources import resolve
+    from api.resources import by_kind, resolve
     client = await ctx.client()
     for d in await _deployments(ctx, args, "undo"):
         meta = d.get("metadata") or {}
         name = printers.qualified_name(d)
+        if LAST_APPLIED in (meta.get("annotations") or {}):
+            plural = by_kind(d.get("apiVersion") or "apps/v1", d.get("kind") or "Deployment").plural
+            ctx.warn(f"resource {plural}/{meta.get('name')} was previously managed with 'kubectl apply'. "
+                     f"Rolling back will not update the {LAST_APPLIED} annotation, which may cause "
+                     "unexpected behavior on future 'kubectl apply' operations. Consider using "
+                     "'kubectl apply' with your previous configuration file instead.")
+        if d.get("kind") in SET_KINDS:
+            await _undo_set(ctx, d, args)
+            continue
         try:
             if (d.get("spec") or {}).get("paused"):
                 raise CmdError("you cannot rollback a paused deployment; resume it first with "
@@ -213,13 +255,46 @@ async def run_undo(ctx: Context, args: argparse.Namespace) -> int:
     return 0
 
 
+async def _undo_set(ctx: Context, obj: Obj, args: argparse.Namespace) -> None:
+    """DaemonSetRollbacker / StatefulSetRollbacker: patch the revision's data back."""
+    from api.resources import by_kind
+    client = await ctx.client()
+    meta = obj.get("metadata") or {}
+    name = printers.qualified_name(obj)
+    try:
+        rev = rollout_sets.find_revision(await _owned_revisions(ctx, obj), args.to_revision)
+        if args.dry_run == "client":
+            from kubectl import describe_util as du
+            w = du.PrefixWriter(tabbed=False)
+            du.pod_template(w, rollout_sets.template_of(rev))
+            ctx.out(f"{name} will roll back to {w.text()} (dry run)\n")
+            return
+        if rollout_sets.matches(obj, rev):
+            ctx.out(f"{name} skipped rollback (current template already matches revision {rev.get('revision')})\n")
+            return
+        info = by_kind(obj.get("apiVersion") or "apps/v1", obj.get("kind") or "")
+        try:
+            await client.patch(info, meta.get("name", ""), rollout_sets.undo_patch(rev),
+                               namespace=meta.get("namespace"), patch_type="strategic")
+        except Exception as e:
+            from client.errors import ApiError
+            if isinstance(e, ApiError):
+                raise CmdError(f"failed restoring revision {args.to_revision}: {e.message}") from None
+            raise
+    except CmdError as e:
+        ctx.error(e)
+        return
+    ctx.out(f"{name} rolled back\n")
+
+
 # ---------------------------------------------------------------- restart / pause / resume
 async def _patch_each(ctx: Context, args: argparse.Namespace, verb: str) -> int:
-    from api.resources import resolve
+    from api.resources import by_kind
     client = await ctx.client()
     for d in await _deployments(ctx, args, verb):
         meta, spec = d.get("metadata") or {}, d.get("spec") or {}
-        label = f'deployments.apps "{meta.get("name")}"'
+        info = by_kind(d.get("apiVersion") or "apps/v1", d.get("kind") or "Deployment")
+        label = f'{info.group_resource} "{meta.get("name")}"'
         paused = bool(spec.get("paused"))
         if verb == "pause" and paused:
             ctx.error(CmdError(f"{label} is already paused"))
@@ -237,7 +312,7 @@ async def _patch_each(ctx: Context, args: argparse.Namespace, verb: str) -> int:
         else:
             patch = {"spec": {"paused": verb == "pause"}}
         try:
-            await client.patch(resolve("deployments"), meta.get("name", ""), patch,
+            await client.patch(info, meta.get("name", ""), patch,
                                namespace=meta.get("namespace"), patch_type="strategic")
         except Exception as e:
             if is_bug(e):

@@ -13,7 +13,7 @@ from kubectl.errors import CmdError, is_bug
 
 
 def configure(p: Parser) -> None:
-    """Set a new size for a deployment or replica set."""
+    """Set a new size for a deployment, replica set, or replication controller."""
     p.add_argument("args", nargs="*", metavar="TYPE NAME | TYPE/NAME")
     p.add_argument("--replicas", type=int, default=None, help="the new desired number of replicas (required)")
     p.add_argument("--current-replicas", type=int, default=-1, help="precondition: the current size")

@@ -10,7 +10,8 @@ import asyncio
 from dataclasses import dataclass
 from typing import Any
 
-from kubectl import jsonpath, printers, targets
+from api import jsonpath
+from kubectl import printers, targets
 from kubectl.cli import Parser, parse_duration
 from kubectl.context import Context
 from kubectl.errors import CmdError, Silent

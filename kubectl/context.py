@@ -85,9 +85,12 @@ class Context:
     async def client(self) -> Client:
         if self._client is None:
             from client.rest import Client
+            as_user = getattr(self.args, "as_user", None)
             self._client = Client(self.config, component="kubectl",
                                   timeout=self.request_timeout or 30.0,
-                                  warning_handler=self.warn)
+                                  warning_handler=self.warn,
+                                  impersonate=(as_user, list(getattr(self.args, "as_group", []) or []))
+                                  if as_user else None)
         return self._client
 
     async def close(self) -> None:

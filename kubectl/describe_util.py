@@ -344,5 +344,7 @@ def events(w: PrefixWriter, items: list[Obj] | None, now: datetime | None = None
         else:
             interval = first
         source = (e.get("source") or {}).get("component") or e.get("reportingComponent") or ""
-        w.write(1, f"{e.get('type', '')}\t{e.get('reason', '')}\t{interval}\t{source}\t"
-                   f"{str(e.get('message', '')).strip()}\n")
+        message = str(e.get("message", "")).strip()
+        if field_path := (e.get("involvedObject") or {}).get("fieldPath"):
+            message = f"{field_path}: {message}"   # kubectl 1.37 names the container
+        w.write(1, f"{e.get('type', '')}\t{e.get('reason', '')}\t{interval}\t{source}\t{message}\n")

@@ -208,8 +208,33 @@ def _endpoints_for_port(ep: Obj | None, port_name: str | None) -> str:
     return ",".join(items[:3]) + (f" + {more} more..." if more > 0 else "")
 
 
+def _endpoints_from_slices(slices: list[Obj], port_name: str | None) -> str:
+    """kubectl's formatEndpointSlices: ready endpoints (`ip:port` for the port's name, or
+    bare addresses in a slice without ports), three and `+ N more...`; no slice: <none>."""
+    if not slices:
+        return "<none>"
+    items: list[str] = []
+    count = 0
+    for es in sorted(slices, key=lambda s: (s.get("metadata") or {}).get("name") or ""):
+        ports = es.get("ports") or []
+        numbers: list[int | None] = [None] if not ports else \
+            [p.get("port") for p in ports if port_name is None or (p.get("name") or "") == port_name]
+        for port in numbers:
+            for ep in es.get("endpoints") or []:
+                if (ep.get("conditions") or {}).get("ready") is False:
+                    continue
+                addr = (ep.get("addresses") or [""])[0]
+                if len(items) < 3:
+                    items.append(addr if port is None else f"{addr}:{port}")
+                count += 1
+    text = ",".join(items)
+    return f"{text} + {count - 3} more..." if count > 3 else text
+
+
 def describe_service(svc: Obj, endpoints: Obj | None, events: list[Obj] | None = None,
-                     now: datetime | None = None) -> str:
+                     now: datetime | None = None, slices: list[Obj] | None = None) -> str:
+    """kubectl describe service; the Endpoints lines come from the Service's EndpointSlices
+    as kubectl 1.2x+ reads them (`slices`), or from its Endpoints when not given."""
     w = du.PrefixWriter()
     meta, spec, st = _meta(svc), _spec(svc), _status(svc)
     w.write(0, f"Name:\t{meta.get('name', '')}\n")
@@ -240,9 +265,12 @@ def describe_service(svc: Obj, endpoints: Obj | None, events: list[Obj] | None =
         w.write(0, f"TargetPort:\t{p.get('targetPort', p.get('port'))}/{proto}\n")
         if p.get("nodePort"):
             w.write(0, f"NodePort:\t{name}\t{p['nodePort']}/{proto}\n")
-        w.write(0, f"Endpoints:\t{_endpoints_for_port(endpoints, p.get('name') or '')}\n")
+        text = _endpoints_for_port(endpoints, p.get("name") or "") if slices is None else \
+            _endpoints_from_slices(slices, p.get("name") or "")
+        w.write(0, f"Endpoints:\t{text}\n")
     if not spec.get("ports"):
-        w.write(0, f"Endpoints:\t{_endpoints_for_port(endpoints, None)}\n")
+        text = _endpoints_for_port(endpoints, None) if slices is None else _endpoints_from_slices(slices, None)
+        w.write(0, f"Endpoints:\t{text}\n")
     w.write(0, f"Session Affinity:\t{spec.get('sessionAffinity', '')}\n")
     if spec.get("externalTrafficPolicy"):
         w.write(0, f"External Traffic Policy:\t{spec['externalTrafficPolicy']}\n")
@@ -327,3 +355,8 @@ __all__ = ["DESCRIBERS", "describe_configmap", "describe_deployment", "describe_
            "describe_namespace", "describe_node", "describe_pod", "describe_replicaset",
            "describe_service", "revision", "selector_text", "split_replicasets",
            "template_equal_ignoring_hash"]
+
+
+from kubectl import describe_batch  # noqa: E402  (Job, CronJob; ReplicationController in cmd_describe)
+
+DESCRIBERS.update(describe_batch.DESCRIBERS)

@@ -83,8 +83,8 @@ def format_error(exc: BaseException) -> str:
 
 
 def invalid_message(status: dict[str, Any]) -> str:
-    """kubectl's wording for 422s: `The Deployment "x" is invalid: spec.replicas: ...`
-    (several causes in one line, bracketed)."""
+    """kubectl's wording for 422s: `The Deployment "x" is invalid: spec.replicas: ...`, or
+    for several causes one `* cause` line each after the head (kubectl's MultilineError)."""
     details = status.get("details") or {}
     head = "The request is invalid"
     if details.get("kind") or details.get("name"):
@@ -95,7 +95,7 @@ def invalid_message(status: dict[str, Any]) -> str:
         texts.append(msg if not field or msg.startswith(field + ":") else f"{field}: {msg}")
     if len(texts) == 1:
         return f"{head}: {texts[0]}"
-    return f"{head}: [{', '.join(texts)}]"
+    return f"{head}: \n" + "\n".join(f"* {t}" for t in texts)
 
 
 _SERVER: list[str] = []

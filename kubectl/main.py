@@ -25,11 +25,17 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "edit": ("cmd_edit", "Edit a resource on the server"),
     "delete": ("cmd_delete", "Delete resources by file names, stdin, resources and names, or by resources and label selector"),
     "rollout": ("cmd_rollout", "Manage the rollout of a resource"),
-    "scale": ("cmd_scale", "Set a new size for a deployment or replica set"),
+    "scale": ("cmd_scale", "Set a new size for a deployment, replica set, or replication controller"),
     "cluster-info": ("cmd_info", "Display cluster information"),
     "describe": ("cmd_describe", "Show details of a specific resource or group of resources"),
     "logs": ("cmd_logs", "Print the logs for a container in a pod"),
     "exec": ("cmd_exec", "Execute a command in a container"),
+    "attach": ("cmd_attach", "Attach to a running container"),
+    "run": ("cmd_run", "Run a particular image on the cluster"),
+    "cp": ("cmd_cp", "Copy files and directories to and from containers"),
+    "port-forward": ("cmd_portforward", "Forward one or more local ports to a pod"),
+    "proxy": ("cmd_proxy", "Run a proxy to the Kubernetes API server"),
+    "debug": ("cmd_debug", "Create debugging sessions for troubleshooting workloads and nodes"),
     "apply": ("cmd_apply", "Apply a configuration to a resource by file name or stdin"),
     "label": ("cmd_label", "Update the labels on a resource"),
     "annotate": ("cmd_label", "Update the annotations on a resource"),
@@ -38,9 +44,17 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "config": ("cmd_config", "Modify kubeconfig files"),
     "version": ("cmd_info", "Print the client and server version information"),
     "wait": ("cmd_wait", "Wait for a specific condition on one or many resources"),
+    "explain": ("cmd_explain", "Get documentation for a resource"),
+    "cordon": ("cmd_drain", "Mark node as unschedulable"),
+    "uncordon": ("cmd_drain", "Mark node as schedulable"),
+    "drain": ("cmd_drain", "Drain node in preparation for maintenance"),
+    "auth": ("cmd_auth", "Inspect authorization"),
+    "certificate": ("cmd_auth", "Modify certificate resources"),
+    "top": ("cmd_top", "Display resource (CPU/memory) usage"),
 }
 ALIASES = {"create ns": "create namespace", "create deploy": "create deployment",
-           "create cm": "create configmap"}
+           "create cm": "create configmap", "create cj": "create cronjob",
+           "top nodes": "top node", "top no": "top node", "top pods": "top pod", "top po": "top pod"}
 
 
 def usage() -> str:
@@ -108,6 +122,8 @@ async def _run(name: str, module: Any, args: Any, stdin: IO[str], stdout: IO[str
     ctx = Context(args, stdin, stdout, stderr)
     _, runner = module.COMMANDS[name]
     try:
+        from kubectl.discovery import prepare
+        await prepare(ctx, args)
         code = await runner(ctx, args)
     except Silent:
         code = 1

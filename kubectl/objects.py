@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from api.resources import ResourceInfo, UnknownResourceError, by_kind
 from kubectl.errors import CmdError
-from kubectl.jsonpath import go_json
+from api.jsonpath import go_json
 
 if TYPE_CHECKING:
     from kubectl.context import Context

@@ -16,7 +16,7 @@ from typing import Any, Iterable
 
 from api import tables
 from api.resources import ResourceInfo, UnknownResourceError, by_kind
-from kubectl import jsonpath
+from api import jsonpath
 from kubectl.tabwriter import TabWriter
 
 Obj = dict[str, Any]
@@ -99,6 +99,11 @@ def inline_files(output: str) -> str:
     return "custom-columns=" + ",".join(f"{h}:{e}" for h, e in zip(lines[0], lines[1]))
 
 
+def check_table(output: str) -> bool:
+    """Whether `-o output` prints a table (whose rows may come from the server)."""
+    return output.split("=", 1)[0] in ("", "wide")
+
+
 def check_output(output: str) -> None:
     """Reject an `-o` value kubectl would not accept (or we do not implement)."""
     fmt = output.split("=", 1)[0]
@@ -143,8 +148,13 @@ def to_yaml(doc: Any) -> str:
 
     class _Dumper(yaml.SafeDumper):
         def choose_scalar_style(self) -> str:
+            # go-yaml double-quotes a string that would read back as another type (a number,
+            # a timestamp, true) and single-quotes one that only needs quoting for syntax
+            # (`'*/1 * * * *'`)
             style = super().choose_scalar_style()
-            return '"' if style == "'" else style   # Go quotes with double quotes
+            if style == "'" and not (self.event.implicit and self.event.implicit[0]):
+                return '"'
+            return style
 
     def _str(dumper: yaml.SafeDumper, data: str) -> yaml.Node:
         if "\n" in data:
@@ -176,7 +186,7 @@ def sort_objects(objs: list[Obj], sort_by: str) -> list[Obj]:
     return sorted(objs, key=key)
 
 
-def render(objs: list[Obj], opts: PrintOptions, single: bool = False) -> str:
+def render(objs: list[Obj], opts: PrintOptions, single: bool = False, server: Any = None) -> str:
     """Everything `get` prints for `objs` (`single`: one object named by the user, so
     yaml/json/jsonpath print the object itself rather than a List)."""
     objs = sort_objects(objs, opts.sort_by)
@@ -192,7 +202,7 @@ def render(objs: list[Obj], opts: PrintOptions, single: bool = False) -> str:
         return jsonpath.execute(nodes, doc)
     if fmt == "custom-columns":
         return render_custom_columns(objs, opts.template, opts.no_headers)
-    return TablePrinter(opts).print(objs)
+    return TablePrinter(opts, server).print(objs)
 
 
 # ---------------------------------------------------------------- custom columns
@@ -239,15 +249,16 @@ class TablePrinter:
     """Tables for one or more kinds; keeps its tabwriter so later rows (`get -w`) line up
     under headers it printed before."""
 
-    def __init__(self, opts: PrintOptions) -> None:
+    def __init__(self, opts: PrintOptions, server: Any = None) -> None:
         self.opts = opts
+        self.server = server            # targets.ServerTables: kinds the server prints
         self.wide = opts.format == "wide"
         self._tw = TabWriter(padding=3, minwidth=6, remember_widths=True)
         self._last_kind: str | None = None
         self._printed_any = False
 
     def headers(self, kind: str, namespaced: bool = True) -> list[str]:
-        cols = [c.name.upper() for c in tables.columns_for(kind) if self.wide or c.priority == 0]
+        cols = [c.name.upper() for c in self._columns(kind) if self.wide or c.priority == 0]
         if self.opts.all_namespaces and namespaced:
             cols.insert(0, "NAMESPACE")
         cols.extend(_label_headers(self.opts.label_columns))
@@ -257,15 +268,21 @@ class TablePrinter:
             cols.insert(0, "EVENT")
         return cols
 
+    def _columns(self, kind: str) -> list[tables.Column]:
+        if self.server is not None and kind in self.server.columns:
+            return list(self.server.columns[kind])
+        return tables.columns_for(kind)
+
     def row(self, obj: Obj) -> list[str]:
         kind = obj.get("kind", "")
-        columns = tables.columns_for(kind)
-        raw = tables.row_for(obj)
+        columns = self._columns(kind)
+        served = self.server.cells.get(id(obj)) if self.server is not None else None
+        raw = served if served is not None else tables.row_for(obj)
         cells = []
         for col, value in zip(columns, raw):
             if not self.wide and col.priority != 0:
                 continue
-            text = _cell(value)
+            text = "" if value is None and served is not None else _cell(value)
             if col.format == "name" and self.opts.show_kind:
                 text = f"{kind_prefix(obj)}/{text}"
             cells.append(text)

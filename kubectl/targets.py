@@ -11,7 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from api.resources import ResourceInfo, UnknownResourceError, by_kind, in_category, resolve
+from api.resources import (RESOURCES, ResourceInfo, UnknownResourceError, by_kind, in_category,
+                           resolve)
 from kubectl.errors import CmdError
 
 if TYPE_CHECKING:
@@ -97,17 +98,57 @@ class Fetched:
     objects: list[Obj] = field(default_factory=list)
     errors: list[Exception] = field(default_factory=list)
     listed: bool = False           # at least one target was a list (not names)
+    tables: ServerTables = field(default_factory=lambda: ServerTables())
+
+
+@dataclass
+class ServerTables:
+    """The server's Table columns (by kind) and cells (by object) for kinds pykubectl has no
+    printer of its own for (custom resources): what kubectl prints for every kind."""
+
+    columns: dict[str, list[Any]] = field(default_factory=dict)
+    cells: dict[int, list[Any]] = field(default_factory=dict)
+
+    def add(self, table: Obj) -> list[Obj]:
+        """Take a Table answer (rows with includeObject=Object); its objects."""
+        from api.tables import Column
+        objs = []
+        for row in table.get("rows") or []:
+            obj = row.get("object") or {}
+            if not obj.get("kind"):
+                continue
+            self.columns.setdefault(obj["kind"], [
+                Column(c.get("name", ""), c.get("type", "string"), int(c.get("priority") or 0),
+                       c.get("format", ""), c.get("description", ""))
+                for c in table.get("columnDefinitions") or []])
+            self.cells[id(obj)] = list(row.get("cells") or [])
+            objs.append(obj)
+        return objs
+
+
+TABLE_ACCEPT = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json"
+
+
+def server_printed(info: ResourceInfo) -> bool:
+    """Kinds whose table comes from the server: those without a printer in api.tables."""
+    from api.tables import TABLES
+    return info.kind not in TABLES or info not in RESOURCES
 
 
 async def fetch(ctx: Context, targets: list[Target], *, all_namespaces: bool = False,
                 label_selector: str | None = None, field_selector: str | None = None,
-                client: Client | None = None) -> Fetched:
-    """The objects targets point at, in order; NotFound for names is collected."""
+                client: Client | None = None, tables: bool = False) -> Fetched:
+    """The objects targets point at, in order; NotFound for names is collected. `tables`:
+    kinds printed by the server come as Tables (columns and cells in `Fetched.tables`)."""
     from client.errors import ApiError
     client = client or await ctx.client()
     out = Fetched()
     for t in targets:
         ns = namespace_for(ctx, t)
+        if tables and server_printed(t.info):
+            await _fetch_table(client, t, None if all_namespaces or t.names else ns, ns,
+                               label_selector, field_selector, out)
+            continue
         if not t.names:
             out.listed = True
             lst = await client.list_all(t.info, None if all_namespaces else ns,
@@ -125,6 +166,27 @@ async def fetch(ctx: Context, targets: list[Target], *, all_namespaces: bool = F
             obj.setdefault("kind", t.info.kind)
             out.objects.append(obj)
     return out
+
+
+async def _fetch_table(client: Client, t: Target, list_ns: str | None, ns: str | None,
+                       label_selector: str | None, field_selector: str | None, out: Fetched) -> None:
+    from client.errors import ApiError
+    headers = {"Accept": TABLE_ACCEPT}
+    params = {"includeObject": "Object", "labelSelector": label_selector or None,
+              "fieldSelector": field_selector or None}
+    if not t.names:
+        out.listed = True
+        resp = await client.request("GET", t.info.path(list_ns), params=params, headers=headers)
+        out.objects.extend(out.tables.add(resp.json()))
+        return
+    for name in t.names:
+        try:
+            resp = await client.request("GET", t.info.path(ns, name), headers=headers,
+                                        params={"includeObject": "Object"})
+        except ApiError as e:
+            out.errors.append(e)
+            continue
+        out.objects.extend(out.tables.add(resp.json()))
 
 
 def namespace_for(ctx: Context, t: Target) -> str | None:

@@ -12,7 +12,9 @@ Owns `compute_pod_actions`, Kubernetes' kuberuntime_manager computePodActions:
   hash changed or its liveness / startup probe failed;
 - when nothing runs and nothing will start, the pod is killed (its sandbox stopped);
 - init containers run first, one at a time, each to success (`init_progress`); a failed
-  one is restarted (with backoff) unless the policy is Never, which fails the pod.
+  one is restarted (with backoff) unless the policy is Never, which fails the pod;
+- an ephemeral container (`kubectl debug`) starts once in the running sandbox, even while
+  init containers run, and never again (`start_ephemeral`); it keeps no pod alive.
 """
 from __future__ import annotations
 
@@ -30,6 +32,7 @@ class PodActions:
     sandbox_id: str = ""
     attempt: int = 0
     start: list[str] = field(default_factory=list)             # container names, spec order
+    start_ephemeral: list[str] = field(default_factory=list)   # ephemeral containers to start
     kill: dict[str, str] = field(default_factory=dict)         # container id -> reason
     stop_sandboxes: list[str] = field(default_factory=list)    # extra ready sandboxes
 
@@ -109,6 +112,8 @@ def compute_pod_actions(pod: Pod, rp: RuntimePod, unhealthy: dict[str, str] | No
         if not actions.start:
             actions.create_sandbox = False  # nothing would run in it
         return actions
+    actions.start_ephemeral = [e.name for e in pod.spec.ephemeral_containers or []
+                               if rp.latest(e.name) is None and not pod.metadata.deletion_timestamp]
     if pod.spec.init_containers:
         done, nxt, failed = init_progress(pod, rp)
         if not done:

@@ -32,6 +32,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--container-runtime-endpoint", default=None,
                    help="CRI socket, unix:///path (default: a private containerd under the data dir, "
                         "started when none answers and we are root)")
+    p.add_argument("--pod-infra-container-image", default="local/pause:1",
+                   help="the sandbox (pause) image; the default one is built on this node from its own "
+                        "files when missing, any other is pulled")
     p.add_argument("--data-dir", type=Path, default=None)
     p.add_argument("--port", type=int, default=10250, help="kubelet API port (0 picks a free one)")
     p.add_argument("--address", default="0.0.0.0", help="kubelet API bind address")
@@ -50,6 +53,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--capacity-cpu", default=None, help="report this cpu capacity instead of the host's")
     p.add_argument("--capacity-memory", default=None, help="report this memory capacity instead of the host's")
     p.add_argument("--crashloop-backoff-base", type=float, default=DEFAULT_BASE, help=argparse.SUPPRESS)
+    p.add_argument("--eviction-hard", default=None,
+                   help="hard eviction thresholds, e.g. memory.available<100Mi,nodefs.available<10%% "
+                        "(the default; '' turns eviction off)")
     p.add_argument("--no-image-import", action="store_true", help="skip importing <data dir>/agent/images")
 
 
@@ -58,13 +64,15 @@ def config_from_args(args: argparse.Namespace) -> Any:
     return KubeletConfig(
         node_name=args.node_name or socket.gethostname().lower(),
         data_dir=args.data_dir or default_data_dir(), runtime=args.runtime,
-        runtime_endpoint=args.container_runtime_endpoint, port=args.port, bind_address=args.address,
+        runtime_endpoint=args.container_runtime_endpoint,
+        pod_infra_container_image=args.pod_infra_container_image, port=args.port, bind_address=args.address,
         pod_cidr=args.pod_cidr, node_ip=args.node_ip, cgroup_parent=args.cgroup_parent,
         max_pods=args.max_pods, fake_start_delay=args.fake_start_delay,
         crashloop_backoff_base=args.crashloop_backoff_base, cni_conf_dir=args.cni_conf_dir,
         cni_bridge=args.cni_bridge, cni_network=args.cni_network, cluster_dns=args.cluster_dns,
         cluster_domain=args.cluster_domain, labels=args.node_labels, capacity_cpu=args.capacity_cpu,
         capacity_memory=args.capacity_memory, import_images=not args.no_image_import,
+        eviction_hard=args.eviction_hard,
     )
 
 

@@ -26,6 +26,7 @@ class KubeletConfig:
     data_dir: Path = field(default_factory=default_data_dir)
     runtime: str = "cri"                       # cri | fake
     runtime_endpoint: str | None = None        # None: the private containerd (started if needed)
+    pod_infra_container_image: str = "local/pause:1"  # the sandbox image; built on the node when missing
     port: int = 10250                          # 0 picks a free port
     bind_address: str = "0.0.0.0"
     pod_cidr: str | None = None                # else wait for spec.podCIDR
@@ -50,6 +51,9 @@ class KubeletConfig:
     housekeeping_period: float = 10.0
     serve_api: bool = True
     import_images: bool = True
+    record_events: bool = True
+    eviction_hard: str | None = None           # None: eviction.DEFAULT_HARD (cri), none (fake); "": off
+    eviction_interval: float = 10.0            # the eviction manager's monitoring interval
 
     def __post_init__(self) -> None:
         self.data_dir = Path(self.data_dir)

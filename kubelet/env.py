@@ -22,6 +22,7 @@ import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 from decimal import Decimal
 
 from api.models.core import Container, Pod
@@ -124,11 +125,33 @@ def _lookup(data: Data, kind: str, ns: str, name: str, key: str, optional: bool)
     return obj[key]
 
 
+def service_env(name: str, cluster_ip: str, ports: list[dict[str, Any]]) -> dict[str, str]:
+    """The Docker-link style variables of one Service (`KUBERNETES_SERVICE_HOST`, ...)."""
+    if not cluster_ip or cluster_ip == "None" or not ports:
+        return {}
+    prefix = name.upper().replace("-", "_")
+    first = ports[0]
+    proto = (first.get("protocol") or "TCP").lower()
+    env = {f"{prefix}_SERVICE_HOST": cluster_ip, f"{prefix}_SERVICE_PORT": str(first.get("port")),
+           f"{prefix}_PORT": f"{proto}://{cluster_ip}:{first.get('port')}"}
+    for p in ports:
+        pproto = (p.get("protocol") or "TCP")
+        if p.get("name"):
+            env[f"{prefix}_SERVICE_PORT_{p['name'].upper().replace('-', '_')}"] = str(p.get("port"))
+        base = f"{prefix}_PORT_{p.get('port')}_{pproto}"
+        env[base] = f"{pproto.lower()}://{cluster_ip}:{p.get('port')}"
+        env[f"{base}_PROTO"] = pproto.lower()
+        env[f"{base}_PORT"] = str(p.get("port"))
+        env[f"{base}_ADDR"] = cluster_ip
+    return env
+
+
 def resolve_env(pod: Pod, container: Container, ctx: PodContext,
-                config_maps: Data, secrets: Data) -> dict[str, str]:
-    """The environment of `container`, in definition order."""
+                config_maps: Data, secrets: Data, services: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment of `container`, in definition order, after the Service variables
+    (`services`: at least the `kubernetes` Service's, which every container gets)."""
     ns = pod.metadata.namespace or "default"
-    env: dict[str, str] = {}
+    env: dict[str, str] = dict(services or {})
     for src in container.env_from or []:
         prefix = src.prefix or ""
         for ref, data, kind in ((src.config_map_ref, config_maps, "configmap"),

@@ -3,10 +3,12 @@
 Owns start-up and shutdown order and the per-pod sync that the workers run:
 1. the runtime: the fake one (hollow node), or CRI at `--container-runtime-endpoint`, or
    the private containerd under the data dir, started when none answers and we are
-   root (k3s' way), with every archive in `<data dir>/agent/images/` imported;
+   root (k3s' way), with every archive in `<data dir>/agent/images/` imported; the
+   sandbox image (`--pod-infra-container-image`) is made sure of in the background (built
+   on the node when it is the offline one, else pulled; images/manager.py);
 2. the Node registered, its status and Lease kept by `NodeStatusManager`; the CNI
    config written once the pod CIDR is known;
-3. the kubelet API server (logs, exec) on `--port`;
+3. the kubelet API server (logs, exec, stats from cgroups: kubelet/stats/) on `--port`;
 4. an informer on the pods bound to this node (fieldSelector spec.nodeName, served
    from the apiserver's watch cache) feeding `PodWorkers`, a relisting PLEG that wakes
    the worker of a pod whose containers changed state, and housekeeping that finds
@@ -25,6 +27,7 @@ import logging
 import os
 from typing import Any
 
+from api.meta import now_rfc3339
 from api.models import Pod
 from client import kubeconfig
 from client.errors import ApiError
@@ -32,6 +35,10 @@ from client.informer import Informer
 from client.rest import Client
 from kubelet.backoff import Backoff
 from kubelet.config import KubeletConfig
+from kubelet import eviction
+from kubelet.events import WARNING, KubeletEvents
+from kubelet.images.manager import ImageManager
+from kubelet.images.offline import OfflineImages
 from kubelet.network import write_cni_config
 from kubelet.node_status import NodeInfo, NodeStatusManager, default_node_ip, host_capacity
 from kubelet.pod_workers import DONE, PodWorkers, cancel_and_wait
@@ -42,7 +49,10 @@ from kubelet.runtime.cri import CRIRuntime
 from kubelet.runtime.fake import FakeRuntime, IPPool
 from kubelet.runtime.interface import LABEL_POD_UID, ContainerState, Runtime, RuntimeServiceError
 from kubelet.runtime_pod import RuntimePod, get_runtime_pod
-from kubelet.server import KubeletServer, TokenReviewer, ensure_serving_cert
+from kubelet.auth import KubeletAuth
+from kubelet.server import KubeletServer, ensure_serving_cert
+from kubelet.stats.provider import StatsProvider
+from kubelet.stats.routes import stats_routes
 from kubelet.status import StatusContext, StatusManager, generate_pod_status
 from kubelet.sync import PodSyncer
 from kubelet.volumes import VolumeManager
@@ -64,10 +74,14 @@ class Kubelet:
         self.network_ready = False
         self.runtime_scheme = "containerd"
         self._terminated: set[str] = set()
+        self._evicted: dict[str, str] = {}   # pod uid -> the eviction message
         self._tasks: list[asyncio.Task[Any]] = []
         self.informer: Informer | None = None
         self.server: KubeletServer | None = None
         self.workers = PodWorkers(self._sync, resync_period=config.resync_period)
+        self.events = KubeletEvents.for_node(self.client, config.node_name, config.record_events)
+        self.offline_images: OfflineImages | None = None
+        self.eviction: eviction.EvictionManager | None = None
 
     # ------------------------------------------------------------------ lifecycle
     async def start(self) -> None:
@@ -78,16 +92,21 @@ class Kubelet:
         self.runtime_scheme = "containerd" if version.runtime_name == "containerd" else version.runtime_name
         node = NodeContext(cfg.log_dir, cfg.cgroup_parent, cfg.cluster_dns or None, cfg.cluster_domain)
         self.volumes = VolumeManager(cfg.pods_dir, self.client)
+        sandbox_image = "" if cfg.runtime == "fake" else cfg.pod_infra_container_image
+        self.images = ImageManager(self.runtime, self.events, self.offline_images, sandbox_image)
         self.syncer = PodSyncer(self.runtime, self.client, node, self.volumes, cfg.node_name, self.node_ip,
-                                Backoff(cfg.crashloop_backoff_base, cfg.crashloop_backoff_cap))
+                                Backoff(cfg.crashloop_backoff_base, cfg.crashloop_backoff_cap),
+                                self.images, self.events)
         self.status = StatusManager(self.client)
         prober = FakeProber(self.runtime) if cfg.runtime == "fake" else Prober(self.runtime)
-        self.probes = ProbeManager(prober, self.workers.update)
+        self.probes = ProbeManager(prober, self.workers.update, self._probe_failed)
         port = cfg.port
+        self.stats = StatsProvider(self.runtime, cfg.node_name, cfg.cgroup_parent, self._pod_start_time)
         if cfg.serve_api:
             cert, key = ensure_serving_cert(cfg.pki_dir, cfg.node_name, [self.node_ip])
-            reviewer = TokenReviewer(self.client, self.client.config.token)
-            self.server = KubeletServer(self, reviewer, cert, key, cfg.bind_address, cfg.port)
+            auth = KubeletAuth(self.client, self.client.config.token, cfg.node_name)
+            self.server = KubeletServer(self, auth, cert, key, cfg.bind_address, cfg.port,
+                                        stats_routes(self.stats))
             await self.server.start()
             port = self.server.port
         info = NodeInfo(cfg.node_name, self.node_ip, port,
@@ -96,7 +115,9 @@ class Kubelet:
         self.node_status = NodeStatusManager(
             self.client, info, self._problems, pod_cidr=cfg.pod_cidr, labels=cfg.labels,
             lease_interval=cfg.lease_interval, report_interval=cfg.status_report_interval,
-            on_pod_cidr=self._on_pod_cidr)
+            on_pod_cidr=self._on_pod_cidr, on_ready=self.events.node_ready,
+            pressure=lambda: self.eviction.pressure if self.eviction is not None else set())
+        self.events.node("Normal", "Starting", "Starting kubelet.")
         await self.node_status.register()
         await self.node_status.renew_lease()
         self.informer = Informer(self.client, Pod, field_selector=f"spec.nodeName={cfg.node_name}")
@@ -105,6 +126,14 @@ class Kubelet:
         self._spawn(self.node_status.run(), "node-status")
         self._spawn(self._pleg(), "pleg")
         self._spawn(self._housekeeping(), "housekeeping")
+        if sandbox_image:
+            self._spawn(self._ensure_sandbox_image(), "sandbox-image")
+        hard = cfg.eviction_hard if cfg.eviction_hard is not None else \
+            ("" if cfg.runtime == "fake" else eviction.DEFAULT_HARD)
+        if thresholds := eviction.parse_thresholds(hard):
+            self.eviction = eviction.EvictionManager(thresholds, cfg.data_dir)
+            self._spawn(self.eviction.run(cfg.eviction_interval, self.stats.sample, self._active_pods, self._evict,
+                                          self.events.node, self.node_status.trigger), "eviction")
         log.info("kubelet %s started (runtime %s, port %d)", cfg.node_name, self.runtime_scheme, port)
 
     def _spawn(self, coro: Any, name: str) -> None:
@@ -123,6 +152,7 @@ class Kubelet:
             await self.server.stop()
         if self.runtime is not None:
             await self.runtime.close()
+        await self.events.close()
         if self.containerd is not None:
             await self.containerd.stop(keep_pods=True)
         if self._own_client:
@@ -143,8 +173,12 @@ class Kubelet:
         if cfg.runtime != "cri":
             raise ValueError(f"unknown runtime {cfg.runtime!r} (cri or fake)")
         if cfg.runtime_endpoint:
+            socket = cfg.runtime_endpoint.split("://", 1)[-1]
+            self.offline_images = OfflineImages(cfg.images_dir, socket)
             return CRIRuntime(cfg.runtime_endpoint)
-        opts = ContainerdOptions(data_dir=cfg.containerd_dir, cni_conf_dir=cfg.effective_cni_conf_dir)
+        opts = ContainerdOptions(data_dir=cfg.containerd_dir, cni_conf_dir=cfg.effective_cni_conf_dir,
+                                 sandbox_image=cfg.pod_infra_container_image)
+        self.offline_images = OfflineImages(cfg.images_dir, opts.socket)
         rt = CRIRuntime(f"unix://{opts.socket}")
         try:
             async with asyncio.timeout(3):
@@ -160,6 +194,14 @@ class Kubelet:
             for tar in await importer.import_images_dir(cfg.images_dir):
                 log.info("imported %s", tar.name)
         return rt
+
+    async def _ensure_sandbox_image(self) -> None:
+        """The sandbox image, made sure of at start (pods would wait for it otherwise)."""
+        try:
+            await self.images.ensure_sandbox_image()
+        except RuntimeServiceError as e:
+            log.error("the sandbox image %s is missing and could not be provided: %s",
+                      self.config.pod_infra_container_image, e)
 
     # ------------------------------------------------------------------ node
     async def _on_pod_cidr(self, cidr: str) -> None:
@@ -234,6 +276,16 @@ class Kubelet:
                 out[c.id] = f"Container {c.name} failed liveness probe, will be restarted"
         return out
 
+    def _pod_start_time(self, uid: str) -> str | None:
+        pod = self.pods.get(uid)
+        return pod.status.start_time if pod is not None and pod.status is not None else None
+
+    def _probe_failed(self, uid: str, container: Any, kind: str, output: str) -> None:
+        pod = self.pods.get(uid)
+        if pod is not None:
+            self.events.container(pod, container.name, WARNING, "Unhealthy",
+                                  f"{kind.capitalize()} probe failed: {output}")
+
     def _status_context(self, waiting: dict[str, tuple[str, str]] | None = None) -> StatusContext:
         return StatusContext(host_ip=self.node_ip, runtime_scheme=self.runtime_scheme,
                              waiting=waiting or {}, probe=self.probes)
@@ -245,6 +297,8 @@ class Kubelet:
             return await self._remove_gone(uid, rp)
         if pod.metadata.deletion_timestamp or uid in self._terminated:
             return await self._terminate(pod, rp)
+        if uid in self._evicted or eviction.is_evicted(pod):
+            return await self._sync_evicted(pod, rp)
         if not self.network_ready:
             await self._problems()
         result = await self.syncer.sync_pod(pod, rp, self.network_ready, self._unhealthy(rp))
@@ -255,6 +309,29 @@ class Kubelet:
                                    for st in [rp.latest(c.name)] if st and st.state == ContainerState.RUNNING])
         return result.requeue_after
 
+    def _active_pods(self) -> list[Pod]:
+        """Pods eviction may choose from: running here, not deleted, not finished or evicted."""
+        return [p for uid, p in self.pods.items() if uid not in self._evicted and not p.metadata.deletion_timestamp
+                and not (p.status and p.status.phase in ("Succeeded", "Failed"))]
+
+    def _evict(self, pod: Pod, message: str) -> None:
+        uid = pod.metadata.uid or ""
+        self._evicted[uid] = message
+        self.events.pod(pod, WARNING, eviction.EVICTED, message)
+        self.workers.update(uid)
+
+    async def _sync_evicted(self, pod: Pod, rp: RuntimePod) -> object:
+        """An evicted pod: killed at once, never restarted, reported Failed/Evicted."""
+        uid = pod.metadata.uid or ""
+        message = self._evicted.get(uid) or (pod.status.message if pod.status else None) or ""
+        self.probes.remove_pod(uid)
+        if rp.running or rp.ready_sandbox_ids:
+            await self.syncer.kill_pod(rp, 0, pod)
+            rp = await get_runtime_pod(self.runtime, uid)
+        status = generate_pod_status(pod, rp, self._status_context())
+        await self.status.set(pod, eviction.evicted_status(status, message, now_rfc3339()))
+        return DONE
+
     async def _terminate(self, pod: Pod, rp: RuntimePod) -> object:
         """Graceful deletion: stop within the grace period, report, clean up, delete."""
         uid = pod.metadata.uid or ""
@@ -263,7 +340,7 @@ class Kubelet:
             if grace is None:
                 grace = (pod.spec.termination_grace_period_seconds if pod.spec else None) or 30
             self.probes.remove_pod(uid)
-            await self.syncer.kill_pod(rp, grace)
+            await self.syncer.kill_pod(rp, grace, pod)
             rp = await get_runtime_pod(self.runtime, uid)
             await self.status.set(pod, generate_pod_status(pod, rp, self._status_context()))
             await self.syncer.remove_pod(rp, pod_log_dir(self.config.log_dir, pod))
@@ -276,6 +353,7 @@ class Kubelet:
                 raise
         self.status.forget(uid)
         self.syncer.backoff.forget(uid)
+        self.images.forget(uid)
         return DONE
 
     async def _remove_gone(self, uid: str, rp: RuntimePod) -> object:
@@ -288,7 +366,9 @@ class Kubelet:
         self.probes.remove_pod(uid)
         self.status.forget(uid)
         self.syncer.backoff.forget(uid)
+        self.images.forget(uid)
         self._terminated.discard(uid)
+        self._evicted.pop(uid, None)
         return DONE
 
     async def _pleg(self) -> None:

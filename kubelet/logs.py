@@ -2,10 +2,16 @@
 
 Owns the CRI log format (`<RFC3339Nano> <stdout|stderr> <F|P> <message>`, one entry a
 line, `P` marking a partial line that the next entry continues) and `LogOptions`
-(tailLines, timestamps, sinceSeconds, limitBytes). `render` (pure) turns entries into
+(tailLines, timestamps, sinceSeconds, sinceTime, limitBytes). `render` (pure) turns entries into
 the text the API returns; `stream_log` yields it from a file, and with `follow` keeps
 reading new entries until the container stops (`still_running()` turns False) and the
 file is drained.
+
+`log_instance` (pure) picks whose log is asked for, as the kubelet's
+validateContainerLogStatus does: the current instance, or with `previous` the one the
+pod's `lastState.terminated` names: the instance before a running one, or the exited one
+itself while the container waits to restart (CrashLoopBackOff). The kubelet keeps that
+instance and its log file (sync.py's garbage collection keeps the newest dead one).
 """
 from __future__ import annotations
 
@@ -14,6 +20,10 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
+
+from kubelet.actions import should_restart
+from kubelet.runtime.interface import ContainerState, ContainerStatus
 
 
 @dataclass(frozen=True)
@@ -35,6 +45,7 @@ class LogOptions:
     timestamps: bool = False
     since_seconds: int | None = None
     limit_bytes: int | None = None
+    since_time: datetime | None = None
 
     @classmethod
     def from_query(cls, q: dict[str, str]) -> LogOptions:
@@ -47,8 +58,13 @@ class LogOptions:
                 raise ValueError(f"{name} must be non-negative")
             return n
         truthy = ("1", "true", "True")
+        since_time = None
+        if q.get("sinceTime"):
+            since_time = parse_timestamp(q["sinceTime"])
+            if since_time is None:
+                raise ValueError(f"sinceTime: invalid RFC 3339 time {q['sinceTime']!r}")
         return cls(q.get("follow") in truthy, num("tailLines"), q.get("timestamps") in truthy,
-                   num("sinceSeconds"), num("limitBytes"))
+                   num("sinceSeconds"), num("limitBytes"), since_time)
 
 
 def parse_timestamp(ts: str) -> datetime | None:
@@ -85,7 +101,9 @@ def render(entries: Iterable[LogEntry], timestamps: bool) -> str:
 
 
 def select(entries: list[LogEntry], opts: LogOptions, now: datetime | None = None) -> list[LogEntry]:
-    """Apply sinceSeconds and tailLines (counted in full lines) to parsed entries."""
+    """Apply sinceSeconds, sinceTime and tailLines (counted in full lines) to parsed entries."""
+    if opts.since_time is not None:
+        entries = [e for e in entries if (t := e.time) is None or t >= opts.since_time]
     if opts.since_seconds is not None:
         cutoff = (now or datetime.now(UTC)).timestamp() - opts.since_seconds
         entries = [e for e in entries if (t := e.time) is None or t.timestamp() >= cutoff]
@@ -144,3 +162,30 @@ async def stream_log(path: Path, opts: LogOptions, still_running: Callable[[], A
                 yield cap(render(entries, opts.timestamps))
             return
         await asyncio.sleep(poll)
+
+
+def log_instance(pod: Any, name: str, instances: list[ContainerStatus],
+                 previous: bool) -> ContainerStatus | str:
+    """The instance (of `instances`, newest first) whose log is wanted, or why there is none."""
+    pod_name = pod.metadata.name
+    cur = instances[0] if instances else None
+    if previous:
+        waiting_to_restart = cur is not None and cur.state == ContainerState.EXITED and should_restart(pod, cur)
+        prev = cur if waiting_to_restart else (instances[1] if len(instances) > 1 else None)
+        if prev is None or prev.state != ContainerState.EXITED:
+            return f'previous terminated container "{name}" in pod "{pod_name}" not found'
+        return prev
+    if cur is None:
+        reason = _waiting_reason(pod, name)
+        why = {"ErrImagePull": "image can't be pulled",
+               "ImagePullBackOff": "trying and failing to pull image"}.get(reason, reason)
+        return f'container "{name}" in pod "{pod_name}" is waiting to start: {why}'
+    return cur
+
+
+def _waiting_reason(pod: Any, name: str) -> str:
+    for cs in (pod.status.container_statuses if pod.status else None) or []:
+        if cs.name == name:
+            waiting = (cs.state.to_dict() if cs.state else {}).get("waiting") or {}
+            return str(waiting.get("reason") or "ContainerCreating")
+    return "ContainerCreating"

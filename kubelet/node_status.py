@@ -83,12 +83,17 @@ def _cond(prev: dict[str, Any], ctype: str, ok: bool, reason: str, message: str,
             "lastTransitionTime": since or now, "reason": reason, "message": message}
 
 
-def node_conditions(ready_problems: list[str], previous: list[dict[str, Any]] | None, now: str) -> list[dict[str, Any]]:
+def node_conditions(ready_problems: list[str], previous: list[dict[str, Any]] | None, now: str,
+                    pressure: set[str] | frozenset[str] = frozenset()) -> list[dict[str, Any]]:
+    """The Node's conditions; `pressure` names those the eviction manager sees True."""
     prev = {c["type"]: c for c in previous or []}
     ready = not ready_problems
+    mem, disk = "MemoryPressure" in pressure, "DiskPressure" in pressure
     return [
-        _cond(prev, "MemoryPressure", False, "KubeletHasSufficientMemory", "kubelet has sufficient memory available", now),
-        _cond(prev, "DiskPressure", False, "KubeletHasNoDiskPressure", "kubelet has no disk pressure", now),
+        _cond(prev, "MemoryPressure", mem, "KubeletHasInsufficientMemory" if mem else "KubeletHasSufficientMemory",
+              "kubelet has insufficient memory available" if mem else "kubelet has sufficient memory available", now),
+        _cond(prev, "DiskPressure", disk, "KubeletHasDiskPressure" if disk else "KubeletHasNoDiskPressure",
+              "kubelet has disk pressure" if disk else "kubelet has no disk pressure", now),
         _cond(prev, "PIDPressure", False, "KubeletHasSufficientPID", "kubelet has sufficient PID available", now),
         _cond(prev, "Ready", ready, "KubeletReady" if ready else "KubeletNotReady",
               "kubelet is posting ready status" if ready else "; ".join(ready_problems), now),
@@ -144,6 +149,13 @@ def node_status(info: NodeInfo, conditions: list[dict[str, Any]]) -> dict[str, A
     }
 
 
+def _ready(conditions: list[dict[str, Any]] | None) -> bool | None:
+    for c in conditions or []:
+        if c.get("type") == "Ready":
+            return bool(c.get("status") == "True")
+    return None
+
+
 def _without_heartbeats(status: dict[str, Any]) -> dict[str, Any]:
     out = dict(status)
     out["conditions"] = [{k: v for k, v in c.items() if k != "lastHeartbeatTime"} for c in status.get("conditions") or []]
@@ -154,12 +166,16 @@ class NodeStatusManager:
     def __init__(self, client: Client, info: NodeInfo, problems: Callable[[], Awaitable[list[str]]],
                  pod_cidr: str | None = None, labels: dict[str, str] | None = None,
                  lease_interval: float = 10.0, report_interval: float = 300.0,
-                 on_pod_cidr: Callable[[str], Any] | None = None) -> None:
+                 on_pod_cidr: Callable[[str], Any] | None = None,
+                 on_ready: Callable[[bool], None] | None = None,
+                 pressure: Callable[[], set[str]] | None = None) -> None:
         self.client, self.info, self.problems = client, info, problems
         self.wanted_pod_cidr = pod_cidr
         self.labels = labels or {}
         self.lease_interval, self.report_interval = lease_interval, report_interval
         self.on_pod_cidr = on_pod_cidr
+        self.on_ready = on_ready   # the Ready condition changed (NodeReady / NodeNotReady events)
+        self.pressure = pressure or set   # MemoryPressure / DiskPressure seen by the eviction manager
         self.pod_cidr: str | None = None
         self._last_status: dict[str, Any] | None = None
         self._last_report = 0.0
@@ -226,13 +242,16 @@ class NodeStatusManager:
                 return True
         await self._note_pod_cidr(node)
         prev = node.status.to_dict().get("conditions") if node.status else None
-        status = node_status(self.info, node_conditions(await self.problems(), prev, now_rfc3339()))
+        status = node_status(self.info, node_conditions(await self.problems(), prev, now_rfc3339(), self.pressure()))
         due = time.monotonic() - self._last_report >= self.report_interval
         if not force and not due and self._last_status is not None and \
                 _without_heartbeats(status) == _without_heartbeats(self._last_status):
             return False
         await self.client.patch(Node, self.info.node_name, {"status": status}, subresource="status")
         self._last_status, self._last_report = status, time.monotonic()
+        was, now = _ready(prev), _ready(status["conditions"])
+        if self.on_ready is not None and now is not None and was != now:
+            self.on_ready(now)
         return True
 
     async def renew_lease(self) -> None:
@@ -268,11 +287,15 @@ class NodeStatusManager:
 
     async def run(self) -> None:
         """Heartbeat forever: lease every `lease_interval`, status when it changes (or
-        when `trigger()` asks), at least checked at each lease renewal."""
+        when `trigger()` asks), at least checked at each lease renewal; every 0.5 s while the
+        node waits for node IPAM's pod CIDR (no network, no pods, until it comes)."""
         next_lease = time.monotonic() + self.lease_interval
         while True:
+            wait = max(0.0, next_lease - time.monotonic())
+            if self.pod_cidr is None:
+                wait = min(wait, 0.5)
             try:
-                async with asyncio.timeout(max(0.0, next_lease - time.monotonic())):
+                async with asyncio.timeout(wait):
                     await self._wake.wait()
             except TimeoutError:
                 pass

@@ -123,5 +123,5 @@ def container_config(pod: Pod, c: Container, restart_count: int, command: list[s
         run_as_group=int(run_as_group) if run_as_group is not None else None,
         readonly_rootfs=bool(sc.get("readOnlyRootFilesystem")),
         add_capabilities=list(caps.get("add") or []), drop_capabilities=list(caps.get("drop") or []),
-        tty=bool(c.tty), stdin=bool(c.stdin),
+        tty=bool(c.tty), stdin=bool(c.stdin), stdin_once=bool(c.stdin_once),
     )

@@ -11,7 +11,9 @@ Owns the prober side of the kubelet (Kubernetes' pkg/kubelet/prober):
 - `ProbeManager`: keeps one worker per (pod, container, probe type) for running
   containers, starts the first probe after initialDelaySeconds from the container's
   start and then every periodSeconds, gates liveness and readiness on the startup probe,
-  and calls `on_change(pod_uid)` when a result flips, so the pod worker syncs.
+  and calls `on_change(pod_uid)` when a result flips, so the pod worker syncs, and
+  `on_failure(pod_uid, container, kind, output)` after every failed probe (the kubelet's
+  Unhealthy event: "Liveness probe failed: ...").
 """
 from __future__ import annotations
 
@@ -177,6 +179,7 @@ class ProbeTarget:
 class ProbeManager:
     prober: Prober
     on_change: Callable[[str], None]
+    on_failure: Callable[[str, Container, str, str], None] | None = None
     workers: dict[tuple[str, str, str], _Worker] = field(default_factory=dict)
     _by_container: dict[tuple[str, str], _Worker] = field(default_factory=dict)
 
@@ -252,6 +255,8 @@ class ProbeManager:
                     ok, msg = False, str(e)
                 if not ok:
                     log.debug("%s probe of %s failed: %s", w.kind, w.container.name, msg)
+                    if self.on_failure is not None:
+                        self.on_failure(w.pod_uid, w.container, w.kind, msg)
                 if w.state.record(ok):
                     self.on_change(w.pod_uid)
             await asyncio.sleep(period)

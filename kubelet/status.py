@@ -6,7 +6,8 @@ Owns:
   PodScheduled; a condition's lastTransitionTime moves only when its status does),
   podIP(s), hostIP(s), startTime, and one containerStatus per spec container (state
   waiting / running / terminated with reason and exit code, lastState, restartCount,
-  ready, started, image, imageID, containerID), in the wire (camelCase) form.
+  ready, started, image, imageID, containerID), in the wire (camelCase) form; the
+  ephemeral containers' statuses beside them (never ready, no part of the phase).
 - `StatusManager`: sends a merge patch of pods/status only when the generated status
   differs from the pod's current one (and is not the write it just made), so an
   unchanged pod costs no write.
@@ -220,6 +221,10 @@ def generate_pod_status(pod: Pod, rp: RuntimePod, ctx: StatusContext) -> Status:
     if init_statuses:
         status["initContainerStatuses"] = init_statuses
     status["containerStatuses"] = statuses
+    ephemeral = [{**container_status(e.name, e.image or "", False, False, rp.by_name(e.name), ctx), "ready": False}
+                 for e in spec.ephemeral_containers or []]
+    if ephemeral:   # never part of the phase or of readiness
+        status["ephemeralContainerStatuses"] = ephemeral
     if old.get("qosClass"):
         status["qosClass"] = old["qosClass"]
     return normalize(status)

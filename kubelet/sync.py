@@ -3,12 +3,14 @@
 Owns `PodSyncer`, the thin I/O that applies `actions.compute_pod_actions` (kuberuntime's
 SyncPod): kill the pod when its sandbox must be replaced, create the sandbox (volumes
 and log directory first), kill containers that must go, then start containers in spec
-order: crash-loop backoff, image pull policy (no pull when the image is present and the
-policy allows), environment (configMap / secret refs fetched here), mounts, CRI create
-and start. Errors never escape: each container's failure becomes a waiting reason
-(CrashLoopBackOff, ErrImagePull, ImagePullBackOff, ErrImageNeverPull,
-CreateContainerConfigError, CreateContainerError, RunContainerError) in `SyncResult`,
-with the time after which the pod worker should sync again.
+order: crash-loop backoff, the image (images/manager.py: pull policy, pull backoff, offline
+images built on the node; the sandbox image before any sandbox), environment (configMap /
+secret refs fetched here), mounts, CRI create and start. Errors never escape: each
+container's failure becomes a waiting reason (CrashLoopBackOff, ErrImagePull,
+ImagePullBackOff, ErrImageNeverPull, CreateContainerConfigError, CreateContainerError,
+RunContainerError) in `SyncResult`, with the time after which the pod worker should sync
+again, and an Event as the kubelet records it (events.py: Created, Started, Failed,
+BackOff, Killing, FailedMount, SandboxChanged, FailedCreatePodSandBox).
 
 Also `kill_pod` (graceful: every container stopped concurrently with the grace period,
 SIGTERM then SIGKILL, then the sandbox), `remove_pod` (containers, sandboxes, log files,
@@ -25,12 +27,15 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from api.models import ConfigMap, Pod, Secret
+from api.models import ConfigMap, Pod, Secret, Service
 from client.errors import ApiError, NotFound
 from client.rest import Client
+from kubelet import events as ev
 from kubelet.actions import compute_pod_actions
 from kubelet.backoff import Backoff, backoff_key
-from kubelet.env import EnvError, PodContext, expand_command, referenced_objects, resolve_env
+from kubelet.env import EnvError, PodContext, expand_command, referenced_objects, resolve_env, service_env
+from kubelet.events import KubeletEvents
+from kubelet.images.manager import ImageManager
 from kubelet.podconfig import NodeContext, container_config, pod_cgroup, pod_log_dir, sandbox_config
 from kubelet.runtime.interface import ContainerState, Runtime, RuntimeServiceError
 from kubelet.runtime_pod import RuntimePod, restart_count
@@ -50,12 +55,14 @@ class SyncResult:
 
 class PodSyncer:
     def __init__(self, runtime: Runtime, client: Client, node: NodeContext, volumes: VolumeManager,
-                 node_name: str, host_ip: str, backoff: Backoff | None = None) -> None:
+                 node_name: str, host_ip: str, backoff: Backoff | None = None,
+                 images: ImageManager | None = None, events: KubeletEvents | None = None) -> None:
         self.runtime, self.client, self.node, self.volumes = runtime, client, node, volumes
         self.node_name, self.host_ip = node_name, host_ip
         self.backoff = backoff or Backoff()
-        self.image_backoff = Backoff()
-        self._pull_failed: dict[str, float] = {}
+        self._master_env: tuple[float, dict[str, str]] = (0.0, {})
+        self.events = events or KubeletEvents(None)
+        self.images = images or ImageManager(runtime, self.events)
 
     # ------------------------------------------------------------------ sync
     async def sync_pod(self, pod: Pod, rp: RuntimePod, network_ready: bool,
@@ -67,7 +74,10 @@ class PodSyncer:
         for sid in actions.stop_sandboxes:
             await self.runtime.stop_pod_sandbox(sid)
         if actions.kill_pod:
-            await self.kill_pod(rp, grace)
+            if actions.create_sandbox and rp.sandbox is not None:
+                self.events.pod(pod, ev.NORMAL, ev.SANDBOX_CHANGED,
+                                "Pod sandbox changed, it will be killed and re-created.")
+            await self.kill_pod(rp, grace, pod)
         sid, ip = actions.sandbox_id, rp.sandbox.ip if rp.sandbox else ""
         attempt = actions.attempt
         if actions.create_sandbox:
@@ -78,28 +88,55 @@ class PodSyncer:
                 return result
             try:
                 await self.volumes.setup(pod)
+            except VolumeError as e:
+                self.events.pod(pod, ev.WARNING, ev.FAILED_MOUNT, ev.msg_failed_mount(e.volume, str(e)))
+                return self._sandbox_failed(pod, actions.start, result, e)
+            except (ApiError, OSError) as e:
+                return self._sandbox_failed(pod, actions.start, result, e)
+            try:
                 log_dir = pod_log_dir(self.node.log_root, pod)
                 await asyncio.to_thread(log_dir.mkdir, parents=True, exist_ok=True)
+                await self.images.ensure_sandbox_image()
                 sid = await self.runtime.run_pod_sandbox(sandbox_config(pod, self.node, attempt))
                 ip = (await self.runtime.pod_sandbox_status(sid)).ip
-            except (VolumeError, RuntimeServiceError, ApiError, OSError) as e:
-                log.warning("pod %s: creating the sandbox failed: %s", pod.key, e)
-                for name in actions.start:
-                    result.waiting[name] = ("ContainerCreating", f"failed to create pod sandbox: {e}")
-                result.retry(2.0)
-                return result
+            except (RuntimeServiceError, OSError) as e:
+                self.images.sandbox_failed()
+                self.events.pod(pod, ev.WARNING, ev.FAILED_CREATE_SANDBOX, f"Failed to create pod sandbox: {e}")
+                return self._sandbox_failed(pod, actions.start, result, e)
         for cid, why in actions.kill.items():
             log.info("pod %s: killing container %s: %s", pod.key, cid[:12], why)
+            st = next((c for c in rp.containers if c.id == cid), None)
+            if st is not None and st.state == ContainerState.RUNNING:
+                msg = why if "probe" in why else f"{why}, will be restarted" if "definition changed" in why \
+                    else f"Stopping container {st.name}"
+                self.events.container(pod, st.name, ev.NORMAL, ev.KILLING, msg)
             await self._stop(cid, grace)
-        for name in actions.start:
+        for name in actions.start_ephemeral + actions.start:
             await self._start(pod, name, sid, attempt, ip, rp, result)
         await self._gc_containers(rp)
         return result
 
+    @staticmethod
+    def _sandbox_failed(pod: Pod, names: list[str], result: SyncResult, e: Exception) -> SyncResult:
+        log.warning("pod %s: creating the sandbox failed: %s", pod.key, e)
+        for name in names:
+            result.waiting[name] = ("ContainerCreating", f"failed to create pod sandbox: {e}")
+        result.retry(2.0)
+        return result
+
+    def _fail(self, pod: Pod, name: str, result: SyncResult, reason: str, message: str,
+              retry: float = 2.0) -> None:
+        """A container that could not start: its waiting reason and a Failed event."""
+        result.waiting[name] = (reason, message)
+        result.retry(retry)
+        image_error = reason in ("ErrImagePull", "ImagePullBackOff", "ErrImageNeverPull")
+        self.events.container(pod, name, ev.WARNING, ev.FAILED, f"Error: {reason if image_error else message}")
+
     async def _start(self, pod: Pod, name: str, sid: str, attempt: int, ip: str, rp: RuntimePod,
                      result: SyncResult) -> None:
         assert pod.spec is not None
-        c = next(c for c in [*(pod.spec.init_containers or []), *pod.spec.containers] if c.name == name)
+        c = next(c for c in [*(pod.spec.init_containers or []), *pod.spec.containers,
+                             *(pod.spec.ephemeral_containers or [])] if c.name == name)
         prev = rp.latest(name)
         key = backoff_key(pod.metadata.uid or "", name)
         if prev is not None and prev.state == ContainerState.EXITED and prev.finished_at is not None:
@@ -109,57 +146,56 @@ class PodSyncer:
                 result.waiting[name] = ("CrashLoopBackOff", f"back-off {delay:g}s restarting failed container={name} "
                                         f"pod={pod.metadata.name}_{pod.metadata.namespace}({pod.metadata.uid})")
                 result.retry(self.backoff.remaining(key, fin, now) + 0.05)
+                self.events.container(pod, name, ev.WARNING, ev.BACKOFF, ev.msg_backoff_restart(pod, name))
                 return
             self.backoff.next(key, fin)
-        failure = await self._ensure_image(c.image or "", c.image_pull_policy or "IfNotPresent")
+        failure = await self.images.ensure_image_exists(pod, c)
         if failure is not None:
-            result.waiting[name] = failure
-            result.retry(self.image_backoff.delay("image/" + (c.image or "")) or 1.0)
+            self._fail(pod, name, result, *failure, retry=self.images.retry_after(pod, c))
             return
         try:
             cms, secrets = await self._env_objects(pod, c)
-            env = resolve_env(pod, c, PodContext(ip, [ip] if ip else [], self.host_ip, self.node_name), cms, secrets)
+            env = resolve_env(pod, c, PodContext(ip, [ip] if ip else [], self.host_ip, self.node_name), cms, secrets,
+                              await self._master_service_env())
             paths, read_only = await self.volumes.setup(pod)
             mounts = mounts_for(c, paths, read_only)
         except (EnvError, VolumeError) as e:
-            result.waiting[name] = ("CreateContainerConfigError", str(e))
-            result.retry(2.0)
+            self._fail(pod, name, result, "CreateContainerConfigError", str(e))
             return
         count = restart_count(prev) + 1 if prev is not None else 0
         cfg = container_config(pod, c, count, expand_command(c.command, env), expand_command(c.args, env), env, mounts)
+        target = getattr(c, "target_container_name", None)
+        if target:   # an ephemeral container sharing a container's process namespace
+            running = rp.latest(target)
+            cfg.pid_target_id = running.id if running is not None and running.state == ContainerState.RUNNING else ""
         try:
             cid = await self.runtime.create_container(sid, cfg, sandbox_config(pod, self.node, attempt))
         except RuntimeServiceError as e:
-            result.waiting[name] = ("CreateContainerError", str(e))
-            result.retry(2.0)
+            self._fail(pod, name, result, "CreateContainerError", str(e))
             return
+        self.events.container(pod, name, ev.NORMAL, ev.CREATED, f"Created container: {name}")
         try:
             await self.runtime.start_container(cid)
         except RuntimeServiceError as e:
-            result.waiting[name] = ("RunContainerError", str(e))
-            result.retry(2.0)
+            self._fail(pod, name, result, "RunContainerError", str(e))
+            return
+        self.events.container(pod, name, ev.NORMAL, ev.STARTED, f"Started container {name}")
 
-    async def _ensure_image(self, image: str, policy: str) -> tuple[str, str] | None:
-        present = await self.runtime.image_status(image)
-        if policy == "Never":
-            if present is None:
-                return ("ErrImageNeverPull", f'Container image "{image}" is not present with pull policy of Never')
-            return None
-        if present is not None and policy != "Always":
-            return None
-        key = "image/" + image
-        failed_at = self._pull_failed.get(key)
-        if failed_at is not None and self.image_backoff.in_backoff(key, failed_at, time.time()):
-            return ("ImagePullBackOff", f'Back-off pulling image "{image}"')
+    async def _master_service_env(self) -> dict[str, str]:
+        """KUBERNETES_SERVICE_HOST/PORT and friends, from the `kubernetes` Service (re-read at
+        most once a minute). Other Services' link variables are not set (say so: pykube does
+        not watch every Service from each kubelet)."""
+        at, env = self._master_env
+        if time.monotonic() - at < 60 and at:
+            return env
         try:
-            await self.runtime.pull_image(image)
-        except RuntimeServiceError as e:
-            now = time.time()
-            self._pull_failed[key] = now
-            self.image_backoff.next(key, now)
-            return ("ErrImagePull", str(e))
-        self._pull_failed.pop(key, None)
-        return None
+            svc = await self.client.get(Service, "kubernetes", namespace="default")
+            spec = svc.spec.to_dict() if svc.spec is not None else {}
+            env = service_env("kubernetes", spec.get("clusterIP") or "", spec.get("ports") or [])
+        except NotFound:
+            env = {}
+        self._master_env = (time.monotonic(), env)
+        return env
 
     async def _env_objects(self, pod: Pod, c: object) -> tuple[dict[str, dict[str, str]], dict[str, dict[str, str]]]:
         ns = pod.metadata.namespace or "default"
@@ -187,8 +223,12 @@ class PodSyncer:
         except RuntimeServiceError as e:  # includes NotFoundError: already gone
             log.debug("stopping %s: %s", cid[:12], e)
 
-    async def kill_pod(self, rp: RuntimePod, grace: int) -> None:
-        """Stop every running container (SIGTERM, SIGKILL after `grace`), then the sandboxes."""
+    async def kill_pod(self, rp: RuntimePod, grace: int, pod: Pod | None = None) -> None:
+        """Stop every running container (SIGTERM, SIGKILL after `grace`), then the sandboxes;
+        a Killing event for each when the pod is known."""
+        if pod is not None:
+            for c in rp.running:
+                self.events.container(pod, c.name, ev.NORMAL, ev.KILLING, f"Stopping container {c.name}")
         await asyncio.gather(*(self._stop(c.id, grace) for c in rp.running))
         for sid in rp.ready_sandbox_ids:
             try:

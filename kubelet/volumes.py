@@ -1,4 +1,4 @@
-"""Pod volumes materialised on the node: emptyDir, hostPath, configMap and secret.
+"""Pod volumes materialised on the node: emptyDir, hostPath, configMap, secret and claims.
 
 Owns `<data dir>/pods/<uid>/volumes/<plugin>/<name>` (the layout Kubernetes uses under
 /var/lib/kubelet): `VolumeManager.setup(pod)` makes every volume the pod declares and
@@ -12,8 +12,13 @@ runtime mounts (subPath, readOnly; configMap and secret volumes are always read-
 - configMap / secret: one file per key (or per `items` entry) with `defaultMode` /
   `mode`, rewritten atomically when the data changes; refetched at most every
   `refresh_seconds`. A missing object fails the setup unless `optional`.
-Other volume types (projected, downwardAPI, persistentVolumeClaim) are not supported:
-the setup fails with a message naming them.
+- projected / downwardAPI: files from a ServiceAccount token, ConfigMaps, Secrets and pod
+  fields (kubelet/projected.py), read-only, refreshed like configMap volumes.
+- persistentVolumeClaim: the claim must be Bound (else the setup fails and is retried, the
+  pod stays ContainerCreating) and its volume must name it; a hostPath volume is that
+  directory (checked or created per its type), a `local` volume its path; the data stays
+  when the pod goes (the directory belongs to the volume, not the pod).
+Other volume types are not supported: the setup fails with a message naming them.
 """
 from __future__ import annotations
 
@@ -26,16 +31,22 @@ import time
 from pathlib import Path
 
 from api.models.core import ConfigMap, Container, KeyToPath, Pod, Secret, Volume
+from api.models.persistentvolume import PersistentVolume, PersistentVolumeClaim
 from client.errors import NotFound
 from client.rest import Client
+from kubelet.env import PodContext
+from kubelet.projected import ProjectedVolumes, ProjectionError
 from kubelet.runtime.interface import Mount
 
 EMPTY_DIR, HOST_PATH = "kubernetes.io~empty-dir", "kubernetes.io~host-path"
+PROJECTED, DOWNWARD_API = "kubernetes.io~projected", "kubernetes.io~downward-api"
 CONFIG_MAP, SECRET = "kubernetes.io~configmap", "kubernetes.io~secret"
 
 
 class VolumeError(Exception):
-    """A volume could not be set up (the pod stays ContainerCreating)."""
+    """A volume could not be set up (the pod stays ContainerCreating); `volume` names it."""
+
+    volume: str = ""
 
 
 def _check_host_path(path: Path, kind: str) -> None:
@@ -118,6 +129,7 @@ class VolumeManager:
         self.refresh_seconds = refresh_seconds
         self._fetched: dict[tuple[str, str], float] = {}
         self.is_root = os.geteuid() == 0
+        self.projected = ProjectedVolumes(client, self._fetch)
 
     def pod_dir(self, uid: str) -> Path:
         return self.root / uid
@@ -129,8 +141,15 @@ class VolumeManager:
         paths: dict[str, Path] = {}
         read_only: set[str] = set()
         for v in pod.spec.volumes or []:
-            paths[v.name] = await self._setup_one(pod, uid, v)
-            if v.config_map is not None or v.secret is not None:
+            try:
+                paths[v.name] = await self._setup_one(pod, uid, v)
+            except VolumeError as e:
+                e.volume = e.volume or v.name
+                raise
+            if v.config_map is not None or v.secret is not None or v.projected is not None \
+                    or v.downward_api is not None:
+                read_only.add(v.name)
+            if v.persistent_volume_claim and v.persistent_volume_claim.get("readOnly"):
                 read_only.add(v.name)
         return paths, read_only
 
@@ -150,8 +169,45 @@ class VolumeManager:
             return path
         if v.config_map is not None or v.secret is not None:
             return await self._setup_object(pod, uid, v, base)
-        kinds = [k for k in ("projected", "downward_api", "persistent_volume_claim") if getattr(v, k)]
-        raise VolumeError(f"volume {v.name!r}: unsupported volume type {', '.join(kinds) or 'unknown'}")
+        if v.projected is not None or v.downward_api is not None:
+            return await self._setup_projected(pod, uid, v, base)
+        if v.persistent_volume_claim is not None:
+            return await self._setup_claim(pod, v)
+        raise VolumeError(f"volume {v.name!r}: unsupported volume type")
+
+    async def _setup_claim(self, pod: Pod, v: Volume) -> Path:
+        """A PVC-backed volume: the bound PersistentVolume's directory on this node."""
+        ns = pod.metadata.namespace or "default"
+        name = str((v.persistent_volume_claim or {}).get("claimName") or "")
+        try:
+            pvc = await self.client.get(PersistentVolumeClaim, name, namespace=ns)
+        except NotFound:
+            raise VolumeError(f'persistentvolumeclaim "{name}" not found') from None
+        if pvc.metadata.deletion_timestamp:
+            raise VolumeError(f"can't start pod because PVC {ns}/{name} is being deleted")
+        phase = (pvc.status.phase if pvc.status else None) or ""
+        volume_name = (pvc.spec.volume_name if pvc.spec else None) or ""
+        if phase != "Bound" or not volume_name:
+            raise VolumeError(f'PVC {ns}/{name} has non-bound phase ("{phase}") or empty '
+                              f'pvc.Spec.VolumeName ("{volume_name}")')
+        try:
+            pv = await self.client.get(PersistentVolume, volume_name)
+        except NotFound:
+            raise VolumeError(f'persistentvolume "{volume_name}" not found') from None
+        ref = pv.spec.claim_ref if pv.spec else None
+        if ref is None or ref.uid != pvc.metadata.uid:
+            raise VolumeError(f'persistentvolume "{volume_name}" is not bound to claim {ns}/{name}')
+        assert pv.spec is not None
+        if pv.spec.host_path is not None:
+            path = Path(pv.spec.host_path.path)
+            await asyncio.to_thread(_check_host_path, path, pv.spec.host_path.type or "")
+            return path
+        if pv.spec.local is not None:
+            path = Path(pv.spec.local.path)
+            if not path.exists():
+                raise VolumeError(f"local volume {volume_name}: path {path} does not exist")
+            return path
+        raise VolumeError(f'persistentvolume "{volume_name}": unsupported volume source')
 
     async def _setup_object(self, pod: Pod, uid: str, v: Volume, base: Path) -> Path:
         ns = pod.metadata.namespace or "default"
@@ -178,6 +234,21 @@ class VolumeManager:
         self._fetched[key] = time.monotonic()
         return path
 
+    async def _setup_projected(self, pod: Pod, uid: str, v: Volume, base: Path) -> Path:
+        downward = v.downward_api is not None
+        path = base / (DOWNWARD_API if downward else PROJECTED) / v.name
+        key = (uid, v.name)
+        if path.exists() and time.monotonic() - self._fetched.get(key, 0) < self.refresh_seconds:
+            return path
+        ctx = PodContext(node_name=(pod.spec.node_name if pod.spec else None) or "")
+        try:
+            files = await self.projected.files(pod, (v.downward_api if downward else v.projected) or {}, ctx, downward)
+        except ProjectionError as e:
+            raise VolumeError(f"volume {v.name!r}: {e}") from None
+        await asyncio.to_thread(_write_files, path, files)
+        self._fetched[key] = time.monotonic()
+        return path
+
     async def _fetch(self, what: str, ns: str, name: str) -> dict[str, bytes]:
         if what == "configmap":
             cm = await self.client.get(ConfigMap, name, namespace=ns)
@@ -191,6 +262,7 @@ class VolumeManager:
         """Unmount and remove every volume of a pod that is gone."""
         for k in [k for k in self._fetched if k[0] == uid]:
             del self._fetched[k]
+        self.projected.forget(uid)
         d = self.pod_dir(uid)
         if not d.exists():
             return

@@ -17,7 +17,7 @@ from typing import Any
 from pykube import runstate
 from pykube.join import JoinError, join
 from pykube.node import (DEFAULT_CLUSTER_CIDR, DEFAULT_SERVICE_CIDR, add_node_arguments, check_proxy_args,
-                         dns_ip, host_state, kubelet_config, runs_proxy, start_node)
+                         dns_ip, host_state, kubelet_config, runs_netpol, runs_proxy, start_node)
 from pykube.supervisor import StartError, Supervisor
 from pykube.token import NodeToken, TokenError, parse
 
@@ -103,7 +103,8 @@ async def serve(args: argparse.Namespace) -> int:
             return 1
         cfg = kubelet_config(args, data_dir, [await cluster_dns(kubeconfig)])
         host_state("agent", data_dir, cfg, args.cluster_cidr,
-                   extra={"server": args.server, "kube_proxy": runs_proxy(args, cfg)}).write()
+                   extra={"server": args.server, "kube_proxy": runs_proxy(args, cfg),
+                      "netpol": runs_netpol(args, cfg)}).write()
         await start_node(sup, args, cfg, kubeconfig, args.cluster_cidr)
         log.info("pykube agent %s ready, joined %s", cfg.node_name, args.server)
         await sup.wait()

@@ -57,10 +57,12 @@ REGISTRARS: list[Callable[[Sub], None]] = [
     _from("pykube.agent"),
     _from("pykube.killall"),
     _from("pykube.lab.cli"),
+    _from("pykube.team.cli"),
     _apiserver,
     _from("controllers.cli"),
     _from("scheduler.cli"),
     _from("kubelet.cli"),
     _from("kubelet.proxy.cli"),
+    _from("kubelet.netpol.cli"),
     _from("kubelet.dns.cli"),
 ]

@@ -150,6 +150,41 @@ def proxy(kubeconfig: Path, node_name: str, cluster_cidr: str, extra_args: list[
     return Component("kube-proxy", run)
 
 
+def netpol(kubeconfig: Path, node_name: str) -> Component:
+    """Network policy enforcement for this node's pods (kubelet/netpol/)."""
+    async def run(ready: Ready) -> None:
+        from client import kubeconfig as kc
+        from client.rest import Client
+        from kubelet.netpol.controller import NetworkPolicyController
+        ready()
+        async with Client(kc.load(str(kubeconfig)), component="netpol") as client:
+            await NetworkPolicyController(client, node_name).run()
+        raise RuntimeError("network policy controller returned")
+    return Component("netpol", run)
+
+
+def local_path(kubeconfig: Path, node_name: str, root: Path) -> Component:
+    """The local-path provisioner of this node: `local-path` volumes as directories under
+    `root` (kubelet/localpath/)."""
+    async def run(ready: Ready) -> None:
+        from client import kubeconfig as kc
+        from client.rest import Client
+        from kubelet.localpath.provisioner import LocalPathProvisioner
+        ready()
+        async with Client(kc.load(str(kubeconfig)), component="local-path-provisioner") as client:
+            await LocalPathProvisioner(client, node_name, root).run()
+        raise RuntimeError("local-path provisioner returned")
+    return Component("local-path-provisioner", run)
+
+
+async def netpol_cleanup(state: Any) -> None:
+    """Remove network policy's chains, jumps and ipsets, when this data dir ran it."""
+    if not state.extra.get("netpol"):
+        return
+    from kubelet.netpol.controller import cleanup
+    await cleanup()
+
+
 async def proxy_cleanup(state: Any) -> None:
     """Remove kube-proxy's chains, jumps, pod routes and NAT exemption (as
     `pykube proxy --cleanup`), only when this data dir ran a kube-proxy."""

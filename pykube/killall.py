@@ -3,9 +3,10 @@ everything it made on the host, as k3s-killall.sh does.
 
 Steps, each logged, each run even when an earlier one failed:
 1. systemd units (`/etc/systemd/system/pykube*.service`) serving this data dir: stopped;
-2. processes: those in the data dir's pid files and every process whose command line
-   names the data dir (never matched by name; never ourselves or our ancestors), SIGTERM
-   then SIGKILL after `--timeout`;
+2. processes: those the data dir's pid files name (the server's or agent's, and the
+   containerd it runs), with every process below them; never a match on names or command
+   lines (a `tail -f` of the log or an `sqlite3 state.db` is left alone), never ourselves
+   or our ancestors; SIGTERM, then SIGKILL after `--timeout`;
 3. pods: the data dir's containerd is started once more, every sandbox is stopped and
    removed through CRI (so the CNI plugins release addresses and their NAT chains), then
    stopped, its shims killed, its mounts (network namespaces too) unmounted;
@@ -90,15 +91,29 @@ async def stop_units(data_dir: Path) -> None:
 
 
 # ------------------------------------------------------------------ 2. processes
+def pid_files(data_dir: Path) -> list[Path]:
+    """The pid files of what a data dir runs: the server/agent, and containerd (each
+    HostState names its containerd dir)."""
+    files = [runstate.pid_file(data_dir, role) for role in runstate.ROLES]
+    for st in states(data_dir):
+        if st.managed_containerd and st.containerd_dir:
+            files.append(Path(st.containerd_dir) / "containerd.pid")
+    return files
+
+
 def target_pids(data_dir: Path) -> list[int]:
-    pids = {p for role in runstate.ROLES if (p := runstate.read_pid(data_dir, role)) is not None}
-    pids |= set(procs.processes_of(data_dir))
+    roots = [p for f in pid_files(data_dir) if (p := procs.pid_from_file(f)) is not None]
+    pids = set(roots)
+    for root in roots:
+        pids |= {p for p in procs.descendants(root) if not procs.is_shim(procs.argv_of(p))}
     pids -= procs.ancestors(os.getpid())
     return sorted(pids)
 
 
 async def stop_processes(data_dir: Path, timeout: float) -> list[int]:
-    pids = target_pids(data_dir)
+    """Stop what the data dir's pid files name; the pids signalled."""
+    signalled = target_pids(data_dir)
+    pids = list(signalled)
     if not pids:
         return []
     for pid in pids:
@@ -116,11 +131,11 @@ async def stop_processes(data_dir: Path, timeout: float) -> list[int]:
         for pid in pids:
             _signal(pid, signal.SIGKILL)
         await asyncio.sleep(0.2)
-    # whatever they started that still names the data dir (containerd, when a kubelet died hard)
-    late = [p for p in target_pids(data_dir) if p not in pids]
+    # what they started meanwhile
+    late = [p for p in target_pids(data_dir) if p not in signalled]
     for pid in late:
         _signal(pid, signal.SIGKILL)
-    return pids + late
+    return signalled + late
 
 
 def _signal(pid: int, sig: int) -> None:
@@ -183,6 +198,10 @@ async def clean_network(state: HostState) -> None:
         await components.proxy_cleanup(state)
     except Exception as e:  # noqa: BLE001 - reported, the rest still runs
         log.warning("kube-proxy cleanup: %s", e)
+    try:
+        await components.netpol_cleanup(state)
+    except Exception as e:  # noqa: BLE001 - reported, the rest still runs
+        log.warning("network policy cleanup: %s", e)
 
 
 # ------------------------------------------------------------------ 5. the rest

@@ -2,8 +2,9 @@
 the kubelet and kube-proxy, their flags, and the host state recorded for killall.
 
 Owns the flag set (the kubelet's own flags from kubelet/cli.py, plus the proxy's), the
-translation into a `KubeletConfig`, and `start_node`, which starts the kubelet and then
-kube-proxy under the caller's supervisor. A hollow node (`--runtime fake`, as kubemark)
+translation into a `KubeletConfig`, and `start_node`, which starts the kubelet, the
+local-path provisioner (volumes under `<data dir>/storage`) and then kube-proxy under the
+caller's supervisor. A hollow node (`--runtime fake`, as kubemark)
 runs no kube-proxy: it has no pod network to program.
 """
 from __future__ import annotations
@@ -37,6 +38,10 @@ def add_node_arguments(p: argparse.ArgumentParser, title: str) -> None:
     add_arguments(group)  # type: ignore[arg-type]  # an argument group takes add_argument too
     group.add_argument("--disable-proxy", action="store_true",
                        help="do not run kube-proxy on this node")
+    group.add_argument("--disable-network-policy", action="store_true",
+                       help="do not enforce NetworkPolicies on this node (k3s' flag of the same name)")
+    group.add_argument("--disable-local-storage", action="store_true",
+                       help="do not run the local-path provisioner on this node (k3s' --disable local-storage)")
     group.add_argument("--kube-proxy-arg", action="append", default=[], metavar="FLAG=VALUE",
                        help="a `pykube proxy` flag for this node's kube-proxy, e.g. "
                             "healthz-bind-address=0.0.0.0:10266 (repeatable)")
@@ -55,6 +60,11 @@ def check_proxy_args(args: argparse.Namespace) -> None:
     """Fail early (usage error) on a bad `--kube-proxy-arg`, before anything starts."""
     if args.kube_proxy_arg:
         components.proxy_options(Path("/dev/null"), "check", DEFAULT_CLUSTER_CIDR, list(args.kube_proxy_arg))
+
+
+def runs_netpol(args: argparse.Namespace, cfg: Any | None) -> bool:
+    """Network policy runs beside kube-proxy unless `--disable-network-policy`."""
+    return runs_proxy(args, cfg) and not getattr(args, "disable_network_policy", False)
 
 
 def runs_proxy(args: argparse.Namespace, cfg: Any | None) -> bool:
@@ -79,8 +89,11 @@ def host_state(role: str, data_dir: Path, cfg: Any | None, cluster_cidr: str = "
 
 async def start_node(sup: Supervisor, args: argparse.Namespace, cfg: Any, kubeconfig: Path,
                      cluster_cidr: str) -> None:
-    """Start the kubelet, then kube-proxy (unless disabled or the node is hollow)."""
+    """Start the kubelet and the local-path provisioner, then kube-proxy (unless disabled
+    or the node is hollow)."""
     await sup.start(components.kubelet(cfg, kubeconfig))
+    if not getattr(args, "disable_local_storage", False):
+        await sup.start(components.local_path(kubeconfig, cfg.node_name, Path(cfg.data_dir) / "storage"))
     if cfg.runtime == "fake":
         log.info("hollow node %s (fake runtime): kube-proxy not started", cfg.node_name)
         return
@@ -92,3 +105,5 @@ async def start_node(sup: Supervisor, args: argparse.Namespace, cfg: Any, kubeco
         log.warning("kube-proxy is not available in this build; Services will not be reachable")
         return
     await sup.start(proxy)
+    if not getattr(args, "disable_network_policy", False):
+        await sup.start(components.netpol(kubeconfig, cfg.node_name))

@@ -1,10 +1,10 @@
-"""Finding a data dir's processes through /proc, never by name.
+"""Finding a data dir's processes through /proc, never by name or command line.
 
-Owns pure helpers over `/proc/<pid>/cmdline` and `/proc/<pid>/stat`: whether a command
-line refers to a data dir (an argument equal to it, below it, or `--flag=<it...>`),
-a process's ancestors (so killall never signals itself or the shell that ran it), and
-`containerd` shims (`-address <socket>` on their command line), whose pods killall
-removes through CRI rather than by signal.
+Owns helpers over `/proc/<pid>/stat` and `/proc/<pid>/cmdline`: the process a pid file
+names (only if it started before the file was written, so a recycled pid is never taken
+for ours), a process tree (`descendants`), a process's ancestors (so killall never signals
+itself or the shell that ran it), whether a systemd unit's command line refers to a data
+dir, and `containerd` shims, whose pods killall removes through CRI rather than by signal.
 """
 from __future__ import annotations
 
@@ -55,14 +55,39 @@ def ancestors(pid: int) -> set[int]:
     return out
 
 
-def processes_of(data_dir: Path | str, exclude: set[int] | None = None) -> list[int]:
-    """Processes (not shims) whose command line refers to `data_dir`."""
-    skip = (exclude or set()) | ancestors(os.getpid())
-    found = []
-    for pid in all_pids():
-        if pid in skip:
-            continue
-        argv = argv_of(pid)
-        if argv and not is_shim(argv) and refers_to(argv, data_dir):
-            found.append(pid)
-    return found
+def start_time(pid: int) -> float | None:
+    """When `pid` started, as a Unix time (None: no such process)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        ticks = int(stat.rsplit(")", 1)[1].split()[19])
+        uptime = float(Path("/proc/uptime").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+    import time
+    return time.time() - uptime + ticks / os.sysconf("SC_CLK_TCK")
+
+
+def pid_from_file(path: Path) -> int | None:
+    """The live process a pid file names, if it is the one that wrote it (started before
+    the file's last change, with a second's slack for clock granularity)."""
+    try:
+        pid = int(path.read_text().split()[0])
+        written = path.stat().st_mtime
+    except (OSError, ValueError, IndexError):
+        return None
+    started = start_time(pid)
+    if started is None or started > written + 1.0:
+        return None
+    return pid
+
+
+def descendants(root: int) -> list[int]:
+    """Every process below `root`, nearest first."""
+    parents = {pid: ppid_of(pid) for pid in all_pids()}
+    out: list[int] = []
+    frontier = {root}
+    while frontier:
+        nxt = {p for p, pp in parents.items() if pp in frontier and p not in out}
+        out.extend(sorted(nxt))
+        frontier = nxt
+    return out

@@ -21,7 +21,7 @@ from pykube import components, runstate
 from pykube.flags import parse_duration
 from pykube.kubeconfigs import write_token_kubeconfig
 from pykube.node import (DEFAULT_CLUSTER_CIDR, DEFAULT_SERVICE_CIDR, add_node_arguments,
-                         check_proxy_args, dns_ip, host_state, kubelet_config, runs_proxy, start_node)
+                         check_proxy_args, dns_ip, host_state, kubelet_config, runs_netpol, runs_proxy, start_node)
 from pykube.supervisor import StartError, Supervisor
 from pykube.token import TokenError, ensure_node_token, parse, secret_from_flag, token_path
 
@@ -57,6 +57,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="port the cluster DNS listens on (a free one when taken; pods use the kube-dns Service)")
     p.add_argument("--node-monitor-grace-period", type=parse_duration, default=40.0, metavar="DURATION",
                    help="how long a node may go without a heartbeat before it is NotReady (default 40s)")
+    p.add_argument("--metric-resolution", type=float, default=15.0,
+                   help="seconds between scrapes of the kubelets for the metrics API "
+                        "(kubectl top); 0 turns the metrics API off")
     p.add_argument("--leader-elect", choices=("true", "false"), default="true",
                    help="controller-manager and scheduler hold Leases (for several servers)")
 
@@ -77,6 +80,11 @@ def register(sub: Any) -> None:
     p.set_defaults(func=run)
 
 
+#: the identities the control plane's components run as (their kubeconfigs: server/cred/)
+COMPONENT_USERS = {"controller": "system:kube-controller-manager", "scheduler": "system:kube-scheduler",
+                   "dns": "system:coredns"}
+
+
 def _node_secret(data_dir: Path, flag: str | None) -> str | None:
     if flag:
         return secret_from_flag(flag)
@@ -88,6 +96,7 @@ def _node_secret(data_dir: Path, flag: str | None) -> str | None:
 
 async def serve(args: argparse.Namespace) -> int:
     """Run until cancelled; returns an exit code when start-up fails."""
+    from apiserver.auth.user import NODE_JOIN
     from apiserver.server import APIServerConfig, default_data_dir
     from controllers.manager import ControllerManagerOptions
     from pykube.token import new_secret
@@ -103,37 +112,48 @@ async def serve(args: argparse.Namespace) -> int:
     cfg = APIServerConfig(data_dir=data_dir, bind_address=args.bind_address, secure_port=args.secure_port,
                           datastore_endpoint=args.datastore_endpoint, tls_sans=list(args.tls_san),
                           service_cidr=args.service_cidr, advertise_address=args.advertise_address,
-                          extra_tokens={secret: "node"})
+                          extra_tokens={secret: NODE_JOIN}, metric_resolution=args.metric_resolution)
     admin = data_dir / "admin.kubeconfig"
     agent_kubeconfig = data_dir / "agent" / "kubelet.kubeconfig"
     leader = args.leader_elect == "true"
     node_name = args.node_name
 
+    creds: dict[str, Path] = {}
+
     async def on_apiserver(srv: Any) -> None:
+        from apiserver.tls import write_component_kubeconfig
         token = ensure_node_token(data_dir, srv.ca_path.read_bytes(), secret)
         cfg.secure_port = srv.port  # a restart (after a crash) keeps the port, even when 0 was asked
-        write_token_kubeconfig(agent_kubeconfig, f"https://127.0.0.1:{srv.port}",
-                               srv.ca_path.read_bytes(), token.bearer)
+        local = f"https://127.0.0.1:{srv.port}"
+        write_token_kubeconfig(agent_kubeconfig, local, srv.ca_path.read_bytes(), token.bearer)
+        # each control-plane component under its own identity, as Kubernetes runs them
+        for name, user in COMPONENT_USERS.items():
+            creds[name] = write_component_kubeconfig(data_dir, name, user, [], local)
 
     dns_servers = [] if "dns" in args.disable else [dns_ip(args.service_cidr)]
     kcfg = None if args.disable_agent else kubelet_config(args, data_dir, dns_servers)
     host_state("server", data_dir, kcfg, args.cluster_cidr, args.service_cidr,
-               extra={"kube_proxy": runs_proxy(args, kcfg)}).write()
+               extra={"kube_proxy": runs_proxy(args, kcfg),
+                      "netpol": runs_netpol(args, kcfg)}).write()
     sup = Supervisor()
     identity = components.stable_identity(data_dir, node_name)
     try:
         await sup.start(components.apiserver(cfg, on_apiserver))
         if "controller-manager" not in args.disable:
+            tls_dir = data_dir / "server" / "tls"
             opts = ControllerManagerOptions(leader_elect=leader, cluster_cidr=args.cluster_cidr,
                                             identity=identity,
-                                            node_monitor_grace_period=args.node_monitor_grace_period)
+                                            node_monitor_grace_period=args.node_monitor_grace_period,
+                                            cluster_signing_cert_file=str(tls_dir / "server-ca.crt"),
+                                            cluster_signing_key_file=str(tls_dir / "server-ca.key"),
+                                            root_ca_file=str(tls_dir / "server-ca.crt"))
             if "servicelb" in args.disable:
                 opts.controllers = ["*", "-servicelb"]
-            await sup.start(components.controller_manager(admin, opts))
+            await sup.start(components.controller_manager(creds["controller"], opts))
         if "scheduler" not in args.disable:
-            await sup.start(components.scheduler(admin, identity, leader))
+            await sup.start(components.scheduler(creds["scheduler"], identity, leader))
         if "dns" not in args.disable:
-            dns = components.dns(admin, dns_ip(args.service_cidr), args.cluster_domain, args.dns_port,
+            dns = components.dns(creds["dns"], dns_ip(args.service_cidr), args.cluster_domain, args.dns_port,
                                  args.node_ip)
             if dns is None:
                 log.warning("cluster DNS is not available in this build")

@@ -23,6 +23,7 @@ import random
 from typing import Any
 
 from api.meta import now_rfc3339
+from api.models import PersistentVolume, PersistentVolumeClaim, StorageClass
 from api.resources import by_kind
 from client.errors import ApiError, ClientError, Conflict, NotFound
 from client.events import NORMAL, WARNING, EventRecorder
@@ -36,6 +37,8 @@ from scheduler.nodeinfo import NodeInfo
 from scheduler.plugins import default_framework
 from scheduler.podinfo import DEFAULT_SCHEDULER, PodInfo
 from scheduler.queue import QueuedPodInfo, SchedulingQueue
+from scheduler.plugins.volume_binding import NAME as VOLUME_BINDING
+from scheduler.volumebinding import DEFAULT_BIND_TIMEOUT, VolumeBinder, VolumeCache
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +84,8 @@ class Scheduler:
                  percentage_of_nodes_to_score: int = 0, bind_concurrency: int = 8,
                  recorder: EventRecorder | None = None,
                  scheduler_names: frozenset[str] = frozenset({DEFAULT_SCHEDULER}),
-                 queue: SchedulingQueue | None = None, cache: Cache | None = None) -> None:
+                 queue: SchedulingQueue | None = None, cache: Cache | None = None,
+                 volume_bind_timeout: float = DEFAULT_BIND_TIMEOUT) -> None:
         self.client = client
         self.framework = framework or default_framework()
         self.percentage_of_nodes_to_score = percentage_of_nodes_to_score
@@ -95,6 +99,14 @@ class Scheduler:
         self.next_start_node_index = 0
         self.scheduled = 0
         self.failed = 0
+        # storage: the VolumeBinding plugin's cache, and the binding of claims before a pod's
+        self.volumes = VolumeCache()
+        self.volume_binder = VolumeBinder(client, self.volumes, volume_bind_timeout)
+        self.uses_volumes = False
+        for plugin in self.framework.plugins:
+            if hasattr(plugin, "use_volumes"):
+                plugin.use_volumes(self.volumes)
+                self.uses_volumes = True
 
     # ---------------------------------------------------------------- lifecycle
     async def run(self) -> None:
@@ -104,11 +116,16 @@ class Scheduler:
         h = self.handlers
         nodes.add_handlers(h.on_node_add, h.on_node_update, h.on_node_delete)
         pods.add_handlers(h.on_pod_add, h.on_pod_update, h.on_pod_delete)
+        storage = self._storage_informers() if self.uses_volumes else []
         background = [asyncio.create_task(self.queue.run(), name="scheduler-queue-flush"),
                       asyncio.create_task(self._cleanup_assumed(), name="scheduler-cache")]
         try:
+            for inf in storage:
+                await inf.start()
             await nodes.start()
             await pods.start()
+            for inf in storage:
+                await inf.wait_synced()
             await nodes.wait_synced()
             await pods.wait_synced()
             log.info("scheduler: caches synced (%d nodes, %d pending pods)",
@@ -122,10 +139,24 @@ class Scheduler:
             await asyncio.gather(*background, return_exceptions=True)
             await nodes.stop()
             await pods.stop()
+            for inf in storage:
+                await inf.stop()
             for t in list(self._tasks):      # the next term (or scheduler) re-reads the world
                 t.cancel()
             await asyncio.gather(*self._tasks, return_exceptions=True)
             await self.recorder.close()
+
+    def _storage_informers(self) -> list[Informer]:
+        """Claims, volumes and classes into the VolumeCache; a change may let a parked pod fit."""
+        def changed(obj: Any, gone: bool = False) -> None:
+            (self.volumes.remove if gone else self.volumes.put)(obj)
+            self.queue.move_all_to_active_or_backoff({VOLUME_BINDING})
+        out = []
+        for model in (PersistentVolumeClaim, PersistentVolume, StorageClass):
+            inf = Informer(self.client, model)
+            inf.add_handlers(changed, lambda old, new: changed(new), lambda o: changed(o, True))
+            out.append(inf)
+        return out
 
     async def _cleanup_assumed(self, period: float = 1.0) -> None:
         while True:
@@ -217,6 +248,9 @@ class Scheduler:
     async def _bind(self, q: QueuedPodInfo, node_name: str, cycle: int) -> None:
         pod = q.pod
         try:
+            if self.uses_volumes:
+                ni = self.cache.node(node_name)
+                await self.volume_binder.bind_pod_volumes(pod.obj, node_name, ni.labels if ni else {})
             await self.client.bind(pod.obj, node_name)
         except (NotFound, Conflict) as e:
             # gone, or bound by someone else: the informer brings the truth

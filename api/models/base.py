@@ -2,19 +2,38 @@
 
 Owns `K8sModel` (camelCase on the wire, unknown fields dropped, `None` never serialised),
 `K8sObject` (apiVersion/kind/metadata plus the row of the resource table), and the
-metadata types: ObjectMeta, OwnerReference, LabelSelector, Condition-like helpers.
+metadata types: ObjectMeta, OwnerReference, LabelSelector, Condition-like helpers, and the
+two scalar types Kubernetes publishes under their own OpenAPI names: `IntOrString` and
+`Quantity` (an `OpenAPIType` marker in the annotation names them; parsing is unchanged).
 
 Models are parsed once, on write, by the apiserver; `to_dict()` gives the wire form.
 Subtrees pykube does not interpret are typed `dict[str, Any]` so they round-trip intact.
 """
 from __future__ import annotations
 
-from typing import Any, ClassVar, Self
+from dataclasses import dataclass
+from typing import Annotated, Any, ClassVar, Self
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 from api.resources import ResourceInfo, by_kind
+
+
+@dataclass(frozen=True)
+class OpenAPIType:
+    """Annotation marker: the value is published in OpenAPI as the named definition."""
+
+    name: str
+    schema: str     # its OpenAPI v3 schema, as JSON text (the marker must stay hashable)
+
+
+INT_OR_STRING = OpenAPIType("io.k8s.apimachinery.pkg.util.intstr.IntOrString",
+                            '{"format": "int-or-string", "oneOf": [{"type": "integer"}, {"type": "string"}]}')
+QUANTITY = OpenAPIType("io.k8s.apimachinery.pkg.api.resource.Quantity",
+                       '{"oneOf": [{"type": "string"}, {"type": "number"}]}')
+IntOrString = Annotated[int | str, INT_OR_STRING]
+Quantity = Annotated[int | str, QUANTITY]
 
 
 class K8sModel(BaseModel):

@@ -11,11 +11,11 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from api.models.base import K8sModel, K8sObject, LabelSelector, ObjectMeta
+from api.models.base import K8sModel, K8sObject, LabelSelector, ObjectMeta, Quantity
 from api.models.pod import (IntOrString, ContainerPort, ObjectFieldSelector, KeySelector,
                              ResourceFieldSelector, EnvVarSource, EnvVar, EnvFromSource,
                              ResourceRequirements, VolumeMount, HTTPHeader, HTTPGetAction,
-                             TCPSocketAction, ExecAction, Probe, Container, KeyToPath,
+                             TCPSocketAction, ExecAction, Probe, Container, EphemeralContainer, KeyToPath,
                              ConfigMapVolumeSource, SecretVolumeSource,
                              HostPathVolumeSource, EmptyDirVolumeSource, Volume,
                              Toleration, NodeSelectorRequirement, NodeSelectorTerm,
@@ -164,8 +164,8 @@ class NodeSystemInfo(K8sModel):
 
 
 class NodeStatus(K8sModel):
-    capacity: dict[str, IntOrString] | None = None
-    allocatable: dict[str, IntOrString] | None = None
+    capacity: dict[str, Quantity] | None = None
+    allocatable: dict[str, Quantity] | None = None
     phase: str | None = None
     conditions: list[NodeCondition] | None = None
     addresses: list[NodeAddress] | None = None

@@ -10,9 +10,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from api.models.base import K8sModel, K8sObject, ObjectMeta
-
-IntOrString = int | str
+from api.models.base import IntOrString, K8sModel, K8sObject, ObjectMeta, Quantity
 
 
 # ---------------------------------------------------------------- containers and pods
@@ -38,7 +36,7 @@ class KeySelector(K8sModel):
 class ResourceFieldSelector(K8sModel):
     container_name: str | None = None
     resource: str
-    divisor: IntOrString | None = None
+    divisor: Quantity | None = None
 
 
 class EnvVarSource(K8sModel):
@@ -61,8 +59,8 @@ class EnvFromSource(K8sModel):
 
 
 class ResourceRequirements(K8sModel):
-    limits: dict[str, IntOrString] | None = None
-    requests: dict[str, IntOrString] | None = None
+    limits: dict[str, Quantity] | None = None
+    requests: dict[str, Quantity] | None = None
 
 
 class VolumeMount(K8sModel):
@@ -131,6 +129,13 @@ class Container(K8sModel):
     tty: bool | None = None
 
 
+class EphemeralContainer(Container):
+    """A container added to a running pod through `pods/{name}/ephemeralcontainers` (what
+    `kubectl debug` adds); never restarted, no ports, probes or resources."""
+
+    target_container_name: str | None = None
+
+
 class KeyToPath(K8sModel):
     key: str
     path: str
@@ -158,7 +163,7 @@ class HostPathVolumeSource(K8sModel):
 
 class EmptyDirVolumeSource(K8sModel):
     medium: str | None = None
-    size_limit: IntOrString | None = None
+    size_limit: Quantity | None = None
 
 
 class Volume(K8sModel):
@@ -220,6 +225,7 @@ class PodDNSConfig(K8sModel):
 class PodSpec(K8sModel):
     containers: list[Container]
     init_containers: list[Container] | None = None
+    ephemeral_containers: list[EphemeralContainer] | None = None
     volumes: list[Volume] | None = None
     restart_policy: str | None = None
     termination_grace_period_seconds: int | None = None
@@ -309,6 +315,7 @@ class PodStatus(K8sModel):
     start_time: str | None = None
     init_container_statuses: list[ContainerStatus] | None = None
     container_statuses: list[ContainerStatus] | None = None
+    ephemeral_container_statuses: list[ContainerStatus] | None = None
     qos_class: str | None = None
     nominated_node_name: str | None = None
 

@@ -32,6 +32,7 @@ class ProxyOptions:
     min_sync_period: float = 1.0
     sync_period: float = 30.0
     masquerade_all: bool = False
+    localhost_nodeports: bool = True
     pod_routes: bool = True
     exec_prefix: list[str] = field(default_factory=list)  # run iptables/ip behind this (nsenter ...)
 
@@ -53,6 +54,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--sync-period", type=parse_duration, default=30.0,
                    help="a sync at least this often (e.g. 30s); full resyncs run hourly, as kube-proxy")
     p.add_argument("--masquerade-all", action="store_true", help="SNAT all traffic sent via Service cluster IPs")
+    p.add_argument("--iptables-localhost-nodeports", choices=("true", "false"), default="true",
+                   help="NodePorts answer on 127.0.0.1 too (sets net.ipv4.conf.all.route_localnet=1)")
     p.add_argument("--disable-pod-routes", action="store_true",
                    help="do not manage host-gw routes to other nodes' pod CIDRs")
     p.add_argument("--cleanup", action="store_true", help="remove every rule and route made, then exit")
@@ -64,7 +67,7 @@ def options_from_args(args: argparse.Namespace) -> ProxyOptions:
         cluster_cidr=args.cluster_cidr or None, healthz_bind_address=args.healthz_bind_address or None,
         metrics_bind_address=args.metrics_bind_address or None, min_sync_period=args.min_sync_period,
         sync_period=args.sync_period, masquerade_all=args.masquerade_all,
-        pod_routes=not args.disable_pod_routes)
+        localhost_nodeports=args.iptables_localhost_nodeports == "true", pod_routes=not args.disable_pod_routes)
 
 
 async def cleanup(options: ProxyOptions) -> None:
@@ -89,7 +92,8 @@ async def run_proxy(options: ProxyOptions, client: Any = None) -> None:
     runner = Runner(list(options.exec_prefix))
     proxier = Proxier(client, ProxierConfig(
         node_name=options.node_name, cluster_cidr=options.cluster_cidr,
-        masquerade_all=options.masquerade_all, min_sync_period=options.min_sync_period,
+        masquerade_all=options.masquerade_all, localhost_nodeports=options.localhost_nodeports,
+        min_sync_period=options.min_sync_period,
         sync_period=options.sync_period, healthz_bind_address=options.healthz_bind_address,
         metrics_bind_address=options.metrics_bind_address), IPTables(runner))
     tasks = [asyncio.create_task(proxier.run(), name="kube-proxy")]

@@ -3,7 +3,8 @@
 Owns `Runner` (every command through `asyncio.create_subprocess_exec`, optionally behind
 a prefix such as `nsenter --net=/run/netns/X`, so a node in its own network namespace
 is driven from outside it) and `IPTables`: `restore(text)` is one `iptables-restore
---noflush` call, `save()` reads the tables it needs back, `cleanup()` removes every
+--noflush` call, `save()` reads the tables it needs back, `ensure_sysctl` sets one sysctl
+(route_localnet, for NodePorts on 127.0.0.1), `cleanup()` removes every
 kube-proxy chain and jump (`existing.cleanup_restore`), `delete_conntrack` drops UDP flows
 (best effort: "no flow matched" is not an error). Nothing here decides what to write.
 """
@@ -94,6 +95,14 @@ class IPTables:
             await self.runner.run(self.iptables, "-w", "5", "-t", table, "-D", chain, *spec)
             found = True
         return found
+
+    async def ensure_sysctl(self, key: str, value: str) -> bool:
+        """Set a (per network namespace) sysctl unless it already has `value`; True when written."""
+        _, out, _ = await self.runner.run("sysctl", "-n", key)
+        if out.strip() == value:
+            return False
+        await self.runner.run("sysctl", "-q", "-w", f"{key}={value}")
+        return True
 
     async def delete_conntrack(self, flows: list[list[str]]) -> None:
         for args in flows:

@@ -16,8 +16,10 @@ Invariants:
   kube-proxy) rewrites every chain, reads the kernel with iptables-save to delete stale
   per-service chains and re-inserts missing jumps. Chains not kube-proxy's own are never
   touched.
-- UDP flows a change made stale are dropped from conntrack; sysctls are never written
-  (conntrack ones are read-only inside a network namespace).
+- UDP flows a change made stale are dropped from conntrack. The one sysctl written is
+  `net.ipv4.conf.all.route_localnet=1` (checked on full syncs), which NodePorts on 127.0.0.1
+  need (`localhost_nodeports`, kube-proxy's `--iptables-localhost-nodeports`); conntrack
+  sysctls are never written (read-only inside a network namespace).
 - `/healthz` answers 200 once a sync has applied every change older than `2 *
   sync_period`; `/metrics` has kube-proxy's sync duration histograms.
 """
@@ -47,6 +49,7 @@ from kubelet.proxy.state import (EndpointsByPort, endpoints_for, ready_endpoints
 
 log = logging.getLogger("kube-proxy")
 _BUCKETS = tuple(0.001 * 2 ** i for i in range(15))
+ROUTE_LOCALNET = "net.ipv4.conf.all.route_localnet"
 
 
 @dataclass
@@ -54,6 +57,7 @@ class ProxierConfig:
     node_name: str = ""
     cluster_cidr: str | None = "10.244.0.0/16"
     masquerade_all: bool = False
+    localhost_nodeports: bool = True   # NodePorts on 127.0.0.1 too (route_localnet)
     min_sync_period: float = 1.0
     sync_period: float = 30.0          # a sync at least this often (partial: cheap)
     full_sync_period: float = 3600.0   # a full sync at least this often (kube-proxy's FullSyncPeriod)
@@ -110,7 +114,8 @@ class Proxier:
         self.config = config or ProxierConfig()
         self.iptables = iptables or IPTables()
         cfg = self.config
-        self.rules_config = rules.RulesConfig(cluster_cidr=cfg.cluster_cidr, masquerade_all=cfg.masquerade_all)
+        self.rules_config = rules.RulesConfig(cluster_cidr=cfg.cluster_cidr, masquerade_all=cfg.masquerade_all,
+                                              localhost_nodeports=cfg.localhost_nodeports)
         self.builder = rules.RuleBuilder(self.rules_config)
         self.metrics = Metrics()
         self.applied: rules.Ruleset | None = None   # what the kernel holds after our last sync
@@ -183,6 +188,8 @@ class Proxier:
         try:
             desired, udp = self.desired()
             if full:
+                if self.config.localhost_nodeports:
+                    await self._route_localnet()
                 saved = await self.iptables.save()
                 text = rules.render_restore(desired, None, existing.stale_chains(saved, desired),
                                             existing.missing_jumps(saved))
@@ -220,6 +227,14 @@ class Proxier:
                                           text.count("\n"), done - t0)
         async with self._synced:
             self._synced.notify_all()
+
+    async def _route_localnet(self) -> None:
+        """Let DNAT-ed packets from 127.0.0.1 leave the loopback (localhost NodePorts)."""
+        try:
+            if await self.iptables.ensure_sysctl(ROUTE_LOCALNET, "1"):
+                log.info("set %s=1 (NodePorts on 127.0.0.1)", ROUTE_LOCALNET)
+        except (OSError, RuntimeError) as e:   # NodePorts still answer on the node's other addresses
+            log.warning("could not set %s: %s; NodePorts will not answer on 127.0.0.1", ROUTE_LOCALNET, e)
 
     async def wait_until(self, predicate: Callable[[rules.Ruleset], bool], timeout: float = 10.0) -> bool:
         """Wait until a sync has applied rules satisfying `predicate` (tests, bench)."""

@@ -14,7 +14,14 @@ Owns the rule set kube-proxy (iptables mode) writes, and its rendering as
   KUBE-EXT-* (mark, then the service chain), KUBE-SEP-* (hairpin mark, DNAT),
   KUBE-MARK-MASQ and KUBE-POSTROUTING (MASQUERADE of marked packets).
   filter: REJECT in KUBE-SERVICES / KUBE-EXTERNAL-SERVICES for ports without ready
-  endpoints, KUBE-FORWARD accepting marked and established traffic.
+  endpoints, KUBE-FORWARD accepting marked and established traffic, KUBE-FIREWALL (from
+  INPUT and OUTPUT) dropping packets for 127.0.0.0/8 that come from elsewhere.
+- NodePorts answer on every local address, 127.0.0.1 included (kube-proxy's
+  `--iptables-localhost-nodeports`, on by default): KUBE-NODEPORTS is reached for any
+  `--dst-type LOCAL` destination, KUBE-EXT-* masquerades, and the proxier turns on
+  `net.ipv4.conf.all.route_localnet` so a DNAT-ed packet from 127.0.0.1 may leave the
+  node's loopback; KUBE-FIREWALL keeps others from using that opening. With the option off,
+  the nodeports jump excludes `-d 127.0.0.0/8`.
 - `RuleBuilder` memoises each service port's fragment, so a sync after one Endpoints
   change rebuilds one fragment. `render_restore` writes only the chains that differ from
   what was applied (all of them on a full sync), declares-and-deletes stale chains, and
@@ -37,8 +44,9 @@ KUBE_NODEPORTS = "KUBE-NODEPORTS"
 KUBE_POSTROUTING = "KUBE-POSTROUTING"
 KUBE_MARK_MASQ = "KUBE-MARK-MASQ"
 KUBE_FORWARD = "KUBE-FORWARD"
+KUBE_FIREWALL = "KUBE-FIREWALL"
 OWN_FIXED = frozenset({KUBE_SERVICES, KUBE_EXTERNAL_SERVICES, KUBE_NODEPORTS, KUBE_POSTROUTING,
-                       KUBE_MARK_MASQ, KUBE_FORWARD, "KUBE-PROXY-FIREWALL", "KUBE-PROXY-CANARY"})
+                       KUBE_MARK_MASQ, KUBE_FORWARD, KUBE_FIREWALL, "KUBE-PROXY-FIREWALL", "KUBE-PROXY-CANARY"})
 PER_SERVICE_PREFIXES = ("KUBE-SVC-", "KUBE-SEP-", "KUBE-EXT-", "KUBE-FW-", "KUBE-SVL-")
 DEFAULT_AFFINITY_SECONDS = 10800
 
@@ -56,6 +64,8 @@ JUMPS: tuple[tuple[str, str, str], ...] = (
     (NAT, "PREROUTING", '-m comment --comment "kubernetes service portals" -j KUBE-SERVICES'),
     (NAT, "OUTPUT", '-m comment --comment "kubernetes service portals" -j KUBE-SERVICES'),
     (NAT, "POSTROUTING", '-m comment --comment "kubernetes postrouting rules" -j KUBE-POSTROUTING'),
+    (FILTER, "INPUT", f"-j {KUBE_FIREWALL}"),
+    (FILTER, "OUTPUT", f"-j {KUBE_FIREWALL}"),
 )
 
 Lines = tuple[str, ...]
@@ -111,6 +121,7 @@ class RulesConfig:
     cluster_cidr: str | None = "10.244.0.0/16"
     masquerade_all: bool = False
     masquerade_bit: int = 14
+    localhost_nodeports: bool = True
 
     @property
     def mark(self) -> str:
@@ -236,6 +247,10 @@ def static_chains(cfg: RulesConfig) -> Ruleset:
                 f'-A {KUBE_FORWARD} -m comment --comment "kubernetes forwarding conntrack rule" '
                 f"-m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT",
             ),
+            KUBE_FIREWALL: (
+                f'-A {KUBE_FIREWALL} -d 127.0.0.0/8 ! -s 127.0.0.0/8 -m comment --comment '
+                f'"block incoming localnet connections" -m conntrack ! --ctstate RELATED,ESTABLISHED,DNAT -j DROP',
+            ) if cfg.localhost_nodeports else (),
         },
         NAT: {
             KUBE_SERVICES: (),
@@ -253,6 +268,9 @@ def static_chains(cfg: RulesConfig) -> Ruleset:
 
 NODEPORTS_LAST = (f'-A {KUBE_SERVICES} -m comment --comment "kubernetes service nodeports; NOTE: this '
                   f'must be the last rule in this chain" -m addrtype --dst-type LOCAL -j {KUBE_NODEPORTS}')
+NODEPORTS_LAST_NO_LOCALHOST = (f'-A {KUBE_SERVICES} -m comment --comment "kubernetes service nodeports; NOTE: '
+                               f'this must be the last rule in this chain" -m addrtype --dst-type LOCAL '
+                               f'! -d 127.0.0.0/8 -j {KUBE_NODEPORTS}')
 
 
 def assemble(fragments: Iterable[Fragment], cfg: RulesConfig) -> Ruleset:
@@ -264,7 +282,8 @@ def assemble(fragments: Iterable[Fragment], cfg: RulesConfig) -> Ruleset:
             out[table][chain] = lines
         for table, chain, lines in frag.shared:
             shared.setdefault((table, chain), []).extend(lines)
-    shared.setdefault((NAT, KUBE_SERVICES), []).append(NODEPORTS_LAST)
+    shared.setdefault((NAT, KUBE_SERVICES), []).append(
+        NODEPORTS_LAST if cfg.localhost_nodeports else NODEPORTS_LAST_NO_LOCALHOST)
     for (table, chain), lines in shared.items():
         out[table][chain] = tuple(lines)
     return out

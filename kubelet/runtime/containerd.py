@@ -334,25 +334,8 @@ class Containerd:
         self.options.pid_file.unlink(missing_ok=True)
 
     async def import_image(self, tar_path: Path | str, base_name: str | None = None) -> str:
-        """Import an OCI archive into CRI's namespace; returns ctr's output.
-
-        ``base_name`` (``docker.io/local/busybox``) defaults to the name the archive's
-        index.json carries (our builder writes ``io.containerd.image.name``).
-        """
-        tar_path = Path(tar_path)
-        if base_name is None:
-            name = image_name_in_archive(tar_path)
-            if name is None:
-                raise RuntimeServiceError(f"{tar_path}: no image name inside; pass base_name")
-            base_name = name.rsplit("@", 1)[0]
-            last = base_name.rsplit("/", 1)[-1]
-            if ":" in last:
-                base_name = base_name[: base_name.rindex(":")]
-        return await _run(
-            self.options.ctr_bin, "--address", str(self.socket), "-n", K8S_NAMESPACE,
-            "images", "import", "--base-name", base_name, "--digests", str(tar_path),
-            timeout=300,
-        )
+        """Import an OCI archive into CRI's namespace (``import_archive``); returns ctr's output."""
+        return await import_archive(self.socket, tar_path, base_name, self.options.ctr_bin)
 
     async def import_images_dir(self, directory: Path | str) -> list[Path]:
         """Import every ``*.tar`` in ``directory`` (air-gap images); returns those imported."""
@@ -360,6 +343,27 @@ class Containerd:
         for tar in tars:
             await self.import_image(tar)
         return tars
+
+
+async def import_archive(socket: Path | str, tar_path: Path | str, base_name: str | None = None,
+                         ctr_bin: str = "ctr") -> str:
+    """``ctr images import`` of an OCI archive into CRI's namespace of the containerd on
+    ``socket``; returns ctr's output.
+
+    ``base_name`` (``docker.io/local/busybox``) defaults to the name the archive's
+    index.json carries (our builder writes ``io.containerd.image.name``).
+    """
+    tar_path = Path(tar_path)
+    if base_name is None:
+        name = image_name_in_archive(tar_path)
+        if name is None:
+            raise RuntimeServiceError(f"{tar_path}: no image name inside; pass base_name")
+        base_name = name.rsplit("@", 1)[0]
+        last = base_name.rsplit("/", 1)[-1]
+        if ":" in last:
+            base_name = base_name[: base_name.rindex(":")]
+    return await _run(ctr_bin, "--address", str(socket), "-n", K8S_NAMESPACE,
+                      "images", "import", "--base-name", base_name, "--digests", str(tar_path), timeout=300)
 
 
 async def kill_shims(socket: Path | str, timeout: float = 5.0) -> list[int]:

@@ -31,6 +31,7 @@ from kubelet.runtime.interface import (
     SandboxConfig,
     SandboxState,
     SandboxStatus,
+    StreamOptions,
     VersionInfo,
     container_labels,
     sandbox_labels,
@@ -118,8 +119,9 @@ def container_config_pb(c: ContainerConfig, sandbox: SandboxConfig) -> Any:
         privileged=c.privileged,
         namespace_options=pb.NamespaceOption(
             network=pb.NODE if sandbox.host_network else pb.POD,
-            pid=pb.NODE if sandbox.host_pid else pb.CONTAINER,
+            pid=pb.NODE if sandbox.host_pid else pb.TARGET if c.pid_target_id else pb.CONTAINER,
             ipc=pb.NODE if sandbox.host_ipc else pb.POD,
+            target_id=c.pid_target_id if c.pid_target_id and not sandbox.host_pid else "",
         ),
         readonly_rootfs=c.readonly_rootfs,
     )
@@ -147,6 +149,7 @@ def container_config_pb(c: ContainerConfig, sandbox: SandboxConfig) -> Any:
         annotations=c.annotations,
         log_path=c.log_path,
         stdin=c.stdin,
+        stdin_once=c.stdin_once,
         tty=c.tty,
         linux=pb.LinuxContainerConfig(
             resources=_resources_pb(c.resources) if c.resources else None,
@@ -352,6 +355,22 @@ class CRIRuntime:
         deadline = timeout + self.timeout if timeout else None
         r = await self._rpc("runtime", "ExecSync", req, timeout=deadline)
         return ExecResult(exit_code=r.exit_code, stdout=bytes(r.stdout), stderr=bytes(r.stderr))
+
+    # ---- streaming (URLs on containerd's streaming server) -----------------------
+
+    async def exec(self, container_id: str, cmd: list[str], opts: StreamOptions) -> str:
+        req = pb.ExecRequest(container_id=container_id, cmd=cmd, tty=opts.tty, stdin=opts.stdin,
+                             stdout=opts.stdout, stderr=opts.stderr and not opts.tty)
+        return str((await self._rpc("runtime", "Exec", req)).url)
+
+    async def attach(self, container_id: str, opts: StreamOptions) -> str:
+        req = pb.AttachRequest(container_id=container_id, tty=opts.tty, stdin=opts.stdin,
+                               stdout=opts.stdout, stderr=opts.stderr and not opts.tty)
+        return str((await self._rpc("runtime", "Attach", req)).url)
+
+    async def port_forward(self, sandbox_id: str, ports: list[int]) -> str:
+        req = pb.PortForwardRequest(pod_sandbox_id=sandbox_id, port=ports)
+        return str((await self._rpc("runtime", "PortForward", req)).url)
 
     # ---- images ---------------------------------------------------------------
 

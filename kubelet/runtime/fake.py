@@ -39,6 +39,8 @@ from kubelet.runtime.interface import (
     SandboxConfig,
     SandboxState,
     SandboxStatus,
+    StreamingUnsupported,
+    StreamOptions,
     VersionInfo,
     container_labels,
     exit_reason,
@@ -345,6 +347,21 @@ class FakeRuntime:
             raise RuntimeServiceError(f"failed to exec in container: container is in CONTAINER_{state.value} state")
         sb = self._sandboxes[c.sandbox_id].config
         return answer_exec(cmd, sb.hostname or sb.name, self.exec_result)
+
+    # ---- streaming: hollow containers run no process to talk to ------------------
+
+    async def exec(self, container_id: str, cmd: list[str], opts: StreamOptions) -> str:
+        self._container(container_id)
+        raise StreamingUnsupported("streaming exec is not supported by the hollow runtime (only ExecSync)")
+
+    async def attach(self, container_id: str, opts: StreamOptions) -> str:
+        self._container(container_id)
+        raise StreamingUnsupported("attach is not supported by the hollow runtime")
+
+    async def port_forward(self, sandbox_id: str, ports: list[int]) -> str:
+        if sandbox_id not in self._sandboxes:
+            raise NotFoundError(f"sandbox {sandbox_id} not found")
+        raise StreamingUnsupported("port-forward is not supported by the hollow runtime")
 
     # ---- images ---------------------------------------------------------------
 

@@ -7,8 +7,8 @@ exceptions instead of gRPC status codes. Two implementations honour the same con
 ``fake.FakeRuntime`` for hollow nodes.
 
 Contract highlights (what both runtimes do):
-- Unknown ids: ``*_status``, ``start_container``, ``stop_container`` and ``exec_sync``
-  raise ``NotFoundError``; ``remove_*`` and ``stop_pod_sandbox`` are idempotent and
+- Unknown ids: ``*_status``, ``start_container``, ``stop_container``, ``exec_sync`` and
+  the streaming calls (``exec``, ``attach``, ``port_forward``) raise ``NotFoundError``; ``remove_*`` and ``stop_pod_sandbox`` are idempotent and
   quiet about ids that are already gone.
 - Every sandbox and container carries the kubelet's identity labels (``LABEL_POD_*``,
   ``LABEL_CONTAINER_NAME``), added by the runtime from the metadata, so a restarted
@@ -39,6 +39,10 @@ class RuntimeServiceError(Exception):
 
 class NotFoundError(RuntimeServiceError):
     """The sandbox, container or image named does not exist."""
+
+
+class StreamingUnsupported(RuntimeServiceError):
+    """This runtime has no streaming server (exec, attach, port-forward); ExecSync only."""
 
 
 class ContainerState(enum.Enum):
@@ -134,6 +138,18 @@ class ContainerConfig:
     drop_capabilities: list[str] = field(default_factory=list)
     tty: bool = False
     stdin: bool = False
+    stdin_once: bool = False
+    pid_target_id: str = ""     # share this container's PID namespace (NamespaceMode TARGET)
+
+
+@dataclass(frozen=True)
+class StreamOptions:
+    """Which of a remote command's streams the client wants (exec and attach)."""
+
+    stdin: bool = False
+    stdout: bool = True
+    stderr: bool = True
+    tty: bool = False
 
 
 # ---- outputs ----------------------------------------------------------------------
@@ -272,6 +288,13 @@ class Runtime(Protocol):
     async def update_container_resources(self, container_id: str, resources: Resources) -> None: ...
 
     async def exec_sync(self, container_id: str, cmd: list[str], timeout: int = 10) -> ExecResult: ...
+
+    # streaming: each returns a single-use URL on the runtime's streaming server
+    async def exec(self, container_id: str, cmd: list[str], opts: StreamOptions) -> str: ...
+
+    async def attach(self, container_id: str, opts: StreamOptions) -> str: ...
+
+    async def port_forward(self, sandbox_id: str, ports: list[int]) -> str: ...
 
     # images
     async def image_status(self, image: str) -> ImageInfo | None: ...

@@ -11,10 +11,10 @@ from __future__ import annotations
 from scheduler.framework import Framework, Registry
 from scheduler.plugins import (balanced_allocation, node_affinity, node_name, node_ports,
                                node_resources_fit, node_unschedulable, selector_spread,
-                               taint_toleration)
+                               taint_toleration, volume_binding)
 
 _MODULES = (node_unschedulable, node_name, taint_toleration, node_affinity, node_ports,
-            node_resources_fit, balanced_allocation, selector_spread)
+            node_resources_fit, volume_binding, balanced_allocation, selector_spread)
 
 REGISTRY: Registry = {m.NAME: m.new for m in _MODULES}
 

@@ -7,6 +7,7 @@ means clean. `kube_chains()` lists kube-proxy's chains (to compare before and af
 """
 from __future__ import annotations
 
+import os
 import subprocess
 from pathlib import Path
 
@@ -26,14 +27,23 @@ def prefix_of(cidr: str) -> str:
 
 
 def kube_chains() -> set[str]:
+    """kube-proxy's and network policy's chains on the host."""
     return {line.split()[0][1:] for line in sh("iptables-save").splitlines()
-            if line.startswith(":KUBE-")}
+            if line.startswith((":KUBE-", ":PYKUBE-"))}
+
+
+def processes_naming(data_dir: Path) -> list[int]:
+    """Processes (not shims) whose command line names the data dir: a leak detector for
+    the tests only (killall itself never picks processes this way)."""
+    me = procs.ancestors(os.getpid())
+    return [p for p in procs.all_pids() if p not in me and (argv := procs.argv_of(p))
+            and not procs.is_shim(argv) and procs.refers_to(argv, data_dir)]
 
 
 def leftovers(data_dir: Path, bridge: str, network: str, cidrs: list[str], names: list[str],
               cgroup_top: str | None = None) -> list[str]:
     out = []
-    pids = procs.processes_of(data_dir)
+    pids = processes_naming(data_dir)
     if pids:
         out.append(f"processes: {[' '.join(procs.argv_of(p)) for p in pids]}")
     shims = find_shims(data_dir / "agent" / "containerd" / "run" / "containerd.sock")

@@ -117,13 +117,15 @@ class NetworkCluster:
 
     # ---------------------------------------------------------------- pods, as a kubelet
     async def start_pod(self, node: NetnsNode, name: str, labels: dict[str, str] | None = None,
-                        image: str = BUSYBOX, command: list[str] | None = None, serves: int | None = 80) -> PodHandle:
+                        image: str = BUSYBOX, command: list[str] | None = None, serves: int | None = 80,
+                        namespace: str = "default") -> PodHandle:
         command = command if command is not None else HTTPD
         pod = await self.kube.create(Pod.from_dict({
-            "metadata": {"name": name, "namespace": "default", "labels": labels or {}},
+            "metadata": {"name": name, "namespace": namespace, "labels": labels or {}},
             "spec": {"nodeName": node.name, "containers": [{"name": "main", "image": image, "command": command}]}}))
         dns = dns_config(pod, NodeContext(node.base / "logs", "", ["10.96.0.10"], "cluster.local"))
-        handle = await node.run_pod(name, image, command, uid=pod.metadata.uid, labels=labels, dns=dns)
+        handle = await node.run_pod(name, image, command, namespace=namespace, uid=pod.metadata.uid, labels=labels,
+                                    dns=dns)
         self.pods[name] = (node, handle)
         if serves:     # "readiness probe": the port answers from the node
             await wait_for(lambda: self.probe_is(node, handle.ip, serves, "open"), 20, f"{name} serving")

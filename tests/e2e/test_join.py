@@ -3,8 +3,9 @@ a clear message; the right token gives a node that `pykubectl get nodes` shows R
 
 One `pykube server --disable-agent` process (sqlite in a tmp data dir, free port); hollow
 agents (`--runtime fake`, as kubemark) so the test needs no root; as root, one real agent
-too (its own containerd, CNI bridge, pod range), removed afterwards with `pykube killall`,
-which must leave nothing behind.
+too (its own containerd, CNI bridge, pod range) on a fresh data dir, which builds its own
+sandbox and busybox images and runs a pod, removed afterwards with `pykube killall`, which
+must leave nothing behind.
 """
 from __future__ import annotations
 
@@ -195,6 +196,20 @@ def test_real_agent_joins_and_killall_cleans_up(server: Server, real_agent_env: 
                   short / "agent.log")
     try:
         wait_ready(server, [f"real-{tag}"], [agent], timeout=90)
+        # a fresh data dir and only the Debian packages: the agent builds its sandbox and busybox images
+        pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": f"on-{tag}", "namespace": "default"},
+               "spec": {"nodeName": f"real-{tag}", "terminationGracePeriodSeconds": 1, "containers": [
+                   {"name": "c", "image": "local/busybox:1", "command": ["sh", "-c", "echo hi from $(hostname); sleep 600"]}]}}
+        kubectl = [PYKUBECTL, "--kubeconfig", str(server.kubeconfig)]
+        subprocess.run([*kubectl, "apply", "-f", "-"], input=yaml.safe_dump(pod), text=True, check=True,
+                       capture_output=True)
+        deadline = time.monotonic() + 90
+        while (logs := subprocess.run([*kubectl, "logs", f"on-{tag}"], capture_output=True, text=True)).stdout \
+                != f"hi from on-{tag}\n":
+            assert time.monotonic() < deadline, f"the pod never ran: {logs.stderr}\n{agent.text()[-3000:]}"
+            time.sleep(0.5)
+        assert (data_dir / "agent" / "images" / "pause.tar").is_file()
+        subprocess.run([*kubectl, "delete", "pod", f"on-{tag}", "--wait=false"], capture_output=True, check=True)
     finally:
         r = subprocess.run([*PYKUBE, "killall", "-d", str(data_dir)], capture_output=True, text=True,
                            env=ENV, cwd=REPO, timeout=120)
@@ -205,3 +220,59 @@ def test_real_agent_joins_and_killall_cleans_up(server: Server, real_agent_env: 
     assert r.returncode == 0, r.stderr
     assert "sent SIGTERM" in r.stderr and "killall" in r.stderr
     assert left == [], f"left behind: {left}; kept {short}"
+
+
+def test_control_plane_components_run_as_their_own_identities(server: Server) -> None:
+    """The controller-manager, scheduler and DNS authenticate with their own certificates
+    (server/cred/), each holding its Kubernetes role and no more; the nodes' join token is
+    in system:nodes."""
+    kubectl = str(Path(sys.executable).parent / "kubectl")
+    cred = server.data_dir / "server" / "cred"
+    for name, user, may, may_not in (("scheduler", "system:kube-scheduler", "create pods --subresource=binding", "delete secrets"),
+                                     ("dns", "system:coredns", "watch endpoints", "create pods"),
+                                     ("controller", "system:kube-controller-manager", "delete secrets", None)):
+        kc = str(cred / f"{name}.kubeconfig")
+        who = subprocess.run([kubectl, "--kubeconfig", kc, "auth", "whoami"], capture_output=True, text=True, timeout=60)
+        assert who.returncode == 0 and user in who.stdout, who.stdout + who.stderr
+        r = subprocess.run([kubectl, "--kubeconfig", kc, "auth", "can-i", *may.split(), "-A"], capture_output=True,
+                           text=True, timeout=60)
+        assert r.stdout.strip() == "yes", (name, may, r.stdout, r.stderr)
+        if may_not:
+            verb, res = may_not.split()
+            r = subprocess.run([kubectl, "--kubeconfig", kc, "auth", "can-i", verb, res, "-A"], capture_output=True,
+                               text=True, timeout=60)
+            assert r.stdout.strip() == "no", (name, may_not, r.stdout)
+    node_kc = server.data_dir / "agent" / "kubelet.kubeconfig"
+    who = subprocess.run([kubectl, "--kubeconfig", str(node_kc), "auth", "whoami"], capture_output=True, text=True,
+                         timeout=60)
+    assert "system:nodes" in who.stdout, who.stdout + who.stderr
+
+
+def test_logs_and_exec_reach_a_joined_node(server: Server, tmp_path: Path) -> None:
+    """The kubelet of a joined node (authenticated as `system:nodes` by the join token) asks
+    the apiserver who calls it (TokenReview) and whether they may (SubjectAccessReview):
+    the apiserver's proxy may; a user the kubelet is handed directly may not."""
+    kubectl = str(Path(sys.executable).parent / "kubectl")
+    kc = ["--kubeconfig", str(server.kubeconfig)]
+    agent = spawn(["agent", "--server", server.url, "--token", server.token, "-d", str(tmp_path / "hollow-x"),
+                   "--runtime", "fake", "--port", "0", "--node-name", "hollow-x"], tmp_path / "hollow-x.log")
+    try:
+        wait_ready(server, ["hollow-x"], [agent])
+        pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "talker", "namespace": "default"},
+               "spec": {"nodeName": "hollow-x", "containers": [
+                   {"name": "c", "image": "busybox", "command": ["sh", "-c", "echo said-this; sleep 1000"]}]}}
+        subprocess.run([kubectl, *kc, "apply", "-f", "-"], input=yaml.safe_dump(pod), text=True, check=True,
+                       capture_output=True, timeout=60)
+        r = subprocess.run([kubectl, *kc, "wait", "--for=condition=Ready", "pod/talker", "--timeout=60s"],
+                           capture_output=True, text=True, timeout=90)
+        assert r.returncode == 0, r.stderr + agent.text()[-2000:]
+        r = subprocess.run([kubectl, *kc, "logs", "talker"], capture_output=True, text=True, timeout=60)
+        assert (r.returncode, r.stdout) == (0, "said-this\n"), r.stderr + agent.text()[-3000:]
+        r = subprocess.run([kubectl, *kc, "exec", "talker", "--", "hostname"], capture_output=True, text=True,
+                           timeout=60)
+        assert (r.returncode, r.stdout) == (0, "talker\n"), r.stderr
+        r = subprocess.run([kubectl, *kc, "get", "--raw", "/api/v1/nodes/hollow-x/proxy/pods"],
+                           capture_output=True, text=True, timeout=60)
+        assert r.returncode == 0 and '"talker"' in r.stdout, r.stderr
+    finally:
+        agent.stop()

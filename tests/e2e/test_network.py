@@ -5,7 +5,8 @@ netns_node.py), kube-proxy and host-gw routes per node, cluster DNS on the lab b
 (tests/e2e/network_cluster.py). The issue's "Must show": pods reach each other across
 nodes by pod IP (keeping their source address); a ClusterIP Service over two pods
 balances 100 requests from a node and from a pod, also hairpin and ClientIP affinity;
-NodePort and LoadBalancer answer on the node addresses from outside; `nginx-svc` resolves
+NodePort and LoadBalancer answer on the node addresses from outside, and a NodePort on the
+node's own address and on 127.0.0.1 from the node itself; `nginx-svc` resolves
 and serves by full and short name inside a pod; scaling to 0 refuses at once and scaling
 back serves again. The fixture then runs `pykube proxy --cleanup`, checks every node is
 clean, and the lab checks the host (namespaces, links, routes, rules, processes, mounts).
@@ -158,6 +159,13 @@ async def test_nodeport_and_load_balancer_answer_on_node_addresses(net: NetworkC
                 assert r.status_code == 200, url
                 seen.add(r.text.split()[0])
             assert seen <= {"web-a", "web-b"} and seen, url
+    # from each node itself: its own address and 127.0.0.1 (kube-proxy's localhost NodePorts)
+    for node in (n1, n2):
+        for url in (f"http://127.0.0.1:{node_port}/cgi-bin/id", f"http://{node.ip}:{node_port}/cgi-bin/id"):
+            seen = await net.count_from_node(node, url, 20)
+            assert sum(seen.values()) == 20 and set(seen) <= {"web-a", "web-b"}, (url, seen)
+        _, localnet, _ = await node.sh("sysctl", "-n", "net.ipv4.conf.all.route_localnet")
+        assert localnet.strip() == "1"
     env = {**os.environ, "KUBECONFIG": str(net.kubeconfig_path)}
     proc = await asyncio.create_subprocess_exec(PYKUBECTL, "get", "svc", "web-lb", env=env,
                                                 stdout=asyncio.subprocess.PIPE)
@@ -228,3 +236,88 @@ async def test_health_and_metrics(net: NetworkCluster) -> None:
         m = (await http.get(f"http://127.0.0.1:{p.metrics_server.port}/metrics")).text
         assert "kubeproxy_sync_proxy_rules_duration_seconds_count" in m
         assert "kubeproxy_network_programming_duration_seconds_bucket" in m
+
+
+# ---------------------------------------------------------------- NetworkPolicy
+TEAM_PODS = {"a1": ("team-a", 0, True), "a2": ("team-a", 1, False), "b1": ("team-b", 1, False)}
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def teams(net: NetworkCluster) -> AsyncIterator[NetworkCluster]:
+    """Two teams' pods across both nodes, with `pykube netpol`'s controller on each node;
+    afterwards every chain and set it made must be gone (its own cleanup)."""
+    from kubelet.netpol.controller import NetworkPolicyController, cleanup
+    from kubelet.proxy.iptables import Runner
+    for ns in ("team-a", "team-b"):
+        await net.kube.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}})
+    controllers = [NetworkPolicyController(net.kube, n.name, Runner(n.prefix), resync_seconds=5) for n in net.nodes]
+    tasks = [asyncio.ensure_future(c.run()) for c in controllers]
+    try:
+        for name, (ns, node, serves) in TEAM_PODS.items():
+            await net.start_pod(net.nodes[node], name, {"app": name}, namespace=ns,
+                                command=None if serves else ["sleep", "3600"], serves=80 if serves else None)
+        yield net
+    finally:
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        left = []
+        for n in net.nodes:
+            await cleanup(Runner(n.prefix))
+            _, saved, _ = await n.sh("iptables-save")
+            _, sets, _ = await n.sh("ipset", "list", "-n")
+            left += [f"{n.name}: {r}" for r in saved.splitlines() if "PYKUBE-N" in r]
+            left += [f"{n.name}: set {s}" for s in sets.split() if s.startswith("PYKUBE-NP")]
+        assert not left, "network policy left behind:\n" + "\n".join(left)
+
+
+async def _reaches(net: NetworkCluster, src: str, dst: str, port: int = 80, via: str | None = None) -> bool:
+    """`src` gets an answer from `dst` (at its pod IP, or through a Service's ClusterIP `via`)."""
+    node, handle = net.pods[src]
+    code, out, _ = await node.exec(handle, f"timeout 3 wget -q -O - http://{via or net.pods[dst][1].ip}:{port}/cgi-bin/id")
+    return code == 0 and out.split()[0] == dst
+
+
+async def _policy(net: NetworkCluster, ns: str, name: str, spec: dict) -> None:
+    await net.kube.create({"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+                           "metadata": {"name": name, "namespace": ns}, "spec": spec})
+
+
+async def _until(net: NetworkCluster, src: str, dst: str, want: bool) -> None:
+    async def check() -> bool:
+        return await _reaches(net, src, dst) == want
+    await wait_for(check, 30, f"{src} -> {dst} {'allowed' if want else 'blocked'}")
+
+
+async def test_network_policy_isolates_teams_across_nodes(teams: NetworkCluster) -> None:
+    net = teams
+    svc = await net.kube.create({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "a1", "namespace": "team-a"},
+                                 "spec": {"selector": {"app": "a1"}, "ports": [{"port": 80, "targetPort": 80}]}})
+    cip = svc["spec"]["clusterIP"]
+
+    async def via_service() -> bool:
+        return await _reaches(net, "b1", "a1", via=cip)
+    await wait_for(via_service, 30, "team-a's Service answering team-b")
+    assert await _reaches(net, "b1", "a1") and await _reaches(net, "a2", "a1")
+    # team-a admits only its own namespace: b1 (other node, other team) is refused, directly
+    # and through the Service; a2 (other node, same team) still gets through
+    await _policy(net, "team-a", "same-namespace", {"podSelector": {}, "ingress": [{"from": [{"podSelector": {}}]}]})
+    await _until(net, "b1", "a1", False)
+    assert not await via_service()
+    assert await _reaches(net, "a2", "a1") and await _reaches(net, "a2", "a1", via=cip)
+    # an allow rule by namespaceSelector opens it for team-b
+    await _policy(net, "team-a", "from-team-b", {"podSelector": {"matchLabels": {"app": "a1"}}, "ingress": [
+        {"from": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "team-b"}}}],
+         "ports": [{"port": 80, "protocol": "TCP"}]}]})
+    await _until(net, "b1", "a1", True)
+    # team-b denies egress except DNS (the cluster DNS of this lab listens on the lab gateway)
+    await _policy(net, "team-b", "egress-dns-only", {"podSelector": {}, "policyTypes": ["Egress"], "egress": [
+        {"to": [{"ipBlock": {"cidr": f"{net.lab.gateway}/32"}}]}]})
+    await _until(net, "b1", "a1", False)
+    node, b1 = net.pods["b1"]
+    code, out, err = await node.exec(b1, "nslookup kubernetes.default.svc.cluster.local 10.96.0.10")
+    assert code == 0 and "10.96.0.1" in out, out + err
+    # removing the policies restores traffic
+    for ns, name in (("team-b", "egress-dns-only"), ("team-a", "from-team-b"), ("team-a", "same-namespace")):
+        await net.kube.request("DELETE", f"/apis/networking.k8s.io/v1/namespaces/{ns}/networkpolicies/{name}")
+    await _until(net, "b1", "a1", True)

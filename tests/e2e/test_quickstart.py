@@ -35,6 +35,7 @@ pytestmark = pytest.mark.root
 REPO = Path(__file__).resolve().parents[2]
 PYKUBECTL = REPO / ".venv" / "bin" / "pykubectl"
 NEEDED = ["make", "umoci", "nginx", "busybox", "conntrack"]
+ROUTE_LOCALNET = Path("/proc/sys/net/ipv4/conf/all/route_localnet")
 
 
 def port_free(port: int) -> bool:
@@ -106,12 +107,14 @@ def host() -> Iterator[None]:
     if kube_chains():
         pytest.skip("another kube-proxy's chains are on this machine; its KUBE-* chains would clash")
     forward = IP_FORWARD.read_text()
+    localnet = ROUTE_LOCALNET.read_text()   # kube-proxy sets it for NodePorts on 127.0.0.1
     tables_before = {t: _table_exists(t) for t in ("nat", "filter")}
     dirs_before = {d: d.exists() for d in HOST_DIRS}
     try:
         yield
     finally:
         IP_FORWARD.write_text(forward)
+        ROUTE_LOCALNET.write_text(localnet)
         import asyncio
         for table, existed in tables_before.items():
             asyncio.run(_drop_empty_table(table, existed))

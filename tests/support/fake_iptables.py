@@ -25,6 +25,7 @@ class FakeIPTables:
         self.saves = 0
         self.fail_next = False
         self.conntrack: list[list[str]] = []
+        self.sysctls: dict[str, str] = {}
 
     # -- the IPTables surface the proxier uses
     async def restore(self, text: str) -> None:
@@ -47,6 +48,11 @@ class FakeIPTables:
 
     async def delete_conntrack(self, flows: list[list[str]]) -> None:
         self.conntrack.extend(flows)
+
+    async def ensure_sysctl(self, key: str, value: str) -> bool:
+        changed = self.sysctls.get(key) != value
+        self.sysctls[key] = value
+        return changed
 
     # -- the simulated kernel
     def save_text(self) -> str:

@@ -35,8 +35,8 @@ def cstatus(p: Pod, name: str = "c", state: ContainerState = ContainerState.RUNN
             restarts: int = 0, started: datetime | None = T0, finished: datetime | None = None,
             hash_of: Any = None, cid: str | None = None, spec_list: str = "app") -> ContainerStatus:
     assert p.spec is not None
-    spec_c = next(c for c in (p.spec.init_containers or [] if spec_list == "init" else p.spec.containers)
-                  if c.name == name)
+    lists = {"init": p.spec.init_containers or [], "ephemeral": p.spec.ephemeral_containers or []}
+    spec_c = next(c for c in lists.get(spec_list, p.spec.containers) if c.name == name)
     if state == ContainerState.EXITED and finished is None:
         finished = (started or T0) + timedelta(seconds=5)
     return ContainerStatus(

@@ -388,3 +388,42 @@ async def test_serving_certificate_names(tmp_path):
     again = ensure_tls(tmp_path, ["new.example"])
     assert "new.example" in cert_sans(again.serving_cert.read_bytes())
     assert again.ca_cert.read_bytes() == files.ca_cert.read_bytes() and again.admin_token == files.admin_token
+
+
+async def test_oversized_body_gets_413_even_for_clients_that_write_before_reading(apiserver):
+    """urllib (as the official Python client does) sends its whole 4 MiB body before reading
+    the answer: it must read the 413 Status, not a connection reset."""
+    import ssl as ssl_mod
+    import urllib.error
+    import urllib.request
+
+    body = json.dumps({**POD, "metadata": {"name": "big", "annotations": {"x": "y" * (4 * 1024 * 1024)}}}).encode()
+    ctx = ssl_mod.create_default_context(cafile=str(apiserver.ca_path))
+
+    def post() -> tuple[int, dict]:
+        req = urllib.request.Request(f"{apiserver.url}{PODS}", data=body, method="POST", headers={
+            "Content-Type": "application/json", "Authorization": f"Bearer {apiserver.token}"})
+        try:
+            urllib.request.urlopen(req, context=ctx, timeout=30)
+        except urllib.error.HTTPError as e:
+            return e.code, json.loads(e.read())
+        return 200, {}
+
+    code, status = await asyncio.to_thread(post)
+    assert code == 413 and status["reason"] == "RequestEntityTooLarge" and status["kind"] == "Status"
+
+    from kubernetes import client as k8s
+    cfg = k8s.Configuration()
+    cfg.host, cfg.ssl_ca_cert = apiserver.url, str(apiserver.ca_path)
+    cfg.api_key = {"authorization": f"Bearer {apiserver.token}"}
+
+    def official() -> int:
+        api = k8s.CoreV1Api(k8s.ApiClient(cfg))
+        try:
+            api.create_namespaced_config_map("default", {"apiVersion": "v1", "kind": "ConfigMap",
+                                                         "metadata": {"name": "big"}, "data": {"x": "y" * (4 << 20)}})
+        except k8s.exceptions.ApiException as e:
+            return int(e.status)
+        return 200
+
+    assert await asyncio.to_thread(official) == 413

@@ -83,13 +83,28 @@ async def test_describe_prefix_and_errors(kubectl: Any, manifest: Callable[..., 
 
 
 # ---------------------------------------------------------------- wait
-async def test_wait_for_condition_and_delete(kubectl: Any, manifest: Callable[..., str], api: Client) -> None:
+def _gets(apiserver: Any, plural: str) -> float:
+    """How many GETs of `plural` the apiserver has answered 200 (its own request counter)."""
+    return float(apiserver._server.config.app.metrics.requests.labels("GET", plural, "200")._value.get())
+
+
+async def _until_more_gets(apiserver: Any, plural: str, than: float) -> None:
+    for _ in range(1000):
+        if _gets(apiserver, plural) > than:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"no GET of {plural} arrived")
+
+
+async def test_wait_for_condition_and_delete(kubectl: Any, manifest: Callable[..., str], api: Client,
+                                             apiserver: Any) -> None:
     await kubectl("apply", "-f", manifest("nginx.yaml", nginx()))
     r = await kubectl("wait", "--for=condition=Available", "deploy/nginx-deployment", "--timeout=300ms")
     assert (r.code, r.err) == (1, "error: timed out waiting for the condition on deployments/nginx-deployment\n")
+    before = _gets(apiserver, "deployments")
     task = asyncio.create_task(kubectl("wait", "--for=condition=Available", "deploy/nginx-deployment",
                                        "--timeout=10s"))
-    await asyncio.sleep(0.3)
+    await _until_more_gets(apiserver, "deployments", before)   # the wait has read the deployment
     d = await api.get(DEPLOY, "nginx-deployment", "default")
     d["status"] = {"conditions": [{"type": "Available", "status": "True", "reason": "MinimumReplicasAvailable"}]}
     await api.update_status(d)
@@ -98,8 +113,9 @@ async def test_wait_for_condition_and_delete(kubectl: Any, manifest: Callable[..
     r = await kubectl("wait", "--for=jsonpath={.spec.replicas}=2", "deployment", "nginx-deployment")
     assert r.lines == ["deployment.apps/nginx-deployment condition met"]
     out = io.StringIO()
+    before = _gets(apiserver, "services")
     task = asyncio.create_task(kubectl("wait", "--for=delete", "svc/my-nginx-svc", "--timeout=10s", stdout=out))
-    await asyncio.sleep(0.2)
+    await _until_more_gets(apiserver, "services", before)   # the wait has seen the service: delete it now
     await api.delete(resolve("svc"), "my-nginx-svc", "default")
     r = await asyncio.wait_for(task, 10)
     assert (r.code, r.lines) == (0, ["service/my-nginx-svc condition met"])
@@ -184,9 +200,13 @@ async def test_cluster_info_version_api_resources(kubectl: Any, apiserver: Any) 
     assert r.lines[0] == "Client Version: v1.31.0-pykube" and r.lines[1].startswith("Server Version: v")
     r = await kubectl("api-resources")
     assert r.lines[0].split() == ["NAME", "SHORTNAMES", "APIVERSION", "NAMESPACED", "KIND"]
-    assert "deployments       deploy       apps/v1                  true         Deployment" in r.lines
+    assert ["deployments", "deploy", "apps/v1", "true", "Deployment"] in [ln.split() for ln in r.lines]
+    assert ["jobs", "batch/v1", "true", "Job"] in [ln.split() for ln in r.lines]
     r = await kubectl("api-resources", "--namespaced=false", "-o", "name")
-    assert r.lines == ["namespaces", "nodes"]
+    assert {"namespaces", "nodes", "clusterroles.rbac.authorization.k8s.io",
+            "customresourcedefinitions.apiextensions.k8s.io",
+            "nodes.metrics.k8s.io"}   # the metrics API, as with metrics-server <= set(r.lines)
+    assert "pods" not in r.lines
 
 
 async def test_unreachable_server(kubectl: Any, tmp_path: Path) -> None:

@@ -14,6 +14,11 @@ from client.rest import Client
 from kubectl_support import nginx, printed
 
 DEPLOY, RS = resolve("deployments"), resolve("replicasets")
+# kubectl warns before every undo of an object `apply` manages (these tests apply theirs)
+APPLIED = ("Warning: resource deployments/nginx-deployment was previously managed with 'kubectl apply'. "
+           "Rolling back will not update the kubectl.kubernetes.io/last-applied-configuration annotation, "
+           "which may cause unexpected behavior on future 'kubectl apply' operations. Consider using "
+           "'kubectl apply' with your previous configuration file instead.\n")
 
 
 async def make_history(api: Client, images: list[str], causes: dict[int, str] | None = None) -> dict[str, Any]:
@@ -77,13 +82,13 @@ async def test_undo_to_previous_and_to_revision(kubectl: Any, manifest: Callable
     assert r.lines == ["deployment.apps/nginx-deployment skipped rollback "
                        "(current template already matches revision 1)"]
     r = await kubectl("rollout", "undo", "deployment/nginx-deployment", "--to-revision=9")
-    assert (r.code, r.err) == (1, "error: unable to find specified revision 9 in history\n")
+    assert (r.code, r.err) == (1, APPLIED + "error: unable to find specified revision 9 in history\n")
 
 
 async def test_undo_without_history(kubectl: Any, manifest: Callable[..., str]) -> None:
     await deployed(kubectl, manifest)
     r = await kubectl("rollout", "undo", "deploy/nginx-deployment")
-    assert (r.code, r.err) == (1, 'error: no rollout history found for deployment "nginx-deployment"\n')
+    assert (r.code, r.err) == (1, APPLIED + 'error: no rollout history found for deployment "nginx-deployment"\n')
 
 
 async def test_restart_pause_resume(kubectl: Any, manifest: Callable[..., str], api: Client) -> None:
@@ -101,7 +106,7 @@ async def test_restart_pause_resume(kubectl: Any, manifest: Callable[..., str], 
     assert r.err == ('error: deployments.apps "nginx-deployment" can\'t restart paused deployment '
                      "(run rollout resume first)\n")
     r = await kubectl("rollout", "undo", "deploy/nginx-deployment")
-    assert r.err == ("error: you cannot rollback a paused deployment; resume it first with "
+    assert r.err == (APPLIED + "error: you cannot rollback a paused deployment; resume it first with "
                      "'pykubectl rollout resume' and try again\n")
     assert (await kubectl("rollout", "resume", "deploy/nginx-deployment")).lines == \
         ["deployment.apps/nginx-deployment resumed"]

@@ -2,7 +2,7 @@
 
 `kubelets` starts fake-runtime kubelets with short periods (PLEG 0.1 s, lease 0.5 s) and
 stops them after the test. `kubelet_proxy` is the apiserver's proxy of pods/log and
-pods/exec to the kubelets (wired by the fixture when the apiserver does not do it).
+pods/exec to the kubelets.
 """
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from api.models import Pod
-from apiserver.kubeletproxy import KubeletProxy, install_exec_websocket
+from apiserver.kubeletproxy import KubeletProxy
 from client import kubeconfig
 from client.rest import Client
 from kubelet.config import KubeletConfig
@@ -54,16 +54,8 @@ async def kubelets(client: Client, tmp_path: Path) -> AsyncIterator[KubeletFacto
 
 @pytest.fixture
 async def kubelet_proxy(apiserver: Any) -> AsyncIterator[KubeletProxy]:
-    """The apiserver's proxy to kubelets; wired here when this apiserver does not wire it."""
-    existing = getattr(apiserver, "kubelet_proxy", None)
-    if existing is not None:
-        yield existing
-        return
-    proxy = KubeletProxy(apiserver.registry.get, apiserver.token)
-    apiserver.handlers.kubelet_proxy = proxy
-    install_exec_websocket(apiserver._server.config.app.app, proxy, apiserver.authn.user_for)
-    yield proxy
-    await proxy.close()
+    """The apiserver's proxy to kubelets (wired by `APIServer.start`)."""
+    yield apiserver.kubelet_proxy
 
 
 def pod_body(name: str, node: str = "node-1", command: list[str] | None = None, **spec: Any) -> dict[str, Any]:

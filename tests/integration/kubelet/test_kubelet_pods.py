@@ -191,3 +191,32 @@ async def test_status_written_by_someone_else_is_corrected(client: Client, kubel
             c["status"] = "False"
     await client.patch(Pod, "web", {"status": {"conditions": conds}}, namespace="default", subresource="status")
     await wait_pod(client, "web", ready, timeout=5)
+
+
+async def test_serviceaccount_token_volume_and_kubernetes_env(client: Client, kubelets: KubeletFactory) -> None:
+    """A pod admitted with its kube-api-access volume gets a working bound token, the CA and
+    its namespace as files, and KUBERNETES_SERVICE_HOST/PORT in its environment."""
+    k = await kubelets("node-1")
+    await client.create({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "default", "namespace": "default"}})
+    await client.create({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "kube-root-ca.crt", "namespace": "default"},
+                         "data": {"ca.crt": "the-ca"}})
+    await client.create(pod_body("sa", container={}, volumes=[
+        {"name": "info", "downwardAPI": {"items": [{"path": "name", "fieldRef": {"fieldPath": "metadata.name"}}]}}]))
+    p = await wait_pod(client, "sa", ready)
+    vol = next(v for v in p.spec.volumes or [] if v.name.startswith("kube-api-access-"))  # type: ignore[union-attr]
+    base = k.config.pods_dir / (p.metadata.uid or "") / "volumes"
+    files = base / "kubernetes.io~projected" / vol.name
+    assert (files / "ca.crt").read_text() == "the-ca"
+    assert (files / "namespace").read_text() == "default"
+    token = (files / "token").read_text()
+    review = (await client.request("POST", "/apis/authentication.k8s.io/v1/tokenreviews", json={
+        "apiVersion": "authentication.k8s.io/v1", "kind": "TokenReview", "spec": {"token": token}})).json()
+    assert review["status"]["user"]["username"] == "system:serviceaccount:default:default"
+    assert review["status"]["user"]["extra"]["authentication.kubernetes.io/pod-name"] == ["sa"]
+    assert (base / "kubernetes.io~downward-api" / "info" / "name").read_text() == "sa"
+    rt = k.runtime
+    assert isinstance(rt, FakeRuntime)
+    envs = [c.config.envs for c in rt._containers.values()]
+    svc = await client.request("GET", "/api/v1/namespaces/default/services/kubernetes")
+    assert envs and envs[0]["KUBERNETES_SERVICE_HOST"] == svc.json()["spec"]["clusterIP"]
+    assert envs[0]["KUBERNETES_SERVICE_PORT"] == "443"

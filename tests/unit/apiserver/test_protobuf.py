@@ -103,4 +103,4 @@ def test_bad_bodies_are_errors() -> None:
     with pytest.raises(protobuf.ProtobufError, match="truncated"):
         protobuf.decode(protobuf.MAGIC + b"\x12\x05ab")
     with pytest.raises(protobuf.ProtobufError, match="not a kind"):
-        protobuf.decode(envelope("batch/v1", "Job", b""))
+        protobuf.decode(envelope("example.com/v1", "Widget", b""))

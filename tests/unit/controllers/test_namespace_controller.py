@@ -7,6 +7,10 @@ from controllers.namespace import NamespaceController, Remaining, content_condit
 from tests.support.controller_fakes import RecordingClient, informers_for, obj, seed
 
 
+async def no_custom_kinds(client: object) -> list[object]:
+    return []      # what discovery lists beyond the built-in kinds (see test_crd.py for CRDs)
+
+
 def ns(deleting: bool = True) -> Namespace:
     meta = {"deletionTimestamp": "2026-01-01T00:00:00Z"} if deleting else {}
     return obj(Namespace, "team", ns=None, metadata=meta, spec={"finalizers": ["kubernetes"]},
@@ -39,7 +43,7 @@ async def test_deletes_content_waits_then_finalizes() -> None:
     client = RecordingClient(n, obj(ConfigMap, "c", ns="team"), stuck,
                              obj(ConfigMap, "elsewhere", ns="other"))
     informers = informers_for(client)
-    c = NamespaceController(client, informers)   # type: ignore[arg-type]
+    c = NamespaceController(client, informers, discover=no_custom_kinds)   # type: ignore[arg-type]
     seed(informers, n)
     await c.reconcile("team")
     assert [d[1] for d in client.verbs("delete")] == ["ConfigMap/c"]   # the pod is terminating

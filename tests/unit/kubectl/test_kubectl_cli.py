@@ -101,7 +101,9 @@ def test_target_forms() -> None:
     assert [(x.info.plural, x.names) for x in t] == [("deployments", ["web"]), ("services", ["web"])]
     t = targets.parse_args(["po/a", "deploy/b", "pods/c"])
     assert [(x.info.plural, x.names) for x in t] == [("pods", ["a", "c"]), ("deployments", ["b"])]
-    assert [x.info.plural for x in targets.parse_args(["all"])] == ["pods", "services", "deployments", "replicasets"]
+    assert [x.info.plural for x in targets.parse_args(["all"])] == [
+        "pods", "services", "replicationcontrollers", "daemonsets", "deployments", "replicasets",
+        "statefulsets", "jobs", "cronjobs"]
 
 
 # ---------------------------------------------------------------- error wording
@@ -127,7 +129,7 @@ def test_invalid_error_reads_like_kubectl() -> None:
                                         "must be greater than or equal to 0")
     two = ApiError.from_response(422, status(422, "Invalid", "ignored", kind="Pod", name="p", causes=[
         {"field": "a", "message": "a: Required value"}, {"field": "b", "message": "Required value"}]))
-    assert errors.format_error(two) == 'The Pod "p" is invalid: [a: Required value, b: Required value]'
+    assert errors.format_error(two) == 'The Pod "p" is invalid: \n* a: Required value\n* b: Required value'
 
 
 def test_connection_refused_line() -> None:

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from kubectl import jsonpath
+from api import jsonpath
 
 DATA: dict[str, Any] = {
     "kind": "List",

@@ -8,7 +8,7 @@ import random
 
 import pytest
 
-from kubectl import cmd_config, cmd_create, cmd_delete, cmd_exec, cmd_label, cmd_wait, rollout_logic
+from kubectl import cmd_config, cmd_create, cmd_delete, cmd_label, cmd_wait, rollout_logic
 from kubectl.errors import CmdError
 
 
@@ -188,10 +188,13 @@ def test_completion_scripts() -> None:
 
 # ---------------------------------------------------------------- exec
 def test_exec_query_and_frames() -> None:
-    q = cmd_exec.exec_query(["sh", "-c", "echo hi"], "web", stdin=True, tty=False)
+    from client.stream import stream_query
+    from httpstream import channels
+    q = stream_query(["sh", "-c", "echo hi"], "web", stdin=True, stdout=True, stderr=True, tty=False)
     assert q == "command=sh&command=-c&command=echo+hi&container=web&stdin=true&stdout=true&stderr=true&tty=false"
-    assert cmd_exec.frame(0, b"ls\n") == b"\x00ls\n"
-    assert cmd_exec.split_frame(b"\x02oops") == (2, b"oops")
-    assert cmd_exec.exit_code({"status": "Success"}) == (0, "")
-    assert cmd_exec.exit_code({"status": "Failure", "reason": "NonZeroExitCode", "details": {
-        "causes": [{"reason": "ExitCode", "message": "3"}]}}) == (3, "command terminated with exit code 3")
+    assert "stderr=false" in stream_query(["sh"], "", True, True, True, tty=True)   # a TTY merges stderr
+    assert channels.encode(channels.V5, 0, b"ls\n") == b"\x00ls\n"
+    assert channels.decode(channels.V4, b"\x02oops") == (2, b"oops")
+    assert channels.exit_code({"status": "Success"}) == 0
+    assert channels.exit_code({"status": "Failure", "reason": "NonZeroExitCode", "details": {
+        "causes": [{"reason": "ExitCode", "message": "3"}]}}) == 3

@@ -140,3 +140,31 @@ def test_no_new_sandbox_when_nothing_would_start() -> None:
     rp = runtime_pod(p, sandbox(SandboxState.NOTREADY, ip=""), [cstatus(p, state=ContainerState.EXITED)])
     a = compute_pod_actions(p, rp)
     assert not a.create_sandbox and a.start == []
+
+
+DEBUGGER = [{"name": "debugger", "image": "busybox:1", "targetContainerName": "c"}]
+
+
+def test_an_ephemeral_container_starts_once_in_the_running_sandbox() -> None:
+    p = pod(ephemeralContainers=DEBUGGER)
+    a = compute_pod_actions(p, runtime_pod(p, sandbox(), [cstatus(p)]))
+    assert a.start_ephemeral == ["debugger"] and a.start == [] and not a.kill_pod and not a.create_sandbox
+    done = cstatus(p, "debugger", ContainerState.EXITED, exit_code=1, spec_list="ephemeral")
+    a = compute_pod_actions(p, runtime_pod(p, sandbox(), [cstatus(p), done]))
+    assert a.start_ephemeral == [] and a.start == [] and not a.kill_pod   # never restarted
+
+
+def test_an_ephemeral_container_starts_while_init_containers_run() -> None:
+    p = pod(initContainers=[{"name": "setup", "image": "busybox:1"}], ephemeralContainers=DEBUGGER)
+    running_init = cstatus(p, "setup", spec_list="init")
+    a = compute_pod_actions(p, runtime_pod(p, sandbox(), [running_init]))
+    assert a.start_ephemeral == ["debugger"] and a.start == []
+
+
+def test_no_ephemeral_container_starts_in_a_pod_being_deleted_or_rebuilt() -> None:
+    p = pod(ephemeralContainers=DEBUGGER)
+    a = compute_pod_actions(p, runtime_pod(p, sandbox(SandboxState.NOTREADY, ip=""), [cstatus(p)]))
+    assert a.create_sandbox and a.start_ephemeral == []
+    p.metadata.deletion_timestamp = "2026-01-02T03:04:05Z"
+    a = compute_pod_actions(p, runtime_pod(p, sandbox(), [cstatus(p)]))
+    assert a.start_ephemeral == []

@@ -79,3 +79,28 @@ def test_cni_conflist(tmp_path: Path) -> None:
     assert write_cni_config(tmp_path, "10.244.3.0/24") is True
     assert write_cni_config(tmp_path, "10.244.3.0/24") is False
     assert json.loads((tmp_path / "10-pykube.conflist").read_text())["plugins"][0]["bridge"] == "cni0"
+
+
+def test_log_instance_is_the_one_last_state_names() -> None:
+    from kubelet.logs import log_instance
+    from kubelet.runtime.interface import ContainerState
+    from tests.support.kubelet_pods import cstatus
+    p = pod()
+    dead0 = cstatus(p, state=ContainerState.EXITED, exit_code=1, restarts=0)
+    dead1 = cstatus(p, state=ContainerState.EXITED, exit_code=1, restarts=1)
+    running2 = cstatus(p, restarts=2)
+    # running after a crash: previous is the crashed one, current the running one
+    assert log_instance(p, "c", [running2, dead1], True) is dead1
+    assert log_instance(p, "c", [running2, dead1], False) is running2
+    # waiting to restart (CrashLoopBackOff): the exited one is lastState, so it is "previous"
+    assert log_instance(p, "c", [dead1, dead0], True) is dead1
+    assert log_instance(p, "c", [dead1], True) is dead1
+    # finished for good (restartPolicy Never): previous is the instance before it, if any
+    never = pod(restart_policy="Never")
+    done = cstatus(never, state=ContainerState.EXITED, exit_code=1)
+    assert log_instance(never, "c", [done], True) == 'previous terminated container "c" in pod "web" not found'
+    assert log_instance(p, "c", [running2], True) == 'previous terminated container "c" in pod "web" not found'
+    waiting = pod(status={"containerStatuses": [{"name": "c", "state": {"waiting": {"reason": "ImagePullBackOff"}}}]})
+    assert log_instance(waiting, "c", [], False) == \
+        'container "c" in pod "web" is waiting to start: trying and failing to pull image'
+    assert log_instance(pod(), "c", [], False) == 'container "c" in pod "web" is waiting to start: ContainerCreating'

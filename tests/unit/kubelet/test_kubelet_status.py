@@ -170,3 +170,19 @@ def test_init_containers_status() -> None:
     never = pod(initContainers=[{"name": "init", "image": "busybox:1"}], restart_policy="Never")
     bad = cstatus(never, "init", ContainerState.EXITED, exit_code=1, spec_list="init")
     assert generate_pod_status(never, runtime_pod(never, sandbox(), [bad]), ctx())["phase"] == "Failed"
+
+
+def test_ephemeral_containers_are_reported_beside_and_never_ready() -> None:
+    p = pod(ephemeralContainers=[{"name": "debugger", "image": "busybox:1"}])
+    s = generate_pod_status(p, runtime_pod(p, sandbox(), [cstatus(p)]), ctx())
+    assert [e["name"] for e in s["ephemeralContainerStatuses"]] == ["debugger"]
+    assert s["ephemeralContainerStatuses"][0]["state"] == {"waiting": {"reason": "ContainerCreating"}}
+    assert s["phase"] == "Running" and cond(s, "Ready")["status"] == "True"   # a waiting debugger changes neither
+    dbg = cstatus(p, "debugger", spec_list="ephemeral")
+    s = generate_pod_status(p, runtime_pod(p, sandbox(), [cstatus(p), dbg]), ctx())
+    e = s["ephemeralContainerStatuses"][0]
+    assert "running" in e["state"] and e["ready"] is False
+    assert [c["name"] for c in s["containerStatuses"]] == ["c"]
+    dbg = cstatus(p, "debugger", ContainerState.EXITED, exit_code=3, spec_list="ephemeral")
+    s = generate_pod_status(p, runtime_pod(p, sandbox(), [cstatus(p), dbg]), ctx())
+    assert s["ephemeralContainerStatuses"][0]["state"]["terminated"]["exitCode"] == 3 and s["phase"] == "Running"

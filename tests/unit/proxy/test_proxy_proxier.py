@@ -42,7 +42,7 @@ async def test_first_sync_is_full_then_partial() -> None:
     nat = fake.chains("nat")
     assert service_chain(SP) in nat and endpoint_chain(SP, Endpoint("10.244.1.5", 8080)) in nat
     assert any(r.endswith("-j KUBE-SERVICES") for r in fake.rules_of("nat", "PREROUTING"))
-    assert len([r for c in ("INPUT", "FORWARD", "OUTPUT") for r in fake.rules_of("filter", c)]) == 5
+    assert len([r for c in ("INPUT", "FORWARD", "OUTPUT") for r in fake.rules_of("filter", c)]) == 7
 
     p.on_endpoints(endpoints("web", "10.244.1.5", "10.244.3.5"))
     await p.sync()
@@ -113,7 +113,7 @@ async def test_cleanup_after_sync_leaves_nothing() -> None:
     assert fake.chains("nat") == {"PREROUTING", "INPUT", "OUTPUT", "POSTROUTING"}
     assert all(not rs for rs in fake.kernel["nat"].values())
     assert all(not rs for rs in fake.kernel["filter"].values())
-    assert len(JUMPS) == 8
+    assert len(JUMPS) == 10
 
 
 async def test_udp_changes_clear_conntrack() -> None:
@@ -188,3 +188,13 @@ async def test_health_and_metrics_endpoints() -> None:
     finally:
         await p.healthz.stop()  # type: ignore[union-attr]
         await p.metrics_server.stop()  # type: ignore[union-attr]
+
+
+async def test_full_sync_turns_route_localnet_on_unless_localhost_nodeports_are_off() -> None:
+    p, fake = make()
+    await p.sync()
+    assert fake.sysctls == {"net.ipv4.conf.all.route_localnet": "1"}
+    assert fake.rules_of("filter", "KUBE-FIREWALL")
+    p, fake = make(localhost_nodeports=False)
+    await p.sync()
+    assert fake.sysctls == {}

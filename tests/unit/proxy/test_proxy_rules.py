@@ -198,3 +198,16 @@ COMMIT
 COMMIT
 """
     assert cleanup_restore(parse_save("*nat\n:PREROUTING ACCEPT [0:0]\nCOMMIT\n")) == ""
+
+
+def test_localhost_nodeports_are_kube_proxys_default() -> None:
+    s = sp(node_port=30080)
+    rs = build_ruleset({s.key: s}, {s.key: EPS}, CFG)
+    assert rs["nat"]["KUBE-SERVICES"][-1].endswith("-m addrtype --dst-type LOCAL -j KUBE-NODEPORTS")
+    assert rs["filter"]["KUBE-FIREWALL"] == (
+        '-A KUBE-FIREWALL -d 127.0.0.0/8 ! -s 127.0.0.0/8 -m comment --comment "block incoming localnet '
+        'connections" -m conntrack ! --ctstate RELATED,ESTABLISHED,DNAT -j DROP',)
+    assert ("filter", "INPUT", "-j KUBE-FIREWALL") in JUMPS and ("filter", "OUTPUT", "-j KUBE-FIREWALL") in JUMPS
+    off = build_ruleset({s.key: s}, {s.key: EPS}, RulesConfig(cluster_cidr="10.244.0.0/16", localhost_nodeports=False))
+    assert off["nat"]["KUBE-SERVICES"][-1].endswith("--dst-type LOCAL ! -d 127.0.0.0/8 -j KUBE-NODEPORTS")
+    assert off["filter"]["KUBE-FIREWALL"] == ()

@@ -25,8 +25,49 @@ def test_shims_are_recognised() -> None:
 
 
 def test_never_ourselves_or_our_parents(tmp_path: Path) -> None:
-    assert os.getpid() not in procs.processes_of(Path.cwd())
     assert os.getppid() in procs.ancestors(os.getpid())
+
+
+async def test_killall_stops_the_pid_file_tree_and_nothing_else(tmp_path: Path) -> None:
+    """The server named by the pid file and its children stop; a `tail -f` of the server's
+    log, whose command line names the data dir, is left running; so is a process that got
+    the pid file's pid after the server was gone (the file is older than the process)."""
+    import asyncio
+    import subprocess
+
+    from pykube import runstate
+    from pykube.killall import stop_processes
+    data = tmp_path / "data"
+    (data / "logs").mkdir(parents=True)
+    (data / "logs" / "server.log").write_text("hello\n")
+    server = subprocess.Popen(["sh", "-c", "sleep 300 & sleep 300 & wait"])
+    decoy = subprocess.Popen(["tail", "-f", str(data / "logs" / "server.log")], stdout=subprocess.DEVNULL)
+    try:
+        pf = runstate.pid_file(data, "server")
+        pf.parent.mkdir(parents=True, exist_ok=True)
+        pf.write_text(f"{server.pid}\n")
+        for _ in range(200):   # the server has started its two children
+            if len(procs.descendants(server.pid)) == 2:
+                break
+            await asyncio.sleep(0.01)
+        children = procs.descendants(server.pid)
+        assert len(children) == 2
+        stopped = await stop_processes(data, timeout=5)
+        assert sorted(stopped) == sorted([server.pid, *children])
+        assert server.wait(timeout=5) is not None
+        assert decoy.poll() is None                       # still running
+        # a stale pid file naming a process younger than the file is not ours
+        os.utime(pf, (1_000_000, 1_000_000))
+        pf.write_text(f"{decoy.pid}\n")
+        os.utime(pf, (1_000_000, 1_000_000))
+        assert procs.pid_from_file(pf) is None
+        assert await stop_processes(data, timeout=1) == []
+        assert decoy.poll() is None
+    finally:
+        for p in (server, decoy):
+            if p.poll() is None:
+                p.kill()
+                p.wait()
 
 
 def test_units_naming_the_data_dir(tmp_path: Path) -> None:

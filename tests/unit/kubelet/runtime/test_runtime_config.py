@@ -76,7 +76,7 @@ def test_stub_generation_is_relative_and_atomic(tmp_path: Path) -> None:
 
 
 def _builder() -> ModuleType:  # deploy/ is not a package: load the script by path
-    spec = importlib.util.spec_from_file_location("pykube_image_build", REPO / "deploy/images/build.py")
+    spec = importlib.util.spec_from_file_location("pykube_image_build", REPO / "kubelet/images/builder.py")
     assert spec and spec.loader
     mod = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = mod  # dataclasses look their module up while the class is built
@@ -96,3 +96,14 @@ def test_builder_replicates_symlink_chains(tmp_path: Path) -> None:
     assert resolved.is_file() and not resolved.is_symlink()
     assert build.IMAGES["nginx"].ref == "docker.io/local/nginx:1.22"
     assert build.IMAGES["nginx"].stop_signal == "SIGQUIT"
+
+
+def test_an_ephemeral_container_joins_its_targets_pid_namespace() -> None:
+    from kubelet.runtime.cri import container_config_pb, pb
+    from kubelet.runtime.interface import ContainerConfig, SandboxConfig
+    sandbox = SandboxConfig(name="web", namespace="default", uid="u1")
+    ns = container_config_pb(ContainerConfig(name="dbg", image="busybox", pid_target_id="abc123"),
+                             sandbox).linux.security_context.namespace_options
+    assert (ns.pid, ns.target_id, ns.network) == (pb.TARGET, "abc123", pb.POD)
+    ns = container_config_pb(ContainerConfig(name="app", image="busybox"), sandbox).linux.security_context.namespace_options
+    assert (ns.pid, ns.target_id) == (pb.CONTAINER, "")

@@ -1,7 +1,8 @@
-"""kubectl's JSONPath templates evaluated over wire dicts (the syntax is parsed in
-kubectl.jsonpath_parse).
+"""client-go's JSONPath templates evaluated over wire dicts (the syntax is parsed in
+api.jsonpath_parse).
 
-Owns what `-o jsonpath=`, `custom-columns`, `--sort-by` and `wait --for=jsonpath` compute:
+Owns what kubectl's `-o jsonpath=`, `custom-columns`, `--sort-by` and `wait --for=jsonpath`
+compute, and what a CRD's additionalPrinterColumns select on the apiserver:
 the values a path selects (missing keys select nothing, as kubectl sets AllowMissingKeys)
 and how they print — strings raw, maps and lists as compact JSON with Go's key order and
 escaping, several results of one action joined by a space; `go_value` is Go's `%v` for
@@ -13,7 +14,7 @@ import json
 import re
 from typing import Any
 
-from kubectl.jsonpath_parse import (ROOT, Expr, Field, Filter, Index, JSONPathError, Node, Path, Range,
+from api.jsonpath_parse import (ROOT, Expr, Field, Filter, Index, JSONPathError, Node, Path, Range,
                                     Recursive, Text, Union_, parse)
 
 __all__ = ["Expr", "JSONPathError", "Node", "Range", "Text", "evaluate", "execute", "go_json",

@@ -4,7 +4,7 @@ Owns the syntax: literal text between `{...}` actions; in an action `.a.b`, `['a
 `.a\\.b` (escaped dot), `[0]`, `[-1]`, `[1:3]`, `[*]`, `.*`, `..name` (recursive), unions
 `['a','b']` / `[0,2]`, filters `[?(@.x=="y")]` (==, !=, <, <=, >, >=, or bare existence),
 `$` / `@`, string literals `{"\\n"}`, and `{range EXPR}...{end}`. Evaluation lives in
-kubectl.jsonpath.
+api.jsonpath.
 """
 from __future__ import annotations
 

@@ -1,0 +1,121 @@
+"""The image manager: a container's image present before it starts, with events and backoff.
+
+Owns Kubernetes' pkg/kubelet/images `EnsureImageExists` for pykube:
+- pull policy: `Never` never pulls (ErrImageNeverPull when missing); `IfNotPresent` pulls
+  only a missing image; `Always` pulls every time (CRI ImageStatus is asked first, since
+  containerd's PullImage always goes to the registry);
+- a failed pull puts the (pod, image) pair in backoff (10 s doubling to 5 min): until it
+  ends the container waits in ImagePullBackOff without trying, then ErrImagePull again;
+- the sandbox image (`--pod-infra-container-image`) is made sure of before a sandbox is
+  created: present, else built on the node when it is an offline image, else pulled;
+- "pulling" an offline image (`local/busybox:1`, `local/nginx:1.22`, the pause image) builds
+  it from the node's own files instead (offline.py): no registry serves them;
+- events with the kubelet's reasons and words: Pulling, Pulled (pulled, or "already
+  present on machine"), Failed, BackOff, ErrImageNeverPull.
+The caller (sync.py) turns a returned (reason, message) into the container's waiting state.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+
+from api.models import Pod
+from api.models.core import Container
+from kubelet import events as ev
+from kubelet.backoff import Backoff
+from kubelet.events import KubeletEvents
+from kubelet.images.offline import OfflineImages
+from kubelet.runtime.interface import ImageInfo, Runtime, RuntimeServiceError
+
+log = logging.getLogger("kubelet.images")
+
+ERR_IMAGE_PULL, IMAGE_PULL_BACKOFF = "ErrImagePull", "ImagePullBackOff"
+
+
+class ImageManager:
+    def __init__(self, runtime: Runtime, events: KubeletEvents | None = None,
+                 offline: OfflineImages | None = None, sandbox_image: str = "",
+                 backoff: Backoff | None = None) -> None:
+        self.runtime, self.offline, self.sandbox_image = runtime, offline, sandbox_image
+        self.events = events or KubeletEvents(None)
+        self.backoff = backoff or Backoff()
+        self._failed_at: dict[str, float] = {}
+        self._sandbox_ready = False
+        self._sandbox_lock = asyncio.Lock()
+
+    async def pull(self, image: str) -> ImageInfo | None:
+        """Get `image` onto the node: built here when it is an offline image, else CRI PullImage."""
+        if self.offline is not None and self.offline.knows(image):
+            await self.offline.provide(image)
+        else:
+            await self.runtime.pull_image(image)
+        return await self.runtime.image_status(image)
+
+    async def ensure_sandbox_image(self) -> None:
+        """Make sure the sandbox image exists (once; again after `sandbox_failed()`).
+        Raises RuntimeServiceError when it can be neither built nor pulled."""
+        if self._sandbox_ready or not self.sandbox_image:
+            return
+        async with self._sandbox_lock:
+            if self._sandbox_ready:
+                return
+            if await self.runtime.image_status(self.sandbox_image) is None:
+                log.info("sandbox image %s is missing; %s", self.sandbox_image,
+                         "building it" if self.offline and self.offline.knows(self.sandbox_image) else "pulling it")
+                if await self.pull(self.sandbox_image) is None:
+                    raise RuntimeServiceError(f"sandbox image {self.sandbox_image} is still missing after a pull")
+            self._sandbox_ready = True
+
+    def sandbox_failed(self) -> None:
+        """A sandbox could not be created: check the sandbox image again next time."""
+        self._sandbox_ready = False
+
+    async def ensure_image_exists(self, pod: Pod, c: Container) -> tuple[str, str] | None:
+        """None when the image is there; else the container's waiting (reason, message)."""
+        image, policy = c.image or "", c.image_pull_policy or "IfNotPresent"
+        present = await self.runtime.image_status(image)
+        if policy == "Never" and present is None:
+            msg = ev.msg_never_pull(image)
+            self.events.container(pod, c.name, ev.WARNING, ev.ERR_IMAGE_NEVER_PULL, msg)
+            return ev.ERR_IMAGE_NEVER_PULL, msg
+        if present is not None and policy != "Always":
+            self.events.container(pod, c.name, ev.NORMAL, ev.PULLED, ev.msg_present(image))
+            return None
+        key = f"{pod.metadata.uid}_{image}"
+        failed_at = self._failed_at.get(key)
+        if failed_at is not None and self.backoff.in_backoff(key, failed_at, time.time()):
+            msg = ev.msg_pull_backoff(image)
+            self.events.container(pod, c.name, ev.NORMAL, ev.BACKOFF, msg)
+            return IMAGE_PULL_BACKOFF, msg
+        self.events.container(pod, c.name, ev.NORMAL, ev.PULLING, ev.msg_pulling(image))
+        t0 = time.monotonic()
+        try:
+            info = await self.pull(image)
+            if info is None:
+                raise RuntimeServiceError("the image is still missing after the pull")
+        except RuntimeServiceError as e:
+            now = time.time()
+            self._failed_at[key] = now
+            self.backoff.next(key, now)
+            self.events.container(pod, c.name, ev.WARNING, ev.FAILED, ev.msg_pull_failed(image, str(e)))
+            return ERR_IMAGE_PULL, str(e)
+        self._failed_at.pop(key, None)
+        self.events.container(pod, c.name, ev.NORMAL, ev.PULLED,
+                              ev.msg_pulled(image, time.monotonic() - t0, info.size))
+        return None
+
+    def retry_after(self, pod: Pod, c: Container) -> float:
+        """Seconds until the pod worker should sync again: soon after a failed pull (the
+        container then shows ImagePullBackOff), at the end of the backoff while in it."""
+        key = f"{pod.metadata.uid}_{c.image or ''}"
+        failed_at = self._failed_at.get(key)
+        if failed_at is None:
+            return 1.0
+        remaining = self.backoff.remaining(key, failed_at, time.time())
+        return 1.0 if remaining > self.backoff.delay(key) - 1.0 else remaining + 0.05
+
+    def forget(self, pod_uid: str) -> None:
+        self.backoff.forget(f"{pod_uid}_")
+        for key in [k for k in self._failed_at if k.startswith(f"{pod_uid}_")]:
+            del self._failed_at[key]
