@@ -196,21 +196,33 @@ async def down(lab: Lab) -> list[str]:
     return problems + left
 
 
+def lab_processes(lab_dir: Path) -> list[int]:
+    """Processes whose command line names a path in the lab dir: a report of what is left,
+    never a list to kill (killall stops pid-file trees only); this `pykube lab` and its
+    parents are not counted."""
+    mine = procs.ancestors(os.getpid())
+    return [p for p in procs.all_pids() if p not in mine and procs.refers_to(procs.argv_of(p), lab_dir)]
+
+
+def _ours(pid: int, owner: Path) -> bool:
+    return procs.refers_to(procs.argv_of(pid), owner)
+
+
 async def _stop_pid(pid: int, owner: Path) -> None:
     """SIGTERM a process we started, when it is still ours (its command line names the lab)."""
     import signal
-    if pid not in procs.processes_of(owner):
+    if not _ours(pid, owner):
         return
     os.kill(pid, signal.SIGTERM)
     for _ in range(100):
-        if pid not in procs.processes_of(owner):
+        if not _ours(pid, owner):
             return
         await asyncio.sleep(0.1)
     os.kill(pid, signal.SIGKILL)
 
 
 def leftovers(lab: Lab) -> list[str]:
-    """What of this lab is still on the host: namespaces, links, rules, processes, mounts, cgroups."""
+    """What of this lab is still on the host: namespaces, links, rules, sets, processes, mounts, cgroups."""
     import subprocess
 
     def sh(*argv: str) -> str:
@@ -220,7 +232,8 @@ def leftovers(lab: Lab) -> list[str]:
             if f"pklbr{lab.tag}" in ln or f"pklv{lab.tag}" in ln]
     out += [f"route {r}" for r in sh("ip", "-4", "route").splitlines() if f"{lab.prefix}." in r]
     out += [f"iptables {r}" for r in sh("iptables-save").splitlines() if lab.bridge in r or f"{lab.prefix}." in r]
-    out += [f"process {p}: {' '.join(procs.argv_of(p))}" for p in procs.processes_of(lab.path)]
+    out += [f"process {p}: {' '.join(procs.argv_of(p))}" for p in lab_processes(lab.path)]
+    out += [f"ipset {ln}" for ln in sh("ipset", "save").splitlines() if f"{lab.prefix}." in ln]
     out += [f"anchor {n.anchor_pid}" for n in lab.nodes if netns.anchor_alive(n.anchor_pid)]
     out += [f"mount {ln.split()[4]}" for ln in Path("/proc/self/mountinfo").read_text().splitlines()
             if lab.dir in ln.split()[4]]

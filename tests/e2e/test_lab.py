@@ -109,7 +109,9 @@ def host_leftovers(lab_dir: Path, tag: str, prefix: str) -> list[str]:
     out += [f"link {ln}" for ln in sh("ip", "-o", "link").splitlines() if tag in ln]
     out += [f"iptables {r}" for r in sh("iptables-save").splitlines() if tag in r or prefix + "." in r]
     out += [f"route {r}" for r in sh("ip", "-4", "route").splitlines() if prefix + "." in r]
-    out += [f"process {' '.join(procs.argv_of(p))}" for p in procs.processes_of(lab_dir)]
+    out += [f"process {' '.join(procs.argv_of(p))}" for p in procs.all_pids()
+            if procs.refers_to(procs.argv_of(p), lab_dir)]
+    out += [f"ipset {ln}" for ln in sh("ipset", "save").splitlines() if prefix + "." in ln]
     out += [f"mount {ln.split()[4]}" for ln in Path("/proc/self/mountinfo").read_text().splitlines()
             if str(lab_dir) in ln]
     cg = f"pykube-lab-{tag}"
