@@ -60,6 +60,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--metric-resolution", type=float, default=15.0,
                    help="seconds between scrapes of the kubelets for the metrics API "
                         "(kubectl top); 0 turns the metrics API off")
+    p.add_argument("--registry", action="store_true",
+                   help="run the cluster registry (docker-registry, TLS from the cluster CA, htpasswd "
+                        "user pykube; files in <data dir>/server/registry)")
+    p.add_argument("--registry-port", type=int, default=5443, help="the cluster registry's port (default 5443)")
     p.add_argument("--leader-elect", choices=("true", "false"), default="true",
                    help="controller-manager and scheduler hold Leases (for several servers)")
 
@@ -92,6 +96,17 @@ def _node_secret(data_dir: Path, flag: str | None) -> str | None:
         return parse(token_path(data_dir).read_text()).secret
     except (OSError, TokenError):
         return None
+
+
+def _registry(args: argparse.Namespace, data_dir: Path) -> tuple[Any, Path] | None:
+    """The registry component and the nodes' registries.yaml, with `--registry`."""
+    if not args.registry:
+        return None
+    from kubelet.node_status import default_node_ip
+    from pykube import registry
+    address = args.advertise_address or args.node_ip or default_node_ip()
+    comp = registry.component(data_dir, address, args.registry_port, list(args.tls_san))
+    return comp, registry.files_for(data_dir, address, args.registry_port).registries
 
 
 async def serve(args: argparse.Namespace) -> int:
@@ -132,6 +147,9 @@ async def serve(args: argparse.Namespace) -> int:
 
     dns_servers = [] if "dns" in args.disable else [dns_ip(args.service_cidr)]
     kcfg = None if args.disable_agent else kubelet_config(args, data_dir, dns_servers)
+    registry = _registry(args, data_dir)
+    if registry is not None and kcfg is not None and kcfg.private_registry is None:
+        kcfg.private_registry = registry[1]   # the local agent pulls from it
     host_state("server", data_dir, kcfg, args.cluster_cidr, args.service_cidr,
                extra={"kube_proxy": runs_proxy(args, kcfg),
                       "netpol": runs_netpol(args, kcfg)}).write()
@@ -152,6 +170,8 @@ async def serve(args: argparse.Namespace) -> int:
             await sup.start(components.controller_manager(creds["controller"], opts))
         if "scheduler" not in args.disable:
             await sup.start(components.scheduler(creds["scheduler"], identity, leader))
+        if registry is not None:
+            await sup.start(registry[0])
         if "dns" not in args.disable:
             dns = components.dns(creds["dns"], dns_ip(args.service_cidr), args.cluster_domain, args.dns_port,
                                  args.node_ip)
