@@ -217,3 +217,6 @@ COMMANDS.update(cmd_create_batch.COMMANDS)
 from kubectl import cmd_create_pdb  # noqa: E402  (create poddisruptionbudget)
 
 COMMANDS.update(cmd_create_pdb.COMMANDS)
+from kubectl import cmd_create_secret  # noqa: E402  (create secret docker-registry)
+
+COMMANDS.update(cmd_create_secret.COMMANDS)

@@ -16,6 +16,9 @@
 #   VENV        where pykube is installed (default /opt/pykube/venv)
 #   PORT        apiserver port (default 6443)
 #   EXTRA_ARGS  extra `pykube server` / `pykube agent` flags
+#   REGISTRY    1: the server runs the cluster registry (`--registry`) and shares the nodes'
+#               registries.yaml in $SHARED; every agent installs it as $REGISTRIES
+#   REGISTRIES  where an agent keeps registries.yaml (default /etc/pykube/registries.yaml)
 #   MODE        systemd | background | auto (install.sh's)
 #   WAIT        seconds to wait for the server's files or the node token (default 600)
 set -euo pipefail
@@ -32,6 +35,8 @@ export MODE=${MODE:-auto}
 export DATA_DIR
 EXTRA_ARGS=${EXTRA_ARGS:-}
 WAIT=${WAIT:-600}
+REGISTRY=${REGISTRY:-0}
+REGISTRIES=${REGISTRIES:-/etc/pykube/registries.yaml}
 
 say() { printf '\033[1m==> [%s] %s\033[0m\n' "$NODE_NAME" "$*"; }
 die() { printf 'provision.sh: %s\n' "$*" >&2; exit 1; }
@@ -68,16 +73,29 @@ share() {
 mkdir -p "$SHARED"
 if [ "$ROLE" = server ]; then
   export SERVER_ARGS="--node-name $NODE_NAME --node-ip $NODE_IP --advertise-address $NODE_IP --tls-san $NODE_IP $EXTRA_ARGS"
+  [ "$REGISTRY" = 1 ] && SERVER_ARGS="$SERVER_ARGS --registry"
   say "pykube server on $NODE_IP"
   "$REPO/deploy/install.sh" server
   wait_for "$DATA_DIR/server/node-token" "$DATA_DIR/admin.kubeconfig"
+  shared="server-url, node-token, admin.kubeconfig"
+  if [ "$REGISTRY" = 1 ]; then
+    wait_for "$DATA_DIR/server/registry/registries.yaml" "$DATA_DIR/server/registry/password"
+    share registries.yaml "$DATA_DIR/server/registry/registries.yaml"
+    share registry-password "$DATA_DIR/server/registry/password"
+    shared="$shared, registries.yaml, registry-password"
+  fi
   printf 'https://%s:%s\n' "$NODE_IP" "$PORT" > "$SHARED/.server-url.tmp" && mv -f "$SHARED/.server-url.tmp" "$SHARED/server-url"
   share node-token "$DATA_DIR/server/node-token"
   share admin.kubeconfig "$DATA_DIR/admin.kubeconfig"
-  say "shared in $SHARED: server-url, node-token, admin.kubeconfig"
+  say "shared in $SHARED: $shared"
 else
   say "waiting for the server's token in $SHARED"
   wait_for "$SHARED/server-url" "$SHARED/node-token"
   export AGENT_ARGS="--node-name $NODE_NAME --node-ip $NODE_IP $EXTRA_ARGS"
+  if [ -s "$SHARED/registries.yaml" ]; then
+    say "registries.yaml -> $REGISTRIES"
+    install -D -m 0600 "$SHARED/registries.yaml" "$REGISTRIES"
+    AGENT_ARGS="$AGENT_ARGS --private-registry $REGISTRIES"
+  fi
   "$REPO/deploy/install.sh" agent --server "$(cat "$SHARED/server-url")" --token "$(cat "$SHARED/node-token")"
 fi

@@ -33,6 +33,8 @@ def register(sub: Any) -> None:
     u.add_argument("--datastore", choices=("sqlite", "etcd"), default="sqlite")
     u.add_argument("--node-monitor-grace-period", default="", metavar="DURATION",
                    help="how long a silent node stays Ready (the controller-manager's; default 40s)")
+    u.add_argument("--registry", action="store_true",
+                   help="server-1 runs the cluster registry; every node trusts it and mirrors docker.io to it")
     u.add_argument("--timeout", type=parse_duration, default=300.0, help="how long to wait for Ready nodes")
     u.set_defaults(lab_func=_up)
     cmds.add_parser("status", help="the nodes, their addresses and state").set_defaults(lab_func=_status)
@@ -80,7 +82,7 @@ def _up(args: argparse.Namespace) -> int:
     try:
         prefix = asyncio.run(netns.pick_subnet_prefix())
         lab = state.plan(args.dir, prefix, args.nodes, args.servers, args.datastore,
-                         args.node_monitor_grace_period)
+                         args.node_monitor_grace_period, registry=args.registry)
     except (ValueError, netns.LabNetError) as e:
         print(f"pykube lab: {e}", file=sys.stderr)
         return 2
@@ -94,8 +96,15 @@ def _up(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 1
     _print_nodes(lab)
+    _print_registry(lab)
     print(f"kubeconfig: {lab.kubeconfig}\n  export KUBECONFIG={lab.kubeconfig}")
     return 0
+
+
+def _print_registry(lab: Any) -> None:
+    if lab.registry:
+        print(f"registry: {lab.registry_url} (user pykube, password in {lab.shared / 'registry-password'}; "
+              f"mirror of docker.io on every node)")
 
 
 def _print_nodes(lab: Any) -> None:
@@ -120,6 +129,7 @@ def _status(args: argparse.Namespace) -> int:
     lab = _load(args)
     print(f"lab {lab.tag} in {lab.dir}: bridge {lab.bridge} {lab.prefix}.0/24, store {lab.datastore}")
     _print_nodes(lab)
+    _print_registry(lab)
     print(f"kubeconfig: {lab.kubeconfig}")
     return 0
 

@@ -64,7 +64,8 @@ async def up(lab: Lab, timeout: float = 300.0) -> None:
 def provision_env(lab: Lab, node: LabNode) -> dict[str, str]:
     return {**os.environ, "NODE_IP": node.ip, "NODE_NAME": node.name, "SHARED": str(lab.shared),
             "DATA_DIR": node.data_dir, "VENV": sys.prefix, "MODE": "background", "WAIT": "180",
-            "EXTRA_ARGS": lab.extra_args(node)}
+            "EXTRA_ARGS": lab.extra_args(node), "REGISTRY": "1" if lab.registry else "0",
+            "REGISTRIES": str(lab.registries_file(node))}
 
 
 async def provision(lab: Lab, node: LabNode) -> None:

@@ -42,6 +42,7 @@ class Lab:
     prefix: str            # 172.31.X
     datastore: str = "sqlite"
     node_monitor_grace_period: str = ""
+    registry: bool = False  # server-1 runs the cluster registry (`pykube server --registry`)
     nodes: list[LabNode] = field(default_factory=list)
     etcd_pid: int = 0
 
@@ -84,9 +85,19 @@ class Lab:
                 return n
         raise KeyError(f"no node {name!r} in this lab; nodes: {', '.join(n.name for n in self.nodes)}")
 
+    @property
+    def registry_url(self) -> str:
+        return f"https://{self.server.ip}:5443" if self.registry else ""
+
+    def registries_file(self, node: LabNode) -> Path:
+        """Where provision.sh puts the node's registries.yaml (its data dir, not /etc)."""
+        return Path(node.data_dir) / "registries.yaml"
+
     def extra_args(self, node: LabNode) -> str:
         """Flags beyond provision.sh's own: what makes several nodes share one kernel."""
         args = [f"--cgroup-parent /{self.cgroup_top}/{node.name}/kubepods"]
+        if not (node.is_server and self.registry):   # never the host's /etc/pykube/registries.yaml
+            args.append(f"--private-registry {self.registries_file(node)}")
         if node.is_server:
             if self.datastore == "etcd":
                 args.append(f"--datastore-endpoint {self.etcd_url}")
@@ -112,7 +123,7 @@ class Lab:
 
 
 def plan(lab_dir: Path, prefix: str, nodes: int, servers: int, datastore: str,
-         grace: str = "", tag: str | None = None) -> Lab:
+         grace: str = "", tag: str | None = None, registry: bool = False) -> Lab:
     """The lab `lab up` will make: servers first (`server-1`...), then `agent-1`..."""
     if servers < 1 or nodes < servers:
         raise ValueError(f"--nodes {nodes} --servers {servers}: need at least one server, and no more "
@@ -122,7 +133,8 @@ def plan(lab_dir: Path, prefix: str, nodes: int, servers: int, datastore: str,
     if nodes > 200:
         raise ValueError("at most 200 nodes on one lab bridge")
     tag = tag or uuid.uuid4().hex[:6]
-    lab = Lab(dir=str(lab_dir), tag=tag, prefix=prefix, datastore=datastore, node_monitor_grace_period=grace)
+    lab = Lab(dir=str(lab_dir), tag=tag, prefix=prefix, datastore=datastore, node_monitor_grace_period=grace,
+              registry=registry)
     for i in range(1, nodes + 1):
         role = "server" if i <= servers else "agent"
         name = f"server-{i}" if role == "server" else f"agent-{i - servers}"
