@@ -11,6 +11,7 @@ The Deployment tolerates `unreachable`/`not-ready` for 2 s and the lab's grace p
 """
 from __future__ import annotations
 
+import base64
 import json
 import os
 import shutil
@@ -24,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from pykube import procs
 from tests.support.runtime_node import missing_node_tools
@@ -228,3 +230,85 @@ def test_lab_on_etcd(lab_cli: LabCLI) -> None:
     down = cli.lab("down")
     assert down.returncode == 0, f"{down.stdout}\n{down.stderr}"
     assert host_leftovers(cli.dir, state["tag"], state["prefix"]) == []
+
+
+def box_pod(name: str, node: str, image: str, secret: str | None, policy: str = "IfNotPresent") -> dict[str, Any]:
+    spec: dict[str, Any] = {"nodeName": node, "terminationGracePeriodSeconds": 0,
+                            "containers": [{"name": "box", "image": image, "imagePullPolicy": policy,
+                                            "command": ["sh", "-c", "echo pulled-from-registry; sleep 3600"]}]}
+    if secret:
+        spec["imagePullSecrets"] = [{"name": secret}]
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name}, "spec": spec}
+
+
+def test_lab_registry(lab_cli: LabCLI, tmp_path: Path) -> None:
+    """`lab up --registry`: an offline image pushed once with skopeo runs on all three nodes
+    from the cluster registry (TLS from the cluster CA, which every node trusts); the
+    repository needs credentials: the right imagePullSecret (made by kubectl, or pykubectl)
+    pulls, by the registry's name and through the docker.io mirror; none, or a wrong one,
+    gives ErrImagePull with the registry's 401 in the events. (Those two pods pull `Always`:
+    with IfNotPresent, as in Kubernetes, a pod may run an image another pod's secret pulled.)"""
+    cli = lab_cli
+    up = cli.lab("up", "--nodes", "3", "--registry")
+    assert up.returncode == 0, f"lab up failed:\n{up.stdout}\n{up.stderr}\n{cli.logs()}"
+    state = json.loads((cli.dir / "lab.json").read_text())
+    prefix = state["prefix"]
+    registry = f"{prefix}.11:5443"
+    assert f"registry: https://{registry}" in up.stdout, up.stdout
+    password = (cli.dir / "shared" / "registry-password").read_text().strip()
+
+    # push once, from the host, trusting only the cluster CA (from the lab's kubeconfig)
+    certs = tmp_path / "certs"
+    certs.mkdir()
+    kubeconfig = yaml.safe_load((cli.dir / "kubeconfig").read_text())
+    (certs / "ca.crt").write_bytes(base64.b64decode(kubeconfig["clusters"][0]["cluster"]["certificate-authority-data"]))
+    archive = cli.dir / "nodes" / "server-1" / "agent" / "images" / "busybox.tar"
+    push = subprocess.run(["skopeo", "copy", "--dest-cert-dir", str(certs), "--dest-creds", f"pykube:{password}",
+                           f"oci-archive:{archive}", f"docker://{registry}/private/box:1"],
+                          capture_output=True, text=True, timeout=60)
+    assert push.returncode == 0, push.stderr
+    anonymous = subprocess.run(["skopeo", "inspect", "--cert-dir", str(certs), f"docker://{registry}/private/box:1"],
+                               capture_output=True, text=True, timeout=60)
+    assert anonymous.returncode != 0 and "unauthorized" in anonymous.stderr.lower(), anonymous.stderr
+
+    # pull secrets: the right one by real kubectl, for the registry and for docker.io (the mirror);
+    # a wrong one by pykubectl
+    cli.kubectl("create", "secret", "docker-registry", "regcred", f"--docker-server={registry}",
+                "--docker-username=pykube", f"--docker-password={password}")
+    cli.kubectl("create", "secret", "docker-registry", "hubcred",
+                "--docker-username=pykube", f"--docker-password={password}")
+    wrong = subprocess.run([str(Path(sys.executable).parent / "pykubectl"), "--kubeconfig", str(cli.dir / "kubeconfig"),
+                            "create", "secret", "docker-registry", "wrongcred", f"--docker-server={registry}",
+                            "--docker-username=pykube", "--docker-password=not-the-password"],
+                           capture_output=True, text=True, timeout=60)
+    assert wrong.returncode == 0 and wrong.stdout == "secret/wrongcred created\n", wrong.stdout + wrong.stderr
+
+    nodes = ("server-1", "agent-1", "agent-2")
+    pods = [box_pod(f"box-{n}", n, f"{registry}/private/box:1", "regcred") for n in nodes]
+    pods += [box_pod("mirrored", "agent-2", "private/box:1", "hubcred"),      # docker.io/private/box:1
+             box_pod("nosecret", "agent-1", f"{registry}/private/box:1", None, "Always"),
+             box_pod("wrongsecret", "agent-1", f"{registry}/private/box:1", "wrongcred", "Always")]
+    for pod in pods:
+        cli.kubectl("apply", "-f", "-", stdin=json.dumps(pod))
+
+    def phase(name: str) -> str:
+        return str(json.loads(cli.kubectl("get", "pod", name, "-o", "json"))["status"].get("phase"))
+    running = [f"box-{n}" for n in nodes] + ["mirrored"]
+    wait("the registry's image Running on every node", lambda: all(phase(p) == "Running" for p in running), 90, cli)
+    for name in running:
+        assert "pulled-from-registry" in cli.kubectl("logs", name)
+
+    def waiting(name: str) -> str:
+        st = json.loads(cli.kubectl("get", "pod", name, "-o", "json"))["status"].get("containerStatuses") or []
+        return str(((st[0].get("state") or {}).get("waiting") or {}).get("reason", "")) if st else ""
+    for name in ("nosecret", "wrongsecret"):
+        wait(f"{name} refused", lambda name=name: waiting(name) in ("ErrImagePull", "ImagePullBackOff"), 60, cli)
+        assert phase(name) == "Pending"
+    events = json.loads(cli.kubectl("get", "events", "--field-selector", "involvedObject.name=wrongsecret",
+                                    "-o", "json"))["items"]
+    failed = [e["message"] for e in events if e["reason"] == "Failed"]
+    assert any("401 Unauthorized" in m for m in failed), failed
+
+    down = cli.lab("down")
+    assert down.returncode == 0, f"{down.stdout}\n{down.stderr}"
+    assert host_leftovers(cli.dir, state["tag"], prefix) == []
