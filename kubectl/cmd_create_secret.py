@@ -15,7 +15,6 @@ import json
 from typing import Any
 
 from kubectl.cli import Parser
-from kubectl.cmd_create import _check_output, _common, _one_name, _send
 from kubectl.context import Context
 from kubectl.errors import CmdError
 
@@ -25,6 +24,7 @@ DEFAULT_SERVER = "https://index.docker.io/v1/"
 
 def configure_docker_registry(p: Parser) -> None:
     """Create a secret for use with a Docker registry."""
+    from kubectl.cmd_create import _common  # cmd_create imports this module for its table
     p.add_argument("name", nargs="*")
     p.add_argument("--docker-server", default=DEFAULT_SERVER, help="server location for Docker registry")
     p.add_argument("--docker-username", default="", help="username for Docker registry authentication")
@@ -63,6 +63,7 @@ def docker_registry_secret(name: str, server: str, username: str, password: str,
 
 
 async def run_docker_registry(ctx: Context, args: argparse.Namespace) -> int:
+    from kubectl.cmd_create import _check_output, _one_name, _send
     _check_output(args)
     name = _one_name(args, "secret docker-registry")
     obj = docker_registry_secret(name, args.docker_server, args.docker_username, args.docker_password,

@@ -30,10 +30,23 @@ def test_plan_names_addresses_and_roles(tmp_path: Path) -> None:
 def test_extra_args_per_node(tmp_path: Path) -> None:
     lab = plan(tmp_path, "172.31.40", 2, 1, "etcd", grace="15s", tag="t1")
     server, agent = lab.nodes
+    regs = tmp_path / "nodes"
     assert lab.extra_args(server) == ("--cgroup-parent /pykube-lab-t1/server-1/kubepods "
+                                      f"--private-registry {regs}/server-1/registries.yaml "
                                       "--datastore-endpoint etcd://172.31.40.11:2379 "
                                       "--node-monitor-grace-period 15s")
-    assert lab.extra_args(agent) == "--cgroup-parent /pykube-lab-t1/agent-1/kubepods"
+    assert lab.extra_args(agent) == ("--cgroup-parent /pykube-lab-t1/agent-1/kubepods "
+                                     f"--private-registry {regs}/agent-1/registries.yaml")
+
+
+def test_with_a_registry_the_server_uses_its_own_registries_file(tmp_path: Path) -> None:
+    """`lab up --registry`: server-1's agent takes the registries.yaml `--registry` writes;
+    agents get the one provision.sh copies from the shared folder, in their data dir."""
+    lab = plan(tmp_path, "172.31.40", 2, 1, "sqlite", tag="t1", registry=True)
+    server, agent = lab.nodes
+    assert "--private-registry" not in lab.extra_args(server)
+    assert f"--private-registry {tmp_path}/nodes/agent-1/registries.yaml" in lab.extra_args(agent)
+    assert lab.registry_url == "https://172.31.40.11:5443"
 
 
 @pytest.mark.parametrize("nodes,servers,msg", [(3, 0, "at least one server"), (1, 2, "no more servers"),
