@@ -10,7 +10,8 @@ component of the server (NODE-STACK.md, "A real registry"):
 - `registries.yaml` for the nodes (k3s' format, kubelet/images/registries.py): the registry
   as itself and as the mirror of docker.io, so `busybox` resolves to it on an offline node.
   The server's own agent uses it; `deploy/vagrant/provision.sh` shares it with the agents.
-The process is the server's child (killall stops it with the server's tree).
+The process is the server's child (killall stops it with the server's tree) and dies with
+it (PR_SET_PDEATHSIG).
 """
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from pathlib import Path
 
 import yaml
 
+from pykube.embedded_etcd import die_with_parent
 from pykube.supervisor import Component, Ready
 
 log = logging.getLogger("pykube.registry")
@@ -134,7 +136,8 @@ def component(data_dir: Path, address: str, port: int, sans: list[str]) -> Compo
         out = await asyncio.to_thread(open, logs / "registry.log", "ab")
         try:
             proc = await asyncio.create_subprocess_exec("docker-registry", "serve", str(f.config),
-                                                        stdin=asyncio.subprocess.DEVNULL, stdout=out, stderr=out)
+                                                        stdin=asyncio.subprocess.DEVNULL, stdout=out, stderr=out,
+                                                        preexec_fn=die_with_parent)
         except FileNotFoundError:
             raise RuntimeError("--registry needs docker-registry (the Debian package of that name)") from None
         finally:

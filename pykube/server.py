@@ -60,6 +60,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--metric-resolution", type=float, default=15.0,
                    help="seconds between scrapes of the kubelets for the metrics API "
                         "(kubectl top); 0 turns the metrics API off")
+    p.add_argument("--cluster-init", action="store_true",
+                   help="start an embedded etcd cluster (this server its first member; data in "
+                        "<data dir>/server/db/etcd) that more servers join with --server")
+    p.add_argument("--server", default=None, metavar="URL",
+                   help="join the control plane of this server (https://HOST:6443) as one more server: "
+                        "an etcd member of its cluster, with its CA and keys (needs --token)")
     p.add_argument("--registry", action="store_true",
                    help="run the cluster registry (docker-registry, TLS from the cluster CA, htpasswd "
                         "user pykube; files in <data dir>/server/registry)")
@@ -98,6 +104,47 @@ def _node_secret(data_dir: Path, flag: str | None) -> str | None:
         return None
 
 
+def _embedded_etcd(args: argparse.Namespace, data_dir: Path, node_name: str | None) -> tuple[Any, str] | None:
+    """With --cluster-init or --server: this server's etcd member and the datastore URL."""
+    if not (args.cluster_init or args.server):
+        return None
+    if args.datastore_endpoint:
+        raise ValueError("--cluster-init and --server run an embedded etcd: leave out --datastore-endpoint")
+    if args.cluster_init and args.server:
+        raise ValueError("--cluster-init starts a cluster, --server joins one: give one of them")
+    if args.server and not args.token:
+        raise ValueError("--server needs --token (the first server's <data dir>/server/node-token)")
+    import socket
+
+    from kubelet.node_status import default_node_ip
+    from pykube import embedded_etcd
+    from pykube.join import normalize_server
+    member = embedded_etcd.Member(node_name or socket.gethostname().lower(),
+                                  args.advertise_address or args.node_ip or default_node_ip(),
+                                  data_dir / "server" / "db" / "etcd")
+    endpoints = [f"127.0.0.1:{embedded_etcd.CLIENT_PORT}"]
+    join = ""
+    if args.server:
+        join = embedded_etcd.etcd_endpoint_of(normalize_server(args.server))
+        endpoints.append(join.split("://", 1)[1])
+    comp = embedded_etcd.component(member, data_dir / "logs", join if not member.initialized else "")
+    return comp, "etcd://" + ",".join(endpoints)
+
+
+async def _join_bootstrap(args: argparse.Namespace, data_dir: Path, secret: str) -> None:
+    """A joining server takes the cluster's CA, keys and admin token from etcd; the CA must
+    be the one the token names."""
+    from pykube import bootstrap
+    from pykube.token import ca_hash
+    await bootstrap.fetch("http://127.0.0.1:2379", data_dir, secret)
+    if args.token.strip().startswith("K10"):
+        want = parse(args.token).ca_hash
+        have = ca_hash((data_dir / "server" / "tls" / "server-ca.crt").read_bytes())
+        if want != have:
+            raise bootstrap.BootstrapError(f"the cluster's CA (sha256 {have[:16]}...) is not the one the "
+                                           f"token names (sha256 {want[:16]}...)")
+
+
 def _registry(args: argparse.Namespace, data_dir: Path) -> tuple[Any, Path] | None:
     """The registry component and the nodes' registries.yaml, with `--registry`."""
     if not args.registry:
@@ -120,10 +167,13 @@ async def serve(args: argparse.Namespace) -> int:
     check_proxy_args(args)
     try:
         secret = _node_secret(data_dir, args.token) or new_secret()
+        embedded = _embedded_etcd(args, data_dir, args.node_name)
         runstate.claim_pid_file(data_dir, "server")
-    except (TokenError, runstate.AlreadyRunning) as e:
+    except (TokenError, ValueError, runstate.AlreadyRunning) as e:
         log.error("%s", e)
         return 1
+    if embedded is not None:
+        args.datastore_endpoint = embedded[1]
     cfg = APIServerConfig(data_dir=data_dir, bind_address=args.bind_address, secure_port=args.secure_port,
                           datastore_endpoint=args.datastore_endpoint, tls_sans=list(args.tls_san),
                           service_cidr=args.service_cidr, advertise_address=args.advertise_address,
@@ -139,6 +189,9 @@ async def serve(args: argparse.Namespace) -> int:
         from apiserver.tls import write_component_kubeconfig
         token = ensure_node_token(data_dir, srv.ca_path.read_bytes(), secret)
         cfg.secure_port = srv.port  # a restart (after a crash) keeps the port, even when 0 was asked
+        if args.cluster_init:        # what servers joining with --server take (bootstrap.py)
+            from pykube import bootstrap
+            await bootstrap.store("http://127.0.0.1:2379", data_dir, secret)
         local = f"https://127.0.0.1:{srv.port}"
         write_token_kubeconfig(agent_kubeconfig, local, srv.ca_path.read_bytes(), token.bearer)
         # each control-plane component under its own identity, as Kubernetes runs them
@@ -156,6 +209,10 @@ async def serve(args: argparse.Namespace) -> int:
     sup = Supervisor()
     identity = components.stable_identity(data_dir, node_name)
     try:
+        if embedded is not None:
+            await sup.start(embedded[0])
+            if args.server:
+                await _join_bootstrap(args, data_dir, secret)
         await sup.start(components.apiserver(cfg, on_apiserver))
         if "controller-manager" not in args.disable:
             tls_dir = data_dir / "server" / "tls"
@@ -184,7 +241,7 @@ async def serve(args: argparse.Namespace) -> int:
         log.info("pykube server ready: kubeconfig %s, node token %s", admin, token_path(data_dir))
         await sup.wait()
         return 0
-    except StartError as e:
+    except (StartError, RuntimeError) as e:
         log.error("%s", e)
         return 1
     finally:

@@ -16,6 +16,9 @@
 #   VENV        where pykube is installed (default /opt/pykube/venv)
 #   PORT        apiserver port (default 6443)
 #   EXTRA_ARGS  extra `pykube server` / `pykube agent` flags
+#   CLUSTER     an HA control plane: `init` (the first server: --cluster-init, an embedded
+#               etcd) or `join` (one more server: waits for the first's URL and token in
+#               $SHARED, runs `pykube server --server URL --token T`)
 #   REGISTRY    1: the server runs the cluster registry (`--registry`) and shares the nodes'
 #               registries.yaml in $SHARED; every agent installs it as $REGISTRIES
 #   REGISTRIES  where an agent keeps registries.yaml (default /etc/pykube/registries.yaml)
@@ -36,6 +39,7 @@ export DATA_DIR
 EXTRA_ARGS=${EXTRA_ARGS:-}
 WAIT=${WAIT:-600}
 REGISTRY=${REGISTRY:-0}
+CLUSTER=${CLUSTER:-}
 REGISTRIES=${REGISTRIES:-/etc/pykube/registries.yaml}
 
 say() { printf '\033[1m==> [%s] %s\033[0m\n' "$NODE_NAME" "$*"; }
@@ -71,8 +75,21 @@ share() {
 }
 
 mkdir -p "$SHARED"
-if [ "$ROLE" = server ]; then
+if [ "$ROLE" = server ] && [ "$CLUSTER" = join ]; then
+  say "waiting for the first server's URL and token in $SHARED"
+  wait_for "$SHARED/server-url" "$SHARED/node-token"
+  export SERVER_ARGS="--node-name $NODE_NAME --node-ip $NODE_IP --advertise-address $NODE_IP --tls-san $NODE_IP $EXTRA_ARGS --server $(cat "$SHARED/server-url") --token $(cat "$SHARED/node-token")"
+  if [ -s "$SHARED/registries.yaml" ]; then
+    install -D -m 0600 "$SHARED/registries.yaml" "$REGISTRIES"
+    SERVER_ARGS="$SERVER_ARGS --private-registry $REGISTRIES"
+  fi
+  say "pykube server on $NODE_IP, joining $(cat "$SHARED/server-url")"
+  "$REPO/deploy/install.sh" server
+  wait_for "$DATA_DIR/server/node-token" "$DATA_DIR/admin.kubeconfig"
+  say "joined: $(cat "$SHARED/server-url")'s control plane has one more server"
+elif [ "$ROLE" = server ]; then
   export SERVER_ARGS="--node-name $NODE_NAME --node-ip $NODE_IP --advertise-address $NODE_IP --tls-san $NODE_IP $EXTRA_ARGS"
+  [ "$CLUSTER" = init ] && SERVER_ARGS="$SERVER_ARGS --cluster-init"
   [ "$REGISTRY" = 1 ] && SERVER_ARGS="$SERVER_ARGS --registry"
   say "pykube server on $NODE_IP"
   "$REPO/deploy/install.sh" server

@@ -2,7 +2,8 @@
 
 Owns the order of things. Up: record the plan (lab.json), make the bridge, per node its
 namespace and anchor, the etcd member when asked, then run `deploy/vagrant/provision.sh`
-inside each node (`server` first, the agents together), exactly the script a Vagrant VM
+inside each node (`server` first, then any more servers one by one, each joining the
+first's embedded etcd, then the agents together), exactly the script a Vagrant VM
 runs, which runs `deploy/install.sh server|agent` with the token shared through
 `<lab>/shared`; then wait for every Node to be Ready and write the kubeconfig.
 A node is stopped with `pykube killall` run inside it (its processes, pods, bridge,
@@ -55,6 +56,9 @@ async def up(lab: Lab, timeout: float = 300.0) -> None:
         lab.write()
     deadline = time.monotonic() + timeout
     await provision(lab, lab.server)
+    for n in lab.nodes:          # more servers one at a time: etcd adds one member at a time
+        if n.is_server and n is not lab.server:
+            await provision(lab, n)
     await asyncio.gather(*(provision(lab, n) for n in lab.nodes if not n.is_server))
     shutil.copyfile(lab.shared / "admin.kubeconfig", lab.kubeconfig)
     lab.kubeconfig.chmod(0o600)
@@ -65,7 +69,7 @@ def provision_env(lab: Lab, node: LabNode) -> dict[str, str]:
     return {**os.environ, "NODE_IP": node.ip, "NODE_NAME": node.name, "SHARED": str(lab.shared),
             "DATA_DIR": node.data_dir, "VENV": sys.prefix, "MODE": "background", "WAIT": "180",
             "EXTRA_ARGS": lab.extra_args(node), "REGISTRY": "1" if lab.registry else "0",
-            "REGISTRIES": str(lab.registries_file(node))}
+            "REGISTRIES": str(lab.registries_file(node)), "CLUSTER": lab.cluster_role(node)}
 
 
 async def provision(lab: Lab, node: LabNode) -> None:

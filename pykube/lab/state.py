@@ -86,6 +86,17 @@ class Lab:
         raise KeyError(f"no node {name!r} in this lab; nodes: {', '.join(n.name for n in self.nodes)}")
 
     @property
+    def ha(self) -> bool:
+        """Several servers: an embedded etcd cluster, server-1 `--cluster-init`, the others join."""
+        return sum(n.is_server for n in self.nodes) > 1
+
+    def cluster_role(self, node: LabNode) -> str:
+        """provision.sh's CLUSTER: init (server-1 of an HA lab), join (its other servers), or ''."""
+        if not (self.ha and node.is_server):
+            return ""
+        return "init" if node is self.server else "join"
+
+    @property
     def registry_url(self) -> str:
         return f"https://{self.server.ip}:5443" if self.registry else ""
 
@@ -128,8 +139,8 @@ def plan(lab_dir: Path, prefix: str, nodes: int, servers: int, datastore: str,
     if servers < 1 or nodes < servers:
         raise ValueError(f"--nodes {nodes} --servers {servers}: need at least one server, and no more "
                          "servers than nodes")
-    if servers > 1:
-        raise ValueError("--servers > 1 (an HA control plane) is not supported yet: use --servers 1")
+    if servers > 1 and datastore != "sqlite":
+        raise ValueError("--servers > 1 runs the servers' own etcd cluster (--cluster-init): leave out --datastore")
     if nodes > 200:
         raise ValueError("at most 200 nodes on one lab bridge")
     tag = tag or uuid.uuid4().hex[:6]

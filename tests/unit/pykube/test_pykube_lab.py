@@ -50,7 +50,7 @@ def test_with_a_registry_the_server_uses_its_own_registries_file(tmp_path: Path)
 
 
 @pytest.mark.parametrize("nodes,servers,msg", [(3, 0, "at least one server"), (1, 2, "no more servers"),
-                                               (3, 3, "not supported yet"), (201, 1, "at most 200")])
+                                               (201, 1, "at most 200")])
 def test_plan_refuses(tmp_path: Path, nodes: int, servers: int, msg: str) -> None:
     with pytest.raises(ValueError, match=msg):
         plan(tmp_path, "172.31.40", nodes, servers, "sqlite")
@@ -95,13 +95,21 @@ def test_status_without_a_lab(tmp_path: Path) -> None:
         assert "run as root" in r.stderr
 
 
-def test_up_refuses_an_ha_request_before_making_anything(tmp_path: Path) -> None:
+def test_up_refuses_an_ha_lab_on_another_datastore_before_making_anything(tmp_path: Path) -> None:
     import os
     r = subprocess.run([sys.executable, "-m", "pykube.main", "lab", "--dir", str(tmp_path / "lab"), "up",
-                        "--nodes", "3", "--servers", "3"], capture_output=True, text=True, cwd=REPO)
+                        "--nodes", "3", "--servers", "3", "--datastore", "etcd"], capture_output=True, text=True,
+                       cwd=REPO)
     if os.geteuid() != 0:
         assert r.returncode == 1 and "run as root" in r.stderr
         return
     assert r.returncode == 2
-    assert "--servers > 1 (an HA control plane) is not supported yet" in r.stderr
+    assert "--servers > 1 runs the servers' own etcd cluster" in r.stderr
     assert not (tmp_path / "lab").exists()
+
+
+def test_an_ha_lab_inits_on_server_1_and_joins_the_others(tmp_path: Path) -> None:
+    lab = plan(tmp_path, "172.31.40", 4, 3, "sqlite", tag="t1")
+    assert lab.ha and [lab.cluster_role(n) for n in lab.nodes] == ["init", "join", "join", ""]
+    assert [n.name for n in lab.nodes] == ["server-1", "server-2", "server-3", "agent-1"]
+    assert not plan(tmp_path, "172.31.40", 2, 1, "sqlite").ha
