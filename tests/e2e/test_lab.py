@@ -364,15 +364,17 @@ def lease_holders(cli: LabCLI, kubeconfig: Path) -> dict[str, str]:
 
 
 def test_ha_control_plane(lab_cli: LabCLI, tmp_path: Path) -> None:
-    """`lab up --servers 3`: three servers on an etcd cluster of three members (server-1
-    `--cluster-init`, the others `--server URL --token T`). A client writing continuously,
-    failing over between servers, loses no acknowledged write while the leading server is
-    SIGKILLed (its etcd member goes with it) and then another server's etcd member is; the
-    Leases move to the survivors, pods are still scheduled, and the etcd member comes back.
+    """`lab up --nodes 4 --servers 3`: three servers on an etcd cluster of three members
+    (server-1 `--cluster-init`, the others `--server URL --token T`) and an agent. A client
+    writing continuously, failing over between servers, loses no acknowledged write while
+    the leading server is SIGKILLed (its etcd member goes with it) and then another server's
+    etcd member is; the Leases move to the survivors, pods are still scheduled, the agent
+    (joined through server-1) stays Ready through its load balancer over every server, and
+    the etcd member comes back.
     (`lab start-node` of the killed server, which rejoins with its member's data, is the
     README's walk; left out here to keep the test short.)"""
     cli = lab_cli
-    up = cli.lab("up", "--nodes", "3", "--servers", "3")
+    up = cli.lab("up", "--nodes", "4", "--servers", "3", "--node-monitor-grace-period", "10s")
     assert up.returncode == 0, f"lab up failed:\n{up.stdout}\n{up.stderr}\n{cli.logs()}"
     state = json.loads((cli.dir / "lab.json").read_text())
     prefix = state["prefix"]
@@ -389,6 +391,7 @@ def test_ha_control_plane(lab_cli: LabCLI, tmp_path: Path) -> None:
     holders = wait("both Leases held", lambda: (h := lease_holders(cli, cli.dir / "kubeconfig")) and len(h) == 2 and h,
                    30, cli)
     leader = holders["kube-controller-manager"]
+    assert leader == "server-1", holders      # the first server leads; agent-1 joined through it too
     others = [s for s in ips if s != leader]
     # the kubeconfig of a surviving server, for kubectl from here on
     survivor_kc = tmp_path / "survivor.kubeconfig"
@@ -416,16 +419,25 @@ def test_ha_control_plane(lab_cli: LabCLI, tmp_path: Path) -> None:
         at_etcd = len(writer.acked)
         wait("writes go on after an etcd member's death", lambda: len(writer.acked) >= at_etcd + 20, 30, cli)
 
-        # the cluster still schedules: a pod for a surviving node runs
-        pod = probe_pod(others[0])
+        # the cluster still schedules, and agent-1, which joined through server-1, follows the
+        # other servers (its load balancer): it stays Ready and runs a new pod
+        pod = probe_pod("agent-1")
         del pod["spec"]["nodeName"]
-        pod["spec"]["nodeSelector"] = {"kubernetes.io/hostname": others[0]}
+        pod["spec"]["nodeSelector"] = {"kubernetes.io/hostname": "agent-1"}
         subprocess.run([KUBECTL, "--kubeconfig", str(survivor_kc), "apply", "-f", "-"], input=json.dumps(pod),
                        capture_output=True, text=True, timeout=30, check=True)
         wait("a new pod scheduled and Running", lambda: json.loads(subprocess.run(
             [KUBECTL, "--kubeconfig", str(survivor_kc), "get", "pod", pod["metadata"]["name"], "-o", "json"],
             capture_output=True, text=True, timeout=30).stdout or "{}").get("status", {}).get("phase") == "Running",
             60, cli)
+        def readiness() -> dict[str, str]:
+            items = json.loads(subprocess.run([KUBECTL, "--kubeconfig", str(survivor_kc), "get", "nodes", "-o", "json"],
+                                              capture_output=True, text=True, timeout=30).stdout or '{"items": []}')
+            return {n["metadata"]["name"]: next((c["status"] for c in n["status"].get("conditions") or []
+                                                 if c["type"] == "Ready"), "") for n in items["items"]}
+        ready = wait("server-1 not Ready", lambda: (r := readiness()).get("server-1") in ("Unknown", "False") and r,
+                     40, cli)
+        assert ready["agent-1"] == "True", ready
     finally:
         writer.stop.set()
         writer.join(10)

@@ -1,7 +1,7 @@
 """The Vagrant lab's Vagrantfile as Vagrant itself reads it (`vagrant validate`, no VM, no
 box): the default settings give server-1 and agent-1..2 with the libvirt provider and pass
 the VirtualBox config with its provider ignored (VirtualBox is not in Debian); a settings
-file changes the count; an HA request is refused with the reason. The machines'
+file changes the count; three servers make an HA lab, two are refused with the reason. The machines'
 provisioning script is deploy/vagrant/provision.sh, which tests/e2e/test_lab.py runs inside
 network-namespace nodes."""
 from __future__ import annotations
@@ -53,7 +53,12 @@ def test_settings_file_sets_the_node_count(tmp_path: Path) -> None:
         ["server-1", "agent-1", "agent-2", "agent-3", "agent-4"]
 
 
-def test_more_than_one_server_is_refused(tmp_path: Path) -> None:
-    r = vagrant(tmp_path, "validate", settings="servers: 3\n")
+def test_three_servers_make_an_ha_lab_and_two_are_refused(tmp_path: Path) -> None:
+    st = vagrant(tmp_path, "status", settings="servers: 3\nagents: 1\n")
+    assert st.returncode == 0, st.stderr
+    assert [line.split()[0] for line in st.stdout.splitlines() if "not created" in line] == \
+        ["server-1", "server-2", "server-3", "agent-1"]
+    (tmp_path / "two").mkdir()
+    r = vagrant(tmp_path / "two", "validate", settings="servers: 2\n")
     assert r.returncode != 0
-    assert "servers must be 1" in r.stdout + r.stderr
+    assert "servers must be 1, or 3 or more" in r.stdout + r.stderr
