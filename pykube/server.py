@@ -5,6 +5,11 @@ supervised component (pykube/supervisor.py): apiserver; controller-manager; sche
 cluster DNS; then, unless `--disable-agent`, this machine's kubelet and kube-proxy, which
 join through the same node token a remote agent uses.
 
+With `--cluster-init` or `--server URL --token T` the store is this server's own etcd
+member (pykube/embedded_etcd.py) and the cluster's CA and keys are shared through it
+(pykube/bootstrap.py): an HA control plane. `--registry` adds the cluster registry
+(pykube/registry.py), started before the local agent, which pulls through it.
+
 Files in the data dir: `admin.kubeconfig` and `server/...` (the apiserver's),
 `server/node-token` (K10<CA hash>::node:<secret>, for `pykube agent --token`),
 `agent/kubelet.kubeconfig` (the local agent's), `run/server.pid` and `run/server.json`
