@@ -384,6 +384,11 @@ def test_ha_control_plane(lab_cli: LabCLI, tmp_path: Path) -> None:
     assert members.returncode == 0 and sorted(ln.split(", ")[2] for ln in members.stdout.splitlines()) == \
         ["server-1", "server-2", "server-3"], members.stdout + members.stderr
 
+    def apiservers() -> list[str]:
+        ep = json.loads(cli.kubectl("get", "endpoints", "kubernetes", "-o", "json"))
+        return sorted(a["ip"] for s in ep.get("subsets") or [] for a in s.get("addresses") or [])
+    wait("every apiserver in the kubernetes Endpoints", lambda: apiservers() == sorted(ips.values()), 20, cli)
+
     kubeconfig = yaml.safe_load((cli.dir / "kubeconfig").read_text())
     ca = tmp_path / "ca.crt"
     ca.write_bytes(base64.b64decode(kubeconfig["clusters"][0]["cluster"]["certificate-authority-data"]))
