@@ -1,11 +1,11 @@
-"""Offline image builder: OCI archives for pause, busybox and nginx, made with umoci.
+"""Offline image builder: OCI archives for pause, busybox, nginx and curl, made with umoci.
 
 Owns the air-gap images pykube needs on a machine that reaches no registry
 (NODE-STACK.md, "Images without a registry"). The kubelet builds them on demand
 (kubelet/images/offline.py: the sandbox image at start, busybox and nginx when a pod
 asks for them); `make up` builds them ahead through the CLI shim deploy/images/build.py.
 Each image is a root filesystem made
-from files already on the host (busybox-static; Debian's nginx-light with the
+from files already on the host (busybox-static; Debian's nginx-light and curl with the
 libraries ``ldd`` names), packed with ``umoci init/new/insert/config/gc`` and written as
 a tar of the OCI layout, ``<out>/<image>.tar``. The layout's index.json names the
 image (``io.containerd.image.name``, e.g. ``docker.io/local/nginx:1.22``), so
@@ -216,6 +216,34 @@ async def populate_nginx(rootfs: Path) -> list[Path]:
     return await nginx_inputs()
 
 
+CURL = Path("/usr/bin/curl")
+
+
+async def curl_libraries() -> list[str]:
+    libs: list[str] = []
+    for line in (await run("ldd", str(CURL))).splitlines():
+        words = line.split()
+        path = words[2] if "=>" in words and len(words) > 2 else words[0]
+        if path.startswith("/"):
+            libs.append(path)
+    return sorted(set(libs))
+
+
+async def curl_inputs() -> list[Path]:
+    if not CURL.exists():
+        raise RuntimeError("curl is not installed on this host (apt-get install curl)")
+    return [Path(os.path.realpath(BUSYBOX)), CURL, *(Path(os.path.realpath(p)) for p in await curl_libraries())]
+
+
+async def populate_curl(rootfs: Path) -> list[Path]:
+    """busybox (for a shell) and the host's curl with the libraries ldd names: a client to
+    call the API from inside a pod (`curl --cacert .../ca.crt -H "Authorization: Bearer ..."`)."""
+    await populate_busybox(rootfs)
+    for path in [str(CURL), *await curl_libraries()]:
+        replicate(rootfs, path)
+    return await curl_inputs()
+
+
 IMAGES: dict[str, ImageSpec] = {
     "pause": ImageSpec(
         "pause", "docker.io/local/pause:1", populate_pause, busybox_inputs,
@@ -228,7 +256,12 @@ IMAGES: dict[str, ImageSpec] = {
         "nginx", "docker.io/local/nginx:1.22", populate_nginx, nginx_inputs,
         cmd=["/usr/sbin/nginx"], ports=["80/tcp"], stop_signal="SIGQUIT",
     ),
+    "curl": ImageSpec(
+        "curl", "docker.io/local/curl:1", populate_curl, curl_inputs, cmd=["sh"]
+    ),
 }
+#: what `build.py` (and so `make up`) builds when named none; curl is built on demand
+DEFAULT_BUILD = ("pause", "busybox", "nginx")
 
 
 def spec_for(ref: str) -> ImageSpec | None:
@@ -311,7 +344,7 @@ async def build_all(names: list[str], out: Path, force: bool = False) -> dict[st
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description="Build pykube's offline OCI images with umoci.")
-    ap.add_argument("images", nargs="*", default=list(IMAGES), help=f"any of {', '.join(IMAGES)}")
+    ap.add_argument("images", nargs="*", default=list(DEFAULT_BUILD), help=f"any of {', '.join(IMAGES)}")
     ap.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output directory for <image>.tar")
     ap.add_argument("--force", action="store_true", help="rebuild even when up to date")
     args = ap.parse_args(argv)

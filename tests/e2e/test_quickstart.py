@@ -136,7 +136,7 @@ def fetch(url: str) -> str:
         return r.read().decode()
 
 
-def run_quickstart(c: Cluster) -> None:
+def run_quickstart(c: Cluster, read_api_from_pod: bool = False) -> None:
     try:
         up = c.make("up")
         assert up.returncode == 0, f"make up failed:\n{up.stdout[-6000:]}\n{up.stderr[-3000:]}\n" + _log(c)
@@ -155,6 +155,8 @@ def run_quickstart(c: Cluster) -> None:
             assert "Welcome to nginx!" in fetch(f"http://{ip}:80/")
         nodes = c.kubectl("get", "nodes", "--no-headers")
         assert " Ready " in nodes, nodes
+        if read_api_from_pod:
+            pod_reads_the_api(c)
 
         again = c.make("up")
         assert again.returncode == 0, again.stdout[-4000:] + again.stderr[-2000:]
@@ -174,6 +176,41 @@ def run_quickstart(c: Cluster) -> None:
             assert not c.data_dir.exists()
 
 
+SA_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
+READ_PODS = (f'curl -sS --cacert {SA_DIR}/ca.crt -H "Authorization: Bearer $(cat {SA_DIR}/token)" '
+             f'https://kubernetes.default.svc/api/v1/namespaces/$(cat {SA_DIR}/namespace)/pods')
+
+
+def pod_reads_the_api(c: Cluster) -> None:
+    """A pod calls the API as in-cluster clients do: `kubernetes.default.svc` through the
+    cluster DNS and the `kubernetes` Service's ClusterIP (kube-proxy's DNAT to the apiserver's
+    advertise address), TLS checked against the mounted `ca.crt`, the mounted projected token
+    as its bearer. Without RBAC the token is authenticated (the 403 names the ServiceAccount);
+    with a RoleBinding to `view` the same call lists the pods. The image holds curl, built on
+    the node from the host's files on first use (kubelet/images/builder.py)."""
+    def run_pod(name: str) -> str:
+        c.kubectl("run", name, "--image=local/curl:1", "--restart=Never", "--command", "--",
+                  "sh", "-c", READ_PODS)
+        c.kubectl("wait", f"pod/{name}", "--for=jsonpath={.status.phase}=Succeeded", "--timeout=120s")
+        return c.kubectl("logs", name)
+
+    denied = json.loads(run_pod("api-reader"))
+    assert denied["kind"] == "Status" and denied["code"] == 403, denied
+    assert "system:serviceaccount:default:default" in denied["message"], denied
+    binding = c.data_dir / "api-reader-binding.json"
+    binding.write_text(json.dumps({
+        "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+        "metadata": {"name": "api-reader", "namespace": "default"},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "view"},
+        "subjects": [{"kind": "ServiceAccount", "name": "default", "namespace": "default"}]}))
+    c.kubectl("apply", "-f", str(binding))
+    listed = json.loads(run_pod("api-reader-2"))
+    assert listed["kind"] == "PodList", listed
+    assert {"api-reader", "api-reader-2"} <= {p["metadata"]["name"] for p in listed["items"]}
+    c.kubectl("delete", "pod", "api-reader", "api-reader-2", "--wait=false")
+    c.kubectl("delete", "rolebinding", "api-reader")
+
+
 def _log(c: Cluster) -> str:
     log = c.data_dir / "logs" / "server.log"
     text = log.read_text(errors="replace")[-6000:] if log.exists() else ""
@@ -184,7 +221,7 @@ def _log(c: Cluster) -> str:
 
 def test_quickstart_on_sqlite(host: None) -> None:
     c = new_cluster(None)
-    run_quickstart(c)
+    run_quickstart(c, read_api_from_pod=True)
 
 
 def test_quickstart_on_etcd(host: None, tmp_path: Path) -> None:
