@@ -307,7 +307,8 @@ def _service_row(s: Obj) -> list[Any]:
 def node_status_text(n: Obj) -> str:
     conds = {c.get("type"): c.get("status") for c in status_of(n).get("conditions") or []}
     ready = conds.get("Ready")
-    text = "Ready" if ready == "True" else "NotReady" if ready == "False" else "Unknown" if ready else "Unknown"
+    # kubectl's printNode: Ready when True, NotReady for False *and* Unknown, Unknown without one
+    text = "Ready" if ready == "True" else "NotReady" if ready else "Unknown"
     if spec_of(n).get("unschedulable"):
         text += ",SchedulingDisabled"
     return text

@@ -100,6 +100,8 @@ class APIServer:
         self._server: uvicorn.Server | None = None
         self._task: asyncio.Task[None] | None = None
         self._ready = False
+        self._endpoints: Any = None                      # the lease endpoint reconciler (etcd stores)
+        self._endpoints_task: asyncio.Task[None] | None = None
         self.handlers: Handlers | None = None
         self.authn: Authenticator | None = None
         self.kubelet_proxy: KubeletProxy | None = None
@@ -196,6 +198,11 @@ class APIServer:
                 self._task.result()
             await asyncio.sleep(0.01)
         self._compactor = asyncio.create_task(self._compact_periodically(), name="compactor")
+        if endpoint.startswith("etcd"):     # several apiservers may share it: each keeps a Lease
+            from apiserver.endpoint_reconciler import LeaseEndpointReconciler
+            addr = self.config.advertise_address or _primary_address(self.config.bind_address)
+            self._endpoints = LeaseEndpointReconciler(self.registry, self.cache, addr, self.port)
+            self._endpoints_task = asyncio.create_task(self._endpoints.run(), name="endpoint-reconciler")
         self._ready = True
         log.info("apiserver listening on %s (store %s)", self.url, endpoint.split("?")[0])
 
@@ -330,6 +337,12 @@ class APIServer:
         self._ready = False
         if getattr(self, "_compactor", None):
             self._compactor.cancel()
+        if self._endpoints_task is not None:
+            self._endpoints_task.cancel()
+            try:   # leave the `kubernetes` endpoints to the other servers
+                await asyncio.wait_for(self._endpoints.reconcile(remove_self=True), 3)
+            except Exception as e:  # noqa: BLE001 - the Lease expires anyway
+                log.info("kubernetes endpoints on stop: %s", e)
         if self.crds:
             await self.crds.stop()
         if self.cache:

@@ -30,6 +30,7 @@ MODE=${MODE:-auto}
 VENV=${VENV:-$REPO/.venv}
 MANIFEST=${MANIFEST:-$REPO/manifests/nginx-app.yaml}
 APT_PACKAGES="containerd runc containernetworking-plugins iptables ipset conntrack umoci busybox-static nginx-light iproute2 procps python3-venv"
+case " ${SERVER_ARGS:-} " in *" --registry "*) APT_PACKAGES="$APT_PACKAGES docker-registry" ;; esac
 QUICKSTART=0
 AGENT_SERVER=""
 AGENT_TOKEN=""

@@ -219,3 +219,6 @@ from kubectl import cmd_create_ingress  # noqa: E402  (create ingress)
 
 COMMANDS.update(cmd_create_pdb.COMMANDS)
 COMMANDS.update(cmd_create_ingress.COMMANDS)
+from kubectl import cmd_create_secret  # noqa: E402  (create secret docker-registry)
+
+COMMANDS.update(cmd_create_secret.COMMANDS)

@@ -78,6 +78,8 @@ def resolve_command(words: list[str]) -> tuple[str, Any, int]:
                        "Run 'pykubectl --help' for usage.")
     module = importlib.import_module(f"kubectl.{COMMANDS[first][0]}")
     table: dict[str, Any] = module.COMMANDS
+    if len(words) > 2 and f"{first} {words[1]} {words[2]}" in table:   # create secret docker-registry
+        return f"{first} {words[1]} {words[2]}", module, 3
     if len(words) > 1:
         two = ALIASES.get(f"{first} {words[1]}", f"{first} {words[1]}")
         if two in table:

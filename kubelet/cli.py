@@ -56,6 +56,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--eviction-hard", default=None,
                    help="hard eviction thresholds, e.g. memory.available<100Mi,nodefs.available<10%% "
                         "(the default; '' turns eviction off)")
+    p.add_argument("--private-registry", type=Path, default=None, metavar="FILE",
+                   help="registries.yaml (k3s' format: mirrors, and per registry auth and tls) for "
+                        "containerd (default /etc/pykube/registries.yaml when it exists)")
     p.add_argument("--no-image-import", action="store_true", help="skip importing <data dir>/agent/images")
 
 
@@ -72,7 +75,7 @@ def config_from_args(args: argparse.Namespace) -> Any:
         cni_bridge=args.cni_bridge, cni_network=args.cni_network, cluster_dns=args.cluster_dns,
         cluster_domain=args.cluster_domain, labels=args.node_labels, capacity_cpu=args.capacity_cpu,
         capacity_memory=args.capacity_memory, import_images=not args.no_image_import,
-        eviction_hard=args.eviction_hard,
+        eviction_hard=args.eviction_hard, private_registry=args.private_registry,
     )
 
 

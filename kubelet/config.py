@@ -20,6 +20,9 @@ def default_data_dir() -> Path:
     return Path("/var/lib/pykube") if os.geteuid() == 0 else Path.home() / ".local/share/pykube"
 
 
+DEFAULT_REGISTRIES = Path("/etc/pykube/registries.yaml")
+
+
 @dataclass
 class KubeletConfig:
     node_name: str
@@ -54,6 +57,7 @@ class KubeletConfig:
     record_events: bool = True
     eviction_hard: str | None = None           # None: eviction.DEFAULT_HARD (cri), none (fake); "": off
     eviction_interval: float = 10.0            # the eviction manager's monitoring interval
+    private_registry: Path | None = None       # registries.yaml; None: DEFAULT_REGISTRIES when it exists
 
     def __post_init__(self) -> None:
         self.data_dir = Path(self.data_dir)
@@ -77,6 +81,13 @@ class KubeletConfig:
     @property
     def containerd_dir(self) -> Path:
         return self.agent_dir / "containerd"
+
+    @property
+    def registries_file(self) -> Path | None:
+        """The registries.yaml this node uses, if any."""
+        if self.private_registry is not None:
+            return Path(self.private_registry)
+        return DEFAULT_REGISTRIES if DEFAULT_REGISTRIES.exists() else None
 
     @property
     def images_dir(self) -> Path:

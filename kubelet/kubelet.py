@@ -93,7 +93,8 @@ class Kubelet:
         node = NodeContext(cfg.log_dir, cfg.cgroup_parent, cfg.cluster_dns or None, cfg.cluster_domain)
         self.volumes = VolumeManager(cfg.pods_dir, self.client)
         sandbox_image = "" if cfg.runtime == "fake" else cfg.pod_infra_container_image
-        self.images = ImageManager(self.runtime, self.events, self.offline_images, sandbox_image)
+        self.images = ImageManager(self.runtime, self.events, self.offline_images, sandbox_image,
+                                   pull_secrets=self._pull_secret)
         self.syncer = PodSyncer(self.runtime, self.client, node, self.volumes, cfg.node_name, self.node_ip,
                                 Backoff(cfg.crashloop_backoff_base, cfg.crashloop_backoff_cap),
                                 self.images, self.events)
@@ -178,6 +179,7 @@ class Kubelet:
             return CRIRuntime(cfg.runtime_endpoint)
         opts = ContainerdOptions(data_dir=cfg.containerd_dir, cni_conf_dir=cfg.effective_cni_conf_dir,
                                  sandbox_image=cfg.pod_infra_container_image)
+        self._registries(opts)
         self.offline_images = OfflineImages(cfg.images_dir, opts.socket)
         rt = CRIRuntime(f"unix://{opts.socket}")
         try:
@@ -194,6 +196,40 @@ class Kubelet:
             for tar in await importer.import_images_dir(cfg.images_dir):
                 log.info("imported %s", tar.name)
         return rt
+
+    def _registries(self, opts: ContainerdOptions) -> None:
+        """registries.yaml into containerd's options and its certs.d (read live by containerd);
+        the cluster CA, the one this node joined with, is trusted for every registry in it."""
+        from kubelet.images import registries
+        from kubelet.runtime.containerd import write_registry_hosts
+        path = self.config.registries_file
+        if path is None:
+            return
+        try:
+            cfg = registries.parse(path.read_text()) if path.exists() else registries.Registries()
+        except (OSError, registries.RegistriesError) as e:
+            raise RuntimeServiceError(f"registries file {path}: {e}") from e
+        ca = ""
+        if ca_pem := self.client.config.ca_data:
+            ca_path = self.config.agent_dir / "server-ca.crt"
+            ca_path.parent.mkdir(parents=True, exist_ok=True)
+            ca_path.write_bytes(ca_pem)
+            ca = str(ca_path)
+        elif self.client.config.ca_file:
+            ca = str(self.client.config.ca_file)
+        opts.registry_hosts, opts.registry_auths = registries.hosts_files(cfg, ca), registries.cri_auths(cfg)
+        write_registry_hosts(opts)
+        log.info("registries from %s: %s", path, ", ".join(opts.registry_hosts) or "none")
+
+    async def _pull_secret(self, namespace: str, name: str) -> dict[str, Any] | None:
+        """A pod's image pull Secret as {type, data}, or None when it cannot be read."""
+        from api.models.core import Secret
+        try:
+            s = await self.client.get(Secret, name, namespace=namespace)
+        except ApiError as e:
+            log.warning("image pull secret %s/%s: %s", namespace, name, e)
+            return None
+        return {"type": s.type, "data": dict(s.data or {})}
 
     async def _ensure_sandbox_image(self) -> None:
         """The sandbox image, made sure of at start (pods would wait for it otherwise)."""

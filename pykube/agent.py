@@ -2,7 +2,8 @@
 
 Owns the agent's flags and its start-up: read the token (`--token` or `--token-file`),
 join (pykube/join.py: the server's CA must hash to the token's, the secret must be
-accepted; otherwise exit 1 with the reason), find the cluster DNS address (the
+accepted; otherwise exit 1 with the reason), start the local load balancer over every
+apiserver (pykube/apiserver_lb.py: the node's kubeconfig names it), find the cluster DNS address (the
 `kube-system/kube-dns` Service, else the default range's tenth address), then run the
 kubelet and kube-proxy as supervised components until stopped.
 Files: `agent/kubelet.kubeconfig`, `run/agent.pid`, `run/agent.json` in the data dir.
@@ -10,12 +11,15 @@ Files: `agent/kubelet.kubeconfig`, `run/agent.pid`, `run/agent.json` in the data
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
 from pathlib import Path
 from typing import Any
 
 from pykube import runstate
+from pykube.apiserver_lb import APIServerLoadBalancer, follow_endpoints
 from pykube.join import JoinError, join
+from pykube.kubeconfigs import write_token_kubeconfig
 from pykube.node import (DEFAULT_CLUSTER_CIDR, DEFAULT_SERVICE_CIDR, add_node_arguments, check_proxy_args,
                          dns_ip, host_state, kubelet_config, runs_netpol, runs_proxy, start_node)
 from pykube.supervisor import StartError, Supervisor
@@ -83,6 +87,24 @@ async def cluster_dns(kubeconfig: Path) -> str:
     return dns_ip(DEFAULT_SERVICE_CIDR)
 
 
+def _hostport(url: str) -> str:
+    return url.split("://", 1)[-1].split("/", 1)[0]
+
+
+async def kubernetes_endpoints(client: Any) -> list[str]:
+    """`host:port` of every apiserver the `default/kubernetes` Endpoints list."""
+    from api.resources import by_kind
+    ep = await client.get(by_kind("v1", "Endpoints"), "kubernetes", namespace="default")
+    ep = ep if isinstance(ep, dict) else ep.model_dump(by_alias=True, exclude_none=True)
+    out = []
+    for subset in ep.get("subsets") or []:
+        port = next((p.get("port") for p in subset.get("ports") or [] if p.get("name") == "https"), None)
+        for a in subset.get("addresses") or []:
+            if port and a.get("ip"):
+                out.append(f"{a['ip']}:{port}")
+    return out
+
+
 async def serve(args: argparse.Namespace) -> int:
     from kubelet.config import default_data_dir
     data_dir: Path = (args.data_dir or default_data_dir()).resolve()
@@ -95,12 +117,23 @@ async def serve(args: argparse.Namespace) -> int:
         log.error("%s", e)
         return 1
     sup = Supervisor()
+    lb: APIServerLoadBalancer | None = None
+    follower: asyncio.Task[None] | None = None
     try:
         try:
-            await join(args.server, token, kubeconfig, retry_for=args.join_timeout)
+            joined = await join(args.server, token, kubeconfig, retry_for=args.join_timeout)
         except JoinError as e:
             log.error("%s", e)
             return 1
+        # the node reaches the control plane through a local load balancer over every server
+        lb = APIServerLoadBalancer([_hostport(joined.server)])
+        await lb.start()
+        write_token_kubeconfig(kubeconfig, lb.url, joined.ca_pem, token.bearer, user=f"system:{token.user}")
+        from client import kubeconfig as kc
+        from client.rest import Client
+        client = Client(kc.load(str(kubeconfig)), component="pykube-agent")
+        follower = asyncio.create_task(
+            follow_endpoints(lb, _hostport(joined.server), lambda: kubernetes_endpoints(client)))
         cfg = kubelet_config(args, data_dir, [await cluster_dns(kubeconfig)])
         host_state("agent", data_dir, cfg, args.cluster_cidr,
                    extra={"server": args.server, "kube_proxy": runs_proxy(args, cfg),
@@ -114,4 +147,10 @@ async def serve(args: argparse.Namespace) -> int:
         return 1
     finally:
         await sup.stop()
+        if follower is not None:
+            follower.cancel()
+            await asyncio.gather(follower, return_exceptions=True)
+            await client.close()
+        if lb is not None:
+            await lb.close()
         runstate.release_pid_file(data_dir, "agent")

@@ -1,7 +1,7 @@
 """Subcommand registrations for the `pykube` launcher, one per command.
 
-`REGISTRARS` lists them in help order: `server`, `agent`, `killall`, `team`, `dashboard`
-(pykube/), then each
+`REGISTRARS` lists them in help order: `server`, `agent`, `killall`, `lab`, `team`,
+`dashboard` (pykube/), then each
 component on its own (`apiserver` here; the others' `register(subparsers)` live in their
 own folder's cli.py). Each registrar adds its arguments and sets `func`, which imports
 the component lazily and runs it until a signal. A component a build does not have yet
@@ -57,6 +57,7 @@ REGISTRARS: list[Callable[[Sub], None]] = [
     _from("pykube.server"),
     _from("pykube.agent"),
     _from("pykube.killall"),
+    _from("pykube.lab.cli"),
     _from("pykube.team.cli"),
     _from("pykube.dashboard"),
     _apiserver,

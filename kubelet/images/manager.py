@@ -10,8 +10,12 @@ Owns Kubernetes' pkg/kubelet/images `EnsureImageExists` for pykube:
   created: present, else built on the node when it is an offline image, else pulled;
 - "pulling" an offline image (`local/busybox:1`, `local/nginx:1.22`, the pause image) builds
   it from the node's own files instead (offline.py): no registry serves them;
+- credentials: the pod's `imagePullSecrets` (read through `pull_secrets`), matched to the
+  image by credentials.py, each tried in turn (none when none match), as upstream's
+  keyring; a secret that cannot be read is a FailedToRetrieveImagePullSecret warning and
+  the pull goes on without it;
 - events with the kubelet's reasons and words: Pulling, Pulled (pulled, or "already
-  present on machine"), Failed, BackOff, ErrImageNeverPull.
+  present on machine"), Failed (with the registry's answer), BackOff, ErrImageNeverPull.
 The caller (sync.py) turns a returned (reason, message) into the container's waiting state.
 """
 from __future__ import annotations
@@ -19,38 +23,72 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from api.models import Pod
 from api.models.core import Container
 from kubelet import events as ev
 from kubelet.backoff import Backoff
 from kubelet.events import KubeletEvents
+from kubelet.images.credentials import credentials_for
 from kubelet.images.offline import OfflineImages
-from kubelet.runtime.interface import ImageInfo, Runtime, RuntimeServiceError
+from kubelet.runtime.interface import ImageInfo, PullAuth, Runtime, RuntimeServiceError
 
 log = logging.getLogger("kubelet.images")
 
 ERR_IMAGE_PULL, IMAGE_PULL_BACKOFF = "ErrImagePull", "ImagePullBackOff"
+FAILED_TO_RETRIEVE_PULL_SECRET = "FailedToRetrieveImagePullSecret"
+
+#: (namespace, name) -> the Secret as a plain dict, or None when it cannot be read
+SecretGetter = Callable[[str, str], Awaitable[dict[str, Any] | None]]
 
 
 class ImageManager:
     def __init__(self, runtime: Runtime, events: KubeletEvents | None = None,
                  offline: OfflineImages | None = None, sandbox_image: str = "",
-                 backoff: Backoff | None = None) -> None:
+                 backoff: Backoff | None = None, pull_secrets: SecretGetter | None = None) -> None:
         self.runtime, self.offline, self.sandbox_image = runtime, offline, sandbox_image
+        self.pull_secrets = pull_secrets
         self.events = events or KubeletEvents(None)
         self.backoff = backoff or Backoff()
         self._failed_at: dict[str, float] = {}
         self._sandbox_ready = False
         self._sandbox_lock = asyncio.Lock()
 
-    async def pull(self, image: str) -> ImageInfo | None:
-        """Get `image` onto the node: built here when it is an offline image, else CRI PullImage."""
+    async def pull(self, image: str, auths: list[PullAuth] | None = None) -> ImageInfo | None:
+        """Get `image` onto the node: built here when it is an offline image, else CRI
+        PullImage with each credential in turn (the last failure is raised)."""
         if self.offline is not None and self.offline.knows(image):
             await self.offline.provide(image)
-        else:
+        elif not auths:
             await self.runtime.pull_image(image)
+        else:
+            for i, auth in enumerate(auths):
+                try:
+                    await self.runtime.pull_image(image, auth)
+                    break
+                except RuntimeServiceError:
+                    if i == len(auths) - 1:
+                        raise
         return await self.runtime.image_status(image)
+
+    async def credentials(self, pod: Pod, image: str) -> list[PullAuth]:
+        """The pod's pull secrets' credentials for `image`; a missing secret is an event."""
+        refs = [r.get("name") for r in (pod.spec.image_pull_secrets if pod.spec else None) or []]
+        names = [str(n) for n in refs if n]
+        if not names or self.pull_secrets is None:
+            return []
+        ns = pod.metadata.namespace or "default"
+        found, missing = [], []
+        for name in names:
+            secret = await self.pull_secrets(ns, name)
+            (found if secret is not None else missing).append(secret or name)
+        if missing:
+            self.events.pod(pod, ev.WARNING, FAILED_TO_RETRIEVE_PULL_SECRET,
+                            f"Unable to retrieve some image pull secrets ({', '.join(map(str, missing))}); "
+                            "attempting to pull the image may not succeed.")
+        return credentials_for(image, [s for s in found if isinstance(s, dict)])
 
     async def ensure_sandbox_image(self) -> None:
         """Make sure the sandbox image exists (once; again after `sandbox_failed()`).
@@ -91,7 +129,7 @@ class ImageManager:
         self.events.container(pod, c.name, ev.NORMAL, ev.PULLING, ev.msg_pulling(image))
         t0 = time.monotonic()
         try:
-            info = await self.pull(image)
+            info = await self.pull(image, await self.credentials(pod, image))
             if info is None:
                 raise RuntimeServiceError("the image is still missing after the pull")
         except RuntimeServiceError as e:

@@ -21,7 +21,8 @@ import os
 import signal
 import tarfile
 import time
-from dataclasses import dataclass
+import shutil
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from kubelet.runtime.cri import CRIRuntime
@@ -46,6 +47,10 @@ class ContainerdOptions:
     log_level: str = "info"
     containerd_bin: str = "containerd"
     ctr_bin: str = "ctr"
+    # registries.yaml, translated (kubelet/images/registries.py): certs.d name -> hosts.toml,
+    # and host -> (username, password) for pulls that carry no credentials
+    registry_hosts: dict[str, str] = field(default_factory=dict)
+    registry_auths: dict[str, tuple[str, str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.data_dir = Path(self.data_dir)
@@ -67,6 +72,10 @@ class ContainerdOptions:
     @property
     def runc_root(self) -> Path:
         return self.data_dir / "runc"
+
+    @property
+    def certs_dir(self) -> Path:
+        return self.data_dir / "certs.d"
 
     @property
     def config_path(self) -> Path:
@@ -130,7 +139,30 @@ state = {t(o.state)}
   bin_dir = {t(o.cni_bin_dir)}
   conf_dir = {t(o.cni_conf_dir)}
   max_conf_num = {t(o.cni_max_conf_num)}
-"""
+""" + _registry_config(o)
+
+
+def _registry_config(o: ContainerdOptions) -> str:
+    """The CRI registry section: hosts files under certs.d, node-level credentials."""
+    if not o.registry_hosts and not o.registry_auths:
+        return ""
+    cri = 'plugins."io.containerd.grpc.v1.cri".registry'
+    out = f"\n[{cri}]\n  config_path = {_toml(o.certs_dir)}\n"
+    for host, (user, password) in sorted(o.registry_auths.items()):
+        out += f"\n[{cri}.configs.{_toml(host)}.auth]\n  username = {_toml(user)}\n  password = {_toml(password)}\n"
+    return out
+
+
+def write_registry_hosts(o: ContainerdOptions) -> None:
+    """Lay out `certs.d/<name>/hosts.toml` afresh (containerd reads them at each pull)."""
+    tmp = o.certs_dir.with_name("certs.d.new")
+    shutil.rmtree(tmp, ignore_errors=True)
+    for name, text in o.registry_hosts.items():
+        (tmp / name).mkdir(parents=True, exist_ok=True)
+        (tmp / name / "hosts.toml").write_text(text)
+    tmp.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(o.certs_dir, ignore_errors=True)
+    tmp.rename(o.certs_dir)
 
 
 # ---- processes found through /proc (pure reads, no names matched) -----------------
@@ -265,6 +297,7 @@ class Containerd:
         for d in (o.root, o.state, o.socket.parent, o.runc_root, o.cni_conf_dir):
             d.mkdir(parents=True, exist_ok=True)
         o.config_path.write_text(render_config(o))
+        write_registry_hosts(o)
         if await self._answers(0.5):
             raise RuntimeServiceError(f"a containerd already answers on {o.socket}")
         o.socket.unlink(missing_ok=True)

@@ -17,6 +17,7 @@ import grpc.aio
 from kubelet.runtime.cri_pb import api_pb2 as pb
 from kubelet.runtime.cri_pb import api_pb2_grpc as pb_grpc
 from kubelet.runtime.interface import (
+    PullAuth,
     Container,
     ContainerConfig,
     ContainerState,
@@ -378,8 +379,10 @@ class CRIRuntime:
         r = await self._rpc("image", "ImageStatus", pb.ImageStatusRequest(image=pb.ImageSpec(image=image)))
         return _image_info(r.image) if r.HasField("image") else None
 
-    async def pull_image(self, image: str) -> str:
+    async def pull_image(self, image: str, auth: PullAuth | None = None) -> str:
         req = pb.PullImageRequest(image=pb.ImageSpec(image=image))
+        if auth is not None:
+            req.auth.CopyFrom(pb.AuthConfig(username=auth.username, password=auth.password))
         r = await self._rpc("image", "PullImage", req, timeout=max(self.timeout, 600))
         return str(r.image_ref)
 

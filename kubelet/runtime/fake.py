@@ -25,6 +25,7 @@ from pathlib import Path
 
 from kubelet.runtime.fakeproc import FakeProcess, answer_exec, plan
 from kubelet.runtime.interface import (
+    PullAuth,
     Container,
     ContainerConfig,
     ContainerState,
@@ -159,6 +160,7 @@ class FakeRuntime:
         self.sandbox_delay = sandbox_delay
         self.start_delay = start_delay
         self.exec_result = exec_result
+        self.pull_auths: list[tuple[str, PullAuth | None]] = []  # every pull, with its credentials
         self.pull_failures = {normalize_image(i) for i in pull_failures}
         self.planner = planner
         self._images: dict[str, ImageInfo] = {}
@@ -368,7 +370,8 @@ class FakeRuntime:
     async def image_status(self, image: str) -> ImageInfo | None:
         return self._images.get(normalize_image(image))
 
-    async def pull_image(self, image: str) -> str:
+    async def pull_image(self, image: str, auth: PullAuth | None = None) -> str:
+        self.pull_auths.append((image, auth))
         if normalize_image(image) in self.pull_failures:
             raise RuntimeServiceError(f"failed to pull and unpack image {image!r}: not found")
         info = self._images.get(normalize_image(image)) or self._add_image(image)

@@ -33,6 +33,16 @@ LABEL_POD_UID = "io.kubernetes.pod.uid"
 LABEL_CONTAINER_NAME = "io.kubernetes.container.name"
 
 
+
+@dataclass(frozen=True)
+class PullAuth:
+    """Registry credentials for one pull (CRI AuthConfig's username and password)."""
+    username: str
+    password: str
+
+    def __repr__(self) -> str:  # never the password in a log line
+        return f"PullAuth(username={self.username!r})"
+
 class RuntimeServiceError(Exception):
     """A runtime call failed (the CRI runtime's message is kept)."""
 
@@ -299,7 +309,7 @@ class Runtime(Protocol):
     # images
     async def image_status(self, image: str) -> ImageInfo | None: ...
 
-    async def pull_image(self, image: str) -> str: ...
+    async def pull_image(self, image: str, auth: PullAuth | None = None) -> str: ...
 
     async def list_images(self) -> list[ImageInfo]: ...
 

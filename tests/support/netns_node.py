@@ -1,6 +1,8 @@
 """Test support: several nodes on one machine, each in its own network namespace (kind-style).
 
-Owns a lab as NODE-STACK.md ("Several nodes on one machine") found working: a host bridge
+Owns, for tests that drive each node's containerd themselves (no kubelet), a lab as
+NODE-STACK.md ("Several nodes on one machine") found working; the product's own lab
+(`pykube lab`, pykube/lab/) shares its pieces (free subnet, cgroup re-mounts): a host bridge
 `pkt<hex>` with `172.31.X.1/24` (X free on this host), and per node a network namespace
 `pkt-<hex>-<i>` joined to it by a veth (`pkv<hex><i>` on the host, `eth0` inside, address
 `172.31.X.(10+i)`, default route via the bridge), a long-lived anchor process holding
@@ -23,7 +25,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import random
 import signal
 import subprocess
 import uuid
@@ -32,6 +33,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kubelet.network import write_cni_config
+from pykube.lab.netns import cgroup_mount_script
+from pykube.lab.netns import free_lab_octet as _free_octet
 from kubelet.runtime.containerd import Containerd, ContainerdOptions, find_shims
 from kubelet.runtime.cri import CRIRuntime
 from kubelet.runtime.interface import ContainerConfig, DNSConfig, SandboxConfig
@@ -61,21 +64,7 @@ async def sh(*argv: str, stdin: str | None = None, check: bool = True,
 
 
 def free_lab_octet() -> int:
-    used = _host("ip", "-4", "-o", "addr") + _host("ip", "-4", "route")
-    for x in random.sample(range(16, 250), 234):
-        if f"172.31.{x}." not in used:
-            return x
-    raise RuntimeError("no free 172.31.x.0/24")
-
-
-def cgroup_mount_script() -> str:
-    """Shell lines re-mounting the host's cgroup hierarchies (lost by `ip netns exec`)."""
-    lines = ["mount -t tmpfs -o mode=755 cgroup_root /sys/fs/cgroup"]
-    for line in Path("/proc/self/mounts").read_text().splitlines():
-        dev, point, fstype, opts, *_ = line.split()
-        if point.startswith("/sys/fs/cgroup/") and fstype in ("cgroup", "cgroup2"):
-            lines.append(f"mkdir -p {point} && mount -t {fstype} -o {opts} {fstype} {point}")
-    return " && ".join(lines)
+    return _free_octet(_host("ip", "-4", "-o", "addr") + _host("ip", "-4", "route"))
 
 
 @dataclass
