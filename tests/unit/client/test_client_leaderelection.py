@@ -99,6 +99,24 @@ async def test_release_on_cancel_hands_over_fast(fake_api: FakeAPI) -> None:
     assert log.overlaps() == []
 
 
+async def test_release_after_a_renewal_cancelled_in_flight(fake_api: FakeAPI) -> None:
+    """A renewal cancelled after it reached the apiserver leaves the elector's copy stale:
+    the release must still clear the holder (re-read on conflict), not leave the lease
+    for its successor to wait out."""
+    log = LeaderLog()
+    async with fake_api.client() as c:
+        a = log.elector(c, "a", release_on_cancel=True, retry_period=0.5, renew_deadline=0.8)
+        ta = asyncio.create_task(a.run())
+        await until(lambda: log.leaders() == ["a"])
+        lease = await c.get(Lease, "ctrl", namespace="kube-system")
+        assert lease.spec is not None
+        lease.spec.renew_time = "2030-01-01T00:00:00.000000Z"     # the renewal a never heard back from
+        await c.update(lease)
+        await stop(ta)
+        lease = await c.get(Lease, "ctrl", namespace="kube-system")
+        assert lease.spec is not None and lease.spec.holder_identity == ""
+
+
 async def test_steps_down_when_renewal_keeps_failing(fake_api: FakeAPI) -> None:
     log = LeaderLog()
     async with fake_api.client() as c:
