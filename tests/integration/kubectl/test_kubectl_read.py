@@ -14,6 +14,7 @@ import pytest
 from api.resources import resolve
 from client.rest import Client
 from kubectl_support import nginx
+from tests.support.waits import served, until_served
 
 DEPLOY = resolve("deployments")
 
@@ -87,9 +88,10 @@ async def test_wait_for_condition_and_delete(kubectl: Any, manifest: Callable[..
     await kubectl("apply", "-f", manifest("nginx.yaml", nginx()))
     r = await kubectl("wait", "--for=condition=Available", "deploy/nginx-deployment", "--timeout=300ms")
     assert (r.code, r.err) == (1, "error: timed out waiting for the condition on deployments/nginx-deployment\n")
+    gets = await served(api, "GET", "deployments")
     task = asyncio.create_task(kubectl("wait", "--for=condition=Available", "deploy/nginx-deployment",
                                        "--timeout=10s"))
-    await asyncio.sleep(0.3)
+    await until_served(api, "GET", "deployments", gets + 2)    # read it, found it unmet, read again
     d = await api.get(DEPLOY, "nginx-deployment", "default")
     d["status"] = {"conditions": [{"type": "Available", "status": "True", "reason": "MinimumReplicasAvailable"}]}
     await api.update_status(d)
@@ -98,8 +100,9 @@ async def test_wait_for_condition_and_delete(kubectl: Any, manifest: Callable[..
     r = await kubectl("wait", "--for=jsonpath={.spec.replicas}=2", "deployment", "nginx-deployment")
     assert r.lines == ["deployment.apps/nginx-deployment condition met"]
     out = io.StringIO()
+    gets = await served(api, "GET", "services")
     task = asyncio.create_task(kubectl("wait", "--for=delete", "svc/my-nginx-svc", "--timeout=10s", stdout=out))
-    await asyncio.sleep(0.2)
+    await until_served(api, "GET", "services", gets + 1)       # it holds the object's uid
     await api.delete(resolve("svc"), "my-nginx-svc", "default")
     r = await asyncio.wait_for(task, 10)
     assert (r.code, r.lines) == (0, ["service/my-nginx-svc condition met"])
