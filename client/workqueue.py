@@ -144,6 +144,10 @@ class WorkQueue:
     def shutting_down(self) -> bool:
         return self._shutting_down
 
+    def idle(self) -> bool:
+        """Nothing queued, nothing processing, nothing waiting for a delay."""
+        return not self._queue and not self._processing and not self._delayed
+
     def len(self) -> int:
         return len(self._queue)
 

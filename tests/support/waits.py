@@ -3,6 +3,10 @@
 `until(predicate, timeout, what=...)` polls a sync or async predicate until it returns a
 truthy value (and returns that value) or fails the test with `what` after `timeout`.
 
+`reconciles(controller, match)` records each finished reconcile of a key that `match`
+accepts, so a test can wait until a controller has looked at something before asserting it
+left it alone.
+
 `served(client, verb, resource)` reads the apiserver's own request counter
 (`apiserver_request_total` on /metrics) and `until_served` waits for it to pass a count:
 how a test knows that a command running beside it (a `kubectl wait`, a `kubectl delete`
@@ -35,6 +39,20 @@ async def until(predicate: Predicate, timeout: float = 10.0, *, interval: float 
         if loop.time() >= end:
             raise AssertionError(f"timed out after {timeout}s waiting for {what}")
         await asyncio.sleep(interval)
+
+
+def reconciles(controller: Any, match: Callable[[Any], bool]) -> list[Any]:
+    """A list that grows by the key each time `controller.reconcile(key)` finishes for a key
+    `match` accepts (the instance's reconcile is wrapped)."""
+    done: list[Any] = []
+    inner = controller.reconcile
+
+    async def counted(key: Any) -> None:
+        await inner(key)
+        if match(key):
+            done.append(key)
+    controller.reconcile = counted
+    return done
 
 
 async def served(client: Client, verb: str, resource: str, code: int = 200) -> int:

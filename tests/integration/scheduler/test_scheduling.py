@@ -158,7 +158,12 @@ async def test_other_schedulers_pods_and_deleted_pods_free_room(client: Client,
     await client.create(pod("theirs", schedulerName="other-scheduler"))
     await bound_all(client, ["mine-1"])
     await client.create(pod("mine-2", cpu="800m"))
-    await asyncio.sleep(0.5)
+
+    async def unschedulable() -> bool:       # the scheduler tried it and found no room
+        p = await client.get(PODS, "mine-2", namespace="default")
+        return any(c.get("type") == "PodScheduled" and c.get("reason") == "Unschedulable"
+                   for c in (p.get("status") or {}).get("conditions") or [])
+    await eventually(unschedulable)
     assert await node_of(client, "mine-2") is None
     await client.delete(PODS, "mine-1", namespace="default", grace_period_seconds=0)
     assert await bound_all(client, ["mine-2"]) == {"mine-2": "only"}

@@ -73,7 +73,7 @@ async def test_acquire_renew_and_takeover_after_kill(fake_api: FakeAPI) -> None:
         killed = loop.time()
         await stop(ta)                                    # crash: no release
         await until(lambda: log.leaders() == ["b"])
-        assert loop.time() - killed < 1 + 2 * 0.1 * 1.2 + 0.2
+        assert loop.time() - killed < 2 * 1       # one lease after the last renewal, not two
         lease = await c.get(Lease, "ctrl", namespace="kube-system")
         assert lease.spec.holder_identity == "b" and lease.spec.lease_transitions == 1
         assert lease.spec.acquire_time != renewed.spec.acquire_time
@@ -94,7 +94,7 @@ async def test_release_on_cancel_hands_over_fast(fake_api: FakeAPI) -> None:
         lease = await c.get(Lease, "ctrl", namespace="kube-system")
         assert lease.spec.holder_identity == ""
         await until(lambda: log.leaders() == ["b"])
-        assert loop.time() - t0 < 0.5
+        assert loop.time() - t0 < 1               # sooner than the 1 s lease would expire
         await stop(tb)
     assert log.overlaps() == []
 
@@ -129,7 +129,7 @@ async def test_steps_down_when_renewal_keeps_failing(fake_api: FakeAPI) -> None:
             fake_api.inject("GET", 503, status(503, "ServiceUnavailable"))
         await asyncio.wait_for(ta, 3)                     # run() returns after stepping down
         assert log.leaders() == [] and not a.is_leader
-        assert loop.time() - t0 < 0.6 + 0.1 + 0.2         # renew deadline + retry period
+        assert loop.time() - t0 < 1               # before the 1 s lease can expire for others
         fake_api.injected.clear()
 
 
