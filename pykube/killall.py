@@ -3,12 +3,15 @@ everything it made on the host, as k3s-killall.sh does.
 
 Steps, each logged, each run even when an earlier one failed:
 1. systemd units (`/etc/systemd/system/pykube*.service`) serving this data dir: stopped;
-2. processes: those in the data dir's pid files and every process whose command line
-   names the data dir (never matched by name; never ourselves or our ancestors), SIGTERM
-   then SIGKILL after `--timeout`;
+2. processes: only what pykube started: the server's and agent's pid files, the pid file
+   of the containerd an agent ran, and every process below those in the process tree
+   (never a process matched by name or command line; a pid file whose process started
+   after the file was written is stale and names nothing), SIGTERM then SIGKILL after
+   `--timeout`;
 3. pods: the data dir's containerd is started once more, every sandbox is stopped and
    removed through CRI (so the CNI plugins release addresses and their NAT chains), then
-   stopped, its shims killed, its mounts (network namespaces too) unmounted;
+   stopped; shims still left (those working in the task bundles of containerd's state
+   dir) are killed with their process trees; its mounts (network namespaces too) unmounted;
 4. network: the CNI bridge the data dir's conflist names, routes into the pod range,
    kube-proxy's chains, leftover per-pod CNI NAT chains of this network;
 5. mounts under the data dir, the empty cgroups under the kubelet's cgroup parent, the
@@ -25,7 +28,9 @@ import signal
 from pathlib import Path
 from typing import Any
 
-from pykube import hostnet, procs, runstate
+from component_base import procs
+from pykube import hostnet, runstate
+from pykube.procs import refers_to
 from pykube.runstate import HostState
 
 log = logging.getLogger("pykube.killall")
@@ -74,7 +79,7 @@ def units_for(data_dir: Path, unit_dir: Path = SYSTEMD_DIR) -> list[str]:
         except OSError:
             continue
         exec_lines = [line for line in text.splitlines() if line.strip().startswith("ExecStart=")]
-        names_dir = any(procs.refers_to(line.split(), data_dir) for line in exec_lines)
+        names_dir = any(refers_to(line.split(), data_dir) for line in exec_lines)
         no_dir = not any("--data-dir" in line or " -d " in line for line in exec_lines)
         if names_dir or (no_dir and data_dir == Path("/var/lib/pykube")):
             out.append(unit.name)
@@ -90,15 +95,25 @@ async def stop_units(data_dir: Path) -> None:
 
 
 # ------------------------------------------------------------------ 2. processes
-def target_pids(data_dir: Path) -> list[int]:
-    pids = {p for role in runstate.ROLES if (p := runstate.read_pid(data_dir, role)) is not None}
-    pids |= set(procs.processes_of(data_dir))
-    pids -= procs.ancestors(os.getpid())
-    return sorted(pids)
+def started_processes(data_dir: Path, found: list[HostState]) -> list[int]:
+    """What pykube started for this data dir: the server and agent (their pid files), the
+    containerd each agent ran (its pid file, in case the agent died and left it), and
+    everything below those in the process tree, as it stands now. Never a process chosen
+    by its command line; never containerd's shims (their pods go through CRI, step 3);
+    never ourselves or our ancestors."""
+    files = [runstate.pid_file(data_dir, role) for role in runstate.ROLES]
+    files += [Path(st.containerd_dir) / "containerd.pid" for st in found if st.containerd_dir]
+    roots = {pid for f in files if (pid := procs.pid_in_file(f)) is not None}
+    from kubelet.runtime.containerd import shim_pids
+    shims = {p for st in found if st.containerd_dir for p in shim_pids(Path(st.containerd_dir) / "state")}
+    tree = roots | set(procs.descendants(roots - shims))
+    # a shim's own children are its containers: CRI stops them, not us
+    tree -= shims | set(procs.descendants(shims))
+    return sorted(tree - procs.ancestors(os.getpid()))
 
 
-async def stop_processes(data_dir: Path, timeout: float) -> list[int]:
-    pids = target_pids(data_dir)
+async def stop_processes(data_dir: Path, found: list[HostState], timeout: float) -> list[int]:
+    pids = started_processes(data_dir, found)
     if not pids:
         return []
     for pid in pids:
@@ -106,21 +121,26 @@ async def stop_processes(data_dir: Path, timeout: float) -> list[int]:
     log.info("sent SIGTERM to %s", ", ".join(map(str, pids)))
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
+    alive = pids
     while loop.time() < deadline:
-        pids = [p for p in pids if runstate.pid_alive(p)]
-        if not pids:
+        alive = [p for p in alive if procs.alive(p)]
+        if not alive:
             break
         await asyncio.sleep(0.1)
-    if pids:
-        log.warning("still alive after %.0fs, sending SIGKILL: %s", timeout, ", ".join(map(str, pids)))
-        for pid in pids:
+    if alive:
+        log.warning("still alive after %.0fs, sending SIGKILL: %s", timeout, ", ".join(map(str, alive)))
+        for pid in alive:
             _signal(pid, signal.SIGKILL)
-        await asyncio.sleep(0.2)
-    # whatever they started that still names the data dir (containerd, when a kubelet died hard)
-    late = [p for p in target_pids(data_dir) if p not in pids]
-    for pid in late:
-        _signal(pid, signal.SIGKILL)
-    return pids + late
+    # the same pids only (never a pid looked up again: it may have been reused by now)
+    await _wait_gone(alive, 5.0)
+    return pids
+
+
+async def _wait_gone(pids: list[int], timeout: float) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while any(procs.alive(p) for p in pids) and loop.time() < deadline:
+        await asyncio.sleep(0.05)
 
 
 def _signal(pid: int, sig: int) -> None:
@@ -154,7 +174,7 @@ async def remove_pods(state: HostState) -> None:
         except RuntimeServiceError as e:
             log.warning("could not remove pods through CRI: %s", str(e).splitlines()[0])
             await ctd.stop(keep_pods=True)
-    left = await kill_shims(opts.socket)
+    left = await kill_shims(opts.socket, state_dir=opts.state)
     if left:
         log.warning("shims still alive: %s", left)
     await unmount_all(cdir)
@@ -221,7 +241,7 @@ async def killall(data_dir: Path, purge: bool = False, timeout: float = 20.0) ->
             log.error("%s failed: %s", name, e)
 
     await step("systemd", stop_units(data_dir))
-    await step("processes", stop_processes(data_dir, timeout))
+    await step("processes", stop_processes(data_dir, found, timeout))
     for st in found:
         await step(f"{st.role} pods", remove_pods(st))
     for st in found:
@@ -235,7 +255,7 @@ async def killall(data_dir: Path, purge: bool = False, timeout: float = 20.0) ->
                 log.info("removed %d empty cgroup(s) under %s", n, st.cgroup_parent)
     for role in runstate.ROLES:
         runstate.pid_file(data_dir, role).unlink(missing_ok=True)
-    left = target_pids(data_dir)
+    left = started_processes(data_dir, found)
     if left:
         problems.append(f"processes still running: {left}")
     mounts = mounts_under(data_dir)

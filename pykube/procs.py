@@ -1,36 +1,16 @@
-"""Finding a data dir's processes through /proc, never by name.
+"""Which processes name a data dir on their command line: an outside observer's view.
 
-Owns pure helpers over `/proc/<pid>/cmdline` and `/proc/<pid>/stat`: whether a command
-line refers to a data dir (an argument equal to it, below it, or `--flag=<it...>`),
-a process's ancestors (so killall never signals itself or the shell that ran it), and
-`containerd` shims (`-address <socket>` on their command line), whose pods killall
-removes through CRI rather than by signal.
+Owns `refers_to` (an argument equal to the data dir, below it, or `--flag=<it...>`) and
+`processes_of`, which tests use to look for leftovers after `pykube killall`, and which
+`killall` uses to recognise its own systemd units. killall never chooses a process to stop
+this way: see `component_base.procs` (pid files and process trees).
 """
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable
 from pathlib import Path
 
-
-def argv_of(pid: int) -> list[str]:
-    try:
-        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
-    except OSError:
-        return []
-    return [a.decode(errors="replace") for a in raw.split(b"\0") if a]
-
-
-def ppid_of(pid: int) -> int:
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return 0
-    return int(stat.rsplit(")", 1)[1].split()[1])
-
-
-def all_pids() -> list[int]:
-    return sorted(int(p) for p in os.listdir("/proc") if p.isdigit())
+from component_base.procs import all_pids, ancestors, argv_of
 
 
 def refers_to(argv: Iterable[str], data_dir: Path | str) -> bool:
@@ -43,26 +23,9 @@ def refers_to(argv: Iterable[str], data_dir: Path | str) -> bool:
     return False
 
 
-def is_shim(argv: list[str]) -> bool:
-    return "-address" in argv and ("-id" in argv or any("containerd-shim" in a for a in argv[:1]))
-
-
-def ancestors(pid: int) -> set[int]:
-    out: set[int] = set()
-    while pid > 1 and pid not in out:
-        out.add(pid)
-        pid = ppid_of(pid)
-    return out
-
-
 def processes_of(data_dir: Path | str, exclude: set[int] | None = None) -> list[int]:
-    """Processes (not shims) whose command line refers to `data_dir`."""
+    """Processes whose command line refers to `data_dir` (never ourselves or our parents)."""
+    import os
     skip = (exclude or set()) | ancestors(os.getpid())
-    found = []
-    for pid in all_pids():
-        if pid in skip:
-            continue
-        argv = argv_of(pid)
-        if argv and not is_shim(argv) and refers_to(argv, data_dir):
-            found.append(pid)
-    return found
+    return [pid for pid in all_pids()
+            if pid not in skip and (argv := argv_of(pid)) and refers_to(argv, data_dir)]

@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from component_base.procs import ancestors
 from pykube import hostnet, procs
 from pykube.killall import remove_empty_cgroups, states, units_for
 from pykube.runstate import HostState
@@ -18,15 +19,9 @@ def test_refers_to_the_data_dir_only() -> None:
     assert not procs.refers_to(["pykube", "server"], d)
 
 
-def test_shims_are_recognised() -> None:
-    assert procs.is_shim(["/usr/bin/containerd-shim-runc-v2", "-namespace", "k8s.io", "-id", "x",
-                          "-address", "/d/run/containerd.sock"])
-    assert not procs.is_shim(["containerd", "--config", "/d/containerd.toml"])
-
-
 def test_never_ourselves_or_our_parents(tmp_path: Path) -> None:
     assert os.getpid() not in procs.processes_of(Path.cwd())
-    assert os.getppid() in procs.ancestors(os.getpid())
+    assert os.getppid() in ancestors(os.getpid())
 
 
 def test_units_naming_the_data_dir(tmp_path: Path) -> None:
