@@ -9,10 +9,13 @@ Owns `Gateway`, which every HTTP request meets first:
 - the self-subject reviews of `kubectl auth` (reviews.py);
 - everything else (discovery, OpenAPI, health, metrics, the exec WebSocket) goes on to the
   FastAPI app built by `app.py`, kept as `self.app`;
-- request counts and latencies per verb and resource (`Metrics`).
+- request counts and latencies per verb and resource (`Metrics`);
+- the count of requests being answered, less the long-running ones (`InFlight`), which a
+  graceful shutdown waits to reach zero before it ends the watches.
 """
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from typing import Any, Awaitable
@@ -78,6 +81,33 @@ class Metrics:
         h.observe(time.perf_counter() - start)
 
 
+class InFlight:
+    """Requests being answered, less the long-running ones (watches, followed logs)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    def enter(self) -> None:
+        self.count += 1
+        self._idle.clear()
+
+    def leave(self) -> None:
+        self.count -= 1
+        if self.count == 0:
+            self._idle.set()
+
+    async def wait_idle(self, timeout: float) -> bool:
+        """True once none is left; False when `timeout` passed first."""
+        try:
+            async with asyncio.timeout(max(0.0, timeout)):
+                await self._idle.wait()
+        except TimeoutError:
+            return False
+        return True
+
+
 def _target(path: str) -> Target | None:
     """The resource a REST path names, None for paths that are not resource paths."""
     if path.startswith("/api/v1/"):
@@ -98,6 +128,7 @@ def _is_watch(scope: Scope) -> bool:
 class Gateway:
     def __init__(self, app: ASGIApp, handlers: Handlers, authn: Authenticator, metrics: Metrics) -> None:
         self.app, self.handlers, self.authn, self.metrics = app, handlers, authn, metrics
+        self.in_flight = InFlight()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -106,6 +137,9 @@ class Gateway:
         path: str = scope["path"]
         start = time.perf_counter()
         code_box = [0]
+        long_running = _is_watch(scope)
+        if not long_running:
+            self.in_flight.enter()
 
         async def send_wrapper(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -144,7 +178,9 @@ class Gateway:
             response = await self._dispatch(scope, receive, target)
             await response(scope, receive, send_wrapper)
         finally:
-            self.metrics.observe(scope["method"], resource, code_box[0], start, _is_watch(scope))
+            if not long_running:
+                self.in_flight.leave()
+            self.metrics.observe(scope["method"], resource, code_box[0], start, long_running)
 
     async def _dispatch(self, scope: Scope, receive: Receive, target: Target) -> Response:
         return await self._guard(scope, self.handlers.dispatch(Request(scope, receive), target))

@@ -14,6 +14,9 @@ Invariants:
   never silently given a partial history.
 - Watcher registration and history replay happen with no await in between, so no event can
   slip between the replay and the live stream.
+- `end_watches()` (a graceful shutdown) gives each watcher that asked for bookmarks a last
+  BOOKMARK at the cache's revision before its stream ends, so it resumes from there on the
+  next apiserver instead of relisting.
 """
 from __future__ import annotations
 
@@ -76,6 +79,7 @@ class Watcher:
     match: MatchFn
     queue: asyncio.Queue[bytes | None] = field(default_factory=asyncio.Queue)
     closed: bool = False
+    bookmarks: bool = False     # allowWatchBookmarks: it gets a last bookmark on shutdown
 
     def offer(self, ev: CacheEvent, encoded: "_EncodedEvent") -> None:
         if self.closed:
@@ -109,6 +113,16 @@ class Watcher:
         if not self.closed:
             self.closed = True
             self.queue.put_nowait(None)
+
+
+def bookmark_event(resource: ResourceInfo, rv: int, initial_end: bool = False) -> bytes:
+    """A BOOKMARK watch event line at `rv` (`initial_end`: the end of a watch-list's
+    initial events)."""
+    meta: dict[str, Any] = {"resourceVersion": str(rv)}
+    if initial_end:
+        meta["annotations"] = {"k8s.io/initial-events-end": "true"}
+    obj = {"kind": resource.kind, "apiVersion": resource.api_version, "metadata": meta}
+    return dumps({"type": "BOOKMARK", "object": obj}) + b"\n"
 
 
 class _EncodedEvent:
@@ -301,6 +315,18 @@ class WatchCache:
 
     async def sync(self) -> None:
         await self.wait_for(await self.backend.current_revision())
+
+    def end_watches(self) -> int:
+        """End every open watch stream cleanly (a last bookmark at `rv` first, for those
+        that asked for bookmarks); returns how many were ended."""
+        ended = 0
+        for c in self.caches.values():
+            for w in list(c.watchers):
+                if w.bookmarks and not w.closed:
+                    w.queue.put_nowait(bookmark_event(c.resource, self.rv))
+                c.remove_watcher(w)
+                ended += 1
+        return ended
 
     async def stop(self) -> None:
         if self._task:

@@ -66,7 +66,9 @@ def apiserver(config: Any, on_started: Callable[[Any], Awaitable[None]] | None =
             if task is None:
                 await _forever()
             else:
-                await task
+                # shielded: cancelling this component must run srv.stop() (the graceful
+                # shutdown), not cancel the listener under it
+                await asyncio.shield(task)
                 raise RuntimeError("the HTTPS listener stopped")
         finally:
             await srv.stop()
