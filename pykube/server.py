@@ -64,7 +64,7 @@ def register(sub: Any) -> None:
     add_arguments(p)
 
     def run(args: argparse.Namespace) -> int:
-        from pykube.main import run_until_signal
+        from component_base.signals import run_until_signal
         box: list[int] = [0]
 
         async def main() -> None:

@@ -23,9 +23,10 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from component_base.logs import COMPONENT
+
 log = logging.getLogger("supervisor")
 
-COMPONENT: contextvars.ContextVar[str] = contextvars.ContextVar("pykube_component", default="")
 
 Ready = Callable[[], None]
 

@@ -17,7 +17,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from pykube.flags import parse_bool, parse_duration
+from component_base.flags import parse_bool, parse_duration
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +46,7 @@ def register(subparsers: Any) -> None:
     add_arguments(p)
 
     def run(args: argparse.Namespace) -> int:
-        from pykube.main import run_until_signal
+        from component_base.signals import run_until_signal
         return run_until_signal(lambda: run_scheduler(args))
     p.set_defaults(func=run)
 
@@ -86,7 +86,8 @@ async def run_scheduler(args: argparse.Namespace) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """`python -m scheduler.cli --kubeconfig F [--leader-elect=false]`."""
-    from pykube.main import run_until_signal, setup_logging
+    from component_base.logs import setup_logging
+    from component_base.signals import run_until_signal
     p = argparse.ArgumentParser(prog="pykube scheduler")
     p.add_argument("-v", "--verbose", action="count", default=0)
     add_arguments(p)

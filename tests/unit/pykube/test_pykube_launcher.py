@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from pykube import runstate
-from pykube.logsetup import OneLineFormatter, component_of, setup_logging
+from component_base.logs import OneLineFormatter, component_of, setup_logging
 from pykube.main import build_parser
 from pykube.node import dns_ip
 from pykube.supervisor import COMPONENT
