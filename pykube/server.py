@@ -56,6 +56,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="port the cluster DNS listens on (a free one when taken; pods use the kube-dns Service)")
     p.add_argument("--leader-elect", choices=("true", "false"), default="true",
                    help="controller-manager and scheduler hold Leases (for several servers)")
+    p.add_argument("--kube-scheduler-arg", action="append", default=[], metavar="FLAG=VALUE",
+                   help="a `pykube scheduler` flag for the scheduler, e.g. scheduler-name=my-scheduler, "
+                        "percentage-of-nodes-to-score=50, leader-elect-lease-duration=30s (repeatable)")
 
 
 def register(sub: Any) -> None:
@@ -91,6 +94,7 @@ async def serve(args: argparse.Namespace) -> int:
 
     data_dir: Path = (args.data_dir or default_data_dir()).resolve()
     check_proxy_args(args)
+    components.scheduler_options("check", leader_elect=True, extra_args=list(args.kube_scheduler_arg))
     try:
         secret = _node_secret(data_dir, args.token) or new_secret()
         runstate.claim_pid_file(data_dir, "server")
@@ -127,7 +131,8 @@ async def serve(args: argparse.Namespace) -> int:
                 opts.controllers = ["*", "-servicelb"]
             await sup.start(components.controller_manager(admin, opts))
         if "scheduler" not in args.disable:
-            await sup.start(components.scheduler(admin, identity, leader))
+            await sup.start(components.scheduler(
+                admin, components.scheduler_options(identity, leader, list(args.kube_scheduler_arg))))
         if "dns" not in args.disable:
             dns = components.dns(admin, dns_ip(args.service_cidr), args.cluster_domain, args.dns_port,
                                  args.node_ip)

@@ -15,7 +15,7 @@ import pytest
 from api.resources import by_kind
 from client import kubeconfig
 from client.rest import Client
-from scheduler.cli import run_scheduler
+from scheduler.cli import run_from_args
 from scheduler.scheduler import Scheduler
 
 PODS, NODES, EVENTS, LEASES = (by_kind("v1", "Pod"), by_kind("v1", "Node"),
@@ -178,7 +178,7 @@ async def test_cli_with_leader_election_holds_the_lease_and_schedules(
         leader_elect_retry_period=0.5, leader_elect_resource_namespace="kube-system",
         leader_elect_resource_name="kube-scheduler", percentage_of_nodes_to_score=0,
         scheduler_name=None)
-    task = asyncio.create_task(run_scheduler(args))
+    task = asyncio.create_task(run_from_args(args))
     try:
         await client.create(node("n1"))
         await client.create(pod("p1"))
