@@ -4,7 +4,7 @@ place besides `client.rest` that speaks to it, with the same credentials.
 Owns `open_websocket(config, path, subprotocols)`: the `https://` server becomes `wss://`,
 the kubeconfig's bearer token (or client certificate) and CA are used exactly as the REST
 client uses them, no proxy from the environment, no compression, no size limit. A refused
-upgrade raises the `ApiError` its Status names (NotFound, Forbidden, ...); a connection
+upgrade raises the `APIError` its Status names (NotFound, Forbidden, ...); a connection
 that cannot be made raises `ConnectionFailed`.
 """
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from client.errors import ApiError, ConnectionFailed
+from client.errors import APIError, ConnectionFailed
 from client.kubeconfig import ClientConfig
 
 
@@ -44,6 +44,6 @@ async def open_websocket(config: ClientConfig, path: str, subprotocols: Sequence
                              additional_headers=headers, ssl=tls if tls is not True else None,
                              proxy=None, compression=None, max_size=None)
     except InvalidStatus as e:
-        raise ApiError.from_response(e.response.status_code, bytes(e.response.body or b"")) from None
+        raise APIError.from_response(e.response.status_code, bytes(e.response.body or b"")) from None
     except (OSError, WebSocketException) as e:
         raise ConnectionFailed(f"websocket {path}: {e}") from None

@@ -28,7 +28,7 @@ from api.meta import controller_ref
 from api.models import Deployment, Pod, ReplicaSet
 from api.models.apps import DeploymentStatus
 from api.models.base import OwnerReference
-from client.errors import AlreadyExists, ApiError, Conflict, NotFound
+from client.errors import AlreadyExists, APIError, Conflict, NotFound
 from client.events import NORMAL, WARNING, EventRecorder
 from client.rest import Client
 from controllers import deployment_status as dstatus
@@ -286,7 +286,7 @@ class DeploymentController(Controller):
                 raise RuntimeError(f"hash collision for ReplicaSet {rs.name}; "
                                    f"collisionCount is now {status.collision_count}")
             existed = True
-        except ApiError as e:
+        except APIError as e:
             msg = f'Failed to create new replica set "{rs.name}": {e}'
             self.record(d, WARNING, dstatus.FAILED_RS_CREATE, msg)
             if dstatus.has_progress_deadline(d):

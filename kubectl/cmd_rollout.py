@@ -202,8 +202,8 @@ async def run_undo(ctx: Context, args: argparse.Namespace) -> int:
                 await client.patch(resolve("deployments"), meta.get("name", ""), patch,
                                    namespace=meta.get("namespace"), patch_type="json")
             except Exception as e:
-                from client.errors import ApiError
-                if isinstance(e, ApiError):
+                from client.errors import APIError
+                if isinstance(e, APIError):
                     raise CmdError(f"failed restoring revision {args.to_revision}: {e.message}") from None
                 raise
         except CmdError as e:

@@ -103,7 +103,7 @@ async def fetch(ctx: Context, targets: list[Target], *, all_namespaces: bool = F
                 label_selector: str | None = None, field_selector: str | None = None,
                 client: Client | None = None) -> Fetched:
     """The objects targets point at, in order; NotFound for names is collected."""
-    from client.errors import ApiError
+    from client.errors import APIError
     client = client or await ctx.client()
     out = Fetched()
     for t in targets:
@@ -118,7 +118,7 @@ async def fetch(ctx: Context, targets: list[Target], *, all_namespaces: bool = F
         for name in t.names:
             try:
                 obj = await client.get(t.info, name, namespace=ns)
-            except ApiError as e:
+            except APIError as e:
                 out.errors.append(e)
                 continue
             obj.setdefault("apiVersion", t.info.api_version)

@@ -27,7 +27,7 @@ from typing import Any
 
 from api.models import Pod
 from client import kubeconfig
-from client.errors import ApiError
+from client.errors import APIError
 from client.informer import Informer
 from client.rest import Client
 from kubelet.backoff import Backoff
@@ -271,7 +271,7 @@ class Kubelet:
         try:
             await self.client.delete(Pod, pod.metadata.name or "", namespace=pod.metadata.namespace,
                                      grace_period_seconds=0, preconditions={"uid": uid})
-        except ApiError as e:
+        except APIError as e:
             if e.code not in (404, 409):
                 raise
         self.status.forget(uid)

@@ -41,7 +41,7 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from api.models import Pod
-from client.errors import ApiError, ConnectionFailed
+from client.errors import APIError, ConnectionFailed
 from client.rest import Client
 from kubelet.logs import LogOptions, stream_log
 from kubelet.runtime.interface import ContainerState, ContainerStatus, Runtime, RuntimeServiceError
@@ -104,7 +104,7 @@ class TokenReviewer:
             await self.client.request("GET", Pod.RESOURCE.path(namespace, pod),
                                       headers={"Authorization": f"Bearer {token}"})
             code = 200
-        except ApiError as e:
+        except APIError as e:
             code = 200 if e.code == 404 else (e.code if e.code in (401, 403) else 401)
         except ConnectionFailed:
             return 503

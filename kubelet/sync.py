@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from api.models import ConfigMap, Pod, Secret
-from client.errors import ApiError, NotFound
+from client.errors import APIError, NotFound
 from client.rest import Client
 from kubelet.actions import compute_pod_actions
 from kubelet.backoff import Backoff, backoff_key
@@ -82,7 +82,7 @@ class PodSyncer:
                 await asyncio.to_thread(log_dir.mkdir, parents=True, exist_ok=True)
                 sid = await self.runtime.run_pod_sandbox(sandbox_config(pod, self.node, attempt))
                 ip = (await self.runtime.pod_sandbox_status(sid)).ip
-            except (VolumeError, RuntimeServiceError, ApiError, OSError) as e:
+            except (VolumeError, RuntimeServiceError, APIError, OSError) as e:
                 log.warning("pod %s: creating the sandbox failed: %s", pod.key, e)
                 for name in actions.start:
                     result.waiting[name] = ("ContainerCreating", f"failed to create pod sandbox: {e}")

@@ -24,7 +24,7 @@ from typing import Any
 
 from api.meta import now_rfc3339
 from api.resources import by_kind
-from client.errors import ApiError, ClientError, Conflict, NotFound
+from client.errors import APIError, ClientError, Conflict, NotFound
 from client.events import NORMAL, WARNING, EventRecorder
 from client.informer import Informer
 from client.rest import Client
@@ -266,7 +266,7 @@ class Scheduler:
                     return
                 await self.client.patch(PODS, pod.name, patch, namespace=pod.namespace,
                                         patch_type="strategic", subresource="status")
-        except (ApiError, ClientError, OSError) as e:
+        except (APIError, ClientError, OSError) as e:
             log.warning("updating PodScheduled of %s: %s", pod.key, e)
 
 
