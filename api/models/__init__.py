@@ -4,8 +4,9 @@ from __future__ import annotations
 from api.models.apps import Deployment, ReplicaSet, Scale
 from api.models.base import K8sModel, K8sObject, LabelSelector, ObjectMeta, OwnerReference
 from api.models.coordination import Lease
-from api.models.core import (Binding, ConfigMap, Endpoints, Event, Namespace, Node, Pod, Secret,
+from api.models.core import (Binding, ConfigMap, Endpoints, Event, Namespace, Node, Secret,
                              Service, ServiceAccount, Status)
+from api.models.pod import Pod
 from api.resources import ResourceInfo
 
 MODELS: tuple[type[K8sObject], ...] = (
