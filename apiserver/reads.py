@@ -65,7 +65,7 @@ def _decode_continue(token: str) -> tuple[str, int]:
     try:
         d = loads(base64.urlsafe_b64decode(token.encode()))
         return str(d["k"]), int(d["rv"])
-    except Exception:
+    except (ValueError, KeyError, TypeError):
         raise errors.bad_request("continue key is not valid: illegal base64 data") from None
 
 

@@ -208,7 +208,7 @@ class APIServer:
                 if previous > self.backend.compacted_revision:
                     await self.backend.compact(previous)
                 previous = await self.backend.current_revision()
-            except Exception as e:   # a compaction is retried next time
+            except Exception as e:  # noqa: BLE001 - a compaction is retried next time
                 log.warning("compaction failed: %s", e)
 
     async def stop(self, grace: float = SHUTDOWN_GRACE) -> None:

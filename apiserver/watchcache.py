@@ -284,7 +284,7 @@ class WatchCache:
                     for w in list(c.watchers):
                         c.remove_watcher(w)
                 await self._load()
-            except Exception as e:  # a dropped store connection: resume where we were
+            except Exception as e:  # noqa: BLE001 - a dropped store connection: resume where we were
                 log.warning("storage watch failed (%s); resuming from %d", e, self.rv)
             await asyncio.sleep(delay)
             delay = min(delay * 2, 5.0)
@@ -333,7 +333,7 @@ class WatchCache:
             self._task.cancel()
             try:
                 await self._task
-            except (asyncio.CancelledError, Exception):
+            except (asyncio.CancelledError, Exception):  # noqa: BLE001 - stopping: how it ended is moot
                 pass
         for c in self.caches.values():
             for w in list(c.watchers):

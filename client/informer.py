@@ -245,7 +245,7 @@ class Informer:
 def _safe_call(fn: Callable[..., Any], *args: Any) -> Any:
     try:
         return fn(*args)
-    except Exception:  # noqa: BLE001 - a handler bug must not stop the informer
+    except Exception:  # a handler bug must not stop the informer
         log.exception("informer handler %r failed", fn)
         return None
 
@@ -253,7 +253,7 @@ def _safe_call(fn: Callable[..., Any], *args: Any) -> Any:
 async def _guard(awaitable: Any) -> None:
     try:
         await awaitable
-    except Exception:  # noqa: BLE001
+    except Exception:
         log.exception("informer handler failed")
 
 

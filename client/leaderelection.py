@@ -140,7 +140,7 @@ class LeaderElector:
                 result = self.on_stopped_leading()
                 if inspect.isawaitable(result):
                     await result
-            except Exception:  # noqa: BLE001
+            except Exception:
                 log.exception("on_stopped_leading failed")
 
     # ---------------------------------------------------------------- one attempt
@@ -205,7 +205,7 @@ class LeaderElector:
             if holder and self.on_new_leader is not None:
                 try:
                     self.on_new_leader(holder)
-                except Exception:  # noqa: BLE001
+                except Exception:
                     log.exception("on_new_leader failed")
 
     async def _release(self) -> None:

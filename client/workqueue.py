@@ -179,7 +179,7 @@ async def run_workers(queue: WorkQueue, reconcile: Callable[[Any], Awaitable[Non
                 await reconcile(key)
             except asyncio.CancelledError:
                 raise
-            except Exception:  # noqa: BLE001 - a reconcile error means "retry later"
+            except Exception:  # a reconcile error means "retry later"
                 log.exception("%s: reconcile %r failed (retry %d)", queue.name or "workqueue",
                               key, queue.num_requeues(key) + 1)
                 queue.add_rate_limited(key)

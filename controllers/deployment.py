@@ -284,7 +284,7 @@ class DeploymentController(Controller):
                 status.collision_count = (status.collision_count or 0) + 1
                 await self._write_status(d, status)
                 raise RuntimeError(f"hash collision for ReplicaSet {rs.name}; "
-                                   f"collisionCount is now {status.collision_count}")
+                                   f"collisionCount is now {status.collision_count}") from None
             existed = True
         except APIError as e:
             msg = f'Failed to create new replica set "{rs.name}": {e}'

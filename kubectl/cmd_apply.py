@@ -54,7 +54,7 @@ async def run(ctx: Context, args: argparse.Namespace) -> int:
     for m in loaded:
         try:
             await apply_one(ctx, m, args)
-        except Exception as e:  # noqa: BLE001 - report and go on, as kubectl
+        except Exception as e:  # report and go on, as kubectl
             if is_bug(e):
                 raise
             ctx.error(e)
@@ -63,7 +63,7 @@ async def run(ctx: Context, args: argparse.Namespace) -> int:
 
 async def apply_one(ctx: Context, m: Any, args: argparse.Namespace) -> None:
     from api.patch import three_way_merge
-    from client.errors import NotFound
+    from client.errors import APIError, NotFound
     info, obj = objects.prepared(ctx, m)
     client = await ctx.client()
     name = obj["metadata"].get("name", "")
@@ -77,14 +77,14 @@ async def apply_one(ctx: Context, m: Any, args: argparse.Namespace) -> None:
         live = await client.get(info, name, namespace=ns)
     except NotFound:
         live = None
-    except Exception as e:
+    except APIError as e:
         raise wrap(e, f'error when retrieving current configuration of "{m.source}": ') from None
     if live is None:
         created = modified
         if not dry:
             try:
                 created = await client.create(modified, namespace=ns)
-            except Exception as e:
+            except APIError as e:
                 raise wrap(e, f'error when creating "{m.source}": ') from None
         _report(ctx, args, created, "created" + suffix)
         return
@@ -102,7 +102,7 @@ async def apply_one(ctx: Context, m: Any, args: argparse.Namespace) -> None:
     if not dry:
         try:
             result = await client.patch(info, name, patch, namespace=ns, patch_type="strategic")
-        except Exception as e:
+        except APIError as e:
             raise wrap(e, f'error when patching "{m.source}": ') from None
     _report(ctx, args, result, "configured" + suffix)
 

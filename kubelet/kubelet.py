@@ -151,7 +151,7 @@ class Kubelet:
                 await rt.version()
         except (RuntimeServiceError, TimeoutError):
             if os.geteuid() != 0:
-                raise RuntimeServiceError(f"no containerd answers on {opts.socket} and only root may start one")
+                raise RuntimeServiceError(f"no containerd answers on {opts.socket} and only root may start one") from None
             log.info("starting containerd under %s", opts.data_dir)
             self.containerd = Containerd(opts)
             await self.containerd.start()

@@ -148,7 +148,7 @@ class Scheduler:
         except FitError as e:
             self._failed(q, cycle, e)
             return True
-        except Exception as e:  # noqa: BLE001 - a plugin bug must not stop the loop
+        except Exception as e:  # a plugin bug must not stop the loop
             log.exception("scheduling %s failed", pod.key)
             self._failed(q, cycle, FitError(str(e), set(), "SchedulerError"))
             return True

@@ -8,7 +8,6 @@ which must leave nothing behind.
 """
 from __future__ import annotations
 
-import asyncio
 import os
 import shutil
 import signal
@@ -17,7 +16,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
