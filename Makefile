@@ -11,7 +11,7 @@ MODE ?= auto
 UNIT ?= pykube-server
 PURGE ?=
 
-.PHONY: venv test lint unit integration e2e up down bench clean
+.PHONY: venv test lint chaos unit integration e2e up down bench clean
 
 venv: $(VENV)/.installed
 
@@ -30,6 +30,11 @@ lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
+
+# the chaos suite for a long run: CHAOS_MINUTES (30), CHAOS_SEED, CHAOS_STORE=etcd
+CHAOS_MINUTES ?= 30
+chaos: venv
+	CHAOS_MINUTES=$(CHAOS_MINUTES) $(PY) -m pytest -q -s tests/chaos
 
 unit: venv
 	$(PY) -m pytest -q tests/unit
