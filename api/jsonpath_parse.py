@@ -92,7 +92,7 @@ def parse(template: str) -> list[Node]:
             emit(Text(template[i:j]))
         k = _matching_brace(template, j)
         if k < 0:
-            raise JSONPathError(f"unclosed action")
+            raise JSONPathError("unclosed action")
         action = template[j + 1:k].strip()
         i = k + 1
         if action.startswith("range ") or action == "range":

@@ -3,7 +3,8 @@ and building JSON responses.
 
 Owns `parse_resource_path` (Kubernetes REST path → resource, namespace, name, subresource,
 looked up in the resource table as it is now, so CRDs route as soon as they are served),
-body decoding (JSON, YAML, or Kubernetes protobuf via `protobuf.py`; the 3 MiB limit), the
+body decoding (JSON, YAML, or Kubernetes protobuf via `protobuf.py`; the 3 MiB limit, with
+an oversized body read and dropped before the 413 so every client sees it), the
 Table negotiation of `Accept`, and small response helpers.
 """
 from __future__ import annotations
@@ -73,6 +74,12 @@ async def _drain(request: Request, already: int) -> None:
 
 
 async def read_body(request: Request) -> bytes:
+    """The request body, at most `MAX_BODY` bytes (413 RequestEntityTooLarge past that).
+
+    An oversized body is still read to its end, and dropped, up to `DRAIN_LIMIT`: a client
+    that sends its whole body before reading the answer (Python's urllib, the official
+    Python client) would otherwise meet a connection reset, not the 413 Status. A body
+    declared larger than that bound is answered at once."""
     length = request.headers.get("content-length")
     if length and int(length) > MAX_BODY:
         if int(length) <= DRAIN_LIMIT:

@@ -23,7 +23,7 @@ from api.models.pod import (IntOrString, ContainerPort, ObjectFieldSelector, Key
                              PodDNSConfig, PodSpec, ContainerStateWaiting,
                              ContainerStateRunning, ContainerStateTerminated,
                              ContainerState, ContainerStatus, PodCondition, PodIP,
-                             PodStatus, PodTemplateSpec, Pod)  # noqa: F401  (re-exported)
+                             PodStatus, PodTemplateSpec, Pod)  # re-exported (F401 off for this file)
 
 
 # ---------------------------------------------------------------- services and endpoints

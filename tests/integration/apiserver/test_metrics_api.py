@@ -15,7 +15,7 @@ import pytest
 
 from api.models import Pod
 from client import kubeconfig
-from client.errors import ApiError
+from client.errors import APIError
 from client.rest import Client
 from kubelet.config import KubeletConfig
 from kubelet.kubelet import Kubelet
@@ -151,10 +151,10 @@ async def test_errors_and_discovery(env: Env) -> None:
                        ("/apis/metrics.k8s.io/v1beta1/namespaces/default/widgets", 404),
                        ("/apis/metrics.k8s.io/v1beta1/pods?labelSelector=a%3D%3D%3Db", 400),
                        ("/apis/metrics.k8s.io/v1beta1/pods?watch=true", 405)):
-        with pytest.raises(ApiError) as e:
+        with pytest.raises(APIError) as e:
             await env.client.request("GET", path)
         assert e.value.code == code, path
-    with pytest.raises(ApiError) as e:
+    with pytest.raises(APIError) as e:
         await env.client.request("DELETE", "/apis/metrics.k8s.io/v1beta1/nodes/node-1")
     assert e.value.code == 405
     groups = (await env.client.request("GET", "/apis")).json()["groups"]
@@ -174,7 +174,7 @@ async def test_metrics_api_off(tmp_path: Path) -> None:
     async with running_apiserver(tmp_path / "data", metric_resolution=0) as srv:
         assert srv.metrics_scraper is None
         async with Client(kubeconfig.load(srv.kubeconfig_path), component="test") as c:
-            with pytest.raises(ApiError) as e:
+            with pytest.raises(APIError) as e:
                 await c.request("GET", "/apis/metrics.k8s.io/v1beta1/nodes")
             assert e.value.code == 503 and "--metric-resolution 0" in str(e.value)
         assert os.path.exists(srv.kubeconfig_path)

@@ -14,6 +14,7 @@ import pytest
 from api.resources import resolve
 from client.rest import Client
 from kubectl_support import nginx
+from tests.support.waits import served, until_served
 
 DEPLOY = resolve("deployments")
 
