@@ -69,7 +69,7 @@ async def _drain(request: Request, already: int) -> None:
             size += len(chunk)
             if size > DRAIN_LIMIT:
                 return
-    except Exception:   # the client gave up: nothing more to read
+    except Exception:  # noqa: BLE001 - the client gave up (disconnect, reset): nothing more to read
         return
 
 

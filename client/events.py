@@ -87,7 +87,7 @@ class EventRecorder:
         self._seen: OrderedDict[tuple[Any, ...], _Seen] = OrderedDict()
         self._task: asyncio.Task[None] | None = None
 
-    def record(self, obj: Any, type: str, reason: str, message: str,  # noqa: A002
+    def record(self, obj: Any, type: str, reason: str, message: str,
                field_path: str = "") -> None:
         """Queue one event about `obj` (type "Normal" or "Warning"). Never blocks or raises."""
         try:

@@ -179,12 +179,6 @@ class Client:
             raise APIError.from_response(resp.status_code, resp.content)
         return resp
 
-    async def websocket(self, path: str, subprotocols: list[str]) -> Any:
-        """A WebSocket stream (pods/exec, attach) with this client's credentials: see
-        `client.websocket.open_websocket`; use as `async with await c.websocket(...) as ws:`."""
-        from client.websocket import open_websocket
-        return await open_websocket(self.config, path, subprotocols, user_agent=f"pykube/{self.component}")
-
     @asynccontextmanager
     async def stream(self, method: str, path: str, *, params: dict[str, Any] | None = None,
                      ) -> AsyncIterator[httpx.Response]:

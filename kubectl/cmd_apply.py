@@ -56,7 +56,7 @@ async def run(ctx: Context, args: argparse.Namespace) -> int:
     for m in loaded:
         try:
             await (apply_server_side(ctx, m, args) if args.server_side else apply_one(ctx, m, args))
-        except Exception as e:  # noqa: BLE001 - report and go on, as kubectl
+        except Exception as e:
             if is_bug(e):
                 raise
             ctx.error(e)

@@ -6,7 +6,8 @@ from typing import Literal
 from pydantic import Field
 
 from api.models.base import K8sModel, K8sObject, LabelSelector, ObjectMeta
-from api.models.pod import IntOrString, PodTemplateSpec
+from api.models.base import IntOrString
+from api.models.pod import PodTemplateSpec
 
 
 class RollingUpdateDeployment(K8sModel):

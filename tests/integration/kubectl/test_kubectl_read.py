@@ -14,7 +14,6 @@ import pytest
 from api.resources import resolve
 from client.rest import Client
 from kubectl_support import nginx
-from tests.support.waits import served, until_served
 
 DEPLOY = resolve("deployments")
 
