@@ -84,7 +84,7 @@ async def list_objects(cache: WatchCache, resource: ResourceInfo, namespace: str
     if cont:
         start_key, _ = _decode_continue(cont)
         objs = [o for o in objs if o.key > start_key]
-    limit = int(query.get("limit") or 0)
+    limit = max(0, errors.integer("limit", query.get("limit") or 0))   # <= 0: no limit, as Kubernetes
     meta: dict[str, Any] = {"resourceVersion": str(rv)}
     if limit and len(objs) > limit:
         meta["continue"] = _encode_continue(objs[limit - 1].key, rv)
@@ -192,7 +192,7 @@ async def watch_objects(cache: WatchCache, resource: ResourceInfo, namespace: st
     rv_param = query.get("resourceVersion", "")
     send_initial = query.get("sendInitialEvents") == "true"
     bookmarks = query.get("allowWatchBookmarks") in ("true", "1")
-    timeout = float(query["timeoutSeconds"]) if query.get("timeoutSeconds") else None
+    timeout = float(errors.integer("timeoutSeconds", query["timeoutSeconds"])) if query.get("timeoutSeconds") else None
     rc = cache.cache(resource)
     watcher = Watcher(resource, namespace, sel.node_name, sel.match, bookmarks=bookmarks)
     if send_initial or rv_param in ("", "0"):

@@ -153,4 +153,10 @@ def warning_headers(warnings: list[str]) -> dict[str, str]:
 
 
 def _quoted(text: str) -> str:
-    return text.replace("\\", "\\\\").replace('"', '\\"')
+    """A quoted-string's content: `"` and `\\` escaped; what a header cannot carry (past
+    Latin-1, control characters) as Go's %q writes it, `\\u00e9`-style."""
+    text = text.replace("\\", "\\\\").replace('"', '\\"')
+    if text.isascii() and text.isprintable():
+        return text
+    return "".join(c if c.isascii() and c.isprintable() else
+                   (f"\\u{ord(c):04x}" if ord(c) < 0x10000 else f"\\U{ord(c):08x}") for c in text)
