@@ -11,7 +11,7 @@ MODE ?= auto
 UNIT ?= pykube-server
 PURGE ?=
 
-.PHONY: venv test lint chaos unit integration e2e up down bench clean
+.PHONY: venv test lint chaos fuzz unit integration e2e up down bench clean
 
 venv: $(VENV)/.installed
 
@@ -35,6 +35,11 @@ lint: venv
 CHAOS_MINUTES ?= 30
 chaos: venv
 	CHAOS_MINUTES=$(CHAOS_MINUTES) $(PY) -m pytest -q -s tests/chaos
+
+# API fuzzing for a long run: FUZZ_REQUESTS (10000) schemathesis requests, FUZZ_SEED to repeat
+FUZZ_REQUESTS ?= 10000
+fuzz: venv
+	FUZZ_REQUESTS=$(FUZZ_REQUESTS) $(PY) -m pytest -q -s tests/fuzz
 
 unit: venv
 	$(PY) -m pytest -q tests/unit

@@ -39,6 +39,11 @@ NS = "fuzz"
 SEED_NAME = "seed"
 WRITES = {"POST", "PUT", "PATCH", "DELETE"}
 LONG_RUNNING_PARAMS = {"watch", "follow"}
+# the values Kubernetes accepts for these string parameters (its OpenAPI says only
+# "string"): with them, schemathesis' valid requests are valid, and its invalid ones still
+# send anything else
+ENUMS = {"dryRun": ["All"], "propagationPolicy": ["Background", "Foreground", "Orphan"],
+         "fieldValidation": ["Ignore", "Warn", "Strict"]}
 REVISION_PATH = "/api/v1/namespaces"
 
 
@@ -56,7 +61,9 @@ class Report:
     by_code: Counter[int] = field(default_factory=Counter)
     by_operation: dict[str, Counter[int]] = field(default_factory=dict)
     failures: list[str] = field(default_factory=list)
+    rejections: Counter[str] = field(default_factory=Counter)    # 4xx by code and message start
     seeded: list[str] = field(default_factory=list)
+    ungenerated: dict[str, str] = field(default_factory=dict)   # operations schemathesis made nothing for
     seconds: float = 0.0
 
     def count(self, label: str, code: int) -> None:
@@ -74,7 +81,11 @@ class Report:
         lines = [f"fuzz: {self.sent} requests in {self.seconds:.0f}s over {len(self.by_operation)} operations "
                  f"({len(self.seeded)} seed objects)",
                  f"answers by code: {codes}",
-                 f"5xx: {server_errors}; failed checks: {len(self.failures)}"]
+                 "most frequent rejections:"]
+        lines += [f"  {n:6d}  {what}" for what, n in self.rejections.most_common(12)]
+        lines += [f"operations without a generated request: {len(self.ungenerated)}"]
+        lines += [f"  {op}: {why}" for op, why in sorted(self.ungenerated.items())[:10]]
+        lines += [f"5xx: {server_errors}; failed checks: {len(self.failures)}"]
         return "\n".join(lines + [f"  FAIL {f}" for f in self.failures[:50]])
 
 
@@ -97,10 +108,15 @@ def fuzzable(spec: dict[str, Any]) -> dict[str, Any]:
             op = item.get(method)
             if op is None:
                 continue
-            if op.get("x-kubernetes-action") == "connect":
+            if op.get("x-kubernetes-action") == "connect" or \
+                    (path == "/api/v1/namespaces" and method == "delete"):
+                # the exec stream; deleting every namespace (then nothing can be created)
                 del item[method]
                 continue
             op["parameters"] = [p for p in op.get("parameters", []) if p.get("name") not in LONG_RUNNING_PARAMS]
+            for p in op["parameters"]:
+                if p.get("name") in ENUMS and p.get("in") == "query":
+                    p["enum"] = ENUMS[p["name"]]
         paths[path] = item
     spec["paths"] = paths
     # the admin's bearer token goes on every request; generated credentials would only
@@ -158,6 +174,7 @@ class Fuzzer:
         self.report = Report()
         self.rng = random.Random(seed)
         self.revision = ""          # the store's revision as last read; "" after a write
+        self.strategies: dict[tuple[str, GenerationMode], Any] = {}
 
     def current_revision(self) -> str:
         r = self.session.get(self.target.url + REVISION_PATH, params={"limit": "1"}, timeout=10)
@@ -169,26 +186,32 @@ class Fuzzer:
         self.report.seeded = seed_objects(self.session, self.target, raw)
         schema = schemathesis.openapi.from_dict(raw)
         operations = [r.ok() for r in schema.get_all_operations()]
-        per_operation = max(1, self.total // len(operations))
-        self.rng.shuffle(operations)
-        for i, op in enumerate(operations):
-            left = self.total - self.report.sent
-            if left <= 0:
-                break
-            n = min(per_operation, left) if i < len(operations) - 1 else left
-            for mode, share in ((GenerationMode.POSITIVE, n - n // 2), (GenerationMode.NEGATIVE, n // 2)):
-                if share:
-                    self.fuzz_operation(op, mode, share)
+        # rounds over every operation, valid and invalid requests in turn, a few per
+        # operation each round, until `total` are sent
+        chunk = max(1, min(8, self.total // (2 * len(operations))))
+        stalled = 0
+        while self.report.sent < self.total and stalled < 3:
+            before = self.report.sent
+            self.rng.shuffle(operations)
+            for op in operations:
+                for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
+                    left = self.total - self.report.sent
+                    if left > 0:
+                        self.fuzz_operation(op, mode, min(chunk, left))
+            stalled = stalled + 1 if self.report.sent == before else 0
         self.report.seconds = time.monotonic() - start
         return self.report
 
     def fuzz_operation(self, op: Any, mode: GenerationMode, n: int) -> None:
         label = f"{op.method.upper()} {op.path}"
         sent_before = self.report.sent
+        key = (label, mode)
+        if key not in self.strategies:
+            self.strategies[key] = op.as_strategy(generation_mode=mode)
 
         @settings(max_examples=n, phases=[Phase.generate], database=None, deadline=None,
                   suppress_health_check=list(HealthCheck), report_multiple_bugs=False)
-        @given(case=op.as_strategy(generation_mode=mode), pick=st.integers(0, 99))
+        @given(case=self.strategies[key], pick=st.integers(0, 99))
         def send(case: Any, pick: int) -> None:
             if self.report.sent - sent_before >= n:
                 return
@@ -199,8 +222,8 @@ class Fuzzer:
             try:
                 hypothesis_seed(self.rng.randrange(2**32))(send)()
             except Exception as e:  # noqa: BLE001 - schemathesis cannot generate for this operation: say so, go on
-                if self.report.sent == sent_before:
-                    self.report.fail(f"{label}: no request generated ({type(e).__name__}: {str(e)[:200]})")
+                if self.report.sent == sent_before and label not in self.report.ungenerated:
+                    self.report.ungenerated[label] = f"{type(e).__name__}: {str(e)[:200]}"
 
     def send(self, label: str, case: Any, pick: int) -> None:
         params = case.path_parameters or {}
@@ -229,6 +252,9 @@ class Fuzzer:
             self.report.fail(what)
         elif code >= 400 and not _is_status(r.content, code):
             self.report.fail(f"not a Status: {what}")
+        elif code >= 400:
+            status = r.json()
+            self.report.rejections[f"{code} {status.get('reason')}: {_shape(str(status.get('message')))}"] += 1
         if not writes:
             return
         dry_run = "dryRun" in (case.query or {})
@@ -252,8 +278,16 @@ def _aim_body(body: dict[str, Any], op: Any, params: dict[str, Any]) -> None:
     if isinstance(meta, dict):
         if "name" in params:
             meta["name"] = params["name"]
+        elif op.method == "post" and not meta.get("name"):
+            meta["name"] = f"fuzz-{random.randrange(10**6)}"
         if "namespace" in params:
             meta["namespace"] = params["namespace"]
+
+
+def _shape(message: str) -> str:
+    """A message with its quoted and numeric parts blanked, so that alike ones count as one."""
+    import re
+    return re.sub(r'"[^"]*"|\d+', "_", message)[:90]
 
 
 def _is_status(content: bytes, code: int) -> bool:
