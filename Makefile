@@ -38,8 +38,9 @@ chaos: venv
 
 # API fuzzing for a long run: FUZZ_REQUESTS (10000) schemathesis requests, FUZZ_SEED to repeat
 FUZZ_REQUESTS ?= 10000
+FUZZ_SEED ?= 0
 fuzz: venv
-	FUZZ_REQUESTS=$(FUZZ_REQUESTS) $(PY) -m pytest -q -s tests/fuzz
+	FUZZ_REQUESTS=$(FUZZ_REQUESTS) FUZZ_SEED=$(FUZZ_SEED) $(PY) -m pytest -q -s tests/fuzz
 
 unit: venv
 	$(PY) -m pytest -q tests/unit

@@ -1,7 +1,7 @@
 """API fuzzing against a real apiserver (its own process, sqlite store): schemathesis
 requests generated from the apiserver's /openapi/v2 (tests/fuzz/fuzzer.py says what is
 checked). `make test` sends a few hundred (FUZZ_REQUESTS, default 300); `make fuzz` sends
-10,000. FUZZ_SEED repeats a run. The test prints the requests and the answers by code."""
+10,000 with a new seed each time. FUZZ_SEED repeats a run. The test prints the requests and the answers by code."""
 from __future__ import annotations
 
 import asyncio
@@ -23,7 +23,9 @@ def _free_port() -> int:
 
 async def test_generated_requests_get_no_5xx_and_rejected_ones_store_nothing(tmp_path: Path) -> None:
     total = int(os.environ.get("FUZZ_REQUESTS", "300"))
-    seed = int(os.environ.get("FUZZ_SEED", "0")) or int.from_bytes(os.urandom(4), "big")
+    # a fixed seed in make test (the same requests every run: CI never meets a new case by
+    # chance); make fuzz draws one (FUZZ_SEED=0), printed so a failure can be repeated
+    seed = int(os.environ.get("FUZZ_SEED", "1")) or int.from_bytes(os.urandom(4), "big")
     data_dir = tmp_path / "data"
     server = proc.start(data_dir, _free_port())
     try:

@@ -126,8 +126,8 @@ async def test_top_and_the_python_client_read_scraped_usage(env: Env) -> None:
             assert [(line.split()[0], len(line.split())) for line in ours[1].splitlines()] == shape, (args, real, ours)
             if "--no-headers" not in args:
                 assert ours[1].split("\n", 1)[0] == real[1].split("\n", 1)[0]   # the same header; numbers move
-        code, out, _ = await run("kubectl", env.srv.kubeconfig_path, "top", "pod", "-l", "app=web")
-        assert code == 0 and len(out.splitlines()) == 2 and out.splitlines()[1].split()[0] == "web"
+        code, out, err = await run("kubectl", env.srv.kubeconfig_path, "top", "pod", "-l", "app=web")
+        assert code == 0 and len(out.splitlines()) == 2 and out.splitlines()[1].split()[0] == "web", (code, out, err)
         assert 220 <= int(out.splitlines()[1].split()[1].rstrip("m")) <= 280 and out.splitlines()[1].split()[2] == "64Mi"
         code, out, _ = await run("pykubectl", env.srv.kubeconfig_path, "top", "node")
         row = out.splitlines()[1].split()
