@@ -44,8 +44,11 @@ class Cluster:
             extra = ["--datastore-endpoint", self.store] if self.store else []
             return [*PYKUBE, "apiserver", "--data-dir", str(self.data_dir), "--secure-port", str(self.port), *extra]
         if name == "controller-manager":
+            # the root CA it publishes (kube-root-ca.crt) is what every pod's service
+            # account volume needs before it can start, as under `pykube server`
             return [*PYKUBE, "controller-manager", "--kubeconfig", kc, "--leader-elect-identity", "chaos-cm",
-                    "--node-monitor-grace-period", "60s"]
+                    "--node-monitor-grace-period", "60s",
+                    "--root-ca-file", str(self.data_dir / "server" / "tls" / "server-ca.crt")]
         if name == "scheduler":
             return [*PYKUBE, "scheduler", "--kubeconfig", kc, "--leader-elect=false"]
         if name.startswith("kubelets-"):
