@@ -28,11 +28,15 @@ CGROUP_PARENT = "/kp"
 
 
 def write_cgroup(root: Path, cgroup: str, cpu_usec: int, memory: int) -> None:
+    """The files a cgroup v2 directory has, each replaced whole (as the kernel's are read:
+    the kubelet's reader, in a thread, never sees one truncated and not yet written)."""
     d = root / cgroup.strip("/")
     d.mkdir(parents=True, exist_ok=True)
-    (d / "cpu.stat").write_text(f"usage_usec {cpu_usec}\n")
-    (d / "memory.current").write_text(f"{memory}\n")
-    (d / "memory.stat").write_text("inactive_file 0\nanon 0\n")
+    for name, text in (("cpu.stat", f"usage_usec {cpu_usec}\n"), ("memory.current", f"{memory}\n"),
+                       ("memory.stat", "inactive_file 0\nanon 0\n")):
+        tmp = d / f".{name}.tmp"
+        tmp.write_text(text)
+        os.replace(tmp, d / name)
 
 
 async def run(binary: str, kubeconfig_path: Path, *args: str) -> tuple[int, str, str]:
