@@ -22,7 +22,6 @@ import pytest_asyncio
 
 from api.models import Node, Pod
 from api.models.batch import Job
-from apiserver.kubeletproxy import KubeletProxy, install_exec_websocket
 from client import kubeconfig
 from client.errors import NotFound
 from client.events import EventRecorder
@@ -101,12 +100,7 @@ def images(tmp_path_factory: pytest.TempPathFactory) -> Path:
 async def e2e(tmp_path_factory: pytest.TempPathFactory, images: Path) -> AsyncIterator[E2E]:
     base = tmp_path_factory.mktemp("batch-e2e")
     async with running_apiserver(base / "apiserver") as srv:
-        proxy = getattr(srv, "kubelet_proxy", None)
-        own_proxy = proxy is None
-        if proxy is None:  # an apiserver that does not wire its kubelet proxy itself
-            proxy = KubeletProxy(srv.registry.get, srv.token)
-            srv.handlers.kubelet_proxy = proxy  # type: ignore[union-attr]
-            install_exec_websocket(srv._server.config.app.app, proxy, srv.authn.user_for)  # type: ignore[union-attr]
+        assert srv.kubelet_proxy is not None     # the apiserver wires its kubelet proxy (logs, exec)
         client = Client(kubeconfig.load(srv.kubeconfig_path), component="e2e")
         node = KubeletNode(base, srv.kubeconfig_path, node_name="batch-node")
         node.images_dir.mkdir(parents=True)
@@ -133,8 +127,6 @@ async def e2e(tmp_path_factory: pytest.TempPathFactory, images: Path) -> AsyncIt
             await recorder.close(1.0)
             problems = await node.cleanup()
             await client.close()
-            if own_proxy:
-                await proxy.close()
             if problems:
                 print(node.log_tail())
     assert not problems, "cleanup left things behind:\n" + "\n".join(problems)
