@@ -50,7 +50,10 @@ async def handle(h: "Handlers", request: Request, t: Target, q: dict[str, str]) 
         return await evict(h, request, t, q)
     elif sub == "finalize" and method == "PUT":
         body = parse_object_body(await read_body(request), request.headers.get("content-type", ""))
-        fins = (body.get("spec") or {}).get("finalizers") or []
+        fins = _field(body, "spec").get("finalizers") or []
+        if not isinstance(fins, list) or not all(isinstance(f, str) for f in fins):
+            raise errors.APIError(422, "Invalid", f'Namespace "{t.name}" is invalid: spec.finalizers: '
+                                  "Invalid value: must be a list of strings")
 
         def set_fins(cur: dict[str, Any]) -> dict[str, Any]:
             cur.setdefault("spec", {})["finalizers"] = fins
@@ -110,10 +113,18 @@ async def scale(h: "Handlers", request: Request, t: Target, q: dict[str, str]) -
     return json_response(to_scale(t.resource, out))
 
 
+def _field(body: dict[str, Any], name: str) -> dict[str, Any]:
+    """`body[name]` when it is an object (or absent: {}); 400 BadRequest otherwise."""
+    value = body.get(name) or {}
+    if not isinstance(value, dict):
+        raise errors.bad_request(f"{name} must be an object")
+    return value
+
+
 async def bind(h: "Handlers", request: Request, t: Target, q: dict[str, str]) -> Response:
     body = parse_object_body(await read_body(request), request.headers.get("content-type", ""))
-    node = (body.get("target") or {}).get("name")
-    if not node:
+    node = _field(body, "target").get("name")
+    if not node or not isinstance(node, str):
         raise errors.APIError(422, "Invalid", "Binding is invalid: target.name: Required value")
     assert t.name is not None
 

@@ -62,3 +62,22 @@ async def test_warning_header_carries_any_field_name(http: httpx.AsyncClient) ->
     r = await http.post(f"{NS}/configmaps?fieldValidation=Warn", json={"metadata": {"name": "w"}, "\U0002584f": 1})
     assert r.status_code == 201
     assert "\\U0002584f" in r.headers["warning"]
+
+
+@pytest.mark.parametrize(("body", "code"), [({"spec": 154238}, 400), ({"spec": "x"}, 400),
+                                            ({"spec": {"finalizers": [1]}}, 422)])
+async def test_namespace_finalize_with_a_bad_spec(http: httpx.AsyncClient, body: Any, code: int) -> None:
+    before = await _revision(http)
+    r = await http.put("/api/v1/namespaces/default/finalize", json={"metadata": {"name": "default"}, **body})
+    assert (r.status_code, r.json()["kind"]) == (code, "Status"), r.text
+    assert await _revision(http) == before
+
+
+@pytest.mark.parametrize("target", [799636071850, {"name": 5}, "node-1"])
+async def test_binding_with_a_bad_target(http: httpx.AsyncClient, target: Any) -> None:
+    pod = {"metadata": {"name": "p"}, "spec": {"containers": CONTAINERS}}
+    assert (await http.post(f"{NS}/pods", json=pod)).status_code == 201
+    before = await _revision(http)
+    r = await http.post(f"{NS}/pods/p/binding", json={"metadata": {"name": "p"}, "target": target})
+    assert 400 <= r.status_code < 500 and r.json()["kind"] == "Status", r.text
+    assert await _revision(http) == before
