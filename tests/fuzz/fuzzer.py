@@ -193,8 +193,11 @@ class Fuzzer:
         while self.report.sent < self.total and stalled < 3:
             before = self.report.sent
             self.rng.shuffle(operations)
+            both = self.total >= 2 * len(operations)    # a short run: one mode per operation, to reach them all
             for op in operations:
-                for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
+                modes = (GenerationMode.POSITIVE, GenerationMode.NEGATIVE) if both else \
+                    (self.rng.choice((GenerationMode.POSITIVE, GenerationMode.NEGATIVE)),)
+                for mode in modes:
                     left = self.total - self.report.sent
                     if left > 0:
                         self.fuzz_operation(op, mode, min(chunk, left))
