@@ -97,9 +97,9 @@ def _filter_ok(f: Filter, item: Any, root: Any) -> bool:
         except ValueError:
             return f.op == "!="
     try:
-        return {"==": a == b, "!=": a != b}[f.op] if f.op in ("==", "!=") else {
+        return bool({"==": a == b, "!=": a != b}[f.op] if f.op in ("==", "!=") else {
             "<": lambda: a < b, ">": lambda: a > b,
-            "<=": lambda: a <= b, ">=": lambda: a >= b}[f.op]()
+            "<=": lambda: a <= b, ">=": lambda: a >= b}[f.op]())
     except TypeError:
         return False
 

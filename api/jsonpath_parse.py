@@ -92,7 +92,7 @@ def parse(template: str) -> list[Node]:
             emit(Text(template[i:j]))
         k = _matching_brace(template, j)
         if k < 0:
-            raise JSONPathError(f"unclosed action")
+            raise JSONPathError("unclosed action")
         action = template[j + 1:k].strip()
         i = k + 1
         if action.startswith("range ") or action == "range":
@@ -218,7 +218,7 @@ class _PathParser:
             return Index(None, None, None, False)
         parts = _split_top(inner, ",")
         if len(parts) > 1:
-            branches = []
+            branches: list[list[Any]] = []
             for p in parts:
                 p = p.strip()
                 if p[:1] in "\"'":
@@ -256,7 +256,9 @@ ROOT = Field("$")
 
 
 def _split_top(text: str, sep: str) -> list[str]:
-    out, depth, quote, cur = [], 0, "", []
+    out: list[str] = []
+    cur: list[str] = []
+    depth, quote = 0, ""
     for c in text:
         if quote:
             if c == quote:

@@ -353,7 +353,7 @@ def apply(live: Obj | None, applied: Obj, manager: str, api_version: str, kind: 
     previous = next((e.fields for e in es if e.manager == manager and e.operation == "Apply"), set())
     spec_part = {k: v for k, v in applied.items() if k not in ("status", "apiVersion", "kind")}
     meta_applied = {k: v for k, v in (applied.get("metadata") or {}).items() if k not in SERVER_META}
-    merged = _merge({k: v for k, v in base.items()}, {**spec_part, "metadata": meta_applied}, _root(kind, schema))
+    merged: Obj = _merge({k: v for k, v in base.items()}, {**spec_part, "metadata": meta_applied}, _root(kind, schema))
     merged["metadata"] = {**(base.get("metadata") or {}), **_merge(base.get("metadata") or {}, meta_applied,
                                                                     "ObjectMeta")}
     if live is None:   # a create: the applied object's own name and namespace

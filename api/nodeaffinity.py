@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 
-from api.models.core import Node, Taint, Toleration
+from api.models.core import Node, Taint
+from api.models.pod import Toleration
 from api.models.pod import NodeSelector, NodeSelectorRequirement, NodeSelectorTerm, PodSpec
 
 

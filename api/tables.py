@@ -443,7 +443,7 @@ TABLES: dict[str, tuple[list[Column], Callable[[Obj], list[Any]]]] = {
 
 
 def columns_for(kind: str) -> list[Column]:
-    return TABLES.get(kind, ([_NAME, _AGE], None))[0]  # type: ignore[return-value]
+    return TABLES.get(kind, ([_NAME, _AGE], None))[0]
 
 
 def row_for(obj: Obj) -> list[Any]:

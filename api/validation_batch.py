@@ -117,7 +117,8 @@ def validate_replication_controller(obj: Obj) -> list[FieldError]:
     selector = spec.get("selector") or {}
     if not selector:
         errs.append(required("spec.selector"))
-    errs.extend(validate_labels(selector or None, "spec.selector"))
+    selector_errs = validate_labels(selector or None, "spec.selector")
+    errs.extend(selector_errs)
     errs.extend(_non_negative(spec.get("replicas"), "spec.replicas"))
     template = spec.get("template")
     if not isinstance(template, dict):
@@ -125,7 +126,7 @@ def validate_replication_controller(obj: Obj) -> list[FieldError]:
         return errs
     tmeta = _dict(template.get("metadata"))
     labels = tmeta.get("labels") or {}
-    if selector and not selector_from_set(selector).matches(labels):
+    if selector and not selector_errs and not selector_from_set(selector).matches(labels):
         errs.append(invalid("spec.template.metadata.labels", labels,
                             "`selector` does not match template `labels`"))
     errs.extend(validate_labels(tmeta.get("labels"), "spec.template.labels"))

@@ -12,7 +12,7 @@ from __future__ import annotations
 import platform
 from typing import Any
 
-from api.resources import ResourceInfo, all_resources, generation, version_priority
+from api.resources import ResourceInfo, all_resources, version_priority
 from apiserver.metrics_api import RESOURCES as METRICS_RESOURCES
 
 

@@ -95,6 +95,17 @@ def invalid(resource: ResourceInfo, kind: str, name: str, errors: list[Any]) -> 
                     _details(resource, name, causes=field.causes(errors), kind=kind))
 
 
+def integer(name: str, value: object) -> int:
+    """A query or options integer (`limit`, `timeoutSeconds`, `gracePeriodSeconds`); 400
+    BadRequest, in Go's words, when it is not one."""
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise bad_request(f"{name}: expected an integer, got {type(value).__name__}")
+    try:
+        return int(value)
+    except ValueError:
+        raise bad_request(f'{name}: strconv.ParseInt: parsing "{value}": invalid syntax') from None
+
+
 def bad_request(message: str) -> APIError:
     return APIError(400, "BadRequest", message)
 

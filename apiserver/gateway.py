@@ -13,10 +13,13 @@ Owns `Gateway`, which every HTTP request meets first:
   (`metrics.k8s.io`, metrics_api.py) when `metrics_api` is set;
 - everything else (discovery, OpenAPI, health, metrics, the exec WebSocket) goes on to the
   FastAPI app built by `app.py`, kept as `self.app`;
-- request counts and latencies per verb and resource (`Metrics`).
+- request counts and latencies per verb and resource (`Metrics`);
+- the count of requests being answered, less the long-running ones (`InFlight`), which a
+  graceful shutdown waits to reach zero before it ends the watches.
 """
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from typing import Any, Awaitable
@@ -74,6 +77,33 @@ class Metrics:
         h.observe(time.perf_counter() - start)
 
 
+class InFlight:
+    """Requests being answered, less the long-running ones (watches, followed logs)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    def enter(self) -> None:
+        self.count += 1
+        self._idle.clear()
+
+    def leave(self) -> None:
+        self.count -= 1
+        if self.count == 0:
+            self._idle.set()
+
+    async def wait_idle(self, timeout: float) -> bool:
+        """True once none is left; False when `timeout` passed first."""
+        try:
+            async with asyncio.timeout(max(0.0, timeout)):
+                await self._idle.wait()
+        except TimeoutError:
+            return False
+        return True
+
+
 def _target(path: str) -> Target | None:
     """The resource a REST path names, None for paths that are not resource paths."""
     if path.startswith("/api/v1/"):
@@ -100,9 +130,17 @@ class _AllowAll:
 _ALLOW_ALL: Any = _AllowAll()
 
 
+_STREAMS = ("/exec", "/attach", "/portforward")
+
+
 def _is_watch(scope: Scope) -> bool:
+    """A long-running request: a watch, a followed log, or a stream (exec, attach,
+    port-forward), which a graceful shutdown does not wait for."""
     qs: bytes = scope.get("query_string", b"")
-    return b"watch=true" in qs or b"watch=1" in qs or b"follow=true" in qs
+    if b"watch=true" in qs or b"watch=1" in qs or b"follow=true" in qs:
+        return True
+    path: str = scope.get("path", "")
+    return path.endswith(_STREAMS) or "/proxy" in path
 
 
 class Gateway:
@@ -110,6 +148,7 @@ class Gateway:
                  authorizer: Authorizer | None = None) -> None:
         self.app, self.handlers, self.authn, self.metrics = app, handlers, authn, metrics
         self.authorizer = authorizer
+        self.in_flight = InFlight()
         self.metrics_api: Any = None   # apiserver.metrics_api.MetricsAPI, set by the server
 
     def _authorize(self, scope: Scope, user: UserInfo, target: Target | None) -> UserInfo:
@@ -141,6 +180,9 @@ class Gateway:
         path: str = scope["path"]
         start = time.perf_counter()
         code_box = [0]
+        long_running = _is_watch(scope)
+        if not long_running:
+            self.in_flight.enter()
 
         async def send_wrapper(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -187,7 +229,9 @@ class Gateway:
         finally:
             if reset is not None:
                 current_user.reset(reset)
-            self.metrics.observe(scope["method"], resource, code_box[0], start, _is_watch(scope))
+            if not long_running:
+                self.in_flight.leave()
+            self.metrics.observe(scope["method"], resource, code_box[0], start, long_running)
 
     async def _target(self, path: str) -> Target | None:
         """The path's target; an unknown resource is looked up again once the watch cache

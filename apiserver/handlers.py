@@ -100,8 +100,9 @@ class Handlers:
         try:
             return strategies.for_resource(resource).decode(body)
         except InvalidError as e:
-            name = (body.get("metadata") or {}).get("name") or ""
-            raise errors.invalid(resource, resource.kind, name, e.errors) from None
+            meta = body.get("metadata")
+            name = meta.get("name") if isinstance(meta, dict) else ""
+            raise errors.invalid(resource, resource.kind, name if isinstance(name, str) else "", e.errors) from None
 
     # ------------------------------------------------------------------ writes
     async def create(self, request: Request, t: Target, q: dict[str, str]) -> Response:

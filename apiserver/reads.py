@@ -19,7 +19,7 @@ from apiserver import errors, strategies
 from apiserver.wire import dumps, loads
 from apiserver.request import json_response
 from apiserver.storage.interface import CompactedError
-from apiserver.watchcache import CachedObject, WatchCache, Watcher
+from apiserver.watchcache import CachedObject, WatchCache, Watcher, bookmark_event
 
 BOOKMARK_INTERVAL = 5.0
 _NODE_FIELDS = ("spec.nodeName",)
@@ -68,7 +68,7 @@ def _decode_continue(token: str) -> tuple[str, int]:
     try:
         d = loads(base64.urlsafe_b64decode(token.encode()))
         return str(d["k"]), int(d["rv"])
-    except Exception:
+    except (ValueError, KeyError, TypeError):
         raise errors.bad_request("continue key is not valid: illegal base64 data") from None
 
 
@@ -84,7 +84,7 @@ async def list_objects(cache: WatchCache, resource: ResourceInfo, namespace: str
     if cont:
         start_key, _ = _decode_continue(cont)
         objs = [o for o in objs if o.key > start_key]
-    limit = int(query.get("limit") or 0)
+    limit = max(0, errors.integer("limit", query.get("limit") or 0))   # <= 0: no limit, as Kubernetes
     meta: dict[str, Any] = {"resourceVersion": str(rv)}
     if limit and len(objs) > limit:
         meta["continue"] = _encode_continue(objs[limit - 1].key, rv)
@@ -149,11 +149,7 @@ def make_table(resource: ResourceInfo, objs: list[dict[str, Any]], meta: dict[st
 
 
 def _bookmark(resource: ResourceInfo, rv: int, initial_end: bool = False) -> bytes:
-    meta: dict[str, Any] = {"resourceVersion": str(rv)}
-    if initial_end:
-        meta["annotations"] = {"k8s.io/initial-events-end": "true"}
-    obj = {"kind": resource.kind, "apiVersion": resource.api_version, "metadata": meta}
-    return dumps({"type": "BOOKMARK", "object": obj}) + b"\n"
+    return bookmark_event(resource, rv, initial_end)
 
 
 def _expired(message: str) -> bytes:
@@ -196,9 +192,9 @@ async def watch_objects(cache: WatchCache, resource: ResourceInfo, namespace: st
     rv_param = query.get("resourceVersion", "")
     send_initial = query.get("sendInitialEvents") == "true"
     bookmarks = query.get("allowWatchBookmarks") in ("true", "1")
-    timeout = float(query["timeoutSeconds"]) if query.get("timeoutSeconds") else None
+    timeout = float(errors.integer("timeoutSeconds", query["timeoutSeconds"])) if query.get("timeoutSeconds") else None
     rc = cache.cache(resource)
-    watcher = Watcher(resource, namespace, sel.node_name, sel.match)
+    watcher = Watcher(resource, namespace, sel.node_name, sel.match, bookmarks=bookmarks)
     if send_initial or rv_param in ("", "0"):
         if rv_param == "" or send_initial:
             await cache.sync()

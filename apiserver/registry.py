@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Callable
 
+from api import field
 from api.resources import ResourceInfo
 from apiserver import errors, fieldmanager, strategies, wire
 from apiserver.admission import AdmissionChain, reservation
@@ -70,6 +71,8 @@ class DeleteOptions:
     @classmethod
     def from_body(cls, body: dict[str, Any], query: dict[str, str]) -> "DeleteOptions":
         pre = body.get("preconditions") or {}
+        if not isinstance(pre, dict):
+            raise errors.bad_request("preconditions must be an object")
         policy = body.get("propagationPolicy") or query.get("propagationPolicy")
         if policy is None and body.get("orphanDependents") is not None:
             policy = "Orphan" if body["orphanDependents"] else "Background"
@@ -79,7 +82,7 @@ class DeleteOptions:
         dry = body.get("dryRun") or []
         if not isinstance(dry, list):
             raise errors.bad_request("dryRun must be a list")
-        return cls(policy, int(grace) if grace is not None else None,
+        return cls(policy, errors.integer("gracePeriodSeconds", grace) if grace is not None else None,
                    pre.get("uid"), pre.get("resourceVersion"),
                    dry_run=is_dry_run(query.get("dryRun")) or any(is_dry_run(d) for d in dry))
 
@@ -124,6 +127,9 @@ class Registry:
             meta.pop("namespace", None)
         if not meta.get("name") and meta.get("generateName"):
             meta["name"] = meta["generateName"] + "".join(random.choices(_NAME_CHARS, k=5))
+        if not meta.get("name"):
+            raise errors.invalid(resource, resource.kind, "", [
+                field.required("metadata.name", "name or generateName is required")])
         for k in ("resourceVersion", "deletionTimestamp", "deletionGracePeriodSeconds"):
             meta.pop(k, None)
         meta["uid"] = str(uuid.uuid4())

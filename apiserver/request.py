@@ -3,7 +3,8 @@ and building JSON responses.
 
 Owns `parse_resource_path` (Kubernetes REST path → resource, namespace, name, subresource,
 looked up in the resource table as it is now, so CRDs route as soon as they are served),
-body decoding (JSON, YAML, or Kubernetes protobuf via `protobuf.py`; the 3 MiB limit), the
+body decoding (JSON, YAML, or Kubernetes protobuf via `protobuf.py`; the 3 MiB limit, with
+an oversized body read and dropped before the 413 so every client sees it), the
 Table negotiation of `Accept`, and small response helpers.
 """
 from __future__ import annotations
@@ -68,11 +69,17 @@ async def _drain(request: Request, already: int) -> None:
             size += len(chunk)
             if size > DRAIN_LIMIT:
                 return
-    except Exception:   # the client gave up: nothing more to read
+    except Exception:  # noqa: BLE001 - the client gave up (disconnect, reset): nothing more to read
         return
 
 
 async def read_body(request: Request) -> bytes:
+    """The request body, at most `MAX_BODY` bytes (413 RequestEntityTooLarge past that).
+
+    An oversized body is still read to its end, and dropped, up to `DRAIN_LIMIT`: a client
+    that sends its whole body before reading the answer (Python's urllib, the official
+    Python client) would otherwise meet a connection reset, not the 413 Status. A body
+    declared larger than that bound is answered at once."""
     length = request.headers.get("content-length")
     if length and int(length) > MAX_BODY:
         if int(length) <= DRAIN_LIMIT:
@@ -146,4 +153,10 @@ def warning_headers(warnings: list[str]) -> dict[str, str]:
 
 
 def _quoted(text: str) -> str:
-    return text.replace("\\", "\\\\").replace('"', '\\"')
+    """A quoted-string's content: `"` and `\\` escaped; what a header cannot carry (past
+    Latin-1, control characters) as Go's %q writes it, `\\u00e9`-style."""
+    text = text.replace("\\", "\\\\").replace('"', '\\"')
+    if text.isascii() and text.isprintable():
+        return text
+    return "".join(c if c.isascii() and c.isprintable() else
+                   (f"\\u{ord(c):04x}" if ord(c) < 0x10000 else f"\\U{ord(c):08x}") for c in text)

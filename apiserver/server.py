@@ -8,6 +8,11 @@ and exec) and the metrics API (`metrics.k8s.io`, scraped from the kubelets: metr
 and serves the app with uvicorn (httptools, no access log, signals left to the
 caller). `tune_gc` makes the cyclic collector run rarely in a process that holds a cache
 of every object.
+
+`stop()` is the graceful shutdown (what SIGTERM leads to): /readyz fails, the listener
+stops accepting, requests being answered finish (up to `SHUTDOWN_GRACE`), then every watch
+ends cleanly with a last bookmark at the newest revision (clients re-watch from it on the
+next apiserver, no relist), followed logs and exec sessions end, and the store closes.
 """
 from __future__ import annotations
 
@@ -46,6 +51,7 @@ from apiserver.auth.authenticator import Authenticator
 from apiserver.auth.authorizer import Authorizer
 from apiserver.auth.serviceaccount import TokenSigner, load_or_create_key
 from apiserver.auth.user import ADMIN, UserInfo
+from apiserver.gateway import Gateway
 from apiserver.handlers import Handlers
 from apiserver.kubeletproxy import KubeletProxy
 from apiserver.metrics_api import MetricsAPI
@@ -59,6 +65,7 @@ from httpstream.hijack import HijackableHttpToolsProtocol
 log = logging.getLogger("apiserver")
 
 SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
+SHUTDOWN_GRACE = 10.0   # seconds requests in flight get to finish on stop()
 
 
 def default_data_dir() -> Path:
@@ -107,6 +114,7 @@ class APIServer:
         self.kubelet_proxy: KubeletProxy | None = None
         self.crds: CRDController | None = None
         self.metrics_scraper: MetricsScraper | None = None
+        self.gateway: Gateway | None = None
 
     @property
     def url(self) -> str:
@@ -165,6 +173,7 @@ class APIServer:
                          self.authorizer)
         self.kubelet_proxy = KubeletProxy(self.registry.get, tls.admin_token,
                                           authorize=self.authorizer.authorize)
+        self.gateway = app
         self.handlers.kubelet_proxy = self.kubelet_proxy
         app.metrics_api = self._metrics_api(tls.admin_token)
 
@@ -184,7 +193,8 @@ class APIServer:
                               log_level="warning", lifespan="off", access_log=False,
                               http=_HttpProtocol,
                               proxy_headers=False, server_header=False,
-                              timeout_graceful_shutdown=1, timeout_keep_alive=30, ws="websockets-sansio")
+                              timeout_graceful_shutdown=SHUTDOWN_GRACE, timeout_keep_alive=30,
+                              ws="websockets-sansio")
         self._server = uvicorn.Server(ucfg)
         # signals belong to whoever runs the apiserver (the launcher, a supervisor, a test),
         # not to uvicorn, which would otherwise take SIGINT/SIGTERM while it serves
@@ -330,10 +340,12 @@ class APIServer:
                 if previous > self.backend.compacted_revision:
                     await self.backend.compact(previous)
                 previous = await self.backend.current_revision()
-            except Exception as e:   # a compaction is retried next time
+            except Exception as e:  # noqa: BLE001 - a compaction is retried next time
                 log.warning("compaction failed: %s", e)
 
-    async def stop(self) -> None:
+    async def stop(self, grace: float = SHUTDOWN_GRACE) -> None:
+        """Graceful shutdown: stop accepting, let requests in flight finish (up to `grace`
+        seconds), end the watches cleanly, then close the store."""
         self._ready = False
         if getattr(self, "_compactor", None):
             self._compactor.cancel()
@@ -343,6 +355,9 @@ class APIServer:
                 await asyncio.wait_for(self._endpoints.reconcile(remove_self=True), 3)
             except Exception as e:  # noqa: BLE001 - the Lease expires anyway
                 log.info("kubernetes endpoints on stop: %s", e)
+        if self._server and self._task and not self._task.done():
+            self._server.should_exit = True
+            await self._drain(grace)
         if self.crds:
             await self.crds.stop()
         if self.cache:
@@ -353,21 +368,47 @@ class APIServer:
         if self.metrics_scraper is not None:
             await self.metrics_scraper.stop()
             self.metrics_scraper = None
-        if self._server:
-            self._server.should_exit = True
-        if self._task:
-            try:
-                await asyncio.wait_for(self._task, 5)
-            except (asyncio.TimeoutError, asyncio.CancelledError):
-                self._task.cancel()
         if self.backend:
             await self.backend.close()
+
+    async def _drain(self, grace: float) -> None:
+        assert self._server is not None and self._task is not None
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + grace
+        # uvicorn sees should_exit within a tick: it closes the listener and asks every
+        # connection to close once its current response is complete
+        while any(s.is_serving() for s in self._server.servers) and not self._task.done() \
+                and loop.time() < deadline:
+            await asyncio.sleep(0.01)
+        if self.gateway is not None and not await self.gateway.in_flight.wait_idle(deadline - loop.time()):
+            log.warning("%d request(s) still in flight after %.0fs", self.gateway.in_flight.count, grace)
+        if self.cache is not None:
+            try:
+                async with asyncio.timeout(1.0):
+                    await self.cache.sync()          # the last bookmarks carry the newest revision
+            except Exception:  # noqa: BLE001 - a dead store: end the watches where they are
+                pass
+            n = self.cache.end_watches()
+            if n:
+                log.info("ended %d watch(es) for shutdown", n)
+        if self.kubelet_proxy is not None:       # followed logs, exec sessions
+            await self.kubelet_proxy.close()
+            self.kubelet_proxy = None
+        try:
+            async with asyncio.timeout(max(0.1, deadline - loop.time())):
+                await asyncio.shield(self._task)
+        except (TimeoutError, asyncio.CancelledError):
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+        except Exception as e:  # noqa: BLE001 - the listener failed; stopping anyway
+            log.warning("the HTTPS listener ended with %s", e)
 
     async def serve_forever(self) -> None:
         await self.start()
         try:
             assert self._task is not None
-            await self._task
+            # shielded: a cancel (SIGTERM) must reach stop(), not the listener under it
+            await asyncio.shield(self._task)
         finally:
             await self.stop()
 

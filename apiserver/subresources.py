@@ -50,7 +50,10 @@ async def handle(h: "Handlers", request: Request, t: Target, q: dict[str, str]) 
         return await evict(h, request, t, q)
     elif sub == "finalize" and method == "PUT":
         body = parse_object_body(await read_body(request), request.headers.get("content-type", ""))
-        fins = (body.get("spec") or {}).get("finalizers") or []
+        fins = _field(body, "spec").get("finalizers") or []
+        if not isinstance(fins, list) or not all(isinstance(f, str) for f in fins):
+            raise errors.APIError(422, "Invalid", f'Namespace "{t.name}" is invalid: spec.finalizers: '
+                                  "Invalid value: must be a list of strings")
 
         def set_fins(cur: dict[str, Any]) -> dict[str, Any]:
             cur.setdefault("spec", {})["finalizers"] = fins
@@ -80,7 +83,8 @@ async def scale(h: "Handlers", request: Request, t: Target, q: dict[str, str]) -
         current = to_scale(t.resource, cur)
         if request.method == "PUT":
             new_scale = parse_object_body(raw, ctype)
-            want_rv = (new_scale.get("metadata") or {}).get("resourceVersion")
+            meta = new_scale.get("metadata")
+            want_rv = meta.get("resourceVersion") if isinstance(meta, dict) else None
             if want_rv and want_rv != cur["metadata"]["resourceVersion"]:
                 raise errors.conflict(t.resource, t.name or "")
         else:
@@ -88,9 +92,18 @@ async def scale(h: "Handlers", request: Request, t: Target, q: dict[str, str]) -
             pt = PATCH_TYPES.get(ctype.split(";")[0].strip())
             if pt is None:
                 raise errors.unsupported_media_type(ctype)
-            new_scale = (api_patch.json_patch(current, p) if pt == "json"
-                         else api_patch.json_merge_patch(current, p))
-        replicas = (new_scale.get("spec") or {}).get("replicas")
+            if pt == "json" and not isinstance(p, list):
+                raise errors.bad_request("a JSON patch must be a list of operations")
+            try:
+                new_scale = (api_patch.json_patch(current, p) if pt == "json"
+                             else api_patch.json_merge_patch(current, p))
+            except (ValueError, KeyError, IndexError, TypeError) as e:
+                raise errors.APIError(422 if pt == "json" else 400, "Invalid" if pt == "json" else "BadRequest",
+                                      f"the server rejected our request due to an error in our request: {e}") from None
+            if not isinstance(new_scale, dict):
+                raise errors.bad_request("the patch produced something that is not an object")
+        spec = new_scale.get("spec")
+        replicas = spec.get("replicas") if isinstance(spec, dict) else None
         if not isinstance(replicas, int) or replicas < 0:
             raise errors.APIError(422, "Invalid", f'Scale.autoscaling "{t.name}" is invalid: '
                                   f"spec.replicas: Invalid value: {replicas}: must be greater than or equal to 0")
@@ -100,10 +113,18 @@ async def scale(h: "Handlers", request: Request, t: Target, q: dict[str, str]) -
     return json_response(to_scale(t.resource, out))
 
 
+def _field(body: dict[str, Any], name: str) -> dict[str, Any]:
+    """`body[name]` when it is an object (or absent: {}); 400 BadRequest otherwise."""
+    value = body.get(name) or {}
+    if not isinstance(value, dict):
+        raise errors.bad_request(f"{name} must be an object")
+    return value
+
+
 async def bind(h: "Handlers", request: Request, t: Target, q: dict[str, str]) -> Response:
     body = parse_object_body(await read_body(request), request.headers.get("content-type", ""))
-    node = (body.get("target") or {}).get("name")
-    if not node:
+    node = _field(body, "target").get("name")
+    if not node or not isinstance(node, str):
         raise errors.APIError(422, "Invalid", "Binding is invalid: target.name: Required value")
     assert t.name is not None
 
@@ -139,6 +160,14 @@ async def token_request(h: "Handlers", request: Request, t: Target) -> Response:
     raw = await read_body(request)
     body = parse_object_body(raw, request.headers.get("content-type", ""), []) if raw.strip() else {}
     spec = body.get("spec") or {}
+    if not isinstance(spec, dict):
+        raise errors.bad_request("TokenRequest: spec must be an object")
+    ref = spec.get("boundObjectRef")
+    audiences = spec.get("audiences")
+    if ref is not None and not isinstance(ref, dict):
+        raise errors.bad_request("TokenRequest: spec.boundObjectRef must be an object")
+    if audiences is not None and not (isinstance(audiences, list) and all(isinstance(a, str) for a in audiences)):
+        raise errors.bad_request("TokenRequest: spec.audiences must be a list of strings")
     seconds = spec.get("expirationSeconds") or 3600
     if not isinstance(seconds, int) or seconds < 600 or seconds > 2 ** 32:
         raise errors.APIError(422, "Invalid", f'TokenRequest.authentication.k8s.io "{t.name}" is invalid: '
@@ -147,7 +176,6 @@ async def token_request(h: "Handlers", request: Request, t: Target) -> Response:
                                                        "kind": "TokenRequest"})
     sa = await h.registry.get(t.resource, t.namespace, t.name)
     pod = None
-    ref = spec.get("boundObjectRef")
     if ref:
         if ref.get("kind") != "Pod":
             raise errors.bad_request(f'cannot bind token to object of kind "{ref.get("kind")}": only Pod is supported')

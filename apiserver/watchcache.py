@@ -19,6 +19,9 @@ Invariants:
   of a resource shares its one cache. Their history is complete from the load on.
 - `listeners` of a prefix are called, with no await, for each event applied there (the
   CRD controller registers served resources from them).
+- `end_watches()` (a graceful shutdown) gives each watcher that asked for bookmarks a last
+  BOOKMARK at the cache's revision before its stream ends, so it resumes from there on the
+  next apiserver instead of relisting.
 """
 from __future__ import annotations
 
@@ -81,6 +84,7 @@ class Watcher:
     match: MatchFn
     queue: asyncio.Queue[bytes | None] = field(default_factory=asyncio.Queue)
     closed: bool = False
+    bookmarks: bool = False     # allowWatchBookmarks: it gets a last bookmark on shutdown
 
     def offer(self, ev: CacheEvent, encoded: "_EncodedEvent") -> None:
         if self.closed:
@@ -114,6 +118,16 @@ class Watcher:
         if not self.closed:
             self.closed = True
             self.queue.put_nowait(None)
+
+
+def bookmark_event(resource: ResourceInfo, rv: int, initial_end: bool = False) -> bytes:
+    """A BOOKMARK watch event line at `rv` (`initial_end`: the end of a watch-list's
+    initial events)."""
+    meta: dict[str, Any] = {"resourceVersion": str(rv)}
+    if initial_end:
+        meta["annotations"] = {"k8s.io/initial-events-end": "true"}
+    obj = {"kind": resource.kind, "apiVersion": resource.api_version, "metadata": meta}
+    return dumps({"type": "BOOKMARK", "object": obj}) + b"\n"
 
 
 class _EncodedEvent:
@@ -294,7 +308,7 @@ class WatchCache:
                     for w in list(c.watchers):
                         c.remove_watcher(w)
                 await self._load()
-            except Exception as e:  # a dropped store connection: resume where we were
+            except Exception as e:  # noqa: BLE001 - a dropped store connection: resume where we were
                 log.warning("storage watch failed (%s); resuming from %d", e, self.rv)
             await asyncio.sleep(delay)
             delay = min(delay * 2, 5.0)
@@ -326,12 +340,24 @@ class WatchCache:
     async def sync(self) -> None:
         await self.wait_for(await self.backend.current_revision())
 
+    def end_watches(self) -> int:
+        """End every open watch stream cleanly (a last bookmark at `rv` first, for those
+        that asked for bookmarks); returns how many were ended."""
+        ended = 0
+        for c in self.caches.values():
+            for w in list(c.watchers):
+                if w.bookmarks and not w.closed:
+                    w.queue.put_nowait(bookmark_event(c.resource, self.rv))
+                c.remove_watcher(w)
+                ended += 1
+        return ended
+
     async def stop(self) -> None:
         if self._task:
             self._task.cancel()
             try:
                 await self._task
-            except (asyncio.CancelledError, Exception):
+            except (asyncio.CancelledError, Exception):  # noqa: BLE001 - stopping: how it ended is moot
                 pass
         for c in self.caches.values():
             for w in list(c.watchers):

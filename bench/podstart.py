@@ -32,14 +32,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from api.models import Pod  # noqa: E402
-from client import kubeconfig  # noqa: E402
-from client.rest import Client  # noqa: E402
-from kubelet.config import KubeletConfig  # noqa: E402
-from kubelet.kubelet import Kubelet  # noqa: E402
-from kubelet.runtime.containerd import Containerd, ContainerdOptions  # noqa: E402
-from kubelet.runtime.interface import ContainerConfig, Runtime, SandboxConfig  # noqa: E402
-from kubelet.sync import remove_cgroups  # noqa: E402
+from api.models import Pod
+from client import kubeconfig
+from client.rest import Client
+from kubelet.config import KubeletConfig
+from kubelet.kubelet import Kubelet
+from kubelet.runtime.containerd import Containerd, ContainerdOptions
+from kubelet.runtime.interface import ContainerConfig, Runtime, SandboxConfig
+from kubelet.sync import remove_cgroups
 
 REPO = Path(__file__).resolve().parent.parent
 IMAGE = "local/busybox:1"
@@ -141,7 +141,7 @@ class RunningWatch:
             self.task.cancel()
             try:
                 await self.task
-            except (asyncio.CancelledError, Exception):
+            except (asyncio.CancelledError, Exception):  # noqa: BLE001 - stopping
                 pass
 
 

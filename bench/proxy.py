@@ -32,13 +32,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from api.models import EndpointSlice, Service  # noqa: E402
-from client import kubeconfig  # noqa: E402
-from client.rest import Client  # noqa: E402
-from kubelet.proxy.iptables import IPTables, Runner  # noqa: E402
-from kubelet.proxy.proxier import Proxier, ProxierConfig  # noqa: E402
-from kubelet.proxy.rules import Endpoint, ServicePortInfo, endpoint_chain  # noqa: E402
-from tests.support.cluster import running_apiserver  # noqa: E402
+from api.models import EndpointSlice, Service
+from client import kubeconfig
+from client.rest import Client
+from kubelet.proxy.iptables import IPTables, Runner
+from kubelet.proxy.proxier import Proxier, ProxierConfig
+from kubelet.proxy.rules import Endpoint, ServicePortInfo, endpoint_chain
+from tests.support.cluster import running_apiserver
 
 
 def ep_ip(svc: int, i: int) -> str:
@@ -148,7 +148,7 @@ async def bench(services: int, per: int, changes: int, rounds: int, log: bool) -
                             t0 = time.perf_counter()
                             ep.endpoints = endpoints(i, ips).endpoints
                             await client.update(ep)
-                            if not await proxier.wait_until(lambda rs: sep in rs["nat"], 30):
+                            if not await proxier.wait_until(lambda rs, sep=sep: sep in rs["nat"], 30):
                                 raise SystemExit(f"change {k} never applied")
                             times.append((time.perf_counter() - t0) * 1000)
                         _, saved, _ = await iptables.runner.run("iptables-save", "-t", "nat")

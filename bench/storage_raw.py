@@ -23,8 +23,8 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script: make the repo importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from apiserver.storage import Backend, open_backend  # noqa: E402
-from apiserver.storage.etcd_server import EtcdServer  # noqa: E402
+from apiserver.storage import Backend, open_backend
+from apiserver.storage.etcd_server import EtcdServer
 
 VALUE_SIZE = 1024
 

@@ -5,7 +5,7 @@ so callers write `except NotFound:` and never look at HTTP codes::
 
     ClientError                    anything the client raises on purpose
     ├── ConnectionFailed           no answer: refused, reset, TLS failure, timeout
-    └── ApiError(status)           the server answered with an error Status
+    └── APIError(status)           the server answered with an error Status
         ├── BadRequest             400
         ├── Unauthorized           401
         ├── Forbidden              403
@@ -19,7 +19,9 @@ so callers write `except NotFound:` and never look at HTTP codes::
         ├── TooManyRequests        429
         └── ServerError            5xx
 
-`ApiError.status` is the Status dict, `.code`, `.reason`, `.message`, `.causes` read it.
+`APIError.status` is the Status dict, `.code`, `.reason`, `.message`, `.causes` read it.
+The name is the apiserver's (`apiserver.errors.APIError`, the raising side of the same
+Status); `ApiError` is an old spelling kept for code not yet moved over.
 """
 from __future__ import annotations
 
@@ -35,7 +37,7 @@ class ConnectionFailed(ClientError):
     """The apiserver could not be reached, or the connection broke mid-answer."""
 
 
-class ApiError(ClientError):
+class APIError(ClientError):
     """The apiserver answered with an error `Status`."""
 
     def __init__(self, status: dict[str, Any]) -> None:
@@ -63,69 +65,72 @@ class ApiError(ClientError):
         return list(self.details.get("causes") or [])
 
     @classmethod
-    def from_response(cls, code: int, body: dict[str, Any] | bytes | str | None) -> ApiError:
+    def from_response(cls, code: int, body: dict[str, Any] | bytes | str | None) -> APIError:
         """The exception for an answer: a Status body picks the class by reason, then by
         code; any other body (HTML from a proxy, empty) becomes a Status around its text."""
         status = _as_status(code, body)
         reason = str(status.get("reason") or "")
         klass = _BY_REASON.get(reason) or _BY_CODE.get(status["code"])
         if klass is None:
-            klass = ServerError if status["code"] >= 500 else ApiError
+            klass = ServerError if status["code"] >= 500 else APIError
         return klass(status)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.code}, {self.reason!r}, {self.message!r})"
 
 
-class BadRequest(ApiError):
+ApiError = APIError   # the old spelling; use APIError
+
+
+class BadRequest(APIError):
     pass
 
 
-class Unauthorized(ApiError):
+class Unauthorized(APIError):
     pass
 
 
-class Forbidden(ApiError):
+class Forbidden(APIError):
     pass
 
 
-class NotFound(ApiError):
+class NotFound(APIError):
     pass
 
 
-class MethodNotAllowed(ApiError):
+class MethodNotAllowed(APIError):
     pass
 
 
-class AlreadyExists(ApiError):
+class AlreadyExists(APIError):
     pass
 
 
-class Conflict(ApiError):
+class Conflict(APIError):
     pass
 
 
-class Gone(ApiError):
+class Gone(APIError):
     pass
 
 
-class UnsupportedMediaType(ApiError):
+class UnsupportedMediaType(APIError):
     pass
 
 
-class Invalid(ApiError):
+class Invalid(APIError):
     pass
 
 
-class TooManyRequests(ApiError):
+class TooManyRequests(APIError):
     pass
 
 
-class ServerError(ApiError):
+class ServerError(APIError):
     pass
 
 
-_BY_REASON: dict[str, type[ApiError]] = {
+_BY_REASON: dict[str, type[APIError]] = {
     "BadRequest": BadRequest, "Unauthorized": Unauthorized, "Forbidden": Forbidden,
     "NotFound": NotFound, "MethodNotAllowed": MethodNotAllowed,
     "AlreadyExists": AlreadyExists, "Conflict": Conflict, "Gone": Gone, "Expired": Gone,
@@ -133,7 +138,7 @@ _BY_REASON: dict[str, type[ApiError]] = {
     "TooManyRequests": TooManyRequests, "InternalError": ServerError,
     "ServiceUnavailable": ServerError, "Timeout": ServerError,
 }
-_BY_CODE: dict[int, type[ApiError]] = {
+_BY_CODE: dict[int, type[APIError]] = {
     400: BadRequest, 401: Unauthorized, 403: Forbidden, 404: NotFound, 405: MethodNotAllowed,
     409: Conflict, 410: Gone, 415: UnsupportedMediaType, 422: Invalid, 429: TooManyRequests,
 }

@@ -87,7 +87,7 @@ class EventRecorder:
         self._seen: OrderedDict[tuple[Any, ...], _Seen] = OrderedDict()
         self._task: asyncio.Task[None] | None = None
 
-    def record(self, obj: Any, type: str, reason: str, message: str,  # noqa: A002
+    def record(self, obj: Any, type: str, reason: str, message: str,
                field_path: str = "") -> None:
         """Queue one event about `obj` (type "Normal" or "Warning"). Never blocks or raises."""
         try:
@@ -107,7 +107,7 @@ class EventRecorder:
                 log.warning("event queue full: dropped %d event(s) so far, latest %s %s: %s",
                             self.dropped, type, reason, message)
                 self._last_drop_log = now
-        except Exception:  # noqa: BLE001 - recording must never hurt the caller
+        except Exception:  # recording must never hurt the caller
             log.exception("could not record event %s %s", type, reason)
 
     async def flush(self, timeout: float | None = 10.0) -> None:
@@ -132,7 +132,7 @@ class EventRecorder:
                 await self._write(item)
             except asyncio.CancelledError:
                 raise
-            except Exception as e:  # noqa: BLE001
+            except Exception as e:  # noqa: BLE001 - an event that cannot be written is dropped
                 log.warning("could not write event %s for %s/%s: %s", item.reason,
                             item.ref.get("kind"), item.ref.get("name"), e)
             finally:

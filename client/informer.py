@@ -5,11 +5,13 @@ Owns the list/watch loop (client-go's reflector) feeding a `Store`, and the hand
 
 Invariants:
 - The cache only moves forward: it is the last list plus every watch event after it.
-- A clean end of the watch stream (the server's timeout) re-watches from the last
-  resourceVersion seen (bookmarks included). A 410 `Gone`, a dropped connection or any
-  other error relists after a backoff (0.2 s doubling, capped at 10 s; reset once a watch
-  delivers events). A relist is diffed against the cache: new keys fire on_add, changed
-  resourceVersions on_update, keys that vanished (deleted while disconnected) on_delete.
+- A clean end of the watch stream (the server's timeout, or its shutdown, which sends a
+  last bookmark) re-watches from the last resourceVersion seen (bookmarks included). An
+  apiserver that is away (connection refused or dropped, 5xx, 429) is watched again from
+  that resourceVersion after a backoff, without a relist; a 410 `Gone` or any other error
+  relists (backoff 0.2 s doubling, capped at 10 s; reset once a watch delivers events).
+  A relist is diffed against the cache: new keys fire on_add, changed resourceVersions
+  on_update, keys that vanished (deleted while disconnected) on_delete.
 - `resync_period > 0` re-delivers every cached object as on_update(obj, obj) periodically,
   so level-triggered controllers re-check the world.
 - Handlers run in the informer's task, in event order; a handler may be sync or async and
@@ -28,7 +30,7 @@ from typing import Any
 
 from api.models import K8sObject
 from api.resources import ResourceInfo
-from client.errors import Gone
+from client.errors import ConnectionFailed, Gone, ServerError, TooManyRequests
 from client.rest import Client
 from client.store import BUILTIN_INDEXES, IndexFunc, Store, object_key
 from client.watch import ADDED, BOOKMARK, DELETED, MODIFIED, resource_version
@@ -149,6 +151,12 @@ class Informer:
                 log.info("%s: resourceVersion %s too old, relisting", self._what(),
                          self.resource_version)
                 need_list = True
+            except (ConnectionFailed, ServerError, TooManyRequests) as e:
+                # the apiserver is away (restarting, overloaded): our cache is still good up
+                # to resource_version, so watch again from there; relisting every informer
+                # of every component at once is the storm that would greet its return
+                log.info("%s: %s; %s in %.1fs", self._what(), e,
+                         "listing" if need_list else f"watching again from {self.resource_version}", delay)
             except Exception as e:  # noqa: BLE001 - the loop must survive anything
                 log.warning("%s: list/watch failed (%s), relisting in %.1fs", self._what(),
                             e, delay)
@@ -237,7 +245,7 @@ class Informer:
 def _safe_call(fn: Callable[..., Any], *args: Any) -> Any:
     try:
         return fn(*args)
-    except Exception:  # noqa: BLE001 - a handler bug must not stop the informer
+    except Exception:  # a handler bug must not stop the informer
         log.exception("informer handler %r failed", fn)
         return None
 
@@ -245,7 +253,7 @@ def _safe_call(fn: Callable[..., Any], *args: Any) -> Any:
 async def _guard(awaitable: Any) -> None:
     try:
         await awaitable
-    except Exception:  # noqa: BLE001
+    except Exception:
         log.exception("informer handler failed")
 
 

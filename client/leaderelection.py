@@ -140,7 +140,7 @@ class LeaderElector:
                 result = self.on_stopped_leading()
                 if inspect.isawaitable(result):
                     await result
-            except Exception:  # noqa: BLE001
+            except Exception:
                 log.exception("on_stopped_leading failed")
 
     # ---------------------------------------------------------------- one attempt
@@ -205,20 +205,32 @@ class LeaderElector:
             if holder and self.on_new_leader is not None:
                 try:
                     self.on_new_leader(holder)
-                except Exception:  # noqa: BLE001
+                except Exception:
                     log.exception("on_new_leader failed")
 
     async def _release(self) -> None:
-        """Clear the holder so a successor need not wait for the lease to expire."""
+        """Clear the holder so a successor need not wait for the lease to expire.
+
+        A renewal cancelled in flight may have reached the apiserver after all, leaving the
+        copy we hold stale: a conflict re-reads the Lease and releases it if still ours."""
         lease = self._lease
         if lease is None or lease.spec is None or lease.spec.holder_identity != self.identity:
             return
-        new = lease.model_copy(deep=True)
-        now = micro_time()
-        new.spec = LeaseSpec(holder_identity="", lease_duration_seconds=1, renew_time=now,
-                             acquire_time=now, lease_transitions=lease.spec.lease_transitions)
         try:
             async with asyncio.timeout(self.retry_period):
-                self._lease = await self.client.update(new)
+                for _ in range(3):
+                    assert lease.spec is not None
+                    new = lease.model_copy(deep=True)
+                    now = micro_time()
+                    new.spec = LeaseSpec(holder_identity="", lease_duration_seconds=1, renew_time=now,
+                                         acquire_time=now, lease_transitions=lease.spec.lease_transitions)
+                    try:
+                        self._lease = await self.client.update(new)
+                        return
+                    except Conflict:
+                        lease = await self.client.get(Lease, self.name, namespace=self.namespace)
+                        if lease.spec is None or lease.spec.holder_identity != self.identity:
+                            return           # someone else holds it now: nothing to release
+                log.warning("%s: release lease: kept conflicting", self.identity)
         except (ClientError, TimeoutError) as e:
             log.warning("%s: release lease: %s", self.identity, e)

@@ -26,7 +26,7 @@ import httpx
 from api.models import K8sObject, Scale
 from api.resources import ResourceInfo, by_kind
 from client import kubeconfig
-from client.errors import ApiError, ConnectionFailed
+from client.errors import APIError, ConnectionFailed
 from client.kubeconfig import ClientConfig
 from client.watch import WatchEvent, parse_line, split_lines
 
@@ -64,7 +64,7 @@ class WatchStream(Generic[T]):
     """An open watch: `async for event in stream`, or `async with` to be sure it closes.
 
     Iteration ends when the server ends the stream (its timeout); a broken connection
-    raises `ConnectionFailed`, an ERROR event raises its `ApiError` (`Gone` for 410).
+    raises `ConnectionFailed`, an ERROR event raises its `APIError` (`Gone` for 410).
     """
 
     def __init__(self, http: httpx.AsyncClient, request: httpx.Request,
@@ -82,7 +82,7 @@ class WatchStream(Generic[T]):
         if resp.status_code >= 400:
             body = await resp.aread()
             await resp.aclose()
-            raise ApiError.from_response(resp.status_code, body)
+            raise APIError.from_response(resp.status_code, body)
         self._response = resp
         self._lines = split_lines(resp.aiter_bytes())
 
@@ -171,7 +171,7 @@ class Client:
                       json: Any = None, content: bytes | None = None,
                       headers: dict[str, str] | None = None,
                       timeout: float | None = None) -> httpx.Response:
-        """One request; an error answer raises its `ApiError`. Returns the read response."""
+        """One request; an error answer raises its `APIError`. Returns the read response."""
         try:
             resp = await self._http.request(
                 method, path, params=_clean(params), json=json, content=content,
@@ -180,7 +180,7 @@ class Client:
             raise ConnectionFailed(f"{method} {path}: {e!r}") from e
         self._warnings(resp)
         if resp.status_code >= 400:
-            raise ApiError.from_response(resp.status_code, resp.content)
+            raise APIError.from_response(resp.status_code, resp.content)
         return resp
 
     @asynccontextmanager
@@ -196,7 +196,7 @@ class Client:
         try:
             self._warnings(resp)
             if resp.status_code >= 400:
-                raise ApiError.from_response(resp.status_code, await resp.aread())
+                raise APIError.from_response(resp.status_code, await resp.aread())
             yield resp
         finally:
             await resp.aclose()

@@ -8,7 +8,7 @@ Owns the WebSocket side of the client, with the kubeconfig's TLS settings and cr
 - `open_port_forward(config, path, port)` opens `pods/NAME/portforward?ports=P` with
   `v4.channel.k8s.io` (one WebSocket per forwarded connection, as the Python client
   does) and returns a `PortForwardStream` that carries one TCP connection's bytes.
-A refused upgrade raises the apiserver's error (`ApiError`); an unreachable server raises
+A refused upgrade raises the apiserver's error (`APIError`); an unreachable server raises
 `ConnectionFailed`.
 """
 from __future__ import annotations
@@ -24,7 +24,7 @@ from urllib.parse import urlencode
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus, WebSocketException
 
-from client.errors import ApiError, ConnectionFailed
+from client.errors import APIError, ConnectionFailed
 from client.kubeconfig import ClientConfig
 from httpstream import channels
 
@@ -41,7 +41,7 @@ async def _connect(config: ClientConfig, path_and_query: str, protocols: list[st
                              ssl=tls if isinstance(tls, ssl.SSLContext) else None, proxy=None,
                              compression=None, max_size=None, open_timeout=30)
     except InvalidStatus as e:
-        raise ApiError.from_response(e.response.status_code, bytes(e.response.body or b"")) from None
+        raise APIError.from_response(e.response.status_code, bytes(e.response.body or b"")) from None
     except (OSError, WebSocketException, TimeoutError) as e:
         raise ConnectionFailed(f"error dialing backend: {e}") from None
 

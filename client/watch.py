@@ -2,7 +2,7 @@
 
 Owns the wire form `{"type": "ADDED|MODIFIED|DELETED|BOOKMARK|ERROR", "object": {...}}`,
 one JSON document per line: re-cutting byte chunks into lines and turning a line into a
-typed event. An ERROR event becomes the matching `ApiError` (410 -> `Gone`, so informers
+typed event. An ERROR event becomes the matching `APIError` (410 -> `Gone`, so informers
 relist). No I/O: `client.rest` reads the bytes and feeds them here.
 """
 from __future__ import annotations
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from api.models import K8sObject, ObjectMeta
-from client.errors import ApiError
+from client.errors import APIError
 
 T = TypeVar("T")
 
@@ -54,7 +54,7 @@ def _typed(model: type[K8sObject], data: dict[str, Any], etype: str) -> K8sObjec
 def parse_line(line: bytes | str, model: type[K8sObject] | None = None) -> WatchEvent[Any] | None:
     """One line of a watch stream -> an event (None for a blank line).
 
-    Raises `ApiError` (a `Gone` for 410) for an ERROR event and `ValueError` for a line that
+    Raises `APIError` (a `Gone` for 410) for an ERROR event and `ValueError` for a line that
     is not a watch event.
     """
     if not line.strip():
@@ -67,7 +67,7 @@ def parse_line(line: bytes | str, model: type[K8sObject] | None = None) -> Watch
     if not isinstance(obj, dict):
         raise ValueError(f"watch event without an object: {str(line)[:200]}")
     if etype == ERROR:
-        raise ApiError.from_response(int(obj.get("code") or 500), obj)
+        raise APIError.from_response(int(obj.get("code") or 500), obj)
     if model is None:
         return WatchEvent(etype, obj)
     return WatchEvent(etype, _typed(model, obj, etype))

@@ -144,6 +144,10 @@ class WorkQueue:
     def shutting_down(self) -> bool:
         return self._shutting_down
 
+    def idle(self) -> bool:
+        """Nothing queued, nothing processing, nothing waiting for a delay."""
+        return not self._queue and not self._processing and not self._delayed
+
     def len(self) -> int:
         return len(self._queue)
 
@@ -175,7 +179,7 @@ async def run_workers(queue: WorkQueue, reconcile: Callable[[Any], Awaitable[Non
                 await reconcile(key)
             except asyncio.CancelledError:
                 raise
-            except Exception:  # noqa: BLE001 - a reconcile error means "retry later"
+            except Exception:  # a reconcile error means "retry later"
                 log.exception("%s: reconcile %r failed (retry %d)", queue.name or "workqueue",
                               key, queue.num_requeues(key) + 1)
                 queue.add_rate_limited(key)

@@ -40,17 +40,6 @@ Kind = type[K8sObject] | ResourceInfo
 KeyFunc = Callable[[Any], "Hashable | Iterable[Hashable] | None"]
 
 
-def kind_name(kind: Kind) -> str:
-    """`Pod`, `Deployment`, ... for a model class or a resource table row."""
-    if isinstance(kind, ResourceInfo):
-        return kind.kind
-    return kind.RESOURCE.kind
-
-
-def resource_of(kind: Kind) -> ResourceInfo:
-    return kind if isinstance(kind, ResourceInfo) else kind.RESOURCE
-
-
 class SharedInformers:
     """One informer per (kind, namespace) for a whole process."""
 

@@ -12,7 +12,7 @@ import argparse
 from typing import Any
 
 from controllers.manager import ALL_CONTROLLERS, ControllerManagerOptions
-from pykube.flags import parse_bool, parse_duration
+from component_base.flags import parse_bool, parse_duration
 
 
 def options_from_args(args: argparse.Namespace) -> ControllerManagerOptions:
@@ -81,7 +81,7 @@ def register(sub: Any) -> None:
 
     def run(args: argparse.Namespace) -> int:
         from controllers.manager import enabled_controllers, run_controller_manager
-        from pykube.main import run_until_signal
+        from component_base.signals import run_until_signal
         if args.controllers is None:
             args.controllers = ["*"]
         try:

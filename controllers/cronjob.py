@@ -22,7 +22,7 @@ from datetime import UTC, datetime, tzinfo
 from api import cron
 from api.meta import controller_ref, now_rfc3339
 from api.models.batch import CronJob, CronJobStatus, Job
-from client.errors import AlreadyExists, ApiError, NotFound
+from client.errors import AlreadyExists, APIError, NotFound
 from client.events import NORMAL, WARNING, EventRecorder
 from client.rest import Client
 from controllers import cronjob_logic as logic
@@ -113,7 +113,7 @@ class CronJobController(Controller):
     async def _delete_job(self, cj: CronJob, job: Job) -> bool:
         try:
             await self.client.delete(Job, job.name, job.namespace, propagation_policy="Background")
-        except ApiError as e:
+        except APIError as e:
             self.record(cj, WARNING, "FailedDelete", f"Deleted job: {e}")
             return False
         self._forget(cj, job.metadata.uid)
@@ -219,7 +219,7 @@ class CronJobController(Controller):
             for ref in list(cj.status.active or []):
                 try:
                     job = await self.client.get(Job, ref.name or "", ref.namespace)
-                except ApiError as e:
+                except APIError as e:
                     self.record(cj, WARNING, "FailedGet", f"Get job: {e}")
                     raise
                 if not await self._delete_job(cj, job):
@@ -243,7 +243,7 @@ class CronJobController(Controller):
             if ref is None or ref.uid != cj.metadata.uid or logic.in_active_list(cj, existing.metadata.uid):
                 return None
             return existing
-        except ApiError as e:
+        except APIError as e:
             self.record(cj, WARNING, "FailedCreate", f"Error creating job: {e}")
             raise
         self.record(cj, NORMAL, "SuccessfulCreate", f"Created job {created.name}")

@@ -30,7 +30,7 @@ from api.models import ControllerRevision, DaemonSet, Node, Pod
 from api.models.apps_sets import CONTROLLER_REVISION_HASH, DaemonSetStatus
 from api.models.base import OwnerReference
 from api.selectors import Selector, selector_from_model
-from client.errors import ApiError, Conflict, NotFound
+from client.errors import APIError, Conflict, NotFound
 from client.events import NORMAL, WARNING, EventRecorder
 from client.rest import Client
 from controllers import daemonset_logic as logic
@@ -168,7 +168,7 @@ class DaemonSetsController(Controller):
         error: BaseException | None = None
         try:
             await self._update(ds, nodes, hash_value, old)
-        except (ApiError, OSError) as e:
+        except (APIError, OSError) as e:
             error = e
         await self._update_status(ds, nodes, hash_value, observed=True)
         if error is not None:

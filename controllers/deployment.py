@@ -28,7 +28,7 @@ from api.meta import controller_ref
 from api.models import Deployment, Pod, ReplicaSet
 from api.models.apps import DeploymentStatus
 from api.models.base import OwnerReference
-from client.errors import AlreadyExists, ApiError, Conflict, NotFound
+from client.errors import AlreadyExists, APIError, Conflict, NotFound
 from client.events import NORMAL, WARNING, EventRecorder
 from client.rest import Client
 from controllers import deployment_status as dstatus
@@ -284,9 +284,9 @@ class DeploymentController(Controller):
                 status.collision_count = (status.collision_count or 0) + 1
                 await self._write_status(d, status)
                 raise RuntimeError(f"hash collision for ReplicaSet {rs.name}; "
-                                   f"collisionCount is now {status.collision_count}")
+                                   f"collisionCount is now {status.collision_count}") from None
             existed = True
-        except ApiError as e:
+        except APIError as e:
             msg = f'Failed to create new replica set "{rs.name}": {e}'
             self.record(d, WARNING, dstatus.FAILED_RS_CREATE, msg)
             if dstatus.has_progress_deadline(d):

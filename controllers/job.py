@@ -30,7 +30,7 @@ from typing import Any
 from api.meta import controller_ref, is_pod_ready, now_rfc3339
 from api.models import Pod
 from api.models.batch import JOB_TRACKING_FINALIZER, Job
-from client.errors import ApiError, NotFound
+from client.errors import APIError, NotFound
 from client.events import NORMAL, WARNING, EventRecorder
 from client.rest import Client
 from controllers import job_failed_indexes as fi
@@ -269,7 +269,7 @@ class JobController(JobEventHandlers, Controller):
                     await self.pod_control.patch_pod(pod.namespace or "", pod.name,
                                                      REMOVE_FINALIZER, patch_type="strategic")
                 await self.pod_control.delete_pod(pod.namespace or "", pod.name, job)
-            except ApiError:
+            except APIError:
                 self.expectations.deletion_observed(job.key, pod.key)
                 raise
         return await self._delete_all(pods, one)

@@ -343,7 +343,7 @@ class ControllerManager:
                 return
             except asyncio.CancelledError:
                 raise
-            except Exception:  # noqa: BLE001 - restart the term, keep leading
+            except Exception:  # restart the term, keep leading
                 log.exception("controller-manager: a controller failed; restarting all in 1s")
                 await asyncio.sleep(1.0)
 

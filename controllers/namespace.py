@@ -27,7 +27,7 @@ from api.models import Namespace
 from api.models.core import NamespaceSpec, NamespaceStatus
 from api.resources import RESOURCES, ResourceInfo
 from client.discovery import server_resources
-from client.errors import ApiError, Conflict, NotFound
+from client.errors import APIError, Conflict, NotFound
 from controllers.base import Controller
 
 log = logging.getLogger(__name__)
@@ -120,7 +120,7 @@ class NamespaceController(Controller):
         out = list(NAMESPACED)
         try:
             served = await self.discover(self.client)
-        except ApiError as e:
+        except APIError as e:
             log.warning("discovery failed (%s); emptying built-in kinds only", e)
             return out
         seen = {(r.group, r.plural) for r in RESOURCES}

@@ -23,7 +23,7 @@ from typing import Any
 
 from api.meta import now_rfc3339
 from api.models import Node, Pod
-from client.errors import ApiError, NotFound
+from client.errors import APIError, NotFound
 from client.events import EventRecorder
 from client.rest import Client
 from controllers.base import Controller, SharedInformers
@@ -152,7 +152,7 @@ class PodGCController(Controller):
                 await self.client.get(Node, name)
             except NotFound:
                 gone.add(name)
-            except ApiError as e:
+            except APIError as e:
                 log.warning("podgc: cannot read node %s: %s", name, e)
         return gone
 
@@ -170,5 +170,5 @@ class PodGCController(Controller):
             await self.client.delete(Pod, pod.name, ns, grace_period_seconds=0)
         except NotFound:
             pass
-        except ApiError as e:
+        except APIError as e:
             log.warning("podgc: cannot delete pod %s: %s", pod.key, e)

@@ -24,7 +24,7 @@ WFFC = "WaitForFirstConsumer"
 
 
 def annotations(obj: object) -> dict[str, str]:
-    return dict(getattr(obj, "metadata").annotations or {})
+    return dict(obj.metadata.annotations or {})
 
 
 def phase(obj: PersistentVolume | PersistentVolumeClaim) -> str:

@@ -25,7 +25,7 @@ from api.meta import controller_ref, is_pod_ready
 from api.models import K8sObject, Pod, ReplicaSet
 from api.models.apps import ReplicaSetStatus
 from api.models.base import OwnerReference
-from client.errors import ApiError, Conflict, NotFound
+from client.errors import APIError, Conflict, NotFound
 from client.events import NORMAL, WARNING, EventRecorder
 from client.rest import Client
 from controllers import replicaset_logic as logic
@@ -61,7 +61,7 @@ class RealPodControl:
     async def create_pod(self, pod: Pod, owner: Any) -> Pod:
         try:
             created = await self.client.create(pod)
-        except ApiError as e:
+        except APIError as e:
             self._record(owner, WARNING, "FailedCreate", f"Error creating: {e}")
             raise
         self._record(owner, NORMAL, "SuccessfulCreate", f"Created pod: {created.name}")
@@ -72,7 +72,7 @@ class RealPodControl:
             await self.client.delete(Pod, name, namespace)
         except NotFound:
             raise
-        except ApiError as e:
+        except APIError as e:
             self._record(owner, WARNING, "FailedDelete", f"Error deleting: {e}")
             raise
         self._record(owner, NORMAL, "SuccessfulDelete", f"Deleted pod: {name}")
@@ -221,7 +221,7 @@ class ReplicaSetController(Controller):
         if needs_sync:
             try:
                 deleted = await self._manage_replicas(rs, owned, active)
-            except ApiError as e:
+            except APIError as e:
                 manage_error = str(e)
         counted = [p for p in owned if p.key not in deleted]
         status = logic.calculate_status(rs, counted, manage_error)
@@ -285,7 +285,7 @@ class ReplicaSetController(Controller):
     async def _create_pods(self, rs: ReplicaSet, count: int) -> None:
         """Slow-start batches; a failed batch stops the rest and lowers the expectations."""
         successes = 0
-        first_error: ApiError | None = None
+        first_error: APIError | None = None
         for batch in logic.slow_start_batches(count):
             results = await asyncio.gather(
                 *(self.pod_control.create_pod(logic.pod_from_template(rs), rs)
@@ -294,7 +294,7 @@ class ReplicaSetController(Controller):
             successes += batch - len(errors)
             if errors:
                 err = errors[0]
-                if not isinstance(err, ApiError):
+                if not isinstance(err, APIError):
                     self.expectations.lower(rs.key, count - successes)
                     raise err
                 first_error = err

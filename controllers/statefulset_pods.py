@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from api.models import PersistentVolumeClaim, Pod, StatefulSet
-from client.errors import AlreadyExists, ApiError, NotFound
+from client.errors import AlreadyExists, APIError, NotFound
 from client.events import NORMAL, WARNING, EventRecorder
 from client.informer import Informer
 from client.rest import Client
@@ -56,26 +56,26 @@ class StatefulPodControl:
                     await self.client.create(claim)
                 except AlreadyExists:
                     pass
-                except ApiError as e:
+                except APIError as e:
                     err = e
                 self._event(sts, "create", f"Claim {claim.metadata.name} Pod {pod.name}", err, "success")
                 if err is not None:
                     raise err
             elif existing.metadata.deletion_timestamp:
-                raise ApiError({"code": 409, "reason": "Conflict",
+                raise APIError({"code": 409, "reason": "Conflict",
                                 "message": f"pvc {existing.metadata.name} is being deleted"})
 
     async def create_pod(self, sts: StatefulSet, pod: Pod) -> Pod | None:
         try:
             await self._create_claims(sts, pod)
-        except ApiError as e:
+        except APIError as e:
             self._event(sts, "create", f"Pod {pod.name}", e)
             raise
         try:
             created: Pod | None = await self.client.create(pod)
         except AlreadyExists:
             return None
-        except ApiError as e:
+        except APIError as e:
             self._event(sts, "create", f"Pod {pod.name}", e)
             raise
         if created is not None:
@@ -88,7 +88,7 @@ class StatefulPodControl:
             await self.client.delete(Pod, pod.name, pod.namespace)
         except NotFound:
             return
-        except ApiError as e:
+        except APIError as e:
             self._event(sts, "delete", f"Pod {pod.name}", e)
             raise
         self._event(sts, "delete", f"Pod {pod.name}", None)
@@ -97,7 +97,7 @@ class StatefulPodControl:
         fixed = util.with_identity(sts, pod)
         try:
             await self.client.update(fixed)
-        except ApiError as e:
+        except APIError as e:
             self._event(sts, "update", f"Pod {pod.name}", e)
             raise
         self._event(sts, "update", f"Pod {pod.name}", None)

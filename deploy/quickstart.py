@@ -25,7 +25,7 @@ import yaml
 
 from api.resources import by_kind
 from client import kubeconfig
-from client.errors import ApiError, ClientError
+from client.errors import APIError, ClientError
 from client.rest import Client
 
 NODES = by_kind("v1", "Node")
@@ -54,7 +54,7 @@ async def until(what: str, probe: Any, timeout: float, interval: float = 1.0) ->
     while True:
         try:
             value, progress = await probe()
-        except (ApiError, ClientError, httpx.HTTPError, OSError) as e:
+        except (APIError, ClientError, httpx.HTTPError, OSError) as e:
             value, progress = None, f"{type(e).__name__}: {str(e)[:120]}"
         if progress and progress != last:
             note(progress)
@@ -82,7 +82,7 @@ async def wait_apiserver(path: Path, timeout: float) -> Client:
             r = await client.request("GET", "/readyz")
             if r.status_code == 200:
                 return client, "apiserver ready"
-        except (ClientError, ApiError, httpx.HTTPError, OSError):
+        except (ClientError, APIError, httpx.HTTPError, OSError):
             pass
         await client.close()
         return None, "waiting for the apiserver to answer /readyz"

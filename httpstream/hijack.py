@@ -14,7 +14,7 @@ wait for the 101).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, MutableMapping
 from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
@@ -36,7 +36,7 @@ def upgrade_of(headers: list[tuple[bytes, bytes]]) -> str:
     return upgrade.decode("latin-1").strip().lower()
 
 
-def hijack(scope: dict[str, Any]) -> Streams:
+def hijack(scope: MutableMapping[str, Any]) -> Streams:
     """Take the request's connection; raises RuntimeError when the server cannot."""
     take: Callable[[], Streams] | None = (scope.get("extensions") or {}).get(EXTENSION)
     if take is None:
@@ -55,7 +55,8 @@ class HijackableHttpToolsProtocol(HttpToolsProtocol):
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
-        self.scope.setdefault("extensions", {})[EXTENSION] = self._take_over  # type: ignore[typeddict-item]
+        extensions: dict[str, Any] = self.scope.setdefault("extensions", {})
+        extensions[EXTENSION] = self._take_over
 
     def _take_over(self) -> Streams:
         cycle = self.cycle

@@ -12,6 +12,7 @@ import argparse
 import re
 from typing import Any, NoReturn
 
+from component_base.flags import go_duration
 from kubectl.errors import CmdError
 
 GLOBAL_VALUE_FLAGS = ("-n", "--namespace", "--kubeconfig", "--context", "--request-timeout",
@@ -135,27 +136,13 @@ def split_command(argv: list[str]) -> tuple[list[str], list[str]]:
     return words, remaining
 
 
-_DURATION = re.compile(r"(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)")
-_UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
-
-
 def parse_duration(text: str, flag: str = "--timeout") -> float:
     """Go durations (`1m30s`, `500ms`); a bare number is seconds (kubectl allows it for
     some flags). Negative values are returned as-is (`-1s`: wait a week)."""
-    t = text.strip()
-    if re.fullmatch(r"-?\d+(\.\d+)?", t):
-        return float(t)
-    sign = -1.0 if t.startswith("-") else 1.0
-    t = t.lstrip("+-")
-    pos, total = 0, 0.0
-    for m in _DURATION.finditer(t):
-        if m.start() != pos:
-            break
-        total += float(m.group(1)) * _UNITS[m.group(2)]
-        pos = m.end()
-    if pos != len(t) or not t:
-        raise CmdError(f'invalid argument "{text}" for "{flag}" flag: time: invalid duration "{text}"')
-    return sign * total
+    try:
+        return go_duration(text)
+    except ValueError:
+        raise CmdError(f'invalid argument "{text}" for "{flag}" flag: time: invalid duration "{text}"') from None
 
 
 def split_csv(values: list[str] | None) -> list[str]:

@@ -56,7 +56,7 @@ async def run(ctx: Context, args: argparse.Namespace) -> int:
     for m in loaded:
         try:
             await (apply_server_side(ctx, m, args) if args.server_side else apply_one(ctx, m, args))
-        except Exception as e:  # noqa: BLE001 - report and go on, as kubectl
+        except Exception as e:
             if is_bug(e):
                 raise
             ctx.error(e)
@@ -65,7 +65,7 @@ async def run(ctx: Context, args: argparse.Namespace) -> int:
 
 async def apply_one(ctx: Context, m: Any, args: argparse.Namespace) -> None:
     from api.patch import three_way_merge
-    from client.errors import NotFound
+    from client.errors import APIError, NotFound
     info, obj = objects.prepared(ctx, m)
     client = await ctx.client()
     name = obj["metadata"].get("name", "")
@@ -79,14 +79,14 @@ async def apply_one(ctx: Context, m: Any, args: argparse.Namespace) -> None:
         live = await client.get(info, name, namespace=ns)
     except NotFound:
         live = None
-    except Exception as e:
+    except APIError as e:
         raise wrap(e, f'error when retrieving current configuration of "{m.source}": ') from None
     if live is None:
         created = modified
         if not dry:
             try:
                 created = await client.create(modified, namespace=ns)
-            except Exception as e:
+            except APIError as e:
                 raise wrap(e, f'error when creating "{m.source}": ') from None
         _report(ctx, args, created, "created" + suffix)
         return
@@ -104,7 +104,7 @@ async def apply_one(ctx: Context, m: Any, args: argparse.Namespace) -> None:
     if not dry:
         try:
             result = await client.patch(info, name, patch, namespace=ns, patch_type="strategic")
-        except Exception as e:
+        except APIError as e:
             raise wrap(e, f'error when patching "{m.source}": ') from None
     _report(ctx, args, result, "configured" + suffix)
 
@@ -127,7 +127,7 @@ async def apply_server_side(ctx: Context, m: Any, args: argparse.Namespace) -> N
     sends it), reported as `<kind>/<name> serverside-applied`."""
     import json
 
-    from client.errors import ApiError
+    from client.errors import APIError
     info, obj = objects.prepared(ctx, m)
     name, ns = obj["metadata"].get("name", ""), obj["metadata"].get("namespace")
     if not name:
@@ -144,7 +144,7 @@ async def apply_server_side(ctx: Context, m: Any, args: argparse.Namespace) -> N
         resp = await client.request("PATCH", info.path(ns if info.namespaced else None, name), params=params,
                                     content=json.dumps(obj).encode(),
                                     headers={"Content-Type": "application/apply-patch+yaml"})
-    except ApiError as e:
+    except APIError as e:
         if e.code == 409 and e.message.startswith("Apply failed"):
             raise CmdError(f"{e.message}\n{CONFLICT_HELP}") from None
         raise wrap(e, f'error when patching "{m.source}": ') from None

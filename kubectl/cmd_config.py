@@ -197,7 +197,7 @@ async def run_get_users(ctx: Context, args: argparse.Namespace) -> int:
 
 def _single(args: argparse.Namespace, what: str) -> str:
     if len(args.name) != 1:
-        raise CmdError(f"Unexpected args: {args.name}" if args.name else f"empty context names are not allowed")
+        raise CmdError(f"Unexpected args: {args.name}" if args.name else "empty context names are not allowed")
     return str(args.name[0])
 
 

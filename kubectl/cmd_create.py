@@ -135,7 +135,7 @@ async def _send(ctx: Context, args: argparse.Namespace, obj: Obj, source: str = 
     if args.dry_run == "none":
         try:
             obj = await (await ctx.client()).create(obj, namespace=ns)
-        except Exception as e:
+        except Exception as e:  # report and go on, as kubectl
             if source:
                 raise wrap(e, f'error when creating "{source}": ') from None
             raise
@@ -165,7 +165,7 @@ async def run_file(ctx: Context, args: argparse.Namespace) -> int:
         try:
             _, obj = objects.prepared(ctx, m)
             await _send(ctx, args, obj, m.source)
-        except Exception as e:  # noqa: BLE001 - report and go on, as kubectl
+        except Exception as e:
             if is_bug(e):
                 raise
             ctx.error(e)

@@ -101,10 +101,10 @@ async def run_job(ctx: Context, args: argparse.Namespace) -> int:
 
 async def _create(ctx: Context, args: argparse.Namespace, obj: Obj, what: str) -> None:
     """Send the object; a refusal reads `failed to create <what>: <message>`, as kubectl's."""
-    from client.errors import ApiError
+    from client.errors import APIError
     try:
         await _send(ctx, args, obj)
-    except ApiError as e:
+    except APIError as e:
         raise CmdError(f"failed to create {what}: {e.message}") from None
 
 

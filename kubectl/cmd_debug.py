@@ -55,7 +55,7 @@ def debug_container(name: str, image: str, command: list[str], stdin: bool, tty:
 
 async def run(ctx: Context, args: argparse.Namespace) -> int:
     from api.resources import resolve
-    from client.errors import ApiError
+    from client.errors import APIError
     from kubectl.cmd_attach import attach_session
     from kubectl.cmd_exec import UpgradeRefused
     from kubectl.cmd_run import _wait_pod
@@ -90,7 +90,7 @@ async def run(ctx: Context, args: argparse.Namespace) -> int:
     try:
         await client.request("PATCH", path, content=json.dumps(patch).encode(),
                              headers={"Content-Type": "application/strategic-merge-patch+json"})
-    except ApiError as e:
+    except APIError as e:
         if e.code == 404 and not (e.status.get("details") or {}).get("name"):
             raise CmdError(f'ephemeral containers are disabled for this cluster (error from server: '
                            f'"{e.status.get("message")}")') from None

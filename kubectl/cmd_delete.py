@@ -158,7 +158,7 @@ async def wait_deleted(ctx: Context, items: list[tuple[Any, str, str | None, str
         if not pending:
             return
         if loop.time() >= end:
-            for info, name, ns, _ in pending:
+            for info, name, _, _ in pending:
                 ctx.error(CmdError(f"timed out waiting for the condition on {info.plural}/{name}"))
             return
         await asyncio.sleep(min(delay, max(0.0, end - loop.time())))

@@ -99,7 +99,7 @@ async def _owned(ctx: Context, owner: Obj, plural: str) -> list[Obj]:
 
 async def page(ctx: Context, obj: Obj, show_events: bool = True) -> str:
     from api.resources import resolve
-    from client.errors import ApiError
+    from client.errors import APIError
     client = await ctx.client()
     kind = obj.get("kind", "")
     meta = obj.get("metadata") or {}
@@ -116,7 +116,7 @@ async def page(ctx: Context, obj: Obj, show_events: bool = True) -> str:
     if kind == "Service":
         try:
             ep = await client.get(resolve("endpoints"), meta.get("name", ""), namespace=meta.get("namespace"))
-        except ApiError:
+        except APIError:
             ep = None
         slices = await client.list_all(resolve("endpointslices"), meta.get("namespace"),
                                        label_selector=f"kubernetes.io/service-name={meta.get('name')}")
@@ -139,7 +139,7 @@ async def page(ctx: Context, obj: Obj, show_events: bool = True) -> str:
                                                     "status.phase!=Succeeded,status.phase!=Failed")
         try:
             lease = await client.get(resolve("leases"), meta.get("name", ""), namespace="kube-node-lease")
-        except ApiError as e:
+        except APIError as e:
             lease = e.status      # the page says why there is no lease
         return describers.describe_node(obj, list(pods.items), lease, events)
     fn = describers.DESCRIBERS.get(kind)

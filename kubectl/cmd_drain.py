@@ -152,7 +152,7 @@ class Drainer:
 
     async def evict_one(self, pod: Obj, deadline: float | None) -> None:
         from api.resources import resolve
-        from client.errors import ApiError, NotFound, TooManyRequests
+        from client.errors import APIError, NotFound, TooManyRequests
         client = await self.ctx.client()
         meta = pod["metadata"]
         ns, name = meta["namespace"], meta["name"]
@@ -175,7 +175,7 @@ class Drainer:
             except TooManyRequests as e:
                 self.ctx.err(f'error when evicting pods/"{name}" -n "{ns}" (will retry after 5s): {e.message}\n')
                 await asyncio.sleep(RETRY_SECONDS)
-            except ApiError as e:
+            except APIError as e:
                 raise CmdError(f'error when evicting pods/"{name}" -n "{ns}": {e.message}') from None
         if server_dry:
             return

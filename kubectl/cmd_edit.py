@@ -136,8 +136,8 @@ async def edit_one(ctx: Context, original: Obj, fmt: str) -> None:
                 await client.patch(info, meta.get("name", ""), patch, namespace=meta.get("namespace"),
                                    patch_type="strategic")
             except Exception as e:
-                from client.errors import ApiError
-                if not isinstance(e, ApiError):
+                from client.errors import APIError
+                if not isinstance(e, APIError):
                     raise
                 text = _with_error(edited_text, format_error(e))
                 last_attempt = edited_text

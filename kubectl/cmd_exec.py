@@ -55,7 +55,7 @@ async def stream_to_pod(ctx: Context, pod: dict, subresource: str, command: list
                         stdin: bool, tty: bool) -> tuple[int, str]:
     """Run one exec or attach session against `pod` with this process's stdio."""
     from api.resources import resolve
-    from client.errors import ApiError
+    from client.errors import APIError
     from client.stream import open_stream, stream_query
     from kubectl import terminal
     meta = pod.get("metadata") or {}
@@ -63,7 +63,7 @@ async def stream_to_pod(ctx: Context, pod: dict, subresource: str, command: list
     query = stream_query(command, container, stdin, True, True, tty)
     try:
         session = await open_stream(ctx.config, path, query)
-    except ApiError as e:   # the upgrade was refused (403 without `create` on pods/exec, ...)
+    except APIError as e:   # the upgrade was refused (403 without `create` on pods/exec, ...)
         raise UpgradeRefused(f"unable to upgrade connection: {e.message or e}") from None
     sizes = terminal.terminal_sizes(ctx.stdout) if tty else None
     with terminal.raw_terminal(ctx.stdin if tty else None):

@@ -120,17 +120,22 @@ async def _watch(ctx: Context, args: argparse.Namespace, tgts: list[targets.Targ
     loop = asyncio.get_running_loop()
     end = loop.time() + deadline if deadline else None
 
+    from client.errors import ConnectionFailed, ServerError
+    delay = 0.2
+
     async def follow() -> None:
-        nonlocal rv
+        nonlocal rv, delay
         while True:
             remaining = None if end is None else max(1, math.ceil(end - loop.time()))
             stream = client.watch(t.info, ns, resource_version=rv,
                                   label_selector=args.selector or None,
-                                  field_selector=field_sel or None, timeout_seconds=remaining)
+                                  field_selector=field_sel or None, timeout_seconds=remaining,
+                                  allow_bookmarks=True)
             try:
                 async with stream:
                     async for ev in stream:
                         rv = ev.resource_version or rv
+                        delay = 0.2
                         if ev.type == "BOOKMARK":
                             continue
                         obj = ev.object
@@ -140,6 +145,9 @@ async def _watch(ctx: Context, args: argparse.Namespace, tgts: list[targets.Targ
             except Gone:       # too far behind: start again from the present
                 rv = (await client.list(t.info, ns, label_selector=args.selector or None,
                                         field_selector=field_sel or None, limit=1)).resource_version
+            except (ConnectionFailed, ServerError):   # the apiserver is restarting: wait for it
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
             if end is not None and loop.time() >= end:
                 return
     try:

@@ -16,7 +16,7 @@ from kubectl.errors import CmdError, is_bug
 
 
 def _configure(p: Parser, what: str) -> None:
-    p.add_argument("args", nargs="*", metavar=f"TYPE NAME KEY_1=VAL_1 ... KEY_N=VAL_N")
+    p.add_argument("args", nargs="*", metavar="TYPE NAME KEY_1=VAL_1 ... KEY_N=VAL_N")
     p.add_bool("--overwrite", help=f"allow {what}s to be overwritten")
     p.add_bool("--all", help="every resource of the given types in the namespace")
     p.add_bool("-A", "--all-namespaces", help="with --all or -l: across all namespaces")

@@ -110,7 +110,7 @@ async def _pods(ctx: Context, args: argparse.Namespace) -> list[Obj]:
     pods = sorted(lst.items, key=lambda p: ((p.get("status") or {}).get("phase") != "Running",
                                            (p.get("metadata") or {}).get("creationTimestamp") or ""))
     if not pods:
-        raise CmdError(f"timed out waiting for the condition")
+        raise CmdError("timed out waiting for the condition")
     if len(pods) > 1:
         ctx.err(f"Found {len(pods)} pods, using pod/{(pods[0].get('metadata') or {}).get('name')}\n")
     return pods[:1]

@@ -138,11 +138,11 @@ class Forwarder:
     async def dial(self, remote: int) -> None:
         """Upgrade once before listening, as kubectl does, so a refusal (no `create` on
         pods/portforward, a pod gone) is reported at once, in kubectl's words."""
-        from client.errors import ApiError
+        from client.errors import APIError
         from client.stream import open_port_forward
         try:
             stream = await open_port_forward(self.ctx.config, self.path, remote)
-        except ApiError as e:
+        except APIError as e:
             raise CmdError(f"error upgrading connection: unable to upgrade connection: {e.message or e}") from None
         await stream.close()
 

@@ -85,7 +85,7 @@ async def run(ctx: Context, args: argparse.Namespace) -> int:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((args.address, args.port))
     except OSError as e:
-        raise CmdError(f"listen tcp {args.address}:{args.port}: bind: {e.strerror.lower() if e.strerror else e}")
+        raise CmdError(f"listen tcp {args.address}:{args.port}: bind: {e.strerror.lower() if e.strerror else e}") from None
     sock.listen(128)
     config = uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False,
                             http=HijackableHttpToolsProtocol, timeout_graceful_shutdown=1)

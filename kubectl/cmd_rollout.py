@@ -244,8 +244,8 @@ async def run_undo(ctx: Context, args: argparse.Namespace) -> int:
                 await client.patch(resolve("deployments"), meta.get("name", ""), patch,
                                    namespace=meta.get("namespace"), patch_type="json")
             except Exception as e:
-                from client.errors import ApiError
-                if isinstance(e, ApiError):
+                from client.errors import APIError
+                if isinstance(e, APIError):
                     raise CmdError(f"failed restoring revision {args.to_revision}: {e.message}") from None
                 raise
         except CmdError as e:
@@ -277,8 +277,8 @@ async def _undo_set(ctx: Context, obj: Obj, args: argparse.Namespace) -> None:
             await client.patch(info, meta.get("name", ""), rollout_sets.undo_patch(rev),
                                namespace=meta.get("namespace"), patch_type="strategic")
         except Exception as e:
-            from client.errors import ApiError
-            if isinstance(e, ApiError):
+            from client.errors import APIError
+            if isinstance(e, APIError):
                 raise CmdError(f"failed restoring revision {args.to_revision}: {e.message}") from None
             raise
     except CmdError as e:

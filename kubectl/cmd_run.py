@@ -169,7 +169,7 @@ async def _wait_pod(ctx: Context, name: str, timeout: float, done: Any) -> dict[
 
 
 async def _attach(ctx: Context, args: argparse.Namespace, pod: dict[str, Any], timeout: float) -> None:
-    from client.errors import ApiError, ConnectionFailed
+    from client.errors import APIError, ConnectionFailed
     from kubectl.cmd_attach import attach_session
     from kubectl.cmd_exec import UpgradeRefused
     name = pod["metadata"]["name"]
@@ -180,7 +180,7 @@ async def _attach(ctx: Context, args: argparse.Namespace, pod: dict[str, Any], t
     since = await _logs(ctx, name, None)          # what it printed before we attach
     try:
         await attach_session(ctx, pod, name, args.stdin, args.tty, args.quiet, "kubectl attach")
-    except (ApiError, ConnectionFailed, UpgradeRefused) as e:
+    except (APIError, ConnectionFailed, UpgradeRefused) as e:
         ctx.err(f"warning: couldn't attach to pod/{name}, falling back to streaming logs: {e}\n")
         await _logs(ctx, name, since)
 

@@ -26,7 +26,7 @@ MIB = 1024 * 1024
 
 
 def _common(p: Parser, what: str) -> None:
-    p.add_argument("args", nargs="*", metavar=f"[NAME | -l label]")
+    p.add_argument("args", nargs="*", metavar="[NAME | -l label]")
     p.add_argument("-l", "--selector", default="", help="label selector")
     p.add_argument("--sort-by", default="", choices=["", "cpu", "memory"], help="sort by cpu or memory")
     p.add_bool("--no-headers", help="print no header line")

@@ -66,7 +66,7 @@ def parse_for(text: str) -> Condition:
             raise CmdError(f"unrecognized condition: {e}") from None
         exprs = [n for n in nodes if isinstance(n, jsonpath.Expr)]
         if len(exprs) != 1:
-            raise CmdError(f'jsonpath wait format must be --for=jsonpath=\'{{.status.readyReplicas}}\'=3')
+            raise CmdError('jsonpath wait format must be --for=jsonpath=\'{.status.readyReplicas}\'=3')
         return Condition("jsonpath", expr, value, exprs[0].path)
     raise CmdError(f'unrecognized condition: "{text}"')
 

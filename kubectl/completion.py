@@ -83,7 +83,7 @@ def _flags(command: str) -> list[str]:
     module = importlib.import_module(f"kubectl.{COMMANDS[command.split(' ')[0]][0]}")
     parser = build_parser(command, module)
     out: list[str] = []
-    for action in parser._actions:  # noqa: SLF001 - argparse keeps its options here
+    for action in parser._actions:  # argparse keeps its options here
         out.extend(s for s in action.option_strings if s.startswith("--") and not s.startswith("--no-"))
     return sorted(set(out))
 

@@ -24,7 +24,7 @@ def _fmt_q(value: Any, like: str = "") -> str:
     if value == 0:
         return "0"
     try:
-        return format_quantity(value, "BinarySI" if like.endswith("i") else None)  # type: ignore[arg-type]
+        return format_quantity(value, "BinarySI" if like.endswith("i") else None)
     except Exception:  # noqa: BLE001 - a display nicety only
         return str(value)
 

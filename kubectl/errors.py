@@ -1,6 +1,6 @@
 """How pykubectl words a failure: one line on stderr, the way kubectl words it.
 
-Owns `CmdError` (a user error: `error: <message>`), `ServerError` (a server's Status,
+Owns `CmdError` (a user error: `error: <message>`), `StatusError` (a server's Status,
 optionally wrapped with what we were doing: `Error from server (AlreadyExists): error
 when creating "f.yaml": deployments.apps "x" already exists`) and `format_error`, which
 maps any exception the commands let escape (client errors included) to that line.
@@ -19,7 +19,7 @@ class CmdError(Exception):
         self.usage_hint = usage_hint
 
 
-class ServerError(Exception):
+class StatusError(Exception):
     """A server error Status, with a prefix saying what pykubectl was doing."""
 
     def __init__(self, status: dict[str, Any], prefix: str = "") -> None:
@@ -33,10 +33,10 @@ class Silent(Exception):
 
 
 def wrap(exc: Exception, prefix: str) -> Exception:
-    """An ApiError with `prefix` in front of its message (other exceptions unchanged)."""
-    from client.errors import ApiError
-    if isinstance(exc, ApiError):
-        return ServerError(exc.status, prefix)
+    """An APIError with `prefix` in front of its message (other exceptions unchanged)."""
+    from client.errors import APIError
+    if isinstance(exc, APIError):
+        return StatusError(exc.status, prefix)
     return exc
 
 
@@ -47,20 +47,20 @@ def is_bug(e: BaseException) -> bool:
     from client.kubeconfig import KubeconfigError
     from kubectl.manifests import ManifestError
     from kubectl.printers import PrinterError
-    return not isinstance(e, (CmdError, ClientError, KubeconfigError, ServerError, ManifestError,
+    return not isinstance(e, (CmdError, ClientError, KubeconfigError, StatusError, ManifestError,
                               PrinterError, OSError, TimeoutError))
 
 
 def format_error(exc: BaseException) -> str:
     """The line kubectl prints for `exc` (without the trailing newline)."""
-    from client.errors import ApiError, ConnectionFailed
+    from client.errors import APIError, ConnectionFailed
     if isinstance(exc, CmdError):
         return f"error: {exc.message}"
     status: dict[str, Any] | None = None
     prefix = ""
-    if isinstance(exc, ServerError):
+    if isinstance(exc, StatusError):
         status, prefix = exc.status, exc.prefix
-    elif isinstance(exc, ApiError):
+    elif isinstance(exc, APIError):
         status = exc.status
     if status is not None:
         reason = str(status.get("reason") or "")

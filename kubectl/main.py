@@ -132,7 +132,7 @@ async def _run(name: str, module: Any, args: Any, stdin: IO[str], stdout: IO[str
         code = 1
     except CmdError:
         raise
-    except Exception as e:  # noqa: BLE001 - every failure becomes kubectl's one line
+    except Exception as e:  # every failure becomes kubectl's one line
         if is_bug(e):
             raise
         ctx.error(e)
@@ -178,7 +178,7 @@ def run(argv: list[str], stdin: IO[str] | None = None, stdout: IO[str] | None = 
         return 130
     except BrokenPipeError:
         return 0
-    except Exception as e:  # noqa: BLE001 - the last resort: one line, exit 1
+    except Exception as e:  # the last resort: one line, exit 1
         from client.errors import ClientError
         if not isinstance(e, ClientError) and os.environ.get("PYKUBECTL_DEBUG"):
             raise

@@ -140,7 +140,7 @@ async def fetch(ctx: Context, targets: list[Target], *, all_namespaces: bool = F
                 client: Client | None = None, tables: bool = False) -> Fetched:
     """The objects targets point at, in order; NotFound for names is collected. `tables`:
     kinds printed by the server come as Tables (columns and cells in `Fetched.tables`)."""
-    from client.errors import ApiError
+    from client.errors import APIError
     client = client or await ctx.client()
     out = Fetched()
     for t in targets:
@@ -159,7 +159,7 @@ async def fetch(ctx: Context, targets: list[Target], *, all_namespaces: bool = F
         for name in t.names:
             try:
                 obj = await client.get(t.info, name, namespace=ns)
-            except ApiError as e:
+            except APIError as e:
                 out.errors.append(e)
                 continue
             obj.setdefault("apiVersion", t.info.api_version)
@@ -170,7 +170,7 @@ async def fetch(ctx: Context, targets: list[Target], *, all_namespaces: bool = F
 
 async def _fetch_table(client: Client, t: Target, list_ns: str | None, ns: str | None,
                        label_selector: str | None, field_selector: str | None, out: Fetched) -> None:
-    from client.errors import ApiError
+    from client.errors import APIError
     headers = {"Accept": TABLE_ACCEPT}
     params = {"includeObject": "Object", "labelSelector": label_selector or None,
               "fieldSelector": field_selector or None}
@@ -183,7 +183,7 @@ async def _fetch_table(client: Client, t: Target, list_ns: str | None, ns: str |
         try:
             resp = await client.request("GET", t.info.path(ns, name), headers=headers,
                                         params={"includeObject": "Object"})
-        except ApiError as e:
+        except APIError as e:
             out.errors.append(e)
             continue
         out.objects.extend(out.tables.add(resp.json()))

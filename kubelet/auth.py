@@ -24,7 +24,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from client.errors import ApiError, ConnectionFailed
+from client.errors import APIError, ConnectionFailed
 from client.rest import Client
 
 log = logging.getLogger("kubelet.auth")
@@ -78,7 +78,7 @@ class KubeletAuth:
             verb, sub = request_attributes(method, path)
             if await self._allowed(caller, verb, sub):
                 return None
-        except (ConnectionFailed, ApiError) as e:
+        except (ConnectionFailed, APIError) as e:
             log.warning("cannot ask the apiserver about a caller of %s %s: %s", method, path, e)
             return Refusal(503, f"the apiserver could not be asked: {e}")
         return Refusal(403, f"Forbidden (user={caller.name}, verb={verb}, resource=nodes, subresource={sub})")

@@ -81,7 +81,7 @@ def config_from_args(args: argparse.Namespace) -> Any:
 
 def run(args: argparse.Namespace) -> int:
     from kubelet.kubelet import Kubelet
-    from pykube.main import run_until_signal
+    from component_base.signals import run_until_signal
     kubelet = Kubelet(config_from_args(args), kubeconfig_path=args.kubeconfig)
     return run_until_signal(kubelet.run)
 
@@ -93,7 +93,7 @@ def register(sub: Any) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from pykube.main import setup_logging
+    from component_base.logs import setup_logging
     p = argparse.ArgumentParser(prog="kubelet", description="pykube's kubelet")
     p.add_argument("-v", "--verbose", action="count", default=0)
     add_arguments(p)

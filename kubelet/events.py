@@ -91,15 +91,15 @@ class KubeletEvents:
     def for_node(cls, client: Any, node_name: str, enabled: bool = True) -> KubeletEvents:
         return cls(EventRecorder(client, "kubelet", host=node_name) if enabled else None, node_name)
 
-    def pod(self, pod: Pod, type: str, reason: str, message: str) -> None:  # noqa: A002
+    def pod(self, pod: Pod, type: str, reason: str, message: str) -> None:
         if self.recorder is not None:
             self.recorder.record(pod, type, reason, message)
 
-    def container(self, pod: Pod, name: str, type: str, reason: str, message: str) -> None:  # noqa: A002
+    def container(self, pod: Pod, name: str, type: str, reason: str, message: str) -> None:
         if self.recorder is not None:
             self.recorder.record(pod, type, reason, message, field_path=container_field_path(pod, name))
 
-    def node(self, type: str, reason: str, message: str) -> None:  # noqa: A002
+    def node(self, type: str, reason: str, message: str) -> None:
         if self.recorder is not None:
             ref = {"kind": "Node", "apiVersion": "v1", "metadata": {"name": self.node_name, "uid": self.node_name}}
             self.recorder.record(ref, type, reason, message)

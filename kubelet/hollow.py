@@ -85,7 +85,8 @@ async def _main(args: argparse.Namespace) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from pykube.main import run_until_signal, setup_logging
+    from component_base.logs import setup_logging
+    from component_base.signals import run_until_signal
     p = argparse.ArgumentParser(prog="hollow", description="run N hollow kubelets in one process")
     p.add_argument("--kubeconfig", default=None)
     p.add_argument("--count", type=int, default=10)

@@ -30,7 +30,7 @@ from typing import Any
 from api.meta import now_rfc3339
 from api.models import Pod
 from client import kubeconfig
-from client.errors import ApiError
+from client.errors import APIError
 from client.informer import Informer
 from client.rest import Client
 from kubelet.backoff import Backoff
@@ -187,7 +187,7 @@ class Kubelet:
                 await rt.version()
         except (RuntimeServiceError, TimeoutError):
             if os.geteuid() != 0:
-                raise RuntimeServiceError(f"no containerd answers on {opts.socket} and only root may start one")
+                raise RuntimeServiceError(f"no containerd answers on {opts.socket} and only root may start one") from None
             log.info("starting containerd under %s", opts.data_dir)
             self.containerd = Containerd(opts)
             await self.containerd.start()
@@ -385,7 +385,7 @@ class Kubelet:
         try:
             await self.client.delete(Pod, pod.metadata.name or "", namespace=pod.metadata.namespace,
                                      grace_period_seconds=0, preconditions={"uid": uid})
-        except ApiError as e:
+        except APIError as e:
             if e.code not in (404, 409):
                 raise
         self.status.forget(uid)

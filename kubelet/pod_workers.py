@@ -77,7 +77,7 @@ class PodWorkers:
                     r = await self.sync(uid)
                 except asyncio.CancelledError:
                     raise
-                except Exception:  # noqa: BLE001 - one pod's bug must not stop its worker
+                except Exception:  # one pod's bug must not stop its worker
                     log.exception("syncing pod %s failed", uid)
                     r = self.error_delay
                 w.syncs += 1

@@ -45,6 +45,7 @@ class ProbeState:
     failure_threshold: int = 3
     result: bool | None = None
     on_hold: bool = False
+    runs: int = 0                 # outcomes recorded, in all
     _last: bool | None = None
     _run: int = 0
 
@@ -55,6 +56,7 @@ class ProbeState:
         """Account one probe outcome; True when the published result changed."""
         if self.on_hold:
             return False
+        self.runs += 1
         self._run = self._run + 1 if ok == self._last else 1
         self._last = ok
         need = self.success_threshold if ok else self.failure_threshold

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from api.models import ConfigMap, Pod, Secret, Service
-from client.errors import ApiError, NotFound
+from client.errors import APIError, NotFound
 from client.rest import Client
 from kubelet import events as ev
 from kubelet.actions import compute_pod_actions
@@ -92,7 +92,7 @@ class PodSyncer:
             except VolumeError as e:
                 self.events.pod(pod, ev.WARNING, ev.FAILED_MOUNT, ev.msg_failed_mount(e.volume, str(e)))
                 return self._sandbox_failed(pod, actions.start, result, e)
-            except (ApiError, OSError) as e:
+            except (APIError, OSError) as e:
                 return self._sandbox_failed(pod, actions.start, result, e)
             try:
                 log_dir = pod_log_dir(self.node.log_root, pod)

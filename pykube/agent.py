@@ -48,7 +48,7 @@ def register(sub: Any) -> None:
     add_arguments(p)
 
     def run(args: argparse.Namespace) -> int:
-        from pykube.main import run_until_signal
+        from component_base.signals import run_until_signal
         box: list[int] = [0]
 
         async def main() -> None:
@@ -75,14 +75,14 @@ async def cluster_dns(kubeconfig: Path) -> str:
     """The kube-dns Service's ClusterIP, when the cluster has one."""
     from api.models import Service
     from client import kubeconfig as kc
-    from client.errors import ApiError
+    from client.errors import APIError
     from client.rest import Client
     async with Client(kc.load(str(kubeconfig)), component="kubelet") as client:
         try:
             svc = await client.get(Service, "kube-dns", namespace="kube-system")
             if svc.spec and svc.spec.cluster_ip and svc.spec.cluster_ip != "None":
                 return str(svc.spec.cluster_ip)
-        except ApiError:
+        except APIError:
             pass
     return dns_ip(DEFAULT_SERVICE_CIDR)
 

@@ -30,7 +30,7 @@ def _apiserver(sub: Sub) -> None:
 
     def run(args: argparse.Namespace) -> int:
         from apiserver.server import APIServer, APIServerConfig, default_data_dir
-        from pykube.main import run_until_signal
+        from component_base.signals import run_until_signal
         cfg = APIServerConfig(data_dir=args.data_dir or default_data_dir(), bind_address=args.bind_address,
                               secure_port=args.secure_port, datastore_endpoint=args.datastore_endpoint,
                               tls_sans=args.tls_san, service_cidr=args.service_cluster_ip_range,

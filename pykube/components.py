@@ -66,7 +66,9 @@ def apiserver(config: Any, on_started: Callable[[Any], Awaitable[None]] | None =
             if task is None:
                 await _forever()
             else:
-                await task
+                # shielded: cancelling this component must run srv.stop() (the graceful
+                # shutdown), not cancel the listener under it
+                await asyncio.shield(task)
                 raise RuntimeError("the HTTPS listener stopped")
         finally:
             await srv.stop()
@@ -86,27 +88,32 @@ def controller_manager(kubeconfig: Path, options: Any) -> Component:
     return Component("controller-manager", run)
 
 
-def scheduler(kubeconfig: Path, identity: str, leader_elect: bool = True) -> Component:
-    """kube-scheduler: one `Scheduler` per leadership term (as scheduler/cli.py, with a
-    stable identity)."""
+def scheduler_options(identity: str, leader_elect: bool, extra_args: list[str]) -> Any:
+    """kube-scheduler's options: `--kube-scheduler-arg KEY=VALUE` through its own parser
+    (so `pykube server` takes every `pykube scheduler` flag), then ours."""
+    import argparse
+
+    from scheduler import cli as scheduler_cli
+    p = argparse.ArgumentParser(prog="kube-scheduler-arg", add_help=False)
+    scheduler_cli.add_arguments(p)
+    argv = [f"--leader-elect={'true' if leader_elect else 'false'}"]
+    argv += [a if a.startswith("-") else f"--{a}" for a in extra_args]
+    opts = scheduler_cli.options_from_args(p.parse_args(argv))
+    opts.identity = identity
+    return opts
+
+
+def scheduler(kubeconfig: Path, options: Any) -> Component:
+    """kube-scheduler, as `pykube scheduler` runs it (scheduler.cli.run_scheduler)."""
     async def run(ready: Ready) -> None:
         from client import kubeconfig as kc
-        from client.leaderelection import LeaderElector
         from client.rest import Client
-        from scheduler.scheduler import Scheduler
+        from scheduler.cli import run_scheduler
 
         async with Client(kc.load(str(kubeconfig)), component="scheduler") as client:
-            async def one_term() -> None:
-                await Scheduler(client).run()
             ready()
-            if not leader_elect:
-                await one_term()
-                raise RuntimeError("the scheduler returned")
-            while True:
-                elector = LeaderElector(client, "kube-system", "kube-scheduler", identity,
-                                        on_started_leading=one_term, release_on_cancel=True)
-                await elector.run()
-                log.warning("scheduler %s lost leadership; campaigning again", identity)
+            await run_scheduler(client, options)
+            raise RuntimeError("the scheduler returned")
     return Component("scheduler", run)
 
 

@@ -6,31 +6,13 @@ Owns only argument parsing, logging set-up and the hand-off to each command's `f
 from __future__ import annotations
 
 import argparse
-import asyncio
-import signal
 import sys
-from pathlib import Path
-from typing import Any, Awaitable, Callable
 
+from component_base.logs import setup_logging
+from component_base.signals import run_until_signal
 from pykube import commands
-from pykube.logsetup import setup_logging
 
 __all__ = ["main", "build_parser", "run_until_signal", "setup_logging"]
-
-
-def run_until_signal(main: Callable[[], Awaitable[Any]]) -> int:
-    """Run a component's coroutine; SIGINT/SIGTERM cancel it so its cleanup runs."""
-    async def runner() -> int:
-        loop = asyncio.get_running_loop()
-        task = asyncio.create_task(main())
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, task.cancel)
-        try:
-            await task
-        except asyncio.CancelledError:
-            pass
-        return 0
-    return asyncio.run(runner())
 
 
 def build_parser() -> argparse.ArgumentParser:

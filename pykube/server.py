@@ -80,6 +80,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--registry-port", type=int, default=5443, help="the cluster registry's port (default 5443)")
     p.add_argument("--leader-elect", choices=("true", "false"), default="true",
                    help="controller-manager and scheduler hold Leases (for several servers)")
+    p.add_argument("--kube-scheduler-arg", action="append", default=[], metavar="FLAG=VALUE",
+                   help="a `pykube scheduler` flag for the scheduler, e.g. scheduler-name=my-scheduler, "
+                        "percentage-of-nodes-to-score=50, leader-elect-lease-duration=30s (repeatable)")
 
 
 def register(sub: Any) -> None:
@@ -88,7 +91,7 @@ def register(sub: Any) -> None:
     add_arguments(p)
 
     def run(args: argparse.Namespace) -> int:
-        from pykube.main import run_until_signal
+        from component_base.signals import run_until_signal
         box: list[int] = [0]
 
         async def main() -> None:
@@ -185,6 +188,7 @@ async def serve(args: argparse.Namespace) -> int:
 
     data_dir: Path = (args.data_dir or default_data_dir()).resolve()
     check_proxy_args(args)
+    components.scheduler_options("check", leader_elect=True, extra_args=list(args.kube_scheduler_arg))
     try:
         secret = _node_secret(data_dir, args.token) or new_secret()
         embedded = _embedded_etcd(args, data_dir, args.node_name)
@@ -247,7 +251,8 @@ async def serve(args: argparse.Namespace) -> int:
                 opts.controllers = ["*", "-servicelb"]
             await sup.start(components.controller_manager(creds["controller"], opts))
         if "scheduler" not in args.disable:
-            await sup.start(components.scheduler(creds["scheduler"], identity, leader))
+            await sup.start(components.scheduler(
+                creds["scheduler"], components.scheduler_options(identity, leader, list(args.kube_scheduler_arg))))
         if registry is not None:
             await sup.start(registry[0])
         if "dns" not in args.disable:

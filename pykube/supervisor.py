@@ -23,9 +23,10 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from component_base.logs import COMPONENT
+
 log = logging.getLogger("supervisor")
 
-COMPONENT: contextvars.ContextVar[str] = contextvars.ContextVar("pykube_component", default="")
 
 Ready = Callable[[], None]
 
@@ -97,7 +98,7 @@ class Supervisor:
                 problem = "exited"
             except asyncio.CancelledError:
                 raise
-            except Exception as e:  # noqa: BLE001 - any crash is restarted
+            except Exception as e:  # any crash is restarted
                 if not first_ready.done():
                     first_ready.set_exception(StartError(f"{c.name} failed to start: {_one_line(e)}"))
                     return

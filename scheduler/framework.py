@@ -104,11 +104,6 @@ class ScorePlugin(Plugin, Protocol):
     def score(self, state: CycleState, pod: PodInfo, node_info: NodeInfo) -> int: ...
 
 
-@runtime_checkable
-class ScoreNormalizer(Protocol):
-    def normalize_score(self, state: CycleState, pod: PodInfo, scores: list[int]) -> None: ...
-
-
 PluginFactory = Callable[..., Any]
 Registry = dict[str, PluginFactory]
 

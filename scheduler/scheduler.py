@@ -25,7 +25,7 @@ from typing import Any
 from api.meta import now_rfc3339
 from api.models import PersistentVolume, PersistentVolumeClaim, StorageClass
 from api.resources import by_kind
-from client.errors import ApiError, ClientError, Conflict, NotFound
+from client.errors import APIError, ClientError, Conflict, NotFound
 from client.events import NORMAL, WARNING, EventRecorder
 from client.informer import Informer
 from client.rest import Client
@@ -180,7 +180,7 @@ class Scheduler:
         except FitError as e:
             self._failed(q, cycle, e)
             return True
-        except Exception as e:  # noqa: BLE001 - a plugin bug must not stop the loop
+        except Exception as e:  # a plugin bug must not stop the loop
             log.exception("scheduling %s failed", pod.key)
             self._failed(q, cycle, FitError(str(e), set(), "SchedulerError"))
             return True
@@ -302,7 +302,7 @@ class Scheduler:
                     return
                 await self.client.patch(PODS, pod.name, patch, namespace=pod.namespace,
                                         patch_type="strategic", subresource="status")
-        except (ApiError, ClientError, OSError) as e:
+        except (APIError, ClientError, OSError) as e:
             log.warning("updating PodScheduled of %s: %s", pod.key, e)
 
 

@@ -11,8 +11,9 @@ from api.models.coordination import Lease
 from api.models.networking import Ingress, IngressClass, NetworkPolicy
 from api.models.quota import LimitRange, ResourceQuota
 from api.models.rbac import ClusterRole, ClusterRoleBinding, Role, RoleBinding
-from api.models.core import (Binding, ConfigMap, Endpoints, Event, Namespace, Node, Pod, Secret,
+from api.models.core import (Binding, ConfigMap, Endpoints, Event, Namespace, Node, Secret,
                              Service, ServiceAccount, Status)
+from api.models.pod import Pod
 from api.models.replication import ReplicationController
 from api.models.apps_sets import ControllerRevision, DaemonSet, StatefulSet
 from api.models.discovery import EndpointSlice

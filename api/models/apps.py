@@ -1,12 +1,13 @@
 """apps/v1 kinds: Deployment and ReplicaSet, and the autoscaling/v1 Scale they serve."""
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import Field
 
 from api.models.base import K8sModel, K8sObject, LabelSelector, ObjectMeta
-from api.models.core import IntOrString, PodTemplateSpec
+from api.models.base import IntOrString
+from api.models.pod import PodTemplateSpec
 
 
 class RollingUpdateDeployment(K8sModel):

@@ -13,7 +13,8 @@ from pydantic import Field
 
 from api.models.base import K8sModel, K8sObject, LabelSelector
 from api.models.persistentvolume import PersistentVolumeClaimTemplate
-from api.models.pod import IntOrString, PodTemplateSpec
+from api.models.base import IntOrString
+from api.models.pod import PodTemplateSpec
 
 #: the label on pods and ControllerRevisions naming the revision (apps.ControllerRevisionHashLabelKey)
 CONTROLLER_REVISION_HASH = "controller-revision-hash"

@@ -89,12 +89,6 @@ class LabelSelector(K8sModel):
     match_expressions: list[LabelSelectorRequirement] | None = None
 
 
-class ListMeta(K8sModel):
-    resource_version: str | None = None
-    continue_: str | None = Field(default=None, alias="continue")
-    remaining_item_count: int | None = None
-
-
 class K8sObject(K8sModel):
     """A top-level object. Subclasses set `api_version`/`kind` defaults."""
 

@@ -12,7 +12,8 @@ from typing import Any, Literal
 from pydantic import Field
 
 from api.models.base import K8sModel, K8sObject, LabelSelector, ObjectMeta, Quantity
-from api.models.pod import (IntOrString, ContainerPort, ObjectFieldSelector, KeySelector,
+from api.models.base import IntOrString
+from api.models.pod import (ContainerPort, ObjectFieldSelector, KeySelector,
                              ResourceFieldSelector, EnvVarSource, EnvVar, EnvFromSource,
                              ResourceRequirements, VolumeMount, HTTPHeader, HTTPGetAction,
                              TCPSocketAction, ExecAction, Probe, Container, EphemeralContainer, KeyToPath,
@@ -23,7 +24,7 @@ from api.models.pod import (IntOrString, ContainerPort, ObjectFieldSelector, Key
                              PodDNSConfig, PodSpec, ContainerStateWaiting,
                              ContainerStateRunning, ContainerStateTerminated,
                              ContainerState, ContainerStatus, PodCondition, PodIP,
-                             PodStatus, PodTemplateSpec, Pod)  # noqa: F401  (re-exported)
+                             PodStatus, PodTemplateSpec, Pod)  # re-exported (F401 off for this file)
 
 
 # ---------------------------------------------------------------- services and endpoints

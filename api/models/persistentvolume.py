@@ -14,7 +14,8 @@ from pydantic import Field
 
 from api.models.base import K8sModel, K8sObject, LabelSelector, ObjectMeta
 from api.models.core import ObjectReference
-from api.models.pod import HostPathVolumeSource, IntOrString, NodeSelector
+from api.models.base import IntOrString
+from api.models.pod import HostPathVolumeSource, NodeSelector
 
 # annotations and finalizers of the storage controllers (pkg/controller/volume)
 BIND_COMPLETED = "pv.kubernetes.io/bind-completed"

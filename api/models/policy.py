@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Literal
 
 from api.models.base import K8sModel, K8sObject, LabelSelector
-from api.models.pod import IntOrString
+from api.models.base import IntOrString
 
 DISRUPTION_ALLOWED = "DisruptionAllowed"
 

@@ -57,7 +57,6 @@ class RBACEscalation(AdmissionPlugin):
                 wanted = list((index.roles.get((ns, ref.get("name", ""))) or {}).get("rules") or [])
         missing = covers(held, wanted, ns, user)
         if missing:
-            scope = f'in the namespace "{ns}"' if ns else "at the cluster scope"
             gr = f"{resource.plural}.{GROUP}"
             raise errors.APIError(
                 403, "Forbidden",

@@ -95,7 +95,7 @@ class ResourceQuotaAdmission(AdmissionPlugin):
                 return
             except ConflictError:
                 continue
-        raise errors.APIError(409, "Conflict", f"Operation cannot be fulfilled on resourcequotas: "
+        raise errors.APIError(409, "Conflict", "Operation cannot be fulfilled on resourcequotas: "
                               "too many concurrent changes to the quota; please retry")
 
     async def _refund(self, key: str, charge: dict[str, Decimal]) -> None:

@@ -65,7 +65,7 @@ class CRDController:
             self._task.cancel()
             try:
                 await self._task
-            except (asyncio.CancelledError, Exception):
+            except (asyncio.CancelledError, Exception):  # noqa: BLE001 - stopping: how the worker ended changes nothing
                 pass
 
     # ------------------------------------------------------------------ serving (sync)

@@ -14,6 +14,7 @@ etcd's prev_kv; it is empty if that version was already compacted.
 """
 from __future__ import annotations
 
+import builtins
 from typing import Any, AsyncIterator
 
 import aetcd
@@ -124,11 +125,11 @@ class EtcdBackend:
             await self._client.connect()
         return self._client
 
-    async def _failover(self, client: aetcd.Client) -> None:
-        if self._client is client:
+    async def _failover(self, failed: aetcd.Client) -> None:
+        if self._client is not None and self._client is failed:
             self._client = None
             self._index = (self._index + 1) % len(self.endpoints)
-            await client.close()
+            await failed.close()
 
     async def _call(self, method: str, request: Any, *, write: bool = False) -> Any:
         """One KV RPC; returns the protobuf response."""
@@ -186,7 +187,7 @@ class EtcdBackend:
         return int(resp.header.revision)
 
     # -- writes --------------------------------------------------------------------------------
-    async def _txn(self, compare: list[rpc.Compare], success: rpc.RequestOp,
+    async def _txn(self, compare: builtins.list[rpc.Compare], success: rpc.RequestOp,
                    key: bytes) -> tuple[bool, Any]:
         req = rpc.TxnRequest(compare=compare, success=[success],
                              failure=[rpc.RequestOp(request_range=rpc.RangeRequest(key=key))])
@@ -203,7 +204,7 @@ class EtcdBackend:
         rev = int(resp.header.revision)
         return KeyValue(key, bytes(value), rev, rev)
 
-    def _guard(self, k: bytes, expected: int) -> list[rpc.Compare]:
+    def _guard(self, k: bytes, expected: int) -> builtins.list[rpc.Compare]:
         exists = _compare(k, rpc.Compare.CREATE, rpc.Compare.GREATER, create_revision=0)
         if not expected:
             return [exists]
@@ -261,7 +262,7 @@ class EtcdBackend:
             await events.aclose()
             try:
                 await handle.cancel()
-            except Exception:  # the client may be closed already
+            except Exception:  # noqa: BLE001 - the client may be closed already
                 pass
         if not self._closing:
             raise StorageError(f"etcd {self.endpoint}: watch stream closed")

@@ -98,12 +98,12 @@ async def watch_loop(hub: WatchHub, prefix: str, start_revision: int,
                 last = revision_of(ev)
                 yield ev
         while True:
-            ev = await sub.queue.get()
-            if ev is _CLOSED:
+            item = await sub.queue.get()
+            if item is _CLOSED:
                 return
-            if revision_of(ev) <= last:
+            if revision_of(item) <= last:
                 continue  # already replayed
-            last = revision_of(ev)
-            yield ev
+            last = revision_of(item)
+            yield item
     finally:
         hub.unsubscribe(sub)

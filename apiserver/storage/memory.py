@@ -9,6 +9,7 @@ Nothing survives the process.
 """
 from __future__ import annotations
 
+import builtins
 import bisect
 import functools
 from typing import AsyncIterator
@@ -134,10 +135,10 @@ class MemoryBackend:
         return kv
 
     # -- watch and compaction ------------------------------------------------------------------
-    async def _replay(self, prefix: str, start: int) -> list[Event]:
+    async def _replay(self, prefix: str, start: int) -> builtins.list[Event]:
         if start < self._compacted:
             raise CompactedError(start, self._compacted)
-        out: list[Event] = []
+        out: builtins.list[Event] = []
         for ev in self._history[bisect.bisect_left(self._history, start, key=revision_of):]:
             if ev.kv.key.startswith(prefix):
                 out.append(ev)

@@ -11,6 +11,7 @@ log row id, so it continues across restarts. The schema and SQL live in `sqlite_
 """
 from __future__ import annotations
 
+import builtins
 import asyncio
 import functools
 import sqlite3
@@ -129,7 +130,7 @@ class SqliteBackend:
                 del self._pending[:MAX_BATCH]
                 try:
                     results = await self._run(self._require().apply, [op for op, _ in batch])
-                except Exception as e:  # the whole transaction failed: nothing was written
+                except Exception as e:  # noqa: BLE001 - the whole transaction failed: nothing was written
                     err = e if isinstance(e, StorageError) else StorageError(f"sqlite write: {e}")
                     for _, fut in batch:
                         if not fut.done():
@@ -151,7 +152,7 @@ class SqliteBackend:
             self._flusher = None
 
     # -- watch and compaction ------------------------------------------------------------------
-    async def _replay(self, prefix: str, start: int) -> list[Event]:
+    async def _replay(self, prefix: str, start: int) -> builtins.list[Event]:
         return await self._run(self._require().replay, prefix, start, REPLAY_PAGE)
 
     def watch(self, prefix: str, start_revision: int) -> AsyncIterator[Event]:

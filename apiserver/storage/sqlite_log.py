@@ -17,6 +17,7 @@ Every method must be called from the backend's single worker thread.
 """
 from __future__ import annotations
 
+import builtins
 import sqlite3
 from typing import Any, Literal, Sequence
 
@@ -196,7 +197,7 @@ class SqliteLog:
             params.append(at)
         return int(self.db.execute(sql, params).fetchone()[0])
 
-    def replay(self, prefix: str, start: int, limit: int) -> list[Event]:
+    def replay(self, prefix: str, start: int, limit: int) -> builtins.list[Event]:
         """Events under prefix with revision >= start, oldest first, at most limit."""
         if start < self.compacted:
             raise CompactedError(start, self.compacted)

@@ -102,7 +102,7 @@ async def run_dns(options: DNSOptions, client: Any = None, started: asyncio.Even
 
 
 def run(args: argparse.Namespace) -> int:
-    from pykube.main import run_until_signal
+    from component_base.signals import run_until_signal
     options = options_from_args(args)
     return run_until_signal(lambda: run_dns(options))
 
@@ -114,7 +114,7 @@ def register(sub: Any) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from pykube.main import setup_logging
+    from component_base.logs import setup_logging
     p = argparse.ArgumentParser(prog="pykube-dns", description="pykube's cluster DNS")
     p.add_argument("-v", "--verbose", action="count", default=0)
     add_arguments(p)

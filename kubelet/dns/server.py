@@ -94,7 +94,7 @@ def _rdata(rr: records.RR) -> object:
     if rr.rtype == "SRV":
         return SRV(priority=int(d[0]), weight=int(d[1]), port=int(d[2]), target=str(d[3]))  # type: ignore[call-overload]
     if rr.rtype == "SOA":
-        return SOA(mname=str(d[0]), rname=str(d[1]), times=tuple(int(x) for x in d[2:]))  # type: ignore[arg-type]
+        return SOA(mname=str(d[0]), rname=str(d[1]), times=tuple(int(x) for x in d[2:]))
     raise ValueError(rr.rtype)
 
 
@@ -154,7 +154,7 @@ class DNSServer:
                 if port:
                     raise
                 continue
-            self._udp, self.port = transport, chosen  # type: ignore[assignment]
+            self._udp, self.port = transport, chosen
             log.info("serving on %s:%d (udp+tcp)", host, chosen)
             return chosen
         raise OSError("no port free for both UDP and TCP")
@@ -172,7 +172,7 @@ class DNSServer:
         await asyncio.gather(*self._tasks, return_exceptions=True)
 
     def _spawn(self, coro: object) -> None:
-        task = asyncio.ensure_future(coro)  # type: ignore[arg-type]
+        task = asyncio.ensure_future(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 

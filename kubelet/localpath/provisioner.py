@@ -19,7 +19,7 @@ import shutil
 from pathlib import Path
 
 from api.models import PersistentVolume, PersistentVolumeClaim, StorageClass
-from client.errors import AlreadyExists, ApiError, NotFound
+from client.errors import AlreadyExists, APIError, NotFound
 from client.events import NORMAL, WARNING, EventRecorder
 from client.informer import Informer
 from client.rest import Client
@@ -108,7 +108,7 @@ class LocalPathProvisioner:
             pv = await self.client.create(logic.new_volume(claim, sc, self.node, path))
         except AlreadyExists:
             return
-        except ApiError as e:
+        except APIError as e:
             self.recorder.record(claim, WARNING, "ProvisioningFailed",
                                  f'failed to provision volume with StorageClass "{sc.name}": {e}')
             raise

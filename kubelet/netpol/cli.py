@@ -36,6 +36,6 @@ def register(sub: Any) -> None:
         if args.cleanup:
             asyncio.run(run_netpol(args))
             return 0
-        from pykube.main import run_until_signal
+        from component_base.signals import run_until_signal
         return run_until_signal(lambda: run_netpol(args))
     p.set_defaults(func=run)

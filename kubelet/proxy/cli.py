@@ -17,7 +17,7 @@ import sys
 from dataclasses import dataclass, field
 from typing import Any
 
-from pykube.flags import parse_duration
+from component_base.flags import parse_duration
 
 log = logging.getLogger("kube-proxy")
 
@@ -111,7 +111,7 @@ async def run_proxy(options: ProxyOptions, client: Any = None) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from pykube.main import run_until_signal
+    from component_base.signals import run_until_signal
     options = options_from_args(args)
     if args.cleanup:
         asyncio.run(cleanup(options))
@@ -126,7 +126,7 @@ def register(sub: Any) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from pykube.main import setup_logging
+    from component_base.logs import setup_logging
     p = argparse.ArgumentParser(prog="kube-proxy", description="pykube's kube-proxy")
     p.add_argument("-v", "--verbose", action="count", default=0)
     add_arguments(p)

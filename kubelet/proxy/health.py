@@ -68,7 +68,7 @@ class HTTPEndpoint:
         except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, TimeoutError, ConnectionError,
                 ValueError):
             pass
-        except Exception:  # noqa: BLE001 - a handler bug must not kill the server
+        except Exception:  # a handler bug must not kill the server
             log.exception("http endpoint: handler failed")
         finally:
             writer.close()

@@ -223,7 +223,7 @@ def build_fragment(sp: ServicePortInfo, eps: tuple[Endpoint, ...], cfg: RulesCon
         ext_comment = _q(f"masquerade traffic for {name} external destinations")
         own.append((NAT, ext, (f"-A {ext} -m comment --comment {ext_comment} -j {KUBE_MARK_MASQ}",
                                f"-A {ext} -j {svc}")))
-    affinity = f"-m recent --name {{sep}} --set " if sp.affinity_seconds else ""
+    affinity = "-m recent --name {sep} --set " if sp.affinity_seconds else ""
     for ep, sep in zip(eps, sep_names):
         own.append((NAT, sep, (
             f"-A {sep} -m comment --comment {_q(name)} -s {ep.ip}/32 -j {KUBE_MARK_MASQ}",

@@ -19,7 +19,7 @@ trackers do:
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from api.models import Endpoints, Service
@@ -104,7 +104,3 @@ def stale_udp_flows(old: Mapping[PortKey, tuple[ServicePortInfo, tuple[Endpoint,
             for ip in sorted({e.ip for e in eps}):
                 flows.append(["-D", "-p", "udp", "--orig-dst", sp.cluster_ip, "--dst-nat", ip])
     return flows
-
-
-def index_ports(services: Iterable[ServicePortInfo]) -> dict[PortKey, ServicePortInfo]:
-    return {sp.key: sp for sp in services}

@@ -30,6 +30,7 @@ from kubelet.runtime.interface import RuntimeServiceError
 
 K8S_NAMESPACE = "k8s.io"  # the containerd namespace CRI uses
 SHIM_SOCKET_DIR = Path("/run/containerd/s")  # fixed in containerd 1.6, whatever the config
+TASKS_DIR = "io.containerd.runtime.v2.task"   # under the state dir: one bundle per task
 _IMAGE_NAME_ANNOTATIONS = ("io.containerd.image.name", "org.opencontainers.image.ref.name")
 
 
@@ -197,6 +198,24 @@ def _pids() -> list[int]:
     return [int(p) for p in os.listdir("/proc") if p.isdigit()]
 
 
+def shim_pids(state_dir: Path) -> list[int]:
+    """Live shims of the containerd whose state dir this is: containerd starts each shim in
+    its task's bundle (``<state>/io.containerd.runtime.v2.task/<ns>/<id>/``), which stays
+    the shim's working directory. Found by that, never by a command line."""
+    bundles = {str(b) for b in (state_dir / TASKS_DIR).glob("*/*") if b.is_dir()}
+    if not bundles:
+        return []
+    found = []
+    for pid in _pids():
+        try:
+            cwd = os.readlink(f"/proc/{pid}/cwd")
+        except OSError:
+            continue
+        if cwd in bundles and _alive(pid):
+            found.append(pid)
+    return sorted(found)
+
+
 def find_shims(socket: Path | str) -> list[int]:
     """PIDs of containerd shims serving ``socket`` (``-address <socket>`` in argv)."""
     sock = str(socket)
@@ -351,7 +370,7 @@ class Containerd:
                 pass  # fall through to the hard cleanup below
         await self._terminate(timeout)
         if not keep_pods:
-            await kill_shims(self.socket)
+            await kill_shims(self.socket, state_dir=self.options.state)
             await unmount_all(self.options.data_dir)
 
     async def _terminate(self, timeout: float) -> None:
@@ -399,10 +418,14 @@ async def import_archive(socket: Path | str, tar_path: Path | str, base_name: st
                       "images", "import", "--base-name", base_name, "--digests", str(tar_path), timeout=300)
 
 
-async def kill_shims(socket: Path | str, timeout: float = 5.0) -> list[int]:
+async def kill_shims(socket: Path | str, timeout: float = 5.0, *, state_dir: Path | None = None) -> list[int]:
     """SIGKILL every shim left for ``socket`` and the processes below it, and remove
-    the sockets they leave; returns the shims still alive after ``timeout``."""
-    shims = await asyncio.to_thread(find_shims, socket)
+    the sockets they leave; returns the shims still alive after ``timeout``. With
+    ``state_dir`` (what a cleanup of our own containerd passes) the shims are those working
+    in its task bundles (``shim_pids``); without, those whose command line serves ``socket``
+    (tests looking for leftovers)."""
+    shims = await asyncio.to_thread(shim_pids, state_dir) if state_dir is not None \
+        else await asyncio.to_thread(find_shims, socket)
     sockets = [s for s in (shim_socket(process_argv(p)) for p in shims) if s is not None]
     for shim in shims:
         for pid in [*reversed(await asyncio.to_thread(descendants, shim)), shim]:

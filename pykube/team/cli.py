@@ -11,7 +11,7 @@ from typing import Any
 
 from api.meta import now_rfc3339
 from client import kubeconfig
-from client.errors import AlreadyExists, ApiError, NotFound
+from client.errors import AlreadyExists, APIError, NotFound
 from client.rest import Client
 from pykube.team import objects
 
@@ -167,7 +167,7 @@ def register(sub: Any) -> None:
             async with Client(cfg, component="pykube-team") as c:
                 try:
                     return int(await args.team_fn(c, args))
-                except ApiError as e:
+                except APIError as e:
                     print(f"Error from server ({e.reason}): {e}", file=sys.stderr)
                     return 1
                 except RuntimeError as e:

@@ -9,7 +9,6 @@ must leave nothing behind.
 """
 from __future__ import annotations
 
-import asyncio
 import os
 import shutil
 import signal
@@ -18,7 +17,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -194,6 +193,9 @@ def test_real_agent_joins_and_killall_cleans_up(server: Server, real_agent_env: 
                    "--node-name", f"real-{tag}", "--port", "0", "--cni-bridge", bridge, "--cni-network", network,
                    "--cgroup-parent", f"/{cg}/kubepods", "--cluster-cidr", "10.78.0.0/16", "--disable-proxy"],
                   short / "agent.log")
+    # not pykube's, though its command line names the data dir: killall must spare it
+    tail = subprocess.Popen(["tail", "-f", str(short / "agent.log"), str(data_dir / "run" / "agent.pid")],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_ready(server, [f"real-{tag}"], [agent], timeout=90)
         # a fresh data dir and only the Debian packages: the agent builds its sandbox and busybox images
@@ -213,12 +215,16 @@ def test_real_agent_joins_and_killall_cleans_up(server: Server, real_agent_env: 
     finally:
         r = subprocess.run([*PYKUBE, "killall", "-d", str(data_dir)], capture_output=True, text=True,
                            env=ENV, cwd=REPO, timeout=120)
+        spared = tail.poll() is None
+        tail.kill()
+        tail.wait()
         agent.stop()
         left = leftovers(data_dir, bridge, network, ["10.78.0.0/16"], [], cg)
         if not left:
             shutil.rmtree(short, ignore_errors=True)
     assert r.returncode == 0, r.stderr
     assert "sent SIGTERM" in r.stderr and "killall" in r.stderr
+    assert spared, "killall stopped a process it did not start"
     assert left == [], f"left behind: {left}; kept {short}"
 
 

@@ -27,7 +27,7 @@ from typing import Any
 
 from api.models import Node, Pod
 from api.models.core import PodStatus
-from client.errors import AlreadyExists, ApiError, Conflict, NotFound
+from client.errors import AlreadyExists, APIError, Conflict, NotFound
 from client.informer import Informer
 from client.rest import Client
 from client.workqueue import WorkQueue, run_workers
@@ -128,7 +128,7 @@ class KubeletSim:
                         if c.type == "Ready":
                             c.last_heartbeat_time = _now()
                     await self.client.update_status(node)
-                except ApiError as e:
+                except APIError as e:
                     log.debug("heartbeat of %s failed: %s", name, e)
 
     # ---------------------------------------------------------------- pods

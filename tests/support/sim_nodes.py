@@ -23,7 +23,7 @@ from typing import Any
 
 from api.meta import now_rfc3339
 from api.models import Lease, Node, Pod
-from client.errors import ApiError, Conflict, NotFound
+from client.errors import APIError, Conflict, NotFound
 from client.leaderelection import micro_time
 from client.rest import Client
 
@@ -66,13 +66,13 @@ class SimNodes:
     async def _register(self, name: str) -> None:
         node = Node.from_dict({"metadata": {"name": name, "labels": {
             "kubernetes.io/hostname": name}}, "spec": {}})
-        with contextlib.suppress(ApiError):
+        with contextlib.suppress(APIError):
             await self.client.create(node)
         await self._post_ready(name)
         lease = Lease.from_dict({"metadata": {"name": name, "namespace": LEASE_NS},
                                  "spec": {"holderIdentity": name, "leaseDurationSeconds": 40,
                                           "renewTime": micro_time()}})
-        with contextlib.suppress(ApiError):
+        with contextlib.suppress(APIError):
             await self.client.create(lease)
 
     async def _post_ready(self, name: str) -> None:
@@ -135,7 +135,7 @@ class SimNodes:
         if not choices:
             return
         target = choices[next(self._rr) % len(choices)]
-        with contextlib.suppress(ApiError):
+        with contextlib.suppress(APIError):
             await self.client.bind(pod, target)
 
     async def _kubelet(self, pod: Pod, node: Node | None) -> None:

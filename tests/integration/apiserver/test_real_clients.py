@@ -6,7 +6,6 @@ import shutil
 import sys
 from pathlib import Path
 
-import pytest
 
 NGINX_APP = """\
 apiVersion: apps/v1

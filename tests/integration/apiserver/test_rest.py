@@ -7,7 +7,6 @@ import json
 import ssl
 
 import httpx
-import pytest
 
 POD = {"apiVersion": "v1", "kind": "Pod",
        "metadata": {"name": "web", "labels": {"app": "web"}},

@@ -2,52 +2,13 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
-import ssl
-
-import httpx
-import pytest
-import yaml
-
 from apiserver.storage.etcd_server import EtcdServer, free_port
-
-
-def _start(data_dir: Path, port: int, store: str | None) -> subprocess.Popen[bytes]:
-    cmd = [sys.executable, "-m", "pykube.main", "apiserver", "--data-dir", str(data_dir),
-           "--secure-port", str(port)]
-    if store:
-        cmd += ["--datastore-endpoint", store]
-    return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-
-
-def _client(data_dir: Path) -> httpx.AsyncClient:
-    cfg = yaml.safe_load((data_dir / "admin.kubeconfig").read_text())
-    token = cfg["users"][0]["user"]["token"]
-    return httpx.AsyncClient(base_url=cfg["clusters"][0]["cluster"]["server"],
-                             verify=ssl.create_default_context(cafile=str(data_dir / "server" / "tls" / "server-ca.crt")),
-                             headers={"Authorization": f"Bearer {token}"}, timeout=10)
-
-
-async def _wait_ready(proc: subprocess.Popen[bytes], data_dir: Path, port: int) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise AssertionError(f"apiserver exited: {proc.stderr.read().decode()[-2000:]}")  # type: ignore[union-attr]
-        if (data_dir / "admin.kubeconfig").exists():
-            try:
-                async with _client(data_dir) as c:
-                    if (await c.get("/readyz")).status_code == 200:
-                        return
-            except httpx.HTTPError:
-                pass
-        await asyncio.sleep(0.1)
-    raise AssertionError("apiserver did not become ready")
+from tests.support.apiserver_process import http_client as _client
+from tests.support.apiserver_process import start as _start
+from tests.support.apiserver_process import stop, wait_ready
 
 
 async def _kill_and_check(tmp_path: Path, store: str | None) -> None:
@@ -55,7 +16,7 @@ async def _kill_and_check(tmp_path: Path, store: str | None) -> None:
     port = free_port()
     proc = _start(data_dir, port, store)
     try:
-        await _wait_ready(proc, data_dir, port)
+        await wait_ready(proc, data_dir)
         async with _client(data_dir) as c:
             acked = []
 
@@ -78,7 +39,7 @@ async def _kill_and_check(tmp_path: Path, store: str | None) -> None:
         proc.wait()
         assert len(acked) == 60
         proc = _start(data_dir, port, store)
-        await _wait_ready(proc, data_dir, port)
+        await wait_ready(proc, data_dir)
         async with _client(data_dir) as c:
             items = (await c.get("/api/v1/namespaces/default/configmaps")).json()["items"]
             names = {i["metadata"]["name"] for i in items}
@@ -96,13 +57,7 @@ async def _kill_and_check(tmp_path: Path, store: str | None) -> None:
             assert r.status_code == 201
             assert r.json()["spec"]["clusterIP"] not in ("10.96.0.1", "10.96.200.200")
     finally:
-        if proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        stop(proc)
 
 
 async def test_sigkill_loses_no_acknowledged_write_sqlite(tmp_path: Path) -> None:

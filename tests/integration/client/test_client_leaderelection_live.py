@@ -61,6 +61,7 @@ async def test_killed_leader_is_replaced_and_never_two_leaders(kube: Client) -> 
         await until(lambda: len(log.leaders()) == 1, LEASE * 10)
         first = log.leaders()[0]
         other = "b" if first == "a" else "a"
+        # the property is about time: past a whole lease duration, renewals keep it held
         await asyncio.sleep(LEASE * 1.5)           # several renewals; no takeover
         assert log.leaders() == [first] and electors[other].leader == first
         lease = await kube.get(Lease, "live-test", namespace="kube-system")

@@ -13,6 +13,7 @@ from client.rest import Client
 from controllers.base import SharedInformers
 from controllers.endpoints import EndpointsController
 from tests.support.sim_nodes import wait_for
+from tests.support.waits import reconciles
 
 
 @contextlib.asynccontextmanager
@@ -90,7 +91,10 @@ async def test_endpoints_follow_readiness_and_named_ports(kube: Client,
         await wait_for(flipped, what="readiness flip")
 
         ep = await kube.get(Endpoints, "web", "default")
-        await asyncio.sleep(0.5)                  # nothing changed: no write
+        seen = reconciles(c, lambda key: key == "default/web")
+        await kube.patch(Pod, "d", {"metadata": {"labels": {"touched": "yes"}}}, "default")
+        await wait_for(lambda: len(seen) >= 1, what="a reconcile of the unchanged service")
+        # nothing changed: no write
         assert (await kube.get(Endpoints, "web", "default")).metadata.resource_version == \
             ep.metadata.resource_version
 

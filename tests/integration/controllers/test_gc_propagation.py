@@ -14,6 +14,7 @@ from client.rest import Client
 from controllers.base import SharedInformers
 from controllers.garbagecollector import GarbageCollector
 from tests.support.sim_nodes import wait_for
+from tests.support.waits import reconciles
 
 NS = "default"
 
@@ -64,9 +65,10 @@ async def all_gone(kube: Client, *objs: Any) -> bool:
 
 async def test_background_deletes_replicasets_and_pods(kube: Client,
                                                        informers: SharedInformers) -> None:
-    async with gc_running(kube, informers):
+    async with gc_running(kube, informers) as gc:
+        seen = reconciles(gc, lambda ref: ref.name == "bg-1-1")
         d, rs, pods = await tree(kube, "bg")
-        await asyncio.sleep(0.3)
+        await wait_for(lambda: seen, what="the GC looked at the last pod")
         assert await exists(kube, Pod, pods[0].name)          # live owners: nothing happens
         await kube.delete(Deployment, "bg", NS, propagation_policy="Background")
         await wait_for(lambda: all_gone(kube, rs, *pods), what="rs and pods collected")
@@ -92,13 +94,19 @@ async def test_foreground_waits_for_dependents(kube: Client, informers: SharedIn
 
 async def test_orphan_keeps_dependents_without_owner_refs(kube: Client,
                                                           informers: SharedInformers) -> None:
-    async with gc_running(kube, informers):
+    async with gc_running(kube, informers) as gc:
         d, rs, pods = await tree(kube, "or")
         await kube.delete(Deployment, "or", NS, propagation_policy="Orphan")
         await wait_for(lambda: all_gone(kube, d), what="owner removed")
         kept = await kube.get(ReplicaSet, rs.name, NS)
         assert not kept.metadata.owner_references
-        await asyncio.sleep(0.3)
+        cached = informers.get(ReplicaSet).store
+
+        def seen_orphaned() -> bool:
+            rs_now = cached.get_by_name(NS, rs.name)
+            return rs_now is not None and rs_now.metadata.resource_version == kept.metadata.resource_version
+        await wait_for(seen_orphaned, what="the GC saw the orphaned ReplicaSet")
+        await wait_for(gc.queue.idle, what="the GC has nothing left to do")
         assert await exists(kube, Pod, pods[0].name)
 
 

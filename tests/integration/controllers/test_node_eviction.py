@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from api.meta import get_condition
-from api.models import Event, Node, Pod, ReplicaSet
+from api.models import Event, Lease, Node, Pod, ReplicaSet
 from client.rest import Client
 from controllers.manager import ControllerManager, ControllerManagerOptions
 from tests.support.sim_nodes import sim_nodes, wait_for
@@ -106,7 +106,20 @@ async def test_only_one_manager_leads(kube: Client) -> None:
     async with manager(kube, identity="cm-a", **opts) as a:
         await asyncio.wait_for(a.leading.wait(), 10)
         async with manager(kube, identity="cm-b", **opts) as b:
-            await asyncio.sleep(1.0)
+            await wait_for(lambda: b.elector is not None and b.elector.leader == "cm-a",
+                           what="cm-b saw cm-a hold the lease")
+            renewals = [await renew_time(kube)]
+
+            async def renewed_twice() -> bool:     # cm-b campaigned through two renewals
+                if (t := await renew_time(kube)) != renewals[-1]:
+                    renewals.append(t)
+                return len(renewals) >= 3
+            await wait_for(renewed_twice, what="two renewals by cm-a")
             assert a.leading.is_set() and not b.leading.is_set()
     async with manager(kube, identity="cm-c", **opts) as c:
         await asyncio.wait_for(c.leading.wait(), 8)      # the old lease is released or expires
+
+
+async def renew_time(kube: Client) -> object:
+    lease = await kube.get(Lease, "kube-controller-manager", namespace="kube-system")
+    return lease.spec.renew_time if lease.spec else None

@@ -18,6 +18,7 @@ from controllers.base import SharedInformers
 from controllers.expectations import Expectations
 from tests.support.apps_cluster import AppsControlPlane, PodWatch, eventually, ready
 from tests.support.kubelet_sim import KubeletSim
+from tests.support.waits import reconciles
 
 
 def replica_set(name: str, replicas: int, labels: dict[str, str] | None = None) -> ReplicaSet:
@@ -193,10 +194,20 @@ async def _created_with_slow_cache(kube: Client, expectations: Expectations) -> 
         async with PodWatch(kube, "app=slow") as watch:
             await kube.create(replica_set("slow", 5))
             await eventually(lambda: _at_least(watch, 5), what="5 pods")
-            await asyncio.sleep(1.5)                # past the lag, many resyncs later
+            lagging, target = plane.informers.get(Pod), int(watch.informer.resource_version or 0)
+
+            async def caught_up() -> bool:        # the controller's pod cache is past the lag
+                return int(lagging.resource_version or 0) >= target
+            await eventually(caught_up, what="the lagging pod cache caught up")
+            seen = reconciles(plane.rs, lambda key: key == "default/slow")
+            await eventually(lambda: _true(len(seen) >= 2), what="a reconcile from the caught-up cache")
             return len(watch.seen_uids)
     finally:
         await plane.stop()
+
+
+async def _true(value: bool) -> bool:
+    return value
 
 
 async def _at_least(watch: PodWatch, n: int) -> bool:

@@ -16,7 +16,6 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Any
 
 CRD = """\
 apiVersion: apiextensions.k8s.io/v1

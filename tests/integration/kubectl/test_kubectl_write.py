@@ -12,6 +12,7 @@ from api.resources import resolve
 from client.errors import NotFound
 from client.rest import Client
 from kubectl_support import nginx, printed
+from tests.support.waits import served, until_served
 
 CM = resolve("configmaps")
 POD = resolve("pods")
@@ -117,9 +118,10 @@ async def test_delete_waits_until_the_object_is_gone(kubectl: Any, api: Client) 
     await kubectl("create", "configmap", "slow")
     await api.patch(CM, "slow", {"metadata": {"finalizers": ["example.com/hold"]}}, "default")
     out = io.StringIO()
+    gets = await served(api, "GET", "configmaps")
     task = asyncio.create_task(kubectl("delete", "cm", "slow", stdout=out))
     await printed(out, "deleted")
-    await asyncio.sleep(0.3)
+    await until_served(api, "GET", "configmaps", gets + 3)    # it polled, and found it still there
     assert not task.done()                       # still waiting: the finalizer holds it
     await api.patch(CM, "slow", {"metadata": {"finalizers": None}}, "default")
     r = await asyncio.wait_for(task, 10)

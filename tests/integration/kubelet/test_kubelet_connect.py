@@ -15,7 +15,6 @@ import json
 import os
 import ssl
 import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 

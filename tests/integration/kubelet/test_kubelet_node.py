@@ -7,6 +7,7 @@ import time
 from api.models import Lease, Node
 from client.rest import Client
 from tests.integration.kubelet.conftest import KubeletFactory
+from tests.support.waits import until
 
 
 def _cond(node: Node, ctype: str) -> dict[str, str]:
@@ -66,9 +67,11 @@ async def test_not_ready_until_pod_cidr_assigned(client: Client, kubelets: Kubel
 
 
 async def test_status_is_not_rewritten_when_unchanged(client: Client, kubelets: KubeletFactory) -> None:
-    await kubelets("node-1")
+    k = await kubelets("node-1")
     rv = (await client.get(Node, "node-1")).metadata.resource_version
-    await asyncio.sleep(1.2)  # two lease renewals, each followed by a status check
+    renewed = k.node_status.lease_renewals
+    # two lease renewals, each followed by a status check (the third renewal comes after it)
+    await until(lambda: k.node_status.lease_renewals >= renewed + 3, what="three lease renewals")
     assert (await client.get(Node, "node-1")).metadata.resource_version == rv
 
 

@@ -9,8 +9,10 @@ import pytest
 from api.models import Pod
 from client.errors import NotFound
 from client.rest import Client
+from kubelet.probes import READINESS
 from kubelet.runtime.fake import FakeRuntime
 from tests.integration.kubelet.conftest import KubeletFactory, pod_body, ready, wait_pod
+from tests.support.waits import until
 
 
 def _cs(p: Pod) -> dict:
@@ -38,7 +40,10 @@ async def test_status_written_only_on_change(client: Client, kubelets: KubeletFa
     await client.create(pod_body("web"))
     p = await wait_pod(client, "web", ready)
     writes, rv = k.status.writes, p.metadata.resource_version
-    await asyncio.sleep(1.0)  # about five resyncs of an unchanged pod
+    assert p.metadata.uid
+    worker = k.workers.workers[p.metadata.uid]
+    synced = worker.syncs
+    await until(lambda: worker.syncs >= synced + 5, what="five resyncs of an unchanged pod")
     assert k.status.writes == writes
     assert (await client.get(Pod, "web", namespace="default")).metadata.resource_version == rv
 
@@ -88,8 +93,7 @@ async def test_never_and_on_failure(client: Client, kubelets: KubeletFactory) ->
     assert p.status is not None and p.status.pod_ip  # kept after the sandbox stopped
     rt = k.runtime
     assert isinstance(rt, FakeRuntime)
-    await asyncio.sleep(0.3)
-    assert not rt.ips.allocated  # terminal pods' sandboxes are stopped
+    await until(lambda: not rt.ips.allocated, what="terminal pods' sandboxes stopped")
 
 
 async def test_failing_liveness_probe_restarts(client: Client, kubelets: KubeletFactory) -> None:
@@ -102,11 +106,16 @@ async def test_failing_liveness_probe_restarts(client: Client, kubelets: Kubelet
 
 
 async def test_unready_pod_is_not_ready(client: Client, kubelets: KubeletFactory) -> None:
-    await kubelets("node-1")
+    k = await kubelets("node-1")
     probe = {"exec": {"command": ["false"]}, "periodSeconds": 1}
     await client.create(pod_body("unready", container={"readinessProbe": probe}))
     p = await wait_pod(client, "unready", lambda p: p.status is not None and p.status.phase == "Running")
-    await asyncio.sleep(1.2)
+    assert p.metadata.uid
+    prober = await until(lambda: k.probes.workers.get((p.metadata.uid, "c", READINESS)), what="readiness prober")
+    await until(lambda: prober.state.runs >= 2, timeout=10, what="two failed readiness probes")
+    worker = k.workers.workers[p.metadata.uid]
+    synced = worker.syncs
+    await until(lambda: worker.syncs > synced, what="a pod sync after them")
     p = await client.get(Pod, "unready", namespace="default")
     assert not ready(p) and _cs(p)["ready"] is False and _cs(p)["restartCount"] == 0
 

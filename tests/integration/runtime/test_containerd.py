@@ -3,7 +3,8 @@ and the offline nginx image serving under containerd.
 
 A kubelet agent restart must not kill pods: ``stop(keep_pods=True)`` leaves shims
 running, a new containerd on the same data dir reconnects to them. And when pods are
-left behind by a crash, ``kill_shims`` finds the shims by socket and kills them.
+left behind by a crash, ``kill_shims`` finds the shims working in the task bundles of
+containerd's state dir (checked against the shims serving its socket) and kills them.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
-from kubelet.runtime.containerd import find_shims, kill_shims, process_argv, shim_socket
+from kubelet.runtime.containerd import find_shims, kill_shims, process_argv, shim_pids, shim_socket
 from kubelet.runtime.interface import ContainerConfig, ContainerState, SandboxState
 from tests.support.runtime_node import BUSYBOX, CRIHarness, build_images, cri_node, missing_node_tools
 
@@ -74,7 +75,9 @@ async def test_orphaned_shims_are_killed(node: CRIHarness) -> None:
     shims = find_shims(node.node.socket)
     sockets = [shim_socket(process_argv(p)) for p in shims]
     assert shims and all(s is not None and s.exists() for s in sockets)
-    assert await kill_shims(node.node.socket) == []
+    # what killall and stop() go by: shims working in our task bundles, not command lines
+    assert shim_pids(node.node.options.state) == shims
+    assert await kill_shims(node.node.socket, state_dir=node.node.options.state) == []
     assert find_shims(node.node.socket) == []
     assert not any(s is not None and s.exists() for s in sockets)
     await node.node.start()  # containerd notices the dead task; CRI cleanup still works

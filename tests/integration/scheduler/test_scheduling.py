@@ -15,7 +15,7 @@ import pytest
 from api.resources import by_kind
 from client import kubeconfig
 from client.rest import Client
-from scheduler.cli import run_scheduler
+from scheduler.cli import run_from_args
 from scheduler.scheduler import Scheduler
 
 PODS, NODES, EVENTS, LEASES = (by_kind("v1", "Pod"), by_kind("v1", "Node"),
@@ -158,7 +158,12 @@ async def test_other_schedulers_pods_and_deleted_pods_free_room(client: Client,
     await client.create(pod("theirs", schedulerName="other-scheduler"))
     await bound_all(client, ["mine-1"])
     await client.create(pod("mine-2", cpu="800m"))
-    await asyncio.sleep(0.5)
+
+    async def unschedulable() -> bool:       # the scheduler tried it and found no room
+        p = await client.get(PODS, "mine-2", namespace="default")
+        return any(c.get("type") == "PodScheduled" and c.get("reason") == "Unschedulable"
+                   for c in (p.get("status") or {}).get("conditions") or [])
+    await eventually(unschedulable)
     assert await node_of(client, "mine-2") is None
     await client.delete(PODS, "mine-1", namespace="default", grace_period_seconds=0)
     assert await bound_all(client, ["mine-2"]) == {"mine-2": "only"}
@@ -173,7 +178,7 @@ async def test_cli_with_leader_election_holds_the_lease_and_schedules(
         leader_elect_retry_period=0.5, leader_elect_resource_namespace="kube-system",
         leader_elect_resource_name="kube-scheduler", percentage_of_nodes_to_score=0,
         scheduler_name=None)
-    task = asyncio.create_task(run_scheduler(args))
+    task = asyncio.create_task(run_from_args(args))
     try:
         await client.create(node("n1"))
         await client.create(pod("p1"))

@@ -6,9 +6,9 @@ import sys
 
 import pytest
 
-sys.path.insert(0, os.path.dirname(__file__))  # noqa: E402 - helpers beside the tests
+sys.path.insert(0, os.path.dirname(__file__))  # helpers beside the tests
 
-from client_fakeapi import FakeAPI  # noqa: E402
+from client_fakeapi import FakeAPI
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from client_fakeapi import FakeAPI, status
 from api.models import ConfigMap, Deployment, ObjectMeta, Pod, Scale
 from api.resources import resolve
 from client import errors
-from client.errors import ApiError, ConnectionFailed
+from client.errors import APIError, ConnectionFailed
 from client.kubeconfig import ClientConfig
 from client.rest import Client
 from client.watch import parse_line
@@ -37,27 +37,27 @@ def raw_client(handler: Any, **kw: Any) -> Client:
     (415, "UnsupportedMediaType", errors.UnsupportedMediaType),
     (422, "Invalid", errors.Invalid), (429, "TooManyRequests", errors.TooManyRequests),
     (500, "InternalError", errors.ServerError), (503, "", errors.ServerError),
-    (409, "", errors.Conflict), (418, "", ApiError),
+    (409, "", errors.Conflict), (418, "", APIError),
 ])
-def test_error_from_status(code: int, reason: str, klass: type[ApiError]) -> None:
-    e = ApiError.from_response(code, status(code, reason, "boom"))
+def test_error_from_status(code: int, reason: str, klass: type[APIError]) -> None:
+    e = APIError.from_response(code, status(code, reason, "boom"))
     assert type(e) is klass
     assert (e.code, e.reason, e.message, str(e)) == (code, reason, "boom", "boom")
     assert isinstance(e, errors.ClientError)
 
 
 def test_error_from_non_status_body() -> None:
-    e = ApiError.from_response(502, b"<html>bad gateway</html>")
+    e = APIError.from_response(502, b"<html>bad gateway</html>")
     assert isinstance(e, errors.ServerError)
     assert e.status["kind"] == "Status" and e.code == 502 and "bad gateway" in e.message
-    e = ApiError.from_response(404, b"")
+    e = APIError.from_response(404, b"")
     assert isinstance(e, errors.NotFound) and e.reason == "NotFound"
 
 
 def test_invalid_causes() -> None:
     body = status(422, "Invalid", "bad", causes=[{"field": "spec.replicas",
                                                    "reason": "FieldValueInvalid"}])
-    e = ApiError.from_response(422, json.dumps(body).encode())
+    e = APIError.from_response(422, json.dumps(body).encode())
     assert isinstance(e, errors.Invalid) and e.causes[0]["field"] == "spec.replicas"
 
 

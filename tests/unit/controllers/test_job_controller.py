@@ -9,7 +9,7 @@ import pytest
 
 from api.models import Pod
 from api.models.batch import JOB_COMPLETION_INDEX, JOB_TRACKING_FINALIZER, Job
-from client.errors import ApiError
+from client.errors import APIError
 from controllers.job import ORPHAN, REMOVE_FINALIZER, JobController
 from controllers.replicaset import FakePodControl
 from tests.support.apps_objects import FakeClient, fake_informers, seed
@@ -366,8 +366,8 @@ async def test_failed_finalizer_removal_is_retried() -> None:
     job = make_job(completions=1, status={"active": 1, "uncountedTerminatedPods": {}})
     done = make_job_pod(job, "pi-a", "Succeeded")
     h = Harness(job, done)
-    h.control.patch_error = ApiError({"code": 500, "reason": "InternalError", "message": "boom"})
-    with pytest.raises(ApiError):
+    h.control.patch_error = APIError({"code": 500, "reason": "InternalError", "message": "boom"})
+    with pytest.raises(APIError):
         await h.sync(job)
     status = h.last_status()
     assert status.uncounted_terminated_pods.succeeded == [done.metadata.uid]

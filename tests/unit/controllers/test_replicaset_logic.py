@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from api.models import ReplicaSet
-from client.errors import ApiError
+from client.errors import APIError
 from controllers import replicaset_logic as logic
 from controllers.expectations import Expectations
 from controllers.replicaset import FakePodControl, ReplicaSetController
@@ -206,7 +206,7 @@ async def test_sync_deletes_surplus_and_adopts_orphans() -> None:
 
 async def test_sync_stops_after_failed_batch_and_lowers_expectations() -> None:
     rs = make_rs("web", 10)
-    control = FakePodControl(create_error=ApiError({"code": 403, "reason": "Forbidden",
+    control = FakePodControl(create_error=APIError({"code": 403, "reason": "Forbidden",
                                                     "message": "quota"}))
     control.create_limit = 2                     # batches 1, 2: the second half fails
     ctrl, control, client = _controller(rs, pod_control=control)

@@ -4,11 +4,11 @@ from __future__ import annotations
 import os
 import sys
 
-sys.path.insert(0, os.path.dirname(__file__))  # noqa: E402 - helpers beside the tests
+sys.path.insert(0, os.path.dirname(__file__))  # helpers beside the tests
 
-from dns_view import cluster  # noqa: E402
+from dns_view import cluster
 
-from kubelet.dns.records import RR, answer  # noqa: E402
+from kubelet.dns.records import RR, answer
 
 V = cluster()
 

@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 from dnslib import QTYPE, RCODE
 
-sys.path.insert(0, os.path.dirname(__file__))  # noqa: E402 - helpers beside the tests
+sys.path.insert(0, os.path.dirname(__file__))  # helpers beside the tests
 
-from dns_view import DictView, cluster, eps, svc  # noqa: E402
+from dns_view import DictView, cluster, eps, svc
 
-from kubelet.dns import cli  # noqa: E402
-from kubelet.dns.server import DNSServer, host_upstreams, parse_upstream  # noqa: E402
-from tests.support.dns_client import tcp_query, udp_query  # noqa: E402
+from kubelet.dns import cli
+from kubelet.dns.server import DNSServer, host_upstreams, parse_upstream
+from tests.support.dns_client import tcp_query, udp_query
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from client.errors import ApiError, ConnectionFailed
+from client.errors import APIError, ConnectionFailed
 from kubectl import errors, main, targets
 from kubectl.cli import normalize, parse_duration, split_command
 from kubectl.errors import CmdError
@@ -112,22 +112,22 @@ def status(code: int, reason: str, message: str, **details: object) -> dict[str,
 
 
 def test_server_error_lines() -> None:
-    nf = ApiError.from_response(404, status(404, "NotFound", 'deployments.apps "x" not found'))
+    nf = APIError.from_response(404, status(404, "NotFound", 'deployments.apps "x" not found'))
     assert errors.format_error(nf) == 'Error from server (NotFound): deployments.apps "x" not found'
-    wrapped = errors.wrap(ApiError.from_response(409, status(409, "AlreadyExists", 'configmaps "a" already exists')),
+    wrapped = errors.wrap(APIError.from_response(409, status(409, "AlreadyExists", 'configmaps "a" already exists')),
                           'error when creating "f.yaml": ')
     assert errors.format_error(wrapped) == \
         'Error from server (AlreadyExists): error when creating "f.yaml": configmaps "a" already exists'
-    unauth = ApiError.from_response(401, status(401, "Unauthorized", "Unauthorized"))
+    unauth = APIError.from_response(401, status(401, "Unauthorized", "Unauthorized"))
     assert errors.format_error(unauth) == "error: You must be logged in to the server (Unauthorized)"
 
 
 def test_invalid_error_reads_like_kubectl() -> None:
-    one = ApiError.from_response(422, status(422, "Invalid", "ignored", kind="Deployment", name="web", causes=[
+    one = APIError.from_response(422, status(422, "Invalid", "ignored", kind="Deployment", name="web", causes=[
         {"field": "spec.replicas", "message": "Invalid value: -1: must be greater than or equal to 0"}]))
     assert errors.format_error(one) == ('The Deployment "web" is invalid: spec.replicas: Invalid value: -1: '
                                         "must be greater than or equal to 0")
-    two = ApiError.from_response(422, status(422, "Invalid", "ignored", kind="Pod", name="p", causes=[
+    two = APIError.from_response(422, status(422, "Invalid", "ignored", kind="Pod", name="p", causes=[
         {"field": "a", "message": "a: Required value"}, {"field": "b", "message": "Required value"}]))
     assert errors.format_error(two) == 'The Pod "p" is invalid: \n* a: Required value\n* b: Required value'
 

@@ -20,7 +20,7 @@ class Recorder:
     def __init__(self) -> None:
         self.events: list[tuple[str, str, str, str]] = []   # type, reason, message, fieldPath
 
-    def record(self, obj: Any, type: str, reason: str, message: str, field_path: str = "") -> None:  # noqa: A002
+    def record(self, obj: Any, type: str, reason: str, message: str, field_path: str = "") -> None:
         self.events.append((type, reason, message, field_path))
 
     def reasons(self) -> list[str]:
@@ -133,7 +133,7 @@ def test_field_paths_name_init_containers_too() -> None:
 
 def test_node_events_name_the_node() -> None:
     class Rec(Recorder):
-        def record(self, obj: Any, type: str, reason: str, message: str, field_path: str = "") -> None:  # noqa: A002
+        def record(self, obj: Any, type: str, reason: str, message: str, field_path: str = "") -> None:
             self.obj = obj
             super().record(obj, type, reason, message, field_path)
     rec = Rec()

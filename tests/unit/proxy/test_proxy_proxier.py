@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import math
 import json
 from typing import Any
 
@@ -149,18 +150,23 @@ async def test_sync_loop_coalesces_churn() -> None:
     loop = asyncio.create_task(p.sync_loop())
     try:
         assert await p.wait_until(lambda rs: "KUBE-SERVICES" in rs["nat"], 2)
-        for i in range(30):                        # 30 changes in ~0.3 s
+        clock = asyncio.get_running_loop().time
+        before, start = p.syncs, clock()
+        for i in range(30):                        # 30 changes in ~0.3 s (longer on a busy machine)
             p.on_slice(endpoints("web", f"10.244.1.{i + 1}"))
             await asyncio.sleep(0.01)
         last = endpoint_chain(SP, Endpoint("10.244.1.30", 8080))
         assert await p.wait_until(lambda rs: last in rs["nat"], 3)
-        assert p.syncs <= 4, p.syncs               # burst of 2, then one per 0.3 s
+        # a burst of 2 (one may have been spent on the first sync), then one per 0.3 s of the
+        # time the churn actually took: far fewer than the 30 changes
+        allowed = 2 + math.ceil((clock() - start) / 0.3)
+        assert p.syncs - before <= allowed < 30, (p.syncs - before, allowed)
         # a quiet spell refills the bucket: the next change is applied at once
         await asyncio.sleep(0.7)
         t0 = asyncio.get_running_loop().time()
         p.on_slice(endpoints("web", "10.244.9.9"))
         assert await p.wait_until(lambda rs: endpoint_chain(SP, Endpoint("10.244.9.9", 8080)) in rs["nat"], 2)
-        assert asyncio.get_running_loop().time() - t0 < 0.2
+        assert asyncio.get_running_loop().time() - t0 < 0.3   # sooner than a token would come back
     finally:
         loop.cancel()
         await asyncio.gather(loop, return_exceptions=True)

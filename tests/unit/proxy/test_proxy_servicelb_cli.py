@@ -8,7 +8,7 @@ import pytest
 
 from api.models import Node, Service
 from kubelet.proxy import cli
-from pykube.flags import parse_duration
+from component_base.flags import parse_duration
 from controllers.servicelb import ENABLE_LB_LABEL, current_ingress, lb_ingress, with_ingress
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from pykube import runstate
-from pykube.logsetup import OneLineFormatter, component_of, setup_logging
+from component_base.logs import OneLineFormatter, component_of, setup_logging
 from pykube.main import build_parser
 from pykube.node import dns_ip
 from pykube.supervisor import COMPONENT
@@ -101,3 +101,19 @@ def test_apiserver_defaults_match_the_design(monkeypatch: pytest.MonkeyPatch) ->
     assert default_data_dir() == Path("/var/lib/pykube")
     monkeypatch.setattr("os.geteuid", lambda: 1000)
     assert default_data_dir() == Path.home() / ".local" / "share" / "pykube"
+
+
+def test_server_passes_scheduler_flags_through() -> None:
+    """`pykube server --kube-scheduler-arg` takes every `pykube scheduler` flag; the server's
+    own --leader-elect and its stable identity come first."""
+    from pykube import components
+    opts = components.scheduler_options("node-a_1234", False, [
+        "scheduler-name=my-scheduler", "--scheduler-name=default-scheduler",
+        "percentage-of-nodes-to-score=50", "leader-elect-lease-duration=30s",
+        "leader-elect-renew-deadline=20s", "leader-elect-retry-period=4s"])
+    assert opts.scheduler_names == frozenset({"my-scheduler", "default-scheduler"})
+    assert opts.percentage_of_nodes_to_score == 50
+    assert (opts.lease_duration, opts.renew_deadline, opts.retry_period) == (30.0, 20.0, 4.0)
+    assert opts.leader_elect is False and opts.identity == "node-a_1234"
+    args = build_parser().parse_args(["server", "--kube-scheduler-arg", "scheduler-name=x"])
+    assert args.kube_scheduler_arg == ["scheduler-name=x"]

@@ -7,6 +7,7 @@ import logging
 import pytest
 
 from pykube.supervisor import COMPONENT, Component, Ready, StartError, Supervisor, backoff_delays
+from tests.support.waits import until
 
 
 def test_backoff_doubles_up_to_the_cap() -> None:
@@ -28,11 +29,8 @@ async def test_crashed_component_is_restarted_and_logged(caplog: pytest.LogCaptu
     sup = Supervisor(backoff_base=0.01, backoff_cap=0.02)
     with caplog.at_level(logging.INFO, logger="supervisor"):
         await sup.start(Component("flaky", flaky))
-        for _ in range(200):
-            if len(runs) >= 3:
-                break
-            await asyncio.sleep(0.01)
-        await asyncio.sleep(0.02)
+        await until(lambda: "flaky is running again (restart 2)" in [r.getMessage() for r in caplog.records],
+                    what="the second restart")
         await sup.stop()
     assert runs == ["flaky"] * 3               # the component's context names it
     assert sup.restarts["flaky"] == 2
@@ -93,10 +91,7 @@ async def test_a_returning_component_is_restarted(caplog: pytest.LogCaptureFixtu
     sup = Supervisor(backoff_base=0.01)
     with caplog.at_level(logging.ERROR, logger="supervisor"):
         await sup.start(Component("quits", quits))
-        for _ in range(100):
-            if count > 1:
-                break
-            await asyncio.sleep(0.01)
+        await until(lambda: count > 1, what="the restart")
         await sup.stop()
     assert count == 2
     assert any("quits exited; restarting" in r.getMessage() for r in caplog.records)

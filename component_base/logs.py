@@ -2,17 +2,20 @@
 
 Owns the format `2026-01-02 03:04:05.678 INFO  scheduler: message` (with `-v`, the
 logger name too: `scheduler[scheduler.queue]`), the component prefix (the supervised
-component the line was logged from, see `pykube.supervisor.COMPONENT`, so shared code such
+component the line was logged from, `COMPONENT`, a contextvar the launcher's supervisor sets
+for each component it runs in-process, so shared code such
 as `client.*` is attributed right; outside one, the logger's package: apiserver,
 controller-manager, scheduler, kubelet, kube-proxy, dns), and exceptions folded into the
 same line unless `-vv`.
 """
 from __future__ import annotations
 
+import contextvars
 import logging
 import sys
 
-from pykube.supervisor import COMPONENT
+# the in-process component a line is logged from (set by pykube's supervisor per component)
+COMPONENT: contextvars.ContextVar[str] = contextvars.ContextVar("pykube_component", default="")
 
 _PREFIXES = (  # logger name prefix -> component, most specific first
     ("controllers.servicelb", "servicelb"), ("kubelet.proxy", "kube-proxy"), ("kube-proxy", "kube-proxy"), ("kubelet.dns", "dns"), ("kubelet", "kubelet"),
