@@ -113,7 +113,7 @@ def matches_scopes(quota: Obj, group: str, plural: str, obj: Obj) -> bool:
     """Whether `obj` counts against a quota with `spec.scopes` and `spec.scopeSelector`
     (every scope and every selector expression must match; only pods have scopes)."""
     spec = quota.get("spec") or {}
-    selectors = [(s, "Exists", []) for s in spec.get("scopes") or []]
+    selectors: list[tuple[str, str, list[str]]] = [(s, "Exists", []) for s in spec.get("scopes") or []]
     selectors += [(e.get("scopeName") or "", e.get("operator") or "", e.get("values") or [])
                   for e in (spec.get("scopeSelector") or {}).get("matchExpressions") or []]
     if not selectors:

@@ -19,12 +19,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from playwright.async_api import async_playwright  # noqa: E402
+from playwright.async_api import async_playwright
 
-from api.meta import is_pod_ready  # noqa: E402
-from api.models import Pod  # noqa: E402
-from tests.support.cluster import running_apiserver  # noqa: E402
-from tests.support.dashboard_cluster import DashboardCluster  # noqa: E402
+from api.meta import is_pod_ready
+from api.models import Pod
+from tests.support.cluster import running_apiserver
+from tests.support.dashboard_cluster import DashboardCluster
 
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
         "--disable-component-update", "--disable-sync"]

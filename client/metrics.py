@@ -70,7 +70,7 @@ async def pod_resource_metrics(client: Client, resource: str, namespace: str, se
     try:
         resp = await client.request("GET", f"{METRICS_PATH}/namespaces/{namespace}/pods",
                                     params={"labelSelector": selector or None})
-    except Exception as e:  # noqa: BLE001 - any failure is "unable to fetch metrics"
+    except Exception as e:
         raise MetricsUnavailable(f"unable to get metrics for resource {resource}: unable to fetch metrics "
                                  f"from resource metrics API: {e}") from e
     metrics = pod_metrics_from(resp.json().get("items") or [], resource, container)

@@ -70,13 +70,13 @@ class IngressController(Controller):
     NAME = "ingress"
 
     def __init__(self, client: Client, informers: SharedInformers, conf: ConfigDir, reloader: Reloader,
-                 listen: Listen = Listen(), recorder: EventRecorder | None = None,
+                 listen: Listen | None = None, recorder: EventRecorder | None = None,
                  status_service: tuple[str, str] = (dataplane.NAMESPACE, dataplane.NAME),
                  deploy: Callable[[], Awaitable[None]] | None = None, gateway_api: bool = False) -> None:
         super().__init__(client, informers, recorder or EventRecorder(client, component="pykube-ingress"))
         self.conf = conf
         self.reloader = reloader
-        self.listen = listen
+        self.listen = listen or Listen()
         self.status_service = status_service
         self.deploy = deploy                    # the data plane, deployed for the first Ingress
         self.excluded: dict[str, tuple[str, str]] = {}      # ingress -> (resourceVersion, nginx's message)

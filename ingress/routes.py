@@ -190,7 +190,7 @@ def build_plan(ingresses: list[Obj], services: dict[tuple[str, str], Obj], slice
         served.append(key)
         spec = ing.get("spec") or {}
 
-        def resolve(backend: Obj) -> Upstream | None:
+        def resolve(backend: Obj, ns: str = ns, key: str = key) -> Upstream | None:
             upstream, problem = backends.resolve(ns, backend)
             if problem:
                 problems.append(Problem(key, "BackendNotFound", problem))

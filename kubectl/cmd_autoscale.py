@@ -182,7 +182,7 @@ async def run(ctx: Context, args: argparse.Namespace) -> int:
         body = {k: v for k, v in obj.items() if k != "status"}
         try:
             created = await _create(ctx, args, body, ns)
-        except Exception as e:  # noqa: BLE001 - kubectl falls back to autoscaling/v1
+        except Exception as e:
             if is_bug(e):
                 raise
             try:

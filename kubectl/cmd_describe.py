@@ -130,7 +130,7 @@ async def page(ctx: Context, obj: Obj, show_events: bool = True) -> str:
                 slices = await client.list_all(resolve("endpointslices"), meta.get("namespace"),
                                                label_selector=f"kubernetes.io/service-name={name}")
                 backends[name] = (svc, list(slices.items))
-            except ApiError as e:
+            except APIError as e:
                 backends[name] = str(e)
         return describe_ingress(obj, backends, events)
     if kind == "Node":

@@ -226,7 +226,7 @@ class Kubelet:
         from api.models.core import Secret
         try:
             s = await self.client.get(Secret, name, namespace=namespace)
-        except ApiError as e:
+        except APIError as e:
             log.warning("image pull secret %s/%s: %s", namespace, name, e)
             return None
         return {"type": s.type, "data": dict(s.data or {})}

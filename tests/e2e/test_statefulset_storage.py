@@ -24,7 +24,7 @@ import pytest
 import pytest_asyncio
 
 from api.meta import is_pod_ready
-from api.models import EndpointSlice, Endpoints, Node, PersistentVolume, PersistentVolumeClaim, Pod, Service, StatefulSet
+from api.models import EndpointSlice, Node, PersistentVolume, PersistentVolumeClaim, Pod, Service
 from client import kubeconfig
 from client.errors import NotFound
 from client.events import EventRecorder

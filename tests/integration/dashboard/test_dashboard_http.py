@@ -136,7 +136,7 @@ async def test_a_namespace_user_sees_only_their_namespace(dc: DashboardCluster) 
         assert timeline and {e["namespace"] for e in timeline} == {"team-a"}
 
 
-async def test_a_team_member_sees_only_the_teams_namespace(dc: DashboardCluster, signer: None,
+async def test_a_team_member_sees_only_the_teams_namespace(dc: DashboardCluster, signer: None,  # noqa: F811
                                                            tmp_path: Path) -> None:
     """A member of a `pykube team` logs in with the kubeconfig the command wrote for them
     (a client certificate): the dashboard shows their team's namespace and nothing else."""
