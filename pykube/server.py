@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from pykube import components, runstate
-from pykube.flags import parse_duration
+from component_base.flags import parse_duration
 from pykube.kubeconfigs import write_token_kubeconfig
 from pykube.node import (DEFAULT_CLUSTER_CIDR, DEFAULT_SERVICE_CIDR, add_node_arguments,
                          check_proxy_args, dns_ip, host_state, kubelet_config, runs_netpol, runs_proxy, start_node)

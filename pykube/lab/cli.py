@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from pykube.flags import parse_duration
+from component_base.flags import parse_duration
 
 log = logging.getLogger("pykube.lab")
 
