@@ -145,7 +145,7 @@ def run_quickstart(c: Cluster, read_api_from_pod: bool = False) -> None:
         assert "rolled out" in up.stdout
         if c.datastore:
             assert not (c.data_dir / "server" / "db" / "state.db").exists()
-            assert f"store {c.datastore}" in _log(c)
+            assert f"store {c.datastore}" in _whole_log(c), _log(c)   # near the log's start
 
         svc = json.loads(c.kubectl("get", "svc", "my-nginx-svc", "-o", "json"))
         lb_ip = svc["status"]["loadBalancer"]["ingress"][0]["ip"]
@@ -209,6 +209,14 @@ def pod_reads_the_api(c: Cluster) -> None:
     assert {"api-reader", "api-reader-2"} <= {p["metadata"]["name"] for p in listed["items"]}
     c.kubectl("delete", "pod", "api-reader", "api-reader-2", "--wait=false")
     c.kubectl("delete", "rolebinding", "api-reader")
+
+
+def _whole_log(c: Cluster) -> str:
+    log = c.data_dir / "logs" / "server.log"
+    text = log.read_text(errors="replace") if log.exists() else ""
+    if not text and Path("/run/systemd/system").is_dir():
+        text = sh("journalctl", "-u", c.unit, "--no-pager")
+    return text
 
 
 def _log(c: Cluster) -> str:
