@@ -34,7 +34,7 @@ from client.rest import Client
 from kubelet.runtime.interface import LABEL_POD_UID, ContainerState, SandboxState
 from tests.e2e.kubelet_node import KubeletNode
 from tests.support.cluster import running_apiserver
-from tests.support.runtime_node import build_images, missing_node_tools
+from tests.support.runtime_node import root_node_images
 
 pytestmark = [pytest.mark.asyncio(loop_scope="module"), pytest.mark.root]
 
@@ -54,11 +54,7 @@ class E2E:
 
 @pytest.fixture(scope="module")
 def images(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    if os.geteuid() != 0:
-        pytest.skip("needs root (containerd, CNI, iptables)")
-    if missing := missing_node_tools():
-        pytest.skip(f"missing: {', '.join(missing)}")
-    return build_images(tmp_path_factory.mktemp("kubelet-images"))
+    return root_node_images(tmp_path_factory.mktemp("kubelet-images"))
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")

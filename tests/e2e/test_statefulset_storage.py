@@ -39,7 +39,7 @@ from tests.e2e.kubelet_node import KubeletNode
 from tests.support.apps_cluster import PodWatch
 from tests.support.cluster import running_apiserver
 from tests.support.dns_client import udp_query
-from tests.support.runtime_node import build_images, missing_node_tools
+from tests.support.runtime_node import root_node_images
 
 pytestmark = [pytest.mark.asyncio(loop_scope="module"), pytest.mark.root]
 
@@ -108,11 +108,7 @@ class E2E:
 
 @pytest.fixture(scope="module")
 def images(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    if os.geteuid() != 0:
-        pytest.skip("needs root (containerd, CNI, iptables)")
-    if missing := missing_node_tools():
-        pytest.skip(f"missing: {', '.join(missing)}")
-    return build_images(tmp_path_factory.mktemp("sts-images"))
+    return root_node_images(tmp_path_factory.mktemp("sts-images"))
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")

@@ -166,6 +166,17 @@ def build_images(out: Path, names: tuple[str, ...] = ("pause", "busybox")) -> Pa
     return out
 
 
+def root_node_images(out: Path) -> Path:
+    """The offline pause and busybox images for an end-to-end module on real containerd;
+    skips the module unless run as root on a machine with the node tools."""
+    import pytest
+    if os.geteuid() != 0:
+        pytest.skip("needs root (containerd, CNI, iptables)")
+    if missing := missing_node_tools():
+        pytest.skip(f"missing: {', '.join(missing)}")
+    return build_images(out)
+
+
 def missing_node_tools() -> list[str]:
     tools = [b for b in NEEDED if shutil.which(b) is None]
     return tools + [p for p in ("/usr/lib/cni/bridge", "/usr/lib/cni/host-local") if not os.path.exists(p)]
