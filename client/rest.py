@@ -12,6 +12,8 @@ caller ever imports httpx. `Warning` headers go to `warning_handler` (default: t
 """
 from __future__ import annotations
 
+import asyncio
+
 import json as jsonlib
 import logging
 import re
@@ -124,6 +126,9 @@ class WatchStream(Generic[T]):
         await self.aclose()
 
 
+MAX_IN_FLIGHT = 32
+
+
 class Client:
     """Async client for one apiserver. Use `async with Client(cfg) as c:` or `await c.close()`."""
 
@@ -142,10 +147,15 @@ class Client:
             headers.append(("Impersonate-User", impersonate[0]))
             headers += [("Impersonate-Group", g) for g in impersonate[1]]
         self._timeout = timeout
+        # at most MAX_IN_FLIGHT requests at once (watches and streams aside): a burst of
+        # thousands (a namespace's deletion, a ReplicaSet's slow start) then waits here
+        # instead of opening a TLS connection each, and httpx's pool, which scans its
+        # connections for every queued request, stays small
+        self._in_flight = asyncio.Semaphore(MAX_IN_FLIGHT)
         self._http = httpx.AsyncClient(
             base_url=self.config.server, headers=headers, timeout=timeout,
             verify=self.config.ssl_context(), transport=transport,
-            limits=httpx.Limits(max_connections=None, max_keepalive_connections=32,
+            limits=httpx.Limits(max_connections=None, max_keepalive_connections=MAX_IN_FLIGHT,
                                 keepalive_expiry=30.0))   # longer than the 10 s heartbeats
 
     @property
@@ -169,9 +179,10 @@ class Client:
                       timeout: float | None = None) -> httpx.Response:
         """One request; an error answer raises its `ApiError`. Returns the read response."""
         try:
-            resp = await self._http.request(
-                method, path, params=_clean(params), json=json, content=content,
-                headers=headers, timeout=timeout if timeout is not None else self._timeout)
+            async with self._in_flight:
+                resp = await self._http.request(
+                    method, path, params=_clean(params), json=json, content=content,
+                    headers=headers, timeout=timeout if timeout is not None else self._timeout)
         except httpx.TransportError as e:
             raise ConnectionFailed(f"{method} {path}: {e!r}") from e
         self._warnings(resp)
