@@ -135,8 +135,10 @@ class Client:
     def __init__(self, config: ClientConfig | None = None, *, component: str = "client",
                  timeout: float = 30.0, transport: httpx.AsyncBaseTransport | None = None,
                  warning_handler: Callable[[str], None] | None = _default_warning,
-                 impersonate: tuple[str, list[str]] | None = None) -> None:
-        """`impersonate`: (user, groups) sent as Impersonate-User / Impersonate-Group."""
+                 impersonate: tuple[str, list[str]] | None = None,
+                 max_in_flight: int = MAX_IN_FLIGHT) -> None:
+        """`impersonate`: (user, groups) sent as Impersonate-User / Impersonate-Group;
+        `max_in_flight`: requests at once (and keep-alive connections), watches aside."""
         self.config = config if config is not None else kubeconfig.load()
         self.component = component
         self.warning_handler = warning_handler
@@ -151,11 +153,11 @@ class Client:
         # thousands (a namespace's deletion, a ReplicaSet's slow start) then waits here
         # instead of opening a TLS connection each, and httpx's pool, which scans its
         # connections for every queued request, stays small
-        self._in_flight = asyncio.Semaphore(MAX_IN_FLIGHT)
+        self._in_flight = asyncio.Semaphore(max_in_flight)
         self._http = httpx.AsyncClient(
             base_url=self.config.server, headers=headers, timeout=timeout,
             verify=self.config.ssl_context(), transport=transport,
-            limits=httpx.Limits(max_connections=None, max_keepalive_connections=MAX_IN_FLIGHT,
+            limits=httpx.Limits(max_connections=None, max_keepalive_connections=max_in_flight,
                                 keepalive_expiry=30.0))   # longer than the 10 s heartbeats
 
     @property
