@@ -138,7 +138,7 @@ class Client:
                  impersonate: tuple[str, list[str]] | None = None,
                  max_in_flight: int = MAX_IN_FLIGHT) -> None:
         """`impersonate`: (user, groups) sent as Impersonate-User / Impersonate-Group;
-        `max_in_flight`: requests at once (and keep-alive connections), watches aside."""
+        `max_in_flight`: requests at once, watches aside."""
         self.config = config if config is not None else kubeconfig.load()
         self.component = component
         self.warning_handler = warning_handler
@@ -149,7 +149,7 @@ class Client:
             headers.append(("Impersonate-User", impersonate[0]))
             headers += [("Impersonate-Group", g) for g in impersonate[1]]
         self._timeout = timeout
-        # at most MAX_IN_FLIGHT requests at once (watches and streams aside): a burst of
+        # at most `max_in_flight` requests at once (watches and streams aside): a burst of
         # thousands (a namespace's deletion, a ReplicaSet's slow start) then waits here
         # instead of opening a TLS connection each, and httpx's pool, which scans its
         # connections for every queued request, stays small
@@ -157,7 +157,10 @@ class Client:
         self._http = httpx.AsyncClient(
             base_url=self.config.server, headers=headers, timeout=timeout,
             verify=self.config.ssl_context(), transport=transport,
-            limits=httpx.Limits(max_connections=None, max_keepalive_connections=max_in_flight,
+            # keep-alive unbounded (the semaphore bounds the requests): httpcore compares its
+            # keep-alive limit with every connection, watches included, and would otherwise
+            # close each idle one while a component's many watches are open
+            limits=httpx.Limits(max_connections=None, max_keepalive_connections=None,
                                 keepalive_expiry=30.0))   # longer than the 10 s heartbeats
 
     @property
