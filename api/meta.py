@@ -11,12 +11,13 @@ Invariants kept here, as Kubernetes keeps them:
 """
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import MutableSequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, get_args
 
-from pydantic.alias_generators import to_snake
+from pydantic.alias_generators import to_snake as _to_snake
 
 from api.models.base import K8sModel, OwnerReference
 
@@ -47,6 +48,13 @@ def parse_rfc3339(value: str) -> datetime:
 
 
 # ---------------------------------------------------------------- generic access
+@functools.lru_cache(maxsize=1024)
+def to_snake(camel: str) -> str:
+    """pydantic's camelCase -> snake_case, remembered (it runs regular expressions, and the
+    controllers ask for the same few field names millions of times)."""
+    return _to_snake(camel)
+
+
 def _get(obj: Any, camel: str) -> Any:
     """Read a field from a model (snake_case attribute) or a wire dict (camelCase key)."""
     if obj is None:

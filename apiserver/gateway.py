@@ -46,12 +46,13 @@ class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
         self.requests = Counter("apiserver_request_total", "Requests by verb, resource and code",
-                                ["verb", "resource", "code"], registry=self.registry)
+                                ["verb", "resource", "subresource", "scope", "code"], registry=self.registry)
         self.latency = Histogram("apiserver_request_duration_seconds", "Request latency",
-                                 ["verb", "resource"], registry=self.registry,
-                                 buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 60))
-        self._counters: dict[tuple[str, str, int], Any] = {}
-        self._histograms: dict[tuple[str, str], Any] = {}
+                                 ["verb", "resource", "subresource", "scope"], registry=self.registry,
+                                 buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.4, 0.6, 0.8, 1, 1.25, 1.5,
+                                          2, 3, 4, 5, 6, 8, 10, 15, 20, 30, 45, 60))
+        self._counters: dict[tuple[str, str, str, str, int], Any] = {}
+        self._histograms: dict[tuple[str, str, str, str], Any] = {}
 
     @staticmethod
     def resource_of(path: str) -> str:
@@ -63,17 +64,21 @@ class Metrics:
             return rest[0] if rest else ""
         return ""
 
-    def observe(self, method: str, resource: str, code: int, start: float, streaming: bool) -> None:
-        """Count every request; time those that are not long-running watches."""
-        c = self._counters.get((method, resource, code))
+    def observe(self, verb: str, resource: str, code: int, start: float, streaming: bool,
+                subresource: str = "", scope: str = "") -> None:
+        """Count every request; time those that are not long-running watches. `verb` is
+        Kubernetes' (see `request_verb`): LIST and GET, WATCH, APPLY apart from PATCH."""
+        key = (verb, resource, subresource, scope, code)
+        c = self._counters.get(key)
         if c is None:
-            c = self._counters[(method, resource, code)] = self.requests.labels(method, resource, str(code))
+            c = self._counters[key] = self.requests.labels(verb, resource, subresource, scope, str(code))
         c.inc()
         if streaming and code == 200:
             return
-        h = self._histograms.get((method, resource))
+        hkey = key[:4]
+        h = self._histograms.get(hkey)
         if h is None:
-            h = self._histograms[(method, resource)] = self.latency.labels(method, resource)
+            h = self._histograms[hkey] = self.latency.labels(*hkey)
         h.observe(time.perf_counter() - start)
 
 
@@ -102,6 +107,37 @@ class InFlight:
         except TimeoutError:
             return False
         return True
+
+
+def request_verb(scope: Scope, target: Target | None, watch: bool) -> str:
+    """The verb label kube-apiserver's request metrics use: the HTTP method, except LIST
+    (a GET of a collection), WATCH, APPLY (a server-side-apply PATCH) and
+    DELETECOLLECTION; CONNECT for the streaming subresources."""
+    method: str = scope["method"]
+    if target is None:
+        return "WATCH" if watch else method
+    if target.subresource in ("exec", "attach", "portforward", "proxy"):
+        return "CONNECT"
+    if method == "GET":
+        if watch and not target.subresource:   # a followed log is a GET
+            return "WATCH"
+        return "GET" if target.name else "LIST"
+    if method == "DELETE" and not target.name:
+        return "DELETECOLLECTION"
+    if method == "PATCH":
+        for k, v in scope["headers"]:
+            if k == b"content-type" and v.startswith(b"application/apply-patch"):
+                return "APPLY"
+    return method
+
+
+def request_scope(target: Target | None) -> str:
+    """kube-apiserver's scope label: one object (resource), a namespace, or the cluster."""
+    if target is None:
+        return ""
+    if target.name:
+        return "resource"
+    return "namespace" if target.namespace else "cluster"
 
 
 def _target(path: str) -> Target | None:
@@ -190,6 +226,7 @@ class Gateway:
             await send(message)
 
         resource = ""
+        target: Target | None = None
         reset = None
         try:
             try:
@@ -231,7 +268,8 @@ class Gateway:
                 current_user.reset(reset)
             if not long_running:
                 self.in_flight.leave()
-            self.metrics.observe(scope["method"], resource, code_box[0], start, long_running)
+            self.metrics.observe(request_verb(scope, target, long_running), resource, code_box[0], start, long_running,
+                                 (target.subresource or "") if target else "", request_scope(target))
 
     async def _target(self, path: str) -> Target | None:
         """The path's target; an unknown resource is looked up again once the watch cache

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
@@ -43,24 +44,36 @@ WATCHER_QUEUE_LIMIT = 50_000
 
 @dataclass(slots=True)
 class CachedObject:
+    """One stored version of an object: its serialised bytes (the only full copy kept, as
+    a JSON document is several times larger as Python dicts) and the few fields the
+    indexes and selectors read on every event. `obj` decodes the bytes on each call: treat
+    it as a fresh, private copy."""
+
     key: str
-    obj: dict[str, Any]
     raw: bytes
     rv: int
     namespace: str | None
     node_name: str | None
+    labels: dict[str, str]
 
     @property
-    def labels(self) -> dict[str, str]:
-        return self.obj.get("metadata", {}).get("labels") or {}
+    def obj(self) -> dict[str, Any]:
+        return loads(self.raw)  # type: ignore[no-any-return]
+
+
+_EMPTY: dict[str, str] = {}
 
 
 def decode(key: str, value: bytes, rv: int) -> CachedObject:
     obj = loads(value)
-    obj.setdefault("metadata", {})["resourceVersion"] = str(rv)
+    meta = obj.setdefault("metadata", {})
+    meta["resourceVersion"] = str(rv)
     spec = obj.get("spec")
     node = spec.get("nodeName") if isinstance(spec, dict) else None
-    return CachedObject(key, obj, dumps(obj), rv, obj["metadata"].get("namespace"), node)
+    ns = meta.get("namespace")
+    labels = meta.get("labels") or _EMPTY
+    return CachedObject(sys.intern(key), dumps(obj), rv, sys.intern(ns) if isinstance(ns, str) else ns,
+                        sys.intern(node) if isinstance(node, str) else node, labels)
 
 
 @dataclass(slots=True)
@@ -160,6 +173,10 @@ class ResourceCache:
         self.history: deque[CacheEvent] = deque()
         self.window_start = window_start   # history is complete for revisions > window_start
         self.watchers: set[Watcher] = set()
+        # watchers by the spec.nodeName they select (a kubelet's), and the rest: an event
+        # is offered to the rest and to the watchers of its old and new node only
+        self._node_watchers: dict[str, set[Watcher]] = {}
+        self._other_watchers: set[Watcher] = set()
         self.listeners: list[Listener] = []
 
     # -- state
@@ -199,7 +216,7 @@ class ResourceCache:
         if len(self.history) > HISTORY_SIZE:
             self.window_start = self.history.popleft().rv
         encoded = _EncodedEvent()
-        for w in list(self.watchers):
+        for w in self._targets(cev):
             w.offer(cev, encoded)
         for listener in self.listeners:
             try:
@@ -207,6 +224,15 @@ class ResourceCache:
             except Exception:   # a listener's bug must not stop the cache
                 log.exception("watch cache listener failed on %s", key)
         return cev
+
+    def _targets(self, cev: CacheEvent) -> list[Watcher]:
+        """The watchers an event can concern (each still applies its own selection)."""
+        out = list(self._other_watchers)
+        if self._node_watchers:
+            nodes = {co.node_name for co in (cev.cur, cev.prev) if co is not None and co.node_name is not None}
+            for node in nodes:
+                out.extend(self._node_watchers.get(node, ()))
+        return out
 
     # -- reads
     def select(self, namespace: str | None, node_name: str | None) -> Iterable[CachedObject]:
@@ -233,9 +259,19 @@ class ResourceCache:
                 if cev.rv > since_rv:
                     w.offer(cev, _EncodedEvent())
         self.watchers.add(w)
+        if w.node_name is None:
+            self._other_watchers.add(w)
+        else:
+            self._node_watchers.setdefault(w.node_name, set()).add(w)
 
     def remove_watcher(self, w: Watcher) -> None:
         self.watchers.discard(w)
+        if w.node_name is None:
+            self._other_watchers.discard(w)
+        elif (ws := self._node_watchers.get(w.node_name)) is not None:
+            ws.discard(w)
+            if not ws:
+                del self._node_watchers[w.node_name]
         w.close()
 
 

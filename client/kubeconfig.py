@@ -44,9 +44,30 @@ class ClientConfig:
     source: str | None = None             # the file it came from
 
     def ssl_context(self) -> ssl.SSLContext | bool:
-        """The TLS settings for httpx's `verify=`: an SSLContext (True for plain http)."""
+        """The TLS settings for httpx's `verify=`: an SSLContext (True for plain http).
+        Clients made from one config share one context while its TLS fields and files are
+        unchanged (a context holds the parsed CA bundle: hundreds of hollow kubelets in one
+        process would otherwise each keep a copy)."""
         if not self.server.startswith("https"):
             return True
+        key = self._tls_key()
+        cached = self.__dict__.get("_ssl_cache")
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        ctx = self._new_ssl_context()
+        self.__dict__["_ssl_cache"] = (key, ctx)
+        return ctx
+
+    def _tls_key(self) -> tuple[object, ...]:
+        def mtime(path: str | None) -> float | None:
+            try:
+                return os.stat(path).st_mtime if path else None
+            except OSError:
+                return None
+        return (self.insecure_skip_tls_verify, self.ca_data, self.ca_file, mtime(self.ca_file), self.cert_file,
+                mtime(self.cert_file), self.key_file, mtime(self.key_file), self.cert_data, self.key_data)
+
+    def _new_ssl_context(self) -> ssl.SSLContext:
         if self.insecure_skip_tls_verify:
             ctx = ssl.create_default_context()
             ctx.check_hostname = False

@@ -13,6 +13,8 @@ caller ever imports httpx. `Warning` headers go to `warning_handler` (default: t
 """
 from __future__ import annotations
 
+import asyncio
+
 import json as jsonlib
 import logging
 import re
@@ -127,14 +129,19 @@ class WatchStream(Generic[T]):
         await self.aclose()
 
 
+MAX_IN_FLIGHT = 32
+
+
 class Client:
     """Async client for one apiserver. Use `async with Client(cfg) as c:` or `await c.close()`."""
 
     def __init__(self, config: ClientConfig | None = None, *, component: str = "client",
                  timeout: float = 30.0, transport: httpx.AsyncBaseTransport | None = None,
                  warning_handler: Callable[[str], None] | None = _default_warning,
-                 impersonate: tuple[str, list[str]] | None = None) -> None:
-        """`impersonate`: (user, groups) sent as Impersonate-User / Impersonate-Group."""
+                 impersonate: tuple[str, list[str]] | None = None,
+                 max_in_flight: int = MAX_IN_FLIGHT) -> None:
+        """`impersonate`: (user, groups) sent as Impersonate-User / Impersonate-Group;
+        `max_in_flight`: requests at once, watches aside."""
         self.config = config if config is not None else kubeconfig.load()
         self.component = component
         self.warning_handler = warning_handler
@@ -146,10 +153,18 @@ class Client:
             headers.append(("Impersonate-User", impersonate[0]))
             headers += [("Impersonate-Group", g) for g in impersonate[1]]
         self._timeout = timeout
+        # at most `max_in_flight` requests at once (watches and streams aside): a burst of
+        # thousands (a namespace's deletion, a ReplicaSet's slow start) then waits here
+        # instead of opening a TLS connection each, and httpx's pool, which scans its
+        # connections for every queued request, stays small
+        self._in_flight = asyncio.Semaphore(max_in_flight)
         self._http = httpx.AsyncClient(
             base_url=self.config.server, headers=headers, timeout=timeout,
             verify=self.config.ssl_context(), transport=transport,
-            limits=httpx.Limits(max_connections=None, max_keepalive_connections=32,
+            # keep-alive unbounded (the semaphore bounds the requests): httpcore compares its
+            # keep-alive limit with every connection, watches included, and would otherwise
+            # close each idle one while a component's many watches are open
+            limits=httpx.Limits(max_connections=None, max_keepalive_connections=None,
                                 keepalive_expiry=30.0))   # longer than the 10 s heartbeats
 
     @property
@@ -173,9 +188,10 @@ class Client:
                       timeout: float | None = None) -> httpx.Response:
         """One request; an error answer raises its `APIError`. Returns the read response."""
         try:
-            resp = await self._http.request(
-                method, path, params=_clean(params), json=json, content=content,
-                headers=headers, timeout=timeout if timeout is not None else self._timeout)
+            async with self._in_flight:
+                resp = await self._http.request(
+                    method, path, params=_clean(params), json=json, content=content,
+                    headers=headers, timeout=timeout if timeout is not None else self._timeout)
         except httpx.TransportError as e:
             raise ConnectionFailed(f"{method} {path}: {e!r}") from e
         self._warnings(resp)

@@ -29,7 +29,7 @@ from api.models import K8sObject
 from api.resources import ResourceInfo
 from client.errors import Conflict
 from client.events import EventRecorder
-from client.informer import Informer
+from client.informer import Informer, drop_managed_fields
 from client.rest import Client
 from client.store import object_key
 from client.workqueue import WorkQueue, run_workers
@@ -55,7 +55,8 @@ class SharedInformers:
         key = (kind, namespace)
         inf = self._informers.get(key)
         if inf is None:
-            inf = Informer(self.client, kind, namespace, resync_period=self.resync_period)
+            inf = Informer(self.client, kind, namespace, resync_period=self.resync_period,
+                           transform=drop_managed_fields)
             self._informers[key] = inf
             if self._started:
                 asyncio.get_running_loop().create_task(inf.start())

@@ -112,6 +112,17 @@ class FakePodControl:
         self.patches.append((f"{namespace}/{name}", patch))
 
 
+CONTROLLER_INDEX = "controller_uid"
+
+
+def controller_index(pod: Any) -> list[str]:
+    """A pod's controller's uid, or `orphan/<namespace>` for a pod no controller owns."""
+    ref = controller_ref(pod)
+    if ref is not None:
+        return [ref.uid]
+    return [f"orphan/{pod.metadata.namespace or ''}"]
+
+
 class ReplicaSetController(Controller):
     NAME = "replicaset-controller"
     #: the kind managed; the ReplicationManager runs ReplicationControllers through this
@@ -129,6 +140,7 @@ class ReplicaSetController(Controller):
         self.expectations = expectations or Expectations()
         self.rs_informer = self.watch(self.OWNER)
         self.pod_informer = informers.get(Pod)
+        self.pod_informer.add_index(CONTROLLER_INDEX, controller_index)
         self.pod_informer.add_handlers(self._pod_added, self._pod_updated, self._pod_deleted)
         self._watched.append(self.pod_informer)
 
@@ -213,7 +225,11 @@ class ReplicaSetController(Controller):
             self.expectations.delete(key)
             return
         needs_sync = self.expectations.satisfied(key) and not rs.metadata.deletion_timestamp
-        active = [p for p in self.pod_informer.store.by_index("namespace", rs.namespace or "")
+        # the pods a claim can keep or adopt: ours and the namespace's orphans (pods another
+        # controller owns are ignored by the claim, so they are not looked at)
+        store = self.pod_informer.store
+        active = [p for p in (*store.by_index(CONTROLLER_INDEX, rs.metadata.uid or ""),
+                              *store.by_index(CONTROLLER_INDEX, f"orphan/{rs.namespace or ''}"))
                   if logic.is_active(p)]
         owned = await self._claim(rs, active)
         manage_error: str | None = None
@@ -275,12 +291,14 @@ class ReplicaSetController(Controller):
         return set()
 
     def _related(self, rs: ReplicaSet, active: list[Pod]) -> list[Pod]:
-        """Pods of every ReplicaSet sharing our controller (Deployment siblings), for ranks."""
+        """Active pods of every ReplicaSet sharing our controller (Deployment siblings), for ranks."""
         owner = controller_ref(rs)
         if owner is None:
             return [p for p in active if (r := controller_ref(p)) and r.uid == rs.metadata.uid]
-        uids = {s.metadata.uid for s in self.rs_informer.store.by_index("owner_uid", owner.uid)}
-        return [p for p in active if (r := controller_ref(p)) and r.uid in uids]
+        uids = {s.metadata.uid for s in self.rs_informer.store.by_index("owner_uid", owner.uid)
+                if s.metadata.namespace == rs.namespace}
+        store = self.pod_informer.store
+        return [p for uid in uids for p in store.by_index(CONTROLLER_INDEX, uid or "") if logic.is_active(p)]
 
     async def _create_pods(self, rs: ReplicaSet, count: int) -> None:
         """Slow-start batches; a failed batch stops the rest and lowers the expectations."""

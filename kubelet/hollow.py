@@ -45,7 +45,10 @@ class HollowNodes:
                  start_delay: float = 0.0, cidr_base: str | None = "10.244.0.0/16",
                  serve_api: bool = True, **config: object) -> None:
         cidrs = pod_cidrs(cidr_base, count) if cidr_base else [None] * count
-        self.clients = [Client(client_config, component="hollow-kubelet") for _ in range(count)]
+        # at most 16 requests (so connections) at once each: a hollow node's bursts are small,
+        # and hundreds of kubelets' idle connections each cost the apiserver memory
+        self.clients = [Client(client_config, component="hollow-kubelet", max_in_flight=16)
+                        for _ in range(count)]
         self.kubelets = [
             Kubelet(KubeletConfig(node_name=f"{prefix}{i}", data_dir=data_dir / f"{prefix}{i}", runtime="fake",
                                   port=0, pod_cidr=cidrs[i], fake_start_delay=start_delay,

@@ -31,7 +31,7 @@ from api.meta import now_rfc3339
 from api.models import Pod
 from client import kubeconfig
 from client.errors import APIError
-from client.informer import Informer
+from client.informer import Informer, drop_managed_fields
 from client.rest import Client
 from kubelet.backoff import Backoff
 from kubelet.config import KubeletConfig
@@ -121,7 +121,8 @@ class Kubelet:
         self.events.node("Normal", "Starting", "Starting kubelet.")
         await self.node_status.register()
         await self.node_status.renew_lease()
-        self.informer = Informer(self.client, Pod, field_selector=f"spec.nodeName={cfg.node_name}")
+        self.informer = Informer(self.client, Pod, field_selector=f"spec.nodeName={cfg.node_name}",
+                                 transform=drop_managed_fields)
         self.informer.add_handlers(self._on_pod, lambda old, new: self._on_pod(new), self._on_pod_deleted)
         await self.informer.start()
         self._spawn(self.node_status.run(), "node-status")

@@ -27,7 +27,7 @@ from api.models import PersistentVolume, PersistentVolumeClaim, StorageClass
 from api.resources import by_kind
 from client.errors import APIError, ClientError, Conflict, NotFound
 from client.events import NORMAL, WARNING, EventRecorder
-from client.informer import Informer
+from client.informer import Informer, drop_managed_fields
 from client.rest import Client
 from scheduler.cache import Cache
 from scheduler.eventhandlers import POD_DELETE_PLUGINS, EventHandlers
@@ -112,8 +112,8 @@ class Scheduler:
     # ---------------------------------------------------------------- lifecycle
     async def run(self) -> None:
         """Start the informers, wait for their first lists, schedule until cancelled."""
-        nodes = Informer(self.client, NODES)
-        pods = Informer(self.client, PODS)
+        nodes = Informer(self.client, NODES, transform=drop_managed_fields)
+        pods = Informer(self.client, PODS, transform=drop_managed_fields)
         h = self.handlers
         nodes.add_handlers(h.on_node_add, h.on_node_update, h.on_node_delete)
         pods.add_handlers(h.on_pod_add, h.on_pod_update, h.on_pod_delete)
@@ -154,7 +154,7 @@ class Scheduler:
             self.queue.move_all_to_active_or_backoff({VOLUME_BINDING})
         out = []
         for model in (PersistentVolumeClaim, PersistentVolume, StorageClass):
-            inf = Informer(self.client, model)
+            inf = Informer(self.client, model, transform=drop_managed_fields)
             inf.add_handlers(changed, lambda old, new: changed(new), lambda o: changed(o, True))
             out.append(inf)
         return out

@@ -44,10 +44,11 @@ class ResourceQuotaAdmission(AdmissionPlugin):
             if res is None or not res.namespaced:
                 continue
             for co in rc.select(namespace, None):
-                if co.obj.get("metadata", {}).get("deletionTimestamp") and res.plural == "pods":
+                obj = co.obj    # decoded once: the cache keeps only the bytes
+                if obj.get("metadata", {}).get("deletionTimestamp") and res.plural == "pods":
                     continue
-                if quota.matches_scopes(q, res.group, res.plural, co.obj):
-                    quota.add(total, {k: v for k, v in quota.usage(res.group, res.plural, co.obj).items()
+                if quota.matches_scopes(q, res.group, res.plural, obj):
+                    quota.add(total, {k: v for k, v in quota.usage(res.group, res.plural, obj).items()
                                       if k in hard})
         return total
 

@@ -104,6 +104,10 @@ class RecordingClient:
 
     async def request(self, method: str, path: str, **kw: Any) -> Any:
         self.actions.append(("request", f"{method} {path}", kw.get("json")))
+        if method == "DELETE":      # a DeleteCollection: drop the collection's objects not terminating
+            for (kind, key), o in list(self.objects.items()):
+                if o.RESOURCE.path(o.metadata.namespace) == path and not o.metadata.deletion_timestamp:
+                    del self.objects[(kind, key)]
         return None
 
     def verbs(self, *verbs: str) -> list[tuple[str, str, Any]]:

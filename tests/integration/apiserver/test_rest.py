@@ -426,3 +426,18 @@ async def test_oversized_body_gets_413_even_for_clients_that_write_before_readin
         return 200
 
     assert await asyncio.to_thread(official) == 413
+
+
+async def test_delete_collection_answers_the_deleted_list_and_leaves_others(http):
+    cms = "/api/v1/namespaces/default/configmaps"
+    for name, app in (("a", "x"), ("b", "x"), ("c", "y")):
+        r = await http.post(cms, json={"apiVersion": "v1", "kind": "ConfigMap",
+                                       "metadata": {"name": name, "labels": {"app": app}}, "data": {"k": name}})
+        assert r.status_code == 201
+    r = await http.delete(cms, params={"labelSelector": "app=x"})
+    assert r.status_code == 200
+    body = r.json()
+    assert body["kind"] == "ConfigMapList" and body["metadata"]["resourceVersion"]
+    assert sorted((i["metadata"]["name"], i["data"]["k"]) for i in body["items"]) == [("a", "a"), ("b", "b")]
+    left = [i["metadata"]["name"] for i in (await http.get(cms)).json()["items"]]
+    assert "c" in left and "a" not in left and "b" not in left

@@ -84,8 +84,15 @@ async def test_describe_prefix_and_errors(kubectl: Any, manifest: Callable[..., 
 
 # ---------------------------------------------------------------- wait
 def _gets(apiserver: Any, plural: str) -> float:
-    """How many GETs of `plural` the apiserver has answered 200 (its own request counter)."""
-    return float(apiserver._server.config.app.metrics.requests.labels("GET", plural, "200")._value.get())
+    """How many GETs (get, list or watch) of `plural` the apiserver has answered 200 (its own
+    request counter)."""
+    total = 0.0
+    for metric in apiserver._server.config.app.metrics.requests.collect():
+        for s in metric.samples:
+            if s.name.endswith("_total") and s.labels["resource"] == plural and s.labels["code"] == "200" \
+                    and s.labels["verb"] in ("GET", "LIST", "WATCH"):
+                total += s.value
+    return total
 
 
 async def _until_more_gets(apiserver: Any, plural: str, than: float) -> None:

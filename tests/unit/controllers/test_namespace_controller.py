@@ -46,13 +46,18 @@ async def test_deletes_content_waits_then_finalizes() -> None:
     c = NamespaceController(client, informers, discover=no_custom_kinds)   # type: ignore[arg-type]
     seed(informers, n)
     await c.reconcile("team")
-    assert [d[1] for d in client.verbs("delete")] == ["ConfigMap/c"]   # the pod is terminating
-    assert client.verbs("request") == []                              # not yet finalized
+    # one DeleteCollection per kind, as Kubernetes' namespace deleter sends: the ConfigMap
+    # goes, the terminating pod stays (so the namespace is not yet finalized)
+    collections = [r[1] for r in client.verbs("request")]
+    assert "DELETE /api/v1/namespaces/team/configmaps" in collections
+    assert "DELETE /api/v1/namespaces/team/pods" in collections
+    assert not any("finalize" in r for r in collections)
+    assert ("ConfigMap", "team/c") not in client.objects and ("ConfigMap", "other/elsewhere") in client.objects
     (status,) = client.verbs("update_status")
     assert status[2].status.conditions[0]["type"] == "NamespaceContentRemaining"
     client.objects.pop(("Pod", "team/p"))
     client.actions.clear()
     await c.reconcile("team")
-    (req,) = client.verbs("request")
+    req = client.verbs("request")[-1]     # after the (now empty) collection deletes
     assert req[1] == "PUT /api/v1/namespaces/team/finalize"
     assert req[2]["spec"]["finalizers"] == []
