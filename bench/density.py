@@ -48,9 +48,9 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import apimetrics  # noqa: E402
-from bench.cluster import BenchCluster, cpu_seconds, rss_mib  # noqa: E402
-from bench.podwatch import PodTracker  # noqa: E402
+from bench import apimetrics
+from bench.cluster import BenchCluster, cpu_seconds, rss_mib
+from bench.podwatch import PodTracker
 
 CONTROL_PLANE = ("apiserver", "controller-manager", "scheduler")
 SLO = {"pod_startup_p99_s": 5.0, "api_mutating_p99_s": 1.0, "api_read_p99_s": 1.0,

@@ -51,7 +51,7 @@ class ClientConfig:
         if not self.server.startswith("https"):
             return True
         key = self._tls_key()
-        cached = self.__dict__.get("_ssl_cache")
+        cached: tuple[tuple[object, ...], ssl.SSLContext] | None = self.__dict__.get("_ssl_cache")
         if cached is not None and cached[0] == key:
             return cached[1]
         ctx = self._new_ssl_context()
