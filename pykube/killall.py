@@ -215,8 +215,10 @@ def remove_empty_cgroups(parent: str, root: Path = Path("/sys/fs/cgroup")) -> in
     for base in bases:
         if not base.is_dir():
             continue
-        dirs = sorted((p for p in base.rglob("*") if p.is_dir()), key=lambda p: len(p.parts), reverse=True)
-        for d in [*dirs, base]:
+        # os.walk bottom-up, not rglob: a lab's nodes stop at once and remove each other's
+        # cgroups under a shared parent while this walks (a vanished directory is skipped)
+        dirs = [Path(d) for d, _, _ in os.walk(base, topdown=False)]
+        for d in dirs:
             try:
                 d.rmdir()
                 removed += 1
